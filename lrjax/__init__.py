@@ -1,0 +1,123 @@
+"""lrjax: learning-rate schedules for JAX and Optax, as data.
+
+A schedule is an immutable pytree of hyperparameters with ``__call__(step) -> lr``:
+jit it as an ordinary argument (new values never recompile), vmap it over sweeps of any
+hyperparameter (peaks, warmup lengths, total steps), differentiate it, serialize it,
+and pass it to any Optax optimizer.
+"""
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+from ._arith import Add as Add
+from ._arith import Clip as Clip
+from ._arith import Divide as Divide
+from ._arith import Maximum as Maximum
+from ._arith import Minimum as Minimum
+from ._arith import Multiply as Multiply
+from ._arith import add as add
+from ._arith import clip as clip
+from ._arith import divide as divide
+from ._arith import maximum as maximum
+from ._arith import minimum as minimum
+from ._arith import multiply as multiply
+from ._arith import negate as negate
+from ._base import AbstractSchedule as AbstractSchedule
+from ._base import FunctionSchedule as FunctionSchedule
+from ._base import Schedule as Schedule
+from ._base import as_schedule as as_schedule
+from ._config import from_config as from_config
+from ._config import to_config as to_config
+from ._cycle import Cycle as Cycle
+from ._cycle import cycle as cycle
+from ._join import Join as Join
+from ._join import join_schedules as join_schedules
+from ._piecewise import PiecewiseConstant as PiecewiseConstant
+from ._piecewise import PiecewiseLinear as PiecewiseLinear
+from ._piecewise import piecewise_constant as piecewise_constant
+from ._piecewise import piecewise_linear as piecewise_linear
+from ._preset import AbstractPreset as AbstractPreset
+from ._primitives import Constant as Constant
+from ._primitives import CosineDecay as CosineDecay
+from ._primitives import ExponentialDecay as ExponentialDecay
+from ._primitives import InverseTimeDecay as InverseTimeDecay
+from ._primitives import Linear as Linear
+from ._primitives import Polynomial as Polynomial
+from ._primitives import RsqrtDecay as RsqrtDecay
+from ._primitives import constant as constant
+from ._primitives import cosine_decay as cosine_decay
+from ._primitives import exponential_decay as exponential_decay
+from ._primitives import inverse_time_decay as inverse_time_decay
+from ._primitives import linear as linear
+from ._primitives import polynomial as polynomial
+from ._primitives import rsqrt_decay as rsqrt_decay
+from ._time import Quantize as Quantize
+from ._time import Shift as Shift
+from ._time import Stretch as Stretch
+from ._time import quantize as quantize
+from ._time import shift as shift
+from ._time import stretch as stretch
+from ._warmup import Warmup as Warmup
+from ._warmup import warmup as warmup
+
+try:
+    __version__ = _version("lrjax")
+except _PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.1.0"
+
+__all__ = [
+    # primitives
+    "constant",
+    "linear",
+    "polynomial",
+    "cosine_decay",
+    "exponential_decay",
+    "inverse_time_decay",
+    "rsqrt_decay",
+    "piecewise_constant",
+    "piecewise_linear",
+    # combinators
+    "join_schedules",
+    "warmup",
+    "cycle",
+    "shift",
+    "stretch",
+    "quantize",
+    "add",
+    "multiply",
+    "divide",
+    "negate",
+    "minimum",
+    "maximum",
+    "clip",
+    # config
+    "to_config",
+    "from_config",
+    "as_schedule",
+    # classes
+    "AbstractSchedule",
+    "AbstractPreset",
+    "FunctionSchedule",
+    "Schedule",
+    "Constant",
+    "Linear",
+    "Polynomial",
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "RsqrtDecay",
+    "PiecewiseConstant",
+    "PiecewiseLinear",
+    "Join",
+    "Warmup",
+    "Cycle",
+    "Shift",
+    "Stretch",
+    "Quantize",
+    "Add",
+    "Multiply",
+    "Divide",
+    "Minimum",
+    "Maximum",
+    "Clip",
+]

@@ -1,0 +1,263 @@
+"""What a schedule is: an immutable pytree of hyperparameters with ``__call__(step)``.
+
+Every concrete schedule class is a frozen dataclass registered with
+``jax.tree_util.register_dataclass``. Numeric hyperparameters (values, step counts,
+boundaries, periods) are pytree leaves; only structure (family, number of pieces, shape
+names, ``staircase``) is static. So a schedule is an ordinary argument of ``jax.jit``
+(new values never retrace), can be stacked and ``jax.vmap``-ed over, and
+differentiated with respect to its float leaves.
+
+Identity: two schedules are equal (``==``) when they are of the same class, have the same
+static structure and equal leaf values; ``hash`` agrees with ``==`` for concrete
+schedules. Schedules holding tracers compare by identity and are not hashable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeAlias
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._dtypes import float_dtype
+from ._steps import canonical_step, check_step
+
+ArrayLike: TypeAlias = jax.typing.ArrayLike
+Array: TypeAlias = jax.Array
+Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
+"""Anything callable as ``step -> value``: an lrjax schedule or a plain function."""
+
+_REGISTRY: dict[str, type[AbstractSchedule]] = {}
+
+
+def registered_classes() -> dict[str, type[AbstractSchedule]]:
+    """All concrete schedule classes by name (what ``from_config`` may build)."""
+    return dict(_REGISTRY)
+
+
+class AbstractSchedule:
+    """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
+
+    Subclasses are frozen dataclasses registered as pytrees; they implement
+    ``_evaluate(t)`` on a canonical step (integer or float array, clamped to ``>= 0``,
+    see ``lrjax._steps``) and set ``factory``, the public function that builds them.
+
+    Calling a schedule validates the step (``TypeError`` for bool/str/None/complex,
+    ``OverflowError`` for concrete integers outside int32 when x64 is off) and evaluates
+    it through one jitted function, so eager and jitted calls agree bit for bit.
+    """
+
+    factory: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("Abstract"):
+            existing = _REGISTRY.get(cls.__name__)
+            if existing is not None and existing.__module__ != cls.__module__:
+                raise TypeError(
+                    f"schedule class name {cls.__name__!r} is already registered by "
+                    f"{existing.__module__}; choose another name"
+                )
+            _REGISTRY[cls.__name__] = cls
+
+    # -- evaluation -------------------------------------------------------------------
+
+    def __call__(self, step: ArrayLike) -> Array:
+        """The learning rate at ``step`` (elementwise over an array of steps)."""
+        return _evaluate_jitted(self, check_step(step))
+
+    def _evaluate(self, t: Array) -> Array:
+        """The value at a canonical step ``t``; the shape of the result is ``t.shape``."""
+        raise NotImplementedError
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        """Absolute steps where a phase starts (warmup end, join boundaries, restarts).
+
+        Used to annotate plots and summaries. Empty when unknown or traced. Points after
+        ``horizon`` may be left out (a cycle without ``num_cycles`` has infinitely many).
+        """
+        return ()
+
+    # -- arithmetic (pointwise) --------------------------------------------------------
+
+    def __add__(self, other: Any) -> AbstractSchedule:
+        from ._arith import add
+
+        return add(self, other)
+
+    def __radd__(self, other: Any) -> AbstractSchedule:
+        from ._arith import add
+
+        return add(other, self)
+
+    def __sub__(self, other: Any) -> AbstractSchedule:
+        from ._arith import add, negate
+
+        return add(self, negate(other))
+
+    def __rsub__(self, other: Any) -> AbstractSchedule:
+        from ._arith import add, negate
+
+        return add(other, negate(self))
+
+    def __mul__(self, other: Any) -> AbstractSchedule:
+        from ._arith import multiply
+
+        return multiply(self, other)
+
+    def __rmul__(self, other: Any) -> AbstractSchedule:
+        from ._arith import multiply
+
+        return multiply(other, self)
+
+    def __truediv__(self, other: Any) -> AbstractSchedule:
+        from ._arith import divide
+
+        return divide(self, other)
+
+    def __neg__(self) -> AbstractSchedule:
+        from ._arith import negate
+
+        return negate(self)
+
+    # -- identity -----------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AbstractSchedule):
+            return NotImplemented
+        if type(self) is not type(other):
+            return False
+        leaves_a, tree_a = jax.tree_util.tree_flatten(self)
+        leaves_b, tree_b = jax.tree_util.tree_flatten(other)
+        # Compare the classes and the printed structure too: two registered dataclasses
+        # with equal field counts can compare equal as treedefs (jax 0.10).
+        if tree_a != tree_b or str(tree_a) != str(tree_b):
+            return False
+        for a, b in zip(leaves_a, leaves_b, strict=True):
+            if isinstance(a, jax.core.Tracer) or isinstance(b, jax.core.Tracer):
+                if a is not b:
+                    return False
+                continue
+            a, b = np.asarray(a), np.asarray(b)
+            if a.dtype != b.dtype or not np.array_equal(a, b):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        leaves, tree = jax.tree_util.tree_flatten(self)
+        parts: list[Any] = [type(self).__qualname__, str(tree)]
+        for leaf in leaves:
+            if isinstance(leaf, jax.core.Tracer):
+                raise TypeError("a schedule holding traced values is not hashable")
+            arr = np.asarray(leaf)
+            parts.append((arr.dtype.str, arr.shape, arr.tobytes()))
+        return hash(tuple(parts))
+
+    def config_args(self) -> dict[str, Any]:
+        """The public arguments that rebuild this schedule through its ``factory``.
+
+        By default the dataclass fields, which are named and ordered like the factory's
+        arguments; classes whose storage differs from their arguments override this.
+        """
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_config_args(cls, args: dict[str, Any]) -> AbstractSchedule:
+        """Rebuild from :meth:`config_args`: call the class's public factory.
+
+        The factory is the function named ``factory`` in the class's own module, so it
+        validates and canonicalizes the arguments exactly as on first construction.
+        """
+        module = sys.modules[cls.__module__]
+        return getattr(module, cls.factory)(**args)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={format_field(x)}" for k, x in self.config_args().items())
+        return f"{self.factory or type(self).__name__}({args})"
+
+
+@jax.jit
+def _evaluate_jitted(schedule: AbstractSchedule, step: ArrayLike) -> Array:
+    t = canonical_step(step)
+    value = jnp.broadcast_to(schedule._evaluate(t), t.shape)
+    if not jnp.issubdtype(t.dtype, jnp.integer):
+        value = jnp.where(jnp.isnan(t), jnp.asarray(jnp.nan, value.dtype), value)
+    return value
+
+
+def evaluate_child(child: AbstractSchedule, t: Array) -> Array:
+    """Evaluate a child schedule at a canonical (already clamped) local step."""
+    return jnp.broadcast_to(child._evaluate(t), t.shape)
+
+
+def format_value(x: Any) -> str:
+    """A leaf as the literal that rebuilds it: shortest round-trip digits, lists for arrays."""
+    if isinstance(x, jax.core.Tracer):
+        return f"<traced {x.dtype}{list(x.shape)}>"
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return _format_scalar(arr)
+    return "[" + ", ".join(format_value(v) for v in arr) + "]"
+
+
+def _format_scalar(arr: np.ndarray) -> str:
+    if np.issubdtype(arr.dtype, np.integer):
+        return str(int(arr))
+    text = str(arr.astype(arr.dtype).item() if arr.dtype == np.float64 else arr[()])
+    # NumPy prints float32 with the shortest digits that round-trip to the same float32.
+    if "e" not in text and "." not in text and "inf" not in text and "nan" not in text:
+        text += ".0"
+    return text
+
+
+def format_field(value: Any) -> str:
+    """A dataclass field as code: schedules by their repr, tuples as lists, leaves as literals."""
+    if isinstance(value, AbstractSchedule):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(format_field(v) for v in value) + "]"
+    if isinstance(value, (str, bool)) or value is None:
+        return repr(value)
+    if isinstance(value, Callable):
+        return getattr(value, "__qualname__", repr(value))
+    return format_value(value)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class FunctionSchedule(AbstractSchedule):
+    """A plain Python callable ``step -> value`` (an optax schedule, a lambda) as a child.
+
+    The callable is static structure: it is hashed by identity, cannot be vmapped over and
+    cannot be serialized by ``to_config``. It sees each canonical step as a scalar (it is
+    ``jax.vmap``-ed over arrays of steps), so scalar-only callables work too; its result is
+    cast to the default float dtype.
+    """
+
+    fn: Callable[[Any], Any] = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "function"
+
+    def _evaluate(self, t: Array) -> Array:
+        flat = t.reshape(-1)
+        values = jax.vmap(lambda s: jnp.asarray(self.fn(s)).astype(float_dtype()))(flat)
+        return values.reshape(t.shape)
+
+
+def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> AbstractSchedule:
+    """An lrjax schedule from a schedule, a plain callable, or a number (a constant)."""
+    if isinstance(x, AbstractSchedule):
+        return x
+    if callable(x):
+        return FunctionSchedule(x)
+    from ._primitives import constant
+
+    try:
+        return constant(x)
+    except (TypeError, ValueError) as err:
+        raise type(err)(
+            f"{func}({name}={x!r}): {name} must be an lrjax schedule, a callable or a number"
+        ) from None

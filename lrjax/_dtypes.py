@@ -1,0 +1,26 @@
+"""Default dtypes: float32/int32, or float64/int64 when ``jax_enable_x64`` is on."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def x64_enabled() -> bool:
+    """Whether JAX's 64-bit mode (``jax_enable_x64``) is on."""
+    return bool(jax.config.read("jax_enable_x64"))
+
+
+def float_dtype() -> np.dtype:
+    """The dtype of schedule values: float32, or float64 under x64."""
+    return np.dtype(np.float64 if x64_enabled() else np.float32)
+
+
+def int_dtype() -> np.dtype:
+    """The dtype of integer steps and step counts: int32, or int64 under x64."""
+    return np.dtype(np.int64 if x64_enabled() else np.int32)
+
+
+def int_max() -> int:
+    """The largest step or step count the current integer mode holds."""
+    return 2**63 - 1 if x64_enabled() else 2**31 - 1

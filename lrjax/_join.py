@@ -1,0 +1,189 @@
+"""``join_schedules``: one schedule after another, each seeing its local step.
+
+Children of one structure (same class, same static fields, scalar leaves) are stacked into
+a single schedule whose leaves have a leading "member" axis. At evaluation, the piece
+index (a search over the boundaries) selects the member, its hyperparameters are
+gathered, and the structure is evaluated once. So a join of 1 000 cosine pieces compiles
+like a join of 2, and a join of mixed children costs one evaluation per distinct
+structure, not per piece (optax unrolls one ``where`` and one child per piece).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate as v
+from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._piecewise import piece_index
+
+
+def _structure_key(schedule: AbstractSchedule) -> Any:
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    if any(np.ndim(leaf) != 0 for leaf in leaves):
+        return None  # not stackable: evaluate on its own
+    # The class and the printed treedef too: treedefs of two different registered
+    # dataclasses with equal field counts can compare equal (jax 0.10).
+    dtypes = tuple(str(jnp.asarray(leaf).dtype) for leaf in leaves)
+    return (type(schedule), str(treedef), treedef, dtypes)
+
+
+def _stack(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
+    def stack(*leaves: Any) -> Any:
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+            return jnp.stack([jnp.asarray(leaf) for leaf in leaves])
+        return np.stack([np.asarray(leaf) for leaf in leaves])
+
+    return jax.tree_util.tree_map(stack, *members)
+
+
+def group_by_structure(
+    schedules: Sequence[AbstractSchedule],
+) -> tuple[tuple[AbstractSchedule, ...], tuple[bool, ...], tuple[tuple[int, int], ...]]:
+    """Group schedules of one structure into stacked schedules.
+
+    Returns ``(groups, stacked, layout)``: the groups (a stacked schedule, or a lone
+    schedule that cannot be stacked), whether each group is stacked, and for every input
+    schedule its ``(group, position)``.
+    """
+    keys: dict[Any, int] = {}
+    members: list[list[AbstractSchedule]] = []
+    stackable: list[bool] = []
+    layout: list[tuple[int, int]] = []
+    for schedule in schedules:
+        key = _structure_key(schedule)
+        if key is None or key not in keys:
+            if key is not None:
+                keys[key] = len(members)
+            members.append([])
+            stackable.append(key is not None)
+        group = len(members) - 1 if key is None else keys[key]
+        layout.append((group, len(members[group])))
+        members[group].append(schedule)
+    groups = tuple(_stack(m) if s else m[0] for m, s in zip(members, stackable, strict=True))
+    return groups, tuple(stackable), tuple(layout)
+
+
+def select_member(group: AbstractSchedule, position: Array) -> AbstractSchedule:
+    """The member at ``position`` (elementwise) of a stacked group, leaves gathered."""
+    return jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf)[position], group)
+
+
+def unstack_member(group: AbstractSchedule, position: int) -> AbstractSchedule:
+    """One concrete member of a stacked group, as the schedule that was stacked."""
+    return jax.tree_util.tree_map(lambda leaf: leaf[position], group)
+
+
+def evaluate_grouped(
+    groups: tuple[AbstractSchedule, ...],
+    stacked: tuple[bool, ...],
+    layout: tuple[tuple[int, int], ...],
+    index: Array,
+    t: Array,
+) -> Array:
+    """Evaluate member ``index`` (elementwise) of the grouped schedules at step ``t``."""
+    group_of = np.array([g for g, _ in layout], np.int32)
+    position_of = np.array([p for _, p in layout], np.int32)
+    result = None
+    for g, (group, is_stacked) in enumerate(zip(groups, stacked, strict=True)):
+        child = select_member(group, jnp.asarray(position_of)[index]) if is_stacked else group
+        value = evaluate_child(child, t)
+        if result is None:
+            result = value
+        else:
+            result = jnp.where(jnp.asarray(group_of)[index] == g, value, result)
+    assert result is not None
+    return result
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Join(AbstractSchedule):
+    """Schedules joined at boundaries (built by :func:`join_schedules`).
+
+    ``groups`` holds the children stacked by structure; ``layout`` maps each piece to its
+    ``(group, position)``. Use :attr:`schedules` for the children as given.
+    """
+
+    groups: tuple[AbstractSchedule, ...]
+    boundaries: Array
+    stacked: tuple[bool, ...] = dataclasses.field(metadata=dict(static=True))
+    layout: tuple[tuple[int, int], ...] = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "join_schedules"
+
+    @property
+    def schedules(self) -> tuple[AbstractSchedule, ...]:
+        """The joined schedules, in order."""
+        return tuple(
+            unstack_member(self.groups[g], p) if self.stacked[g] else self.groups[g]
+            for g, p in self.layout
+        )
+
+    def config_args(self) -> dict[str, Any]:
+        return {"schedules": list(self.schedules), "boundaries": self.boundaries}
+
+    def _evaluate(self, t: Array) -> Array:
+        boundaries = jnp.asarray(self.boundaries)
+        index = piece_index(boundaries, t)
+        starts = jnp.concatenate([jnp.zeros((1,), boundaries.dtype), boundaries])
+        local = t - starts[index].astype(t.dtype)
+        return evaluate_grouped(self.groups, self.stacked, self.layout, index, local)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        starts = v.concrete(self.boundaries)
+        if starts is None:
+            return ()
+        starts = [0, *np.atleast_1d(starts).tolist()]
+        ends = [*starts[1:], None]
+        points = set(starts[1:])
+        for child, start, end in zip(self.schedules, starts, ends, strict=True):
+            for p in child.phase_boundaries(None if horizon is None else horizon - start):
+                if end is None or start + p < end:
+                    points.add(start + p)
+        return tuple(sorted(int(p) for p in points if p > 0))
+
+
+def join_schedules(schedules: Sequence[Schedule], boundaries: ArrayLike) -> Join:
+    r"""Join schedules one after another; each child sees its local step.
+
+    .. math::
+      \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
+
+    with :math:`b_{-1} = 0`. Pieces are half-open: at :math:`t = b_i` the next schedule is
+    active at local step 0. The last schedule continues forever.
+
+    Children of one structure are stacked and evaluated once with gathered
+    hyperparameters, so the compiled graph does not grow with the number of pieces.
+
+    Args:
+      schedules: the schedules (lrjax schedules, plain callables or numbers), at least one.
+      boundaries: ``len(schedules) - 1`` absolute steps; strictly increasing, ``>= 0``.
+
+    Returns:
+      A ``Join`` schedule.
+
+    Examples:
+      >>> s = lrjax.join_schedules(
+      ...     [lrjax.linear(0.0, 1.0, 10), lrjax.cosine_decay(1.0, 90)], boundaries=[10])
+      >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 55, 100]))])
+      [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    f = "join_schedules"
+    if isinstance(schedules, AbstractSchedule) or not isinstance(schedules, Sequence):
+        raise TypeError(f"{f}(schedules={schedules!r}): schedules must be a sequence of schedules")
+    children = [as_schedule(s, f, f"schedules[{i}]") for i, s in enumerate(schedules)]
+    if not children:
+        raise ValueError(f"{f}(schedules=[]): schedules must hold at least one schedule")
+    bounds = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=True)
+    if np.shape(bounds)[0] != len(children) - 1:
+        raise ValueError(
+            f"{f}: len(boundaries) must be len(schedules) - 1, got {np.shape(bounds)[0]} "
+            f"boundaries for {len(children)} schedules"
+        )
+    groups, stacked, layout = group_by_structure(children)
+    return Join(groups, bounds, stacked, layout)

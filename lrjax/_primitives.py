@@ -1,0 +1,472 @@
+"""Primitive schedule families: closed-form functions of the step.
+
+Each family is a frozen pytree dataclass built by a lowercase factory that validates
+concrete arguments and converts them to canonical leaves (floats for values, integers
+for step counts). Step arithmetic stays in integers until the final ratio (see
+``lrjax._progress``), so float32 results keep ~1e-7 relative precision up to step
+2**31 - 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate as v
+from ._base import AbstractSchedule, Array, ArrayLike
+from ._progress import cosine_multiplier, progress, safe_power
+from ._steps import as_step_dtype
+
+
+def _dtype(leaf: Any) -> jnp.dtype:
+    return jnp.asarray(leaf).dtype
+
+
+def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor: bool) -> Array:
+    """``max(t - begin, 0) / period`` as float, split into an exact integer part first."""
+    begin = as_step_dtype(begin, t)
+    period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
+    elapsed = jnp.maximum(t - begin, jnp.zeros((), t.dtype))
+    whole = elapsed // period
+    if floor:
+        return whole.astype(dtype)
+    rest = elapsed - whole * period
+    return whole.astype(dtype) + rest.astype(dtype) / period.astype(dtype)
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Constant(AbstractSchedule):
+    """The constant schedule ``value`` (built by :func:`constant`)."""
+
+    value: Array
+    factory: ClassVar[str] = "constant"
+
+    def _evaluate(self, t: Array) -> Array:
+        return jnp.broadcast_to(jnp.asarray(self.value), t.shape)
+
+
+def constant(value: ArrayLike) -> Constant:
+    r"""The constant schedule.
+
+    .. math::
+      \eta(t) = V
+
+    Args:
+      value: the value at every step; any finite number (constants also serve as factors
+        in schedule arithmetic, so negative values are allowed).
+
+    Returns:
+      A ``Constant`` schedule.
+
+    Examples:
+      >>> s = lrjax.constant(3e-4)
+      >>> print(f"{float(s(10**6)):.1e}")
+      3.0e-04
+    """
+    return Constant(v.as_value("constant", "value", value))
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Linear(AbstractSchedule):
+    """Linear interpolation between two values (built by :func:`linear`)."""
+
+    init_value: Array
+    end_value: Array
+    transition_steps: Array
+    transition_begin: Array
+    factory: ClassVar[str] = "linear"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        p = progress(t, self.transition_begin, self.transition_steps, dtype)
+        return self.end_value + (self.init_value - self.end_value) * p.left
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.transition_begin, self.transition_steps)
+
+
+def linear(
+    init_value: ArrayLike,
+    end_value: ArrayLike,
+    transition_steps: ArrayLike,
+    transition_begin: ArrayLike = 0,
+) -> Linear:
+    r"""Linear ramp from ``init_value`` to ``end_value``.
+
+    .. math::
+      \eta(t) = E + (I - E)\,\frac{T - \min(\max(t - B, 0), T)}{T}
+
+    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
+    ``transition_steps`` and :math:`B` is ``transition_begin``. Holds :math:`I` before
+    :math:`B` and :math:`E` from :math:`B + T` on. ``transition_steps=0`` jumps to
+    :math:`E` at :math:`B`.
+
+    Args:
+      init_value: value up to step ``transition_begin``; ``>= 0``.
+      end_value: value from step ``transition_begin + transition_steps`` on; ``>= 0``.
+      transition_steps: length of the ramp in steps; an integer ``>= 0``.
+      transition_begin: step at which the ramp starts; an integer ``>= 0``.
+
+    Returns:
+      A ``Linear`` schedule.
+
+    Examples:
+      >>> s = lrjax.linear(1.0, 0.0, transition_steps=10)
+      >>> print([round(float(x), 2) for x in s(jnp.array([0, 1, 5, 10, 11]))])
+      [1.0, 0.9, 0.5, 0.0, 0.0]
+    """
+    f = "linear"
+    return Linear(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        v.as_count(f, "transition_steps", transition_steps),
+        v.as_count(f, "transition_begin", transition_begin),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Polynomial(AbstractSchedule):
+    """Polynomial decay (built by :func:`polynomial`)."""
+
+    init_value: Array
+    end_value: Array
+    power: Array
+    transition_steps: Array
+    transition_begin: Array
+    factory: ClassVar[str] = "polynomial"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        p = progress(t, self.transition_begin, self.transition_steps, dtype)
+        return self.end_value + (self.init_value - self.end_value) * safe_power(p.left, self.power)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.transition_begin, self.transition_steps)
+
+
+def polynomial(
+    init_value: ArrayLike,
+    end_value: ArrayLike,
+    power: ArrayLike,
+    transition_steps: ArrayLike,
+    transition_begin: ArrayLike = 0,
+) -> Polynomial:
+    r"""Polynomial ramp from ``init_value`` to ``end_value``.
+
+    .. math::
+      \eta(t) = E + (I - E)\,\left(\frac{T - \min(\max(t - B, 0), T)}{T}\right)^{p}
+
+    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`p` is ``power``,
+    :math:`T` is ``transition_steps`` and :math:`B` is ``transition_begin``.
+
+    Args:
+      init_value: value up to step ``transition_begin``; ``>= 0``.
+      end_value: value from step ``transition_begin + transition_steps`` on; ``>= 0``.
+      power: exponent of the remaining fraction; ``> 0`` (1 is linear).
+      transition_steps: length of the ramp in steps; an integer ``>= 0``.
+      transition_begin: step at which the ramp starts; an integer ``>= 0``.
+
+    Returns:
+      A ``Polynomial`` schedule.
+
+    Examples:
+      >>> s = lrjax.polynomial(1.0, 0.0, power=2.0, transition_steps=10)
+      >>> print(f"{float(s(5)):.4f}")
+      0.2500
+    """
+    f = "polynomial"
+    return Polynomial(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        v.as_value(f, "power", power, positive=True),
+        v.as_count(f, "transition_steps", transition_steps),
+        v.as_count(f, "transition_begin", transition_begin),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CosineDecay(AbstractSchedule):
+    """Cosine decay (built by :func:`cosine_decay`)."""
+
+    init_value: Array
+    decay_steps: Array
+    end_value: Array
+    exponent: Array
+    factory: ClassVar[str] = "cosine_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
+        multiplier = safe_power(cosine_multiplier(p), self.exponent)
+        return self.end_value + (self.init_value - self.end_value) * multiplier
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+def cosine_decay(
+    init_value: ArrayLike,
+    decay_steps: ArrayLike,
+    end_value: ArrayLike = 0.0,
+    exponent: ArrayLike = 1.0,
+) -> CosineDecay:
+    r"""Cosine decay from ``init_value`` to ``end_value`` over ``decay_steps`` steps.
+
+    .. math::
+      \eta(t) = E + (I - E)\left[\tfrac{1}{2}\left(1 + \cos\left(\pi\,\tfrac{\min(t, T)}{T}\right)\right)\right]^{p}
+
+    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
+    ``decay_steps`` and :math:`p` is ``exponent``. Evaluated as
+    :math:`\sin^2(\tfrac{\pi}{2}(T - t)/T)` near the end, so the tail keeps full relative
+    precision in float32 (no ``1 + cos`` cancellation).
+
+    Args:
+      init_value: value at step 0; ``>= 0``.
+      decay_steps: length of the decay; an integer ``>= 0``.
+      end_value: value from step ``decay_steps`` on; ``>= 0`` (an absolute value, unlike
+        optax's ``alpha``, which is a fraction of ``init_value``).
+      exponent: power applied to the cosine factor; ``> 0``.
+
+    Returns:
+      A ``CosineDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.cosine_decay(1.0, decay_steps=100)
+      >>> print(f"{float(s(50)):.4f}")
+      0.5000
+
+    References:
+      Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
+    """
+    f = "cosine_decay"
+    return CosineDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        v.as_value(f, "exponent", exponent, positive=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class ExponentialDecay(AbstractSchedule):
+    """Exponential decay (built by :func:`exponential_decay`)."""
+
+    init_value: Array
+    decay_rate: Array
+    transition_steps: Array
+    transition_begin: Array
+    staircase: bool = dataclasses.field(metadata=dict(static=True))
+    end_value: Array | None
+    factory: ClassVar[str] = "exponential_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        exponent = _elapsed_periods(
+            t, self.transition_begin, self.transition_steps, dtype, floor=self.staircase
+        )
+        rate = self.decay_rate
+        safe_rate = jnp.where(rate > 0, rate, jnp.ones((), dtype))
+        value = self.init_value * jnp.exp(exponent * jnp.log(safe_rate))
+        value = jnp.where(exponent == 0, self.init_value, value)
+        if self.end_value is not None:
+            # end_value is a floor for a decay and a ceiling for a growth (rate > 1).
+            value = jnp.where(
+                rate < 1, jnp.maximum(value, self.end_value), jnp.minimum(value, self.end_value)
+            )
+        return value
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.transition_begin)
+
+
+def exponential_decay(
+    init_value: ArrayLike,
+    decay_rate: ArrayLike,
+    transition_steps: ArrayLike,
+    transition_begin: ArrayLike = 0,
+    staircase: bool = False,
+    end_value: ArrayLike | None = None,
+) -> ExponentialDecay:
+    r"""Exponential decay: multiply by ``decay_rate`` every ``transition_steps`` steps.
+
+    .. math::
+      \eta(t) = I\, r^{\,\max(t - B, 0) / T}
+
+    (with :math:`\lfloor \cdot \rfloor` on the exponent when ``staircase``), where
+    :math:`I` is ``init_value``, :math:`r` is ``decay_rate``, :math:`T` is
+    ``transition_steps`` and :math:`B` is ``transition_begin``. Unbounded: it keeps going
+    by the formula, floored by ``end_value`` when :math:`r < 1` (ceilinged when
+    :math:`r > 1`). The exponent's integer part is computed exactly in integers.
+
+    Args:
+      init_value: value up to step ``transition_begin``; ``>= 0``.
+      decay_rate: factor per ``transition_steps`` steps; ``> 0``.
+      transition_steps: steps per factor of ``decay_rate``; an integer ``>= 1``.
+      transition_begin: step at which the decay starts; an integer ``>= 0``.
+      staircase: if True, the value changes only every ``transition_steps`` steps.
+      end_value: optional floor (``decay_rate < 1``) or ceiling (``decay_rate > 1``).
+
+    Returns:
+      An ``ExponentialDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10)
+      >>> print(f"{float(s(20)):.4f}")
+      0.2500
+    """
+    f = "exponential_decay"
+    init = v.as_value(f, "init_value", init_value, nonnegative=True)
+    rate = v.as_value(f, "decay_rate", decay_rate, positive=True)
+    end = None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True)
+    if end is not None:
+        i, r, e = v.concrete(init), v.concrete(rate), v.concrete(end)
+        if None not in (i, r, e):
+            if r < 1:
+                v.require(e <= i, f, f"end_value={e} is a floor and must be <= init_value={i} "
+                          f"when decay_rate < 1")
+            elif r > 1:
+                v.require(e >= i, f, f"end_value={e} is a ceiling and must be >= init_value={i} "
+                          f"when decay_rate > 1")
+    return ExponentialDecay(
+        init,
+        rate,
+        v.as_count(f, "transition_steps", transition_steps, minimum=1),
+        v.as_count(f, "transition_begin", transition_begin),
+        v.as_flag(f, "staircase", staircase),
+        end,
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class InverseTimeDecay(AbstractSchedule):
+    """Inverse time decay (built by :func:`inverse_time_decay`)."""
+
+    init_value: Array
+    decay_rate: Array
+    decay_steps: Array
+    staircase: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "inverse_time_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        periods = _elapsed_periods(t, 0, self.decay_steps, dtype, floor=self.staircase)
+        return self.init_value / (1 + self.decay_rate * periods)
+
+
+def inverse_time_decay(
+    init_value: ArrayLike,
+    decay_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    staircase: bool = False,
+) -> InverseTimeDecay:
+    r"""Inverse time decay (Keras ``InverseTimeDecay``).
+
+    .. math::
+      \eta(t) = \frac{I}{1 + r\, t / T}
+
+    (with :math:`\lfloor t / T \rfloor` when ``staircase``), where :math:`I` is
+    ``init_value``, :math:`r` is ``decay_rate`` and :math:`T` is ``decay_steps``.
+
+    Args:
+      init_value: value at step 0; ``>= 0``.
+      decay_rate: ``>= 0``.
+      decay_steps: an integer ``>= 1``.
+      staircase: if True, the value changes only every ``decay_steps`` steps.
+
+    Returns:
+      An ``InverseTimeDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.inverse_time_decay(1.0, decay_rate=0.5, decay_steps=10)
+      >>> print(f"{float(s(20)):.4f}")
+      0.5000
+    """
+    f = "inverse_time_decay"
+    return InverseTimeDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
+        v.as_count(f, "decay_steps", decay_steps, minimum=1),
+        v.as_flag(f, "staircase", staircase),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class RsqrtDecay(AbstractSchedule):
+    """Inverse square root decay (built by :func:`rsqrt_decay`)."""
+
+    init_value: Array
+    timescale: Array
+    end_value: Array | None
+    factory: ClassVar[str] = "rsqrt_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        scale = jnp.maximum(self.timescale, jnp.finfo(dtype).tiny)
+        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) / scale)
+        value = jnp.where(t == 0, self.init_value, value)
+        if self.end_value is not None:
+            value = jnp.maximum(value, self.end_value)
+        return value
+
+
+def rsqrt_decay(
+    init_value: ArrayLike,
+    timescale: ArrayLike = 1.0,
+    end_value: ArrayLike | None = None,
+) -> RsqrtDecay:
+    r"""Inverse square root decay (the Transformer / T5 / Hugging Face ``inverse_sqrt`` family).
+
+    .. math::
+      \eta(t) = \frac{I}{\sqrt{1 + t / \tau}}
+
+    where :math:`I` is ``init_value`` and :math:`\tau` is ``timescale``; floored by
+    ``end_value`` when given. Hugging Face's ``inverse_sqrt`` after a warmup of ``W`` steps is
+    ``warmup(rsqrt_decay(lr, timescale=W), W)``; T5's ``1/sqrt(max(t, W))`` is
+    ``join_schedules([constant(W**-0.5), rsqrt_decay(W**-0.5, W)], [W])``.
+
+    Args:
+      init_value: value at step 0; ``>= 0``.
+      timescale: steps over which the value falls by ``1/sqrt(2)``; ``> 0``.
+      end_value: optional floor; ``>= 0``.
+
+    Returns:
+      An ``RsqrtDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.rsqrt_decay(1.0, timescale=100.0)
+      >>> print(f"{float(s(300)):.4f}")
+      0.5000
+    """
+    f = "rsqrt_decay"
+    return RsqrtDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "timescale", timescale, positive=True),
+        None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True),
+    )
+
+
+def concrete_points(*parts: Any) -> tuple[int, ...]:
+    """Positive running sums ``(p0, p0 + p1, ...)`` when every part is a concrete scalar."""
+    values = [v.concrete(x) for x in parts]
+    if any(x is None or np.ndim(x) for x in values):
+        return ()
+    return tuple(sorted({p for p in itertools.accumulate(int(x) for x in values) if p > 0}))

@@ -1,0 +1,101 @@
+"""What a step is: checking user steps and turning them into canonical arrays.
+
+A canonical step is either an integer array of the default int dtype (int32, or int64
+under x64) or a float array at least as wide as float32, clamped to ``>= 0`` with NaN
+kept. Integer steps are canonical and keep all progress arithmetic exact; float steps
+(fractional epochs) follow the same formulas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
+
+
+def _overflow(step: Any) -> OverflowError:
+    if x64_enabled():
+        return OverflowError(f"step {step!r} does not fit in int64")
+    return OverflowError(
+        f"step {step!r} does not fit in int32; enable 64-bit steps with "
+        "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
+    )
+
+
+def check_step(step: Any) -> Any:
+    """Validate a user step and return it as an array-like JAX accepts without wrapping.
+
+    Raises ``TypeError`` for bool, str, None and complex steps, and ``OverflowError``
+    for concrete integers outside the current integer mode (never wraps silently).
+    """
+    if isinstance(step, (bool, np.bool_)) or step is None or isinstance(step, (str, bytes)):
+        raise TypeError(f"step must be a number or an array of numbers, got {step!r}")
+    if isinstance(step, complex):
+        raise TypeError(f"step must be real, got {step!r}")
+    if isinstance(step, int):
+        if step > int_max():
+            raise _overflow(step)
+        return np.asarray(max(step, 0), dtype=int_dtype())
+    if isinstance(step, float):
+        return np.asarray(step, dtype=float_dtype())
+    if isinstance(step, (list, tuple)):
+        step = np.asarray(step)
+    dtype = getattr(step, "dtype", None)
+    if dtype is None:
+        raise TypeError(f"step must be a number or an array of numbers, got {type(step).__name__}")
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_ or dtype.kind in "cOUSV":
+        raise TypeError(f"step must be real numbers, got dtype {dtype}")
+    if dtype.kind in "iu" and not isinstance(step, jax.core.Tracer):
+        info = np.iinfo(dtype)
+        if info.max > int_max():
+            values = np.asarray(step)
+            if values.size and values.max() > int_max():
+                raise _overflow(values.max().item())
+        if isinstance(step, np.ndarray | np.generic):
+            # Widen first (an int8 -100 is -100, a uint32 4294967295 is that number), then
+            # clamp negatives up front so narrowing can never wrap.
+            values = np.maximum(np.asarray(step, dtype=np.int64 if dtype.kind == "i" else dtype), 0)
+            return values.astype(int_dtype())
+    return step
+
+
+def canonical_step(step: Any) -> jax.Array:
+    """Inside ``jit``: the clamped canonical step (see the module docstring)."""
+    t = jnp.asarray(step)
+    if jnp.issubdtype(t.dtype, jnp.integer):
+        if jnp.issubdtype(t.dtype, jnp.unsignedinteger) and jnp.iinfo(t.dtype).max > int_max():
+            # A traced wide unsigned step saturates instead of wrapping negative.
+            t = jnp.minimum(t, jnp.asarray(int_max(), t.dtype))
+        t = t.astype(int_dtype())
+        return jnp.maximum(t, 0)
+    if jnp.finfo(t.dtype).bits < np.finfo(float_dtype()).bits:
+        t = t.astype(float_dtype())
+    # jnp.maximum propagates NaN, so a NaN step stays NaN.
+    return jnp.maximum(t, jnp.zeros((), t.dtype))
+
+
+def is_integer_step(t: jax.Array) -> bool:
+    """Static: whether the canonical step is integral (exact progress arithmetic)."""
+    return bool(jnp.issubdtype(t.dtype, jnp.integer))
+
+
+def as_step_dtype(x: Any, t: jax.Array) -> jax.Array:
+    """Cast an integer hyperparameter (a count, a boundary) to the step's dtype."""
+    return jnp.asarray(x).astype(t.dtype)
+
+
+def search_step(t: jax.Array) -> jax.Array:
+    """An integer step to compare against integer boundaries.
+
+    For float steps this is ``floor(t)``, clipped into range, so that comparisons
+    against boundaries above 2**24 stay exact: ``t >= b`` iff ``floor(t) >= b``.
+    """
+    if is_integer_step(t):
+        return t
+    limit = jnp.asarray(int_max(), t.dtype)
+    return jnp.nan_to_num(jnp.clip(jnp.floor(t), 0, limit)).astype(int_dtype())

@@ -1,0 +1,151 @@
+"""Time combinators: delay (``shift``), rescale (``stretch``) and hold (``quantize``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate as v
+from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._steps import as_step_dtype
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Shift(AbstractSchedule):
+    """A delayed schedule (built by :func:`shift`)."""
+
+    schedule: AbstractSchedule
+    steps: Array
+    factory: ClassVar[str] = "shift"
+
+    def _evaluate(self, t: Array) -> Array:
+        local = jnp.maximum(t - as_step_dtype(self.steps, t), jnp.zeros((), t.dtype))
+        return evaluate_child(self.schedule, local)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        d = v.concrete(self.steps)
+        if d is None or np.ndim(d):
+            return ()
+        child = self.schedule.phase_boundaries(None if horizon is None else horizon - d)
+        return tuple(sorted({p for p in (d, *(d + c for c in child)) if p > 0}))
+
+
+def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
+    r"""Delay a schedule by ``steps``: it holds ``schedule(0)`` until step ``steps``.
+
+    .. math::
+      \eta(t) = s(\max(t - d, 0))
+
+    Args:
+      schedule: the schedule to delay.
+      steps: the delay :math:`d`; an integer ``>= 0``.
+
+    Returns:
+      A ``Shift`` schedule.
+
+    Examples:
+      >>> s = lrjax.shift(lrjax.linear(1.0, 0.0, 10), steps=5)
+      >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15]))])
+      [1.0, 1.0, 0.5, 0.0]
+    """
+    f = "shift"
+    return Shift(as_schedule(schedule, f, "schedule"), v.as_count(f, "steps", steps))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Stretch(AbstractSchedule):
+    """A schedule with rescaled time (built by :func:`stretch`)."""
+
+    schedule: AbstractSchedule
+    factor: Array
+    factory: ClassVar[str] = "stretch"
+
+    def _evaluate(self, t: Array) -> Array:
+        factor = jnp.asarray(self.factor)
+        local = t.astype(factor.dtype) / factor
+        return evaluate_child(self.schedule, local)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        factor = v.concrete(self.factor)
+        if factor is None or np.ndim(factor):
+            return ()
+        inner = None if horizon is None else int(horizon / factor) + 1
+        return tuple(sorted({int(np.ceil(p * factor)) for p in self.schedule.phase_boundaries(inner)}))
+
+
+def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
+    r"""Rescale time: ``factor > 1`` slows the schedule down, ``< 1`` speeds it up.
+
+    .. math::
+      \eta(t) = s(t / f)
+
+    The child sees a float step. In float32 that step is exact up to 2**24 and has a
+    relative error below 6e-8 beyond (exact under ``jax_enable_x64``); to stretch by an
+    integer factor exactly, prefer scaling the child's own step counts.
+
+    Args:
+      schedule: the schedule to rescale.
+      factor: the time factor :math:`f`; ``> 0``.
+
+    Returns:
+      A ``Stretch`` schedule.
+
+    Examples:
+      >>> s = lrjax.stretch(lrjax.linear(1.0, 0.0, 10), factor=2.0)
+      >>> print([float(x) for x in s(jnp.array([0, 10, 20]))])
+      [1.0, 0.5, 0.0]
+    """
+    f = "stretch"
+    return Stretch(as_schedule(schedule, f, "schedule"), v.as_value(f, "factor", factor, positive=True))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Quantize(AbstractSchedule):
+    """A schedule held constant over blocks of steps (built by :func:`quantize`)."""
+
+    schedule: AbstractSchedule
+    every: Array
+    factory: ClassVar[str] = "quantize"
+
+    def _evaluate(self, t: Array) -> Array:
+        every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
+        return evaluate_child(self.schedule, every * (t // every))
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        every = v.concrete(self.every)
+        if every is None or np.ndim(every):
+            return ()
+        child = self.schedule.phase_boundaries(horizon)
+        return tuple(sorted({int(-(-p // every) * every) for p in child}))
+
+
+def quantize(schedule: Schedule, every: ArrayLike) -> Quantize:
+    r"""Hold the value for ``every`` steps: update it only once per block (per epoch).
+
+    .. math::
+      \eta(t) = s\left(e \left\lfloor t / e \right\rfloor\right)
+
+    Like Keras's ``LearningRateScheduler`` callback or a torch scheduler stepped once per
+    epoch, with ``every`` the number of steps per epoch.
+
+    Args:
+      schedule: the schedule to hold.
+      every: block length :math:`e`; an integer ``>= 1``.
+
+    Returns:
+      A ``Quantize`` schedule.
+
+    Examples:
+      >>> s = lrjax.quantize(lrjax.linear(1.0, 0.0, 10), every=5)
+      >>> print([float(x) for x in s(jnp.array([0, 4, 5, 9, 10]))])
+      [1.0, 1.0, 0.5, 0.5, 0.0]
+    """
+    f = "quantize"
+    return Quantize(as_schedule(schedule, f, "schedule"), v.as_count(f, "every", every, minimum=1))

@@ -1,0 +1,217 @@
+"""Construction-time checks and canonical leaf types.
+
+Every check here runs only on concrete values (Python numbers, NumPy arrays, concrete
+``jax.Array``s) and is a no-op on tracers, so a factory can be called inside ``jit``,
+``vmap`` or ``grad`` with traced hyperparameters. Errors name the public function and
+argument, echo the value and state the allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
+
+
+def is_concrete(x: Any) -> bool:
+    """True when ``x`` holds a value now (not a tracer, not a ShapeDtypeStruct)."""
+    if isinstance(x, jax.core.Tracer):
+        return False
+    return isinstance(x, (int, float, np.ndarray, np.generic, jax.Array))
+
+
+def _concrete_array(x: Any) -> np.ndarray | None:
+    if not is_concrete(x):
+        return None
+    return np.asarray(x)
+
+
+def _fail(func: str, name: str, value: Any, requirement: str, exc: type[Exception] = ValueError):
+    raise exc(f"{func}({name}={_show(value)}): {name} {requirement}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (np.ndarray, jax.Array)) and np.ndim(value) == 0:
+        value = np.asarray(value).item()
+    if isinstance(value, (np.ndarray, jax.Array)):
+        return np.array2string(np.asarray(value), threshold=8)
+    return repr(value)
+
+
+def _check_kind(func: str, name: str, value: Any) -> None:
+    """Reject bool, str, None, complex: values that are numbers only by accident."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes)):
+        _fail(func, name, value, "must be a real number", TypeError)
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and (
+        jnp.issubdtype(dtype, jnp.bool_) or jnp.issubdtype(dtype, jnp.complexfloating)
+    ):
+        _fail(func, name, value, f"must be real numbers, not {dtype}", TypeError)
+    if isinstance(value, complex):
+        _fail(func, name, value, "must be a real number", TypeError)
+    if dtype is None and not isinstance(value, (int, float, np.number, jax.core.Tracer)):
+        _fail(func, name, value, f"must be a number, not {type(value).__name__}", TypeError)
+
+
+def _to_leaf(value: Any, dtype: np.dtype) -> Any:
+    if isinstance(value, jax.core.Tracer):
+        return value.astype(dtype) if value.dtype != dtype else value
+    if isinstance(value, jax.Array):
+        return value.astype(dtype) if value.dtype != dtype else value
+    return np.asarray(value, dtype=dtype)
+
+
+def as_value(
+    func: str,
+    name: str,
+    value: Any,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    at_least: float | None = None,
+    shape: tuple[int, ...] | None = (),
+) -> Any:
+    """A float hyperparameter (a learning rate, a rate, a factor) as a canonical leaf.
+
+    Concrete values are checked to be finite (and positive or non-negative when asked);
+    they become a NumPy array of the default float dtype. Tracers are cast, unchecked.
+    """
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    _check_kind(func, name, value)
+    if shape is not None and np.shape(value) != shape:
+        _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
+    arr = _concrete_array(value)
+    if arr is not None:
+        if not np.issubdtype(arr.dtype, np.number):
+            _fail(func, name, value, "must be a real number", TypeError)
+        if not np.all(np.isfinite(arr)):
+            _fail(func, name, value, "must be finite")
+        if positive and not np.all(arr > 0):
+            _fail(func, name, value, "must be > 0")
+        if nonnegative and not np.all(arr >= 0):
+            _fail(func, name, value, "must be >= 0")
+        if at_least is not None and not np.all(arr >= at_least):
+            _fail(func, name, value, f"must be >= {at_least}")
+    return _to_leaf(value, float_dtype())
+
+
+def as_count(
+    func: str,
+    name: str,
+    value: Any,
+    *,
+    minimum: int = 0,
+    shape: tuple[int, ...] | None = (),
+) -> Any:
+    """A step count or boundary as a canonical integer leaf.
+
+    Accepts integers and integral floats (``1e5`` is 100000; ``10.5`` is rejected).
+    Concrete values must be ``>= minimum`` and fit the current integer mode: int32
+    unless ``jax_enable_x64`` is on.
+    """
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    _check_kind(func, name, value)
+    if shape is not None and np.shape(value) != shape:
+        _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
+    arr = _concrete_array(value)
+    if arr is not None:
+        if not np.issubdtype(arr.dtype, np.number):
+            _fail(func, name, value, "must be an integer", TypeError)
+        if np.issubdtype(arr.dtype, np.floating):
+            if not np.all(np.isfinite(arr)):
+                _fail(func, name, value, "must be finite")
+            if not np.all(arr == np.floor(arr)):
+                _fail(func, name, value, "must be a whole number of steps")
+        if arr.size and np.min(arr) < minimum:
+            _fail(func, name, value, f"must be >= {minimum}")
+        limit = int_max()
+        if arr.size and np.max(arr) > limit:
+            hint = (
+                ""
+                if x64_enabled()
+                else "; enable 64-bit steps with jax.config.update('jax_enable_x64', True)"
+            )
+            _fail(func, name, value, f"must be <= {limit}{hint}", OverflowError)
+        if np.issubdtype(arr.dtype, np.floating):
+            return np.asarray(np.floor(arr), dtype=int_dtype())
+    return _to_leaf(value, int_dtype())
+
+
+def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing: bool) -> Any:
+    """A 1-D array of boundaries (absolute steps), non-negative and increasing when concrete."""
+    if isinstance(values, (list, tuple)) and any(isinstance(v, jax.core.Tracer) for v in values):
+        values = jnp.stack([jnp.asarray(v) for v in values])
+    elif isinstance(values, (list, tuple)):
+        values = np.asarray(values) if len(values) else np.zeros((0,), int_dtype())
+    if np.ndim(values) != 1:
+        _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
+    leaf = as_count(func, name, values, shape=None)
+    arr = _concrete_array(leaf)
+    if arr is not None and arr.size > 1:
+        diffs = np.diff(arr.astype(np.int64))
+        if strictly_increasing and not np.all(diffs > 0):
+            _fail(func, name, values, "must be strictly increasing")
+        if not strictly_increasing and not np.all(diffs >= 0):
+            _fail(func, name, values, "must be non-decreasing")
+    return leaf
+
+
+def as_value_sequence(func: str, name: str, values: Any, **kwargs: Any) -> Any:
+    """A 1-D array of float values (for example the levels of a piecewise schedule)."""
+    if isinstance(values, (list, tuple)) and any(isinstance(v, jax.core.Tracer) for v in values):
+        values = jnp.stack([jnp.asarray(v, float_dtype()) for v in values])
+    elif isinstance(values, (list, tuple)):
+        values = np.asarray(values, dtype=np.float64) if len(values) else np.zeros((0,))
+    if np.ndim(values) != 1:
+        _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
+    return as_value(func, name, values, shape=None, **kwargs)
+
+
+def as_choice(func: str, name: str, value: Any, choices: Sequence[str]) -> str:
+    """A static string option, one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        _fail(func, name, value, f"must be one of {valid}")
+    return value
+
+
+def as_flag(func: str, name: str, value: Any) -> bool:
+    """A static boolean option."""
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(func, name, value, "must be True or False", TypeError)
+    return bool(value)
+
+
+def require(condition: Any, func: str, message: str) -> None:
+    """Raise ``ValueError(f"{func}: {message}")`` when a concrete ``condition`` is false.
+
+    ``condition`` may be a Python bool, a NumPy bool or ``None`` (unknown: traced), in which
+    case nothing is checked.
+    """
+    if condition is None:
+        return
+    if not bool(condition):
+        raise ValueError(f"{func}: {message}")
+
+
+def concrete(x: Any) -> Any:
+    """The value of ``x`` as NumPy when concrete, else ``None`` (for cross-argument checks)."""
+    arr = _concrete_array(x)
+    if arr is None:
+        return None
+    if arr.ndim == 0:
+        return arr.item()
+    return arr
+
+
+def is_finite_number(x: Any) -> bool:
+    """True for a finite Python/NumPy number (used by parsers and config loaders)."""
+    return isinstance(x, (int, float, np.number)) and math.isfinite(float(x))

@@ -1,0 +1,88 @@
+"""``warmup``: a prefix ramp into any schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+
+from . import _validate as v
+from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._progress import SHAPES, Progress, progress, ramp
+from ._steps import as_step_dtype
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Warmup(AbstractSchedule):
+    """A warmup ramp before a schedule (built by :func:`warmup`)."""
+
+    schedule: AbstractSchedule
+    warmup_steps: Array
+    init_value: Array
+    shape: str = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "warmup"
+
+    def _evaluate(self, t: Array) -> Array:
+        steps = as_step_dtype(self.warmup_steps, t)
+        # The child only ever sees steps >= 0 (finite values and gradients everywhere).
+        after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
+        peak = evaluate_child(self.schedule, jnp.zeros_like(t))
+        p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
+        # Distance from the peak is the fraction of the warmup still to go.
+        before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
+        return jnp.where(t >= steps, after, before)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        steps = v.concrete(self.warmup_steps)
+        if steps is None or jnp.ndim(steps):
+            return ()
+        child = self.schedule.phase_boundaries(None if horizon is None else horizon - steps)
+        return tuple(sorted({p for p in (steps, *(steps + c for c in child)) if p > 0}))
+
+
+def warmup(
+    schedule: Schedule,
+    warmup_steps: ArrayLike,
+    init_value: ArrayLike = 0.0,
+    shape: str = "linear",
+) -> Warmup:
+    r"""Prefix ``schedule`` with a warmup ramp from ``init_value`` to ``schedule(0)``.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (s(0) - I)\, m\!\left(\tfrac{W - t}{W}\right) & t < W \\
+        s(t - W) & t \ge W
+      \end{cases}
+
+    where :math:`I` is ``init_value``, :math:`W` is ``warmup_steps`` and :math:`m(d)` is
+    the shape's multiplier at distance :math:`d` from the peak: "linear" :math:`1 - d`,
+    "cosine" :math:`(1 + \cos \pi d)/2`, "1-sqrt" :math:`1 - \sqrt{d}`, "square"
+    :math:`(1 - d)^2`, "constant" 0 (hold ``init_value``, then jump). "exponential"
+    ramps geometrically, :math:`I (s(0)/I)^{t/W}`, and needs ``init_value > 0``.
+
+    The child sees the step shifted by :math:`W`; the ramp reaches ``schedule(0)`` exactly
+    at :math:`t = W`, so there is no drop or overshoot at the hand-off. ``warmup(s, 0)``
+    equals ``s`` bit for bit.
+
+    Args:
+      schedule: the schedule after the warmup (an lrjax schedule, a callable or a number).
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      init_value: value at step 0; ``>= 0`` (``> 0`` for "exponential").
+      shape: one of "linear", "cosine", "1-sqrt", "square", "constant", "exponential".
+
+    Returns:
+      A ``Warmup`` schedule.
+
+    Examples:
+      >>> s = lrjax.warmup(lrjax.cosine_decay(1.0, 100), warmup_steps=10)
+      >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10, 60, 110]))])
+      [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    f = "warmup"
+    child = as_schedule(schedule, f, "schedule")
+    shape = v.as_choice(f, "shape", shape, SHAPES)
+    init = v.as_value(f, "init_value", init_value, nonnegative=True, positive=shape == "exponential")
+    return Warmup(child, v.as_count(f, "warmup_steps", warmup_steps), init, shape)
