@@ -60,6 +60,10 @@ from ._time import stretch as stretch
 from ._warmup import Warmup as Warmup
 from ._warmup import warmup as warmup
 
+# --- presets (_presets.py) ---
+# --- tools: evaluation, sweeps, summaries, plots, parsing (_evaluate.py, _sweep.py, ...) ---
+# --- training integration (_training.py) ---
+
 try:
     __version__ = _version("lrjax")
 except _PackageNotFoundError:  # running from a source tree that is not installed
@@ -120,4 +124,7 @@ __all__ = [
     "Minimum",
     "Maximum",
     "Clip",
+    # --- presets ---
+    # --- tools ---
+    # --- training ---
 ]
