@@ -63,6 +63,11 @@ from ._warmup import warmup as warmup
 # --- presets (_presets.py) ---
 # --- tools: evaluation, sweeps, summaries, plots, parsing (_evaluate.py, _sweep.py, ...) ---
 # --- training integration (_training.py) ---
+from ._training import current_learning_rate as current_learning_rate
+from ._training import get_hyperparam as get_hyperparam
+from ._training import num_training_steps as num_training_steps
+from ._training import set_step_count as set_step_count
+from ._training import step_count as step_count
 
 try:
     __version__ = _version("lrjax")
@@ -127,4 +132,9 @@ __all__ = [
     # --- presets ---
     # --- tools ---
     # --- training ---
+    "num_training_steps",
+    "step_count",
+    "set_step_count",
+    "get_hyperparam",
+    "current_learning_rate",
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike
-from ._progress import cosine_multiplier, progress, safe_power
+from ._progress import blend, cosine_weights, linear_weights, power_weights, progress
 from ._steps import as_step_dtype
 
 
@@ -88,7 +88,7 @@ class Linear(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return self.end_value + (self.init_value - self.end_value) * p.left
+        return blend(self.init_value, self.end_value, linear_weights(p))
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -149,7 +149,8 @@ class Polynomial(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return self.end_value + (self.init_value - self.end_value) * safe_power(p.left, self.power)
+        weights = power_weights(linear_weights(p), self.power)
+        return blend(self.init_value, self.end_value, weights)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -210,8 +211,8 @@ class CosineDecay(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        multiplier = safe_power(cosine_multiplier(p), self.exponent)
-        return self.end_value + (self.init_value - self.end_value) * multiplier
+        weights = power_weights(cosine_weights(p), self.exponent)
+        return blend(self.init_value, self.end_value, weights)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.decay_steps)
@@ -281,7 +282,10 @@ class ExponentialDecay(AbstractSchedule):
         )
         rate = self.decay_rate
         safe_rate = jnp.where(rate > 0, rate, jnp.ones((), dtype))
-        value = self.init_value * jnp.exp(exponent * jnp.log(safe_rate))
+        # Cap the growth at e**80 (far beyond any learning rate): the value and its gradient
+        # stay finite at any step, even for decay_rate > 1 without an end_value.
+        log_factor = jnp.minimum(exponent * jnp.log(safe_rate), jnp.asarray(80.0, dtype))
+        value = self.init_value * jnp.exp(log_factor)
         value = jnp.where(exponent == 0, self.init_value, value)
         if self.end_value is not None:
             # end_value is a floor for a decay and a ceiling for a growth (rate > 1).

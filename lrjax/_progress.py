@@ -57,69 +57,112 @@ def progress(t: jax.Array, begin: jax.Array, total: jax.Array, dtype: jnp.dtype)
     return Progress(done, left)
 
 
-def safe_power(x: jax.Array, exponent: jax.Array) -> jax.Array:
-    """``x ** exponent`` for ``x`` in ``[0, 1]`` and ``exponent > 0``, with finite gradients.
+class Weights(NamedTuple):
+    """How much of the start and of the end value a point of a ramp holds.
 
-    Exact at ``x == 0`` and ``x == 1``; the gradient with respect to ``exponent`` at
-    ``x == 0`` is 0 instead of ``0 * log(0) = nan`` (the "double where" pattern).
+    ``start`` is 1 at the start and 0 at the end; ``end == 1 - start``. Both are computed
+    directly (never as ``1 - x``), so each keeps full relative precision where it is small.
     """
-    exponent = exponent.astype(x.dtype)
-    positive = x > 0
-    safe_x = jnp.where(positive, x, jnp.ones((), x.dtype))
-    powered = jnp.where(x == 1, jnp.ones((), x.dtype), safe_x**exponent)
-    return jnp.where(positive, powered, jnp.zeros((), x.dtype))
+
+    start: jax.Array
+    end: jax.Array
 
 
-def cosine_multiplier(p: Progress) -> jax.Array:
-    """``(1 + cos(pi * done)) / 2``, precise near both ends.
+def linear_weights(p: Progress) -> Weights:
+    """Straight-line weights: ``start = 1 - done``."""
+    return Weights(p.left, p.done)
 
-    Written as ``cos(pi/2 * done)**2`` for the first half and ``sin(pi/2 * left)**2`` for the
-    second, so the tail keeps relative precision (no ``1 + cos`` cancellation).
+
+def cosine_weights(p: Progress) -> Weights:
+    """Half-cosine weights: ``start = (1 + cos(pi * done)) / 2``.
+
+    Written as ``sin(pi/2 * left)**2`` (and the end weight as ``sin(pi/2 * done)**2``),
+    which keeps relative precision near both ends, with no ``1 + cos`` cancellation (optax's
+    cosine tail has 1e-2 relative error) and no switch between formulas that could break
+    monotonicity.
     """
     half_pi = jnp.asarray(jnp.pi / 2, p.done.dtype)
-    first = jnp.cos(half_pi * p.done) ** 2
-    second = jnp.sin(half_pi * p.left) ** 2
-    value = jnp.where(p.done <= 0.5, first, second)
-    one, zero = jnp.ones((), value.dtype), jnp.zeros((), value.dtype)
-    return jnp.where(p.done == 0, one, jnp.where(p.left == 0, zero, value))
+    start = jnp.sin(half_pi * p.left) ** 2
+    end = jnp.sin(half_pi * p.done) ** 2
+    one, zero = jnp.ones((), start.dtype), jnp.zeros((), start.dtype)
+    start = jnp.where(p.done == 0, one, jnp.where(p.left == 0, zero, start))
+    end = jnp.where(p.done == 0, zero, jnp.where(p.left == 0, one, end))
+    return Weights(start, end)
 
 
-def shape_multiplier(shape: str, p: Progress) -> jax.Array:
-    """The multiplier of a ramp at normalised distance ``d = p.done`` from the peak.
+def power_weights(w: Weights, exponent: jax.Array) -> Weights:
+    """Raise the start weight to ``exponent > 0``; the end weight is ``1 - start**exponent``.
 
-    1 at the peak (``d = 0``), 0 at the far end (``d = 1``): "linear" ``1 - d``, "cosine"
+    The end weight is ``-expm1(exponent * log1p(-w.end))``, precise where it is small. Both
+    are exact at 0 and 1 and have finite gradients there (the "double where" pattern).
+    """
+    dtype = w.start.dtype
+    exponent = jnp.asarray(exponent).astype(dtype)
+    one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
+    inside = (w.start > 0) & (w.start < 1)
+    safe_start = jnp.where(inside, w.start, jnp.asarray(0.5, dtype))
+    safe_end = jnp.where(inside, w.end, jnp.asarray(0.5, dtype))
+    start = jnp.where(inside, safe_start**exponent, jnp.where(w.start >= 1, one, zero))
+    end = jnp.where(inside, -jnp.expm1(exponent * jnp.log1p(-safe_end)), one - w.start)
+    return Weights(start, end)
+
+
+def shape_weights(shape: str, p: Progress) -> Weights:
+    """The weights of a ramp shape at normalised distance ``d = p.done`` from the start.
+
+    The start weight is the multiplier of SEMANTICS §3: "linear" ``1 - d``, "cosine"
     ``(1 + cos(pi d)) / 2``, "1-sqrt" ``1 - sqrt(d)``, "square" ``(1 - d)**2``, "constant"
     1 at ``d = 0`` and 0 elsewhere (a step). "exponential" is handled by :func:`ramp`.
     """
     if shape == "linear":
-        return p.left
+        return linear_weights(p)
     if shape == "cosine":
-        return cosine_multiplier(p)
+        return cosine_weights(p)
     if shape == "1-sqrt":
         # 1 - sqrt(d) == (1 - d) / (1 + sqrt(d)): no cancellation as d -> 1.
-        return p.left / (1 + jnp.sqrt(p.done))
+        root = jnp.sqrt(p.done)
+        return Weights(p.left / (1 + root), root)
     if shape == "square":
-        return p.left * p.left
+        return Weights(p.left * p.left, p.done * (1 + p.left))
     if shape == "constant":
-        return jnp.where(p.done == 0, jnp.ones((), p.done.dtype), jnp.zeros((), p.done.dtype))
+        at_start = p.done == 0
+        one, zero = jnp.ones((), p.done.dtype), jnp.zeros((), p.done.dtype)
+        return Weights(jnp.where(at_start, one, zero), jnp.where(at_start, zero, one))
     raise ValueError(f"unknown shape {shape!r}; valid shapes are {', '.join(SHAPES)}")
+
+
+def blend(start: jax.Array, end: jax.Array, w: Weights) -> jax.Array:
+    """``start * w.start + end * w.end``, anchored at the endpoint of smaller magnitude.
+
+    ``start + (end - start) * w.end`` when ``|start| <= |end|`` (a warmup from 0 keeps
+    relative precision at its first steps), else ``end + (start - end) * w.start`` (a decay to
+    0 keeps it in its tail). One formula per ramp, so the result is monotone in the weights.
+    Exact at both endpoints.
+    """
+    dtype = w.start.dtype
+    start = jnp.asarray(start).astype(dtype)
+    end = jnp.asarray(end).astype(dtype)
+    from_start = start + (end - start) * w.end
+    from_end = end + (start - end) * w.start
+    value = jnp.where(jnp.abs(start) <= jnp.abs(end), from_start, from_end)
+    return jnp.where(w.end == 0, start, jnp.where(w.start == 0, end, value))
 
 
 def ramp(shape: str, near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
     """A ramp equal to ``near`` at ``p.done == 0`` and ``far`` at ``p.done == 1``.
 
-    ``far + (near - far) * m(d)`` for the multiplier shapes; "exponential" is geometric,
-    ``far * (near / far) ** (1 - d)``, and needs ``near, far > 0`` (it falls back to linear
-    where they are not, so a traced sweep never produces NaN).
+    ``blend(near, far, shape_weights(shape, p))`` for the multiplier shapes; "exponential"
+    is geometric, ``far * (near / far) ** (1 - d)``, and needs ``near, far > 0`` (it falls
+    back to linear where they are not, so a traced sweep never produces NaN).
     """
     dtype = p.done.dtype
     near = jnp.asarray(near).astype(dtype)
     far = jnp.asarray(far).astype(dtype)
     if shape != "exponential":
-        return far + (near - far) * shape_multiplier(shape, p)
+        return blend(near, far, shape_weights(shape, p))
     valid = (near > 0) & (far > 0)
     safe_near = jnp.where(valid, near, jnp.ones((), dtype))
     safe_far = jnp.where(valid, far, jnp.ones((), dtype))
     geometric = safe_far * jnp.exp(p.left * jnp.log(safe_near / safe_far))
     geometric = jnp.where(p.done == 0, near, jnp.where(p.left == 0, far, geometric))
-    return jnp.where(valid, geometric, far + (near - far) * p.left)
+    return jnp.where(valid, geometric, blend(near, far, linear_weights(p)))

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
-from ._steps import as_step_dtype
+from ._steps import as_step_dtype, is_integer_step
 
 
 @jax.tree_util.register_dataclass
@@ -116,7 +116,10 @@ class Quantize(AbstractSchedule):
 
     def _evaluate(self, t: Array) -> Array:
         every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
-        return evaluate_child(self.schedule, every * (t // every))
+        held = every * (t // every)
+        if not is_integer_step(t):
+            held = jnp.where(jnp.isinf(t), t, held)  # inf // every is nan
+        return evaluate_child(self.schedule, held)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         every = v.concrete(self.every)

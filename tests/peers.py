@@ -105,9 +105,7 @@ _TORCH_ORDER_WARNINGS = (
 # --------------------------------------------------------------------------- torch
 
 
-def _run_torch_loop(
-    optimizer: Any, scheduler: Any, num_steps: int, errors: tuple
-) -> np.ndarray:
+def _run_torch_loop(optimizer: Any, scheduler: Any, num_steps: int, errors: tuple) -> np.ndarray:
     """Records ``param_groups[0]["lr"]`` before each update; NaN after a raising step."""
     lrs = np.full(num_steps, np.nan, dtype=np.float64)
     for t in range(num_steps):
@@ -208,9 +206,7 @@ def hf_curve(
     )
 
 
-def hf_function_curve(
-    fn_name: str, base_lr: float, num_steps: int, **kwargs: Any
-) -> np.ndarray:
+def hf_function_curve(fn_name: str, base_lr: float, num_steps: int, **kwargs: Any) -> np.ndarray:
     """Learning rate used for each update by ``transformers.<fn_name>(optimizer, **kwargs)``.
 
     For the ``get_*_schedule*`` functions, e.g.
@@ -227,6 +223,24 @@ def hf_function_curve(
     return torch_curve(lambda optimizer: fn(optimizer, **kwargs), base_lr, num_steps)
 
 
+def _jax_defaults(fn: Callable) -> Callable:
+    """Runs ``fn`` under JAX's default promotion rules, whatever the test config says.
+
+    lrjax's conftest may set ``jax_numpy_dtype_promotion="strict"`` and
+    ``jax_numpy_rank_promotion="raise"``; optax and Keras are written for the
+    defaults (optax multiplies float32 by bool), so the oracles restore them.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import jax
+
+        with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 # ----------------------------------------------------------------------- Keras
 
 
@@ -238,9 +252,7 @@ def import_keras() -> Any:
     import keras
 
     if keras.backend.backend() != "jax":
-        raise RuntimeError(
-            f"keras was already imported with backend {keras.backend.backend()!r}"
-        )
+        raise RuntimeError(f"keras was already imported with backend {keras.backend.backend()!r}")
     return keras
 
 
@@ -260,6 +272,7 @@ def _evaluate_steps(schedule: Callable, num_steps: int) -> np.ndarray:
     return values.astype(np.float64)
 
 
+@_jax_defaults
 def keras_curve(cls_name: str, num_steps: int, **kwargs: Any) -> np.ndarray:
     """``keras.optimizers.schedules.<cls_name>(**kwargs)`` at steps ``0..num_steps-1``.
 
@@ -277,6 +290,7 @@ def keras_curve(cls_name: str, num_steps: int, **kwargs: Any) -> np.ndarray:
     return _evaluate_steps(schedule, num_steps)
 
 
+@_jax_defaults
 def keras_optimizer_curve(schedule: Any, num_steps: int) -> np.ndarray:
     """Learning rate a real ``keras.optimizers.SGD`` applies at each of its updates.
 
@@ -308,6 +322,7 @@ def keras_optimizer_curve(schedule: Any, num_steps: int) -> np.ndarray:
 # ----------------------------------------------------------------------- optax
 
 
+@_jax_defaults
 def optax_curve(fn_name: str, num_steps: int, **kwargs: Any) -> np.ndarray:
     """``optax.<fn_name>(**kwargs)`` at int32 steps ``0..num_steps-1``.
 
@@ -325,6 +340,7 @@ def optax_curve(fn_name: str, num_steps: int, **kwargs: Any) -> np.ndarray:
     return _evaluate_steps(schedule, num_steps)
 
 
+@_jax_defaults
 def optax_optimizer_curve(schedule: Callable, num_steps: int) -> np.ndarray:
     """Learning rate ``optax.inject_hyperparams(optax.sgd)`` uses for each update.
 
@@ -352,9 +368,9 @@ def optax_optimizer_curve(schedule: Callable, num_steps: int) -> np.ndarray:
         updates, state = optimizer.update(grads, state, params)
         return state, (state.hyperparams["learning_rate"], -updates)
 
-    _, (lrs, applied) = jax.jit(
-        lambda state: jax.lax.scan(update, state, None, length=num_steps)
-    )(optimizer.init(params))
+    _, (lrs, applied) = jax.jit(lambda state: jax.lax.scan(update, state, None, length=num_steps))(
+        optimizer.init(params)
+    )
     lrs = np.asarray(lrs, dtype=np.float64)
     np.testing.assert_array_equal(lrs, np.asarray(applied, dtype=np.float64))
     return lrs
@@ -369,7 +385,7 @@ def timm_scheduler_module() -> types.ModuleType:
 
     ``import timm`` pulls in ``timm.layers`` and thus torchvision, which is not
     installed here. The scheduler subpackage needs only torch and NumPy. So if
-    the normal import fails with ``ImportError``, this removes the partial
+    the normal import fails, this removes the partial
     ``timm*`` modules it left behind and registers a bare package object named
     ``timm`` (``__path__`` = the installed package directory, flagged with
     ``__lrjax_stub__ = True``) whose ``__init__`` is never run, then imports
@@ -381,7 +397,8 @@ def timm_scheduler_module() -> types.ModuleType:
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
             return importlib.import_module("timm.scheduler")
-    except ImportError:
+    except (ImportError, RuntimeError, AttributeError, OSError):
+        # torchvision missing (ImportError) or built for another torch (RuntimeError).
         for name in set(sys.modules) - before:
             if name == "timm" or name.startswith("timm."):
                 del sys.modules[name]
@@ -396,18 +413,14 @@ def timm_scheduler_module() -> types.ModuleType:
     return importlib.import_module("timm.scheduler")
 
 
-def _make_timm_scheduler(
-    cls_name: str, base_lr: float, kwargs: dict
-) -> tuple[Any, Any]:
+def _make_timm_scheduler(cls_name: str, base_lr: float, kwargs: dict) -> tuple[Any, Any]:
     scheduler_cls = getattr(timm_scheduler_module(), cls_name)
     optimizer = _sgd_with_one_parameter(base_lr)
     kwargs = {"t_in_epochs": False, **kwargs}
     return optimizer, scheduler_cls(optimizer, **kwargs)
 
 
-def timm_curve(
-    cls_name: str, base_lr: float, num_steps: int, **kwargs: Any
-) -> np.ndarray:
+def timm_curve(cls_name: str, base_lr: float, num_steps: int, **kwargs: Any) -> np.ndarray:
     """Learning rate used for each update by a timm scheduler stepped per update.
 
     Builds ``timm.scheduler.<cls_name>(optimizer, t_in_epochs=False, **kwargs)``
@@ -438,9 +451,7 @@ def timm_curve(
     return lrs
 
 
-def timm_get_lr_curve(
-    cls_name: str, base_lr: float, num_steps: int, **kwargs: Any
-) -> np.ndarray:
+def timm_get_lr_curve(cls_name: str, base_lr: float, num_steps: int, **kwargs: Any) -> np.ndarray:
     """timm's pure ``_get_lr(t)[0]`` for t = 0..num_steps-1 (no noise, no loop).
 
     Same construction as :func:`timm_curve`. Equal to it except possibly at t = 0
@@ -450,6 +461,4 @@ def timm_get_lr_curve(
       ``float64`` array of shape ``(num_steps,)``.
     """
     _, scheduler = _make_timm_scheduler(cls_name, base_lr, kwargs)
-    return np.array(
-        [scheduler._get_lr(t)[0] for t in range(num_steps)], dtype=np.float64
-    )
+    return np.array([scheduler._get_lr(t)[0] for t in range(num_steps)], dtype=np.float64)

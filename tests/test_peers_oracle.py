@@ -40,9 +40,7 @@ needs_timm = pytest.mark.skipif(
 
 def test_hf_linear_warmup_2_total_6():
     lr = hf_curve("linear", 1.0, 8, num_warmup_steps=2, num_training_steps=6)
-    np.testing.assert_allclose(
-        lr, [0, 0.5, 1, 0.75, 0.5, 0.25, 0, 0], rtol=0, atol=1e-12
-    )
+    np.testing.assert_allclose(lr, [0, 0.5, 1, 0.75, 0.5, 0.25, 0, 0], rtol=0, atol=1e-12)
 
 
 def test_hf_cosine_rises_again_after_num_training_steps():
@@ -98,9 +96,7 @@ def test_hf_cosine_warmup_with_min_lr_reaches_min_at_t_minus_1():
 def test_torch_cosine_annealing_is_periodic_after_t_max():
     import torch
 
-    lr = torch_curve(
-        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4), 1.0, 10
-    )
+    lr = torch_curve(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4), 1.0, 10)
     np.testing.assert_allclose(lr[4], 0.0, atol=1e-12)
     np.testing.assert_allclose(lr[8], 1.0, atol=1e-12)  # back to base at 2 * T_max
     np.testing.assert_allclose(lr[5:9], lr[3::-1], atol=1e-12)
@@ -124,9 +120,7 @@ def test_torch_cosine_warm_restarts_t0_2_tmult_2():
     import torch
 
     lr = torch_curve(
-        lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-            o, T_0=2, T_mult=2
-        ),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2),
         1.0,
         8,
     )
@@ -136,9 +130,7 @@ def test_torch_cosine_warm_restarts_t0_2_tmult_2():
 def test_torch_multistep_equals_optax_piecewise_constant():
     import torch
 
-    lr = torch_curve(
-        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [10, 20]), 1.0, 30
-    )
+    lr = torch_curve(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [10, 20]), 1.0, 30)
     ox = optax_curve(
         "piecewise_constant_schedule",
         30,
@@ -188,9 +180,7 @@ def test_keras_optimizer_uses_schedule_at_iterations_before_increment():
     }
     schedule = keras.optimizers.schedules.CosineDecay(**kwargs)
     used = keras_optimizer_curve(schedule, 11)
-    np.testing.assert_allclose(
-        used, keras_curve("CosineDecay", 11, **kwargs), **FLOAT32
-    )
+    np.testing.assert_allclose(used, keras_curve("CosineDecay", 11, **kwargs), **FLOAT32)
     assert used[0] == pytest.approx(0.1, rel=1e-6)  # update 0 uses schedule(0)
 
 
@@ -221,9 +211,7 @@ def test_optax_warmup_cosine_decay():
         end_value=0.1,
     )
     picked = lr[[0, 1, 4, 5, 6, 10, 15, 16]]
-    np.testing.assert_allclose(
-        picked, [0, 0.2, 0.8, 1, 0.97798, 0.55, 0.1, 0.1], **ROUNDED
-    )
+    np.testing.assert_allclose(picked, [0, 0.2, 0.8, 1, 0.97798, 0.55, 0.1, 0.1], **ROUNDED)
 
 
 def test_optax_first_update_uses_schedule_at_0():
@@ -237,19 +225,13 @@ def test_optax_first_update_uses_schedule_at_0():
         "end_value": 0.05,
     }
     used = optax_optimizer_curve(optax.warmup_cosine_decay_schedule(**kwargs), 15)
-    np.testing.assert_allclose(
-        used, optax_curve("warmup_cosine_decay_schedule", 15, **kwargs)
-    )
+    np.testing.assert_allclose(used, optax_curve("warmup_cosine_decay_schedule", 15, **kwargs))
     assert used[0] == pytest.approx(0.3, rel=1e-6)
 
 
 def test_optax_vmap_fallbacks_cover_scalar_and_interpolating_schedules():
-    np.testing.assert_array_equal(
-        optax_curve("constant_schedule", 4, value=0.5), [0.5] * 4
-    )
-    lr = optax_curve(
-        "cosine_onecycle_schedule", 101, transition_steps=100, peak_value=1.0
-    )
+    np.testing.assert_array_equal(optax_curve("constant_schedule", 4, value=0.5), [0.5] * 4)
+    lr = optax_curve("cosine_onecycle_schedule", 101, transition_steps=100, peak_value=1.0)
     np.testing.assert_allclose(lr[[0, 30, 65, 100]], [0.04, 1.0, 0.5, 4e-6], **ROUNDED)
 
 
@@ -270,9 +252,7 @@ def test_timm_cosine_warmup_prefix():
 
 @needs_timm
 def test_timm_cosine_cycles():
-    lr = timm_curve(
-        "CosineLRScheduler", 1.0, 14, t_initial=4, cycle_limit=3, cycle_decay=0.5
-    )
+    lr = timm_curve("CosineLRScheduler", 1.0, 14, t_initial=4, cycle_limit=3, cycle_decay=0.5)
     np.testing.assert_allclose(lr[:6], [1, 0.854, 0.5, 0.146, 0.5, 0.427], **ROUNDED)
     assert lr[11] > 0 and lr[12] == 0
 
