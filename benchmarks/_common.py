@@ -373,3 +373,39 @@ def versions() -> dict[str, str]:
     except ImportError:
         out["lrjax"] = "not importable"
     return out
+
+
+class CompileCounter:
+    """Counts XLA backend compiles (``jax.monitoring`` events) while active.
+
+    ``with CompileCounter() as c: ...`` then ``c.count``. One listener is registered for
+    the whole process; counters only read it.
+    """
+
+    _events = 0
+    _registered = False
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._start = 0
+
+    @classmethod
+    def _listen(cls) -> None:
+        if cls._registered:
+            return
+        from jax import monitoring
+
+        def listener(name: str, duration: float, **kwargs: Any) -> None:
+            if name == "/jax/core/compile/backend_compile_duration":
+                CompileCounter._events += 1
+
+        monitoring.register_event_duration_secs_listener(listener)
+        cls._registered = True
+
+    def __enter__(self) -> CompileCounter:
+        self._listen()
+        self._start = CompileCounter._events
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.count = CompileCounter._events - self._start

@@ -61,6 +61,34 @@ from ._warmup import Warmup as Warmup
 from ._warmup import warmup as warmup
 
 # --- presets (_presets.py) ---
+from ._presets import SGDR as SGDR
+from ._presets import Cyclic as Cyclic
+from ._presets import InverseSqrt as InverseSqrt
+from ._presets import MultistepDecay as MultistepDecay
+from ._presets import Noam as Noam
+from ._presets import OneCycle as OneCycle
+from ._presets import StepDecay as StepDecay
+from ._presets import TanhDecay as TanhDecay
+from ._presets import WarmupConstant as WarmupConstant
+from ._presets import WarmupCosineDecay as WarmupCosineDecay
+from ._presets import WarmupExponentialDecay as WarmupExponentialDecay
+from ._presets import WarmupLinearDecay as WarmupLinearDecay
+from ._presets import WarmupPolynomialDecay as WarmupPolynomialDecay
+from ._presets import WarmupStableDecay as WarmupStableDecay
+from ._presets import cyclic as cyclic
+from ._presets import inverse_sqrt as inverse_sqrt
+from ._presets import multistep_decay as multistep_decay
+from ._presets import noam as noam
+from ._presets import one_cycle as one_cycle
+from ._presets import sgdr as sgdr
+from ._presets import step_decay as step_decay
+from ._presets import tanh_decay as tanh_decay
+from ._presets import warmup_constant as warmup_constant
+from ._presets import warmup_cosine_decay as warmup_cosine_decay
+from ._presets import warmup_exponential_decay as warmup_exponential_decay
+from ._presets import warmup_linear_decay as warmup_linear_decay
+from ._presets import warmup_polynomial_decay as warmup_polynomial_decay
+from ._presets import warmup_stable_decay as warmup_stable_decay
 # --- tools: evaluation, sweeps, summaries, plots, parsing (_evaluate.py, _sweep.py, ...) ---
 # --- training integration (_training.py) ---
 from ._training import current_learning_rate as current_learning_rate
@@ -130,6 +158,34 @@ __all__ = [
     "Maximum",
     "Clip",
     # --- presets ---
+    "warmup_cosine_decay",
+    "warmup_linear_decay",
+    "warmup_polynomial_decay",
+    "warmup_constant",
+    "warmup_exponential_decay",
+    "warmup_stable_decay",
+    "one_cycle",
+    "sgdr",
+    "cyclic",
+    "tanh_decay",
+    "step_decay",
+    "multistep_decay",
+    "noam",
+    "inverse_sqrt",
+    "WarmupCosineDecay",
+    "WarmupLinearDecay",
+    "WarmupPolynomialDecay",
+    "WarmupConstant",
+    "WarmupExponentialDecay",
+    "WarmupStableDecay",
+    "OneCycle",
+    "SGDR",
+    "Cyclic",
+    "TanhDecay",
+    "StepDecay",
+    "MultistepDecay",
+    "Noam",
+    "InverseSqrt",
     # --- tools ---
     # --- training ---
     "num_training_steps",

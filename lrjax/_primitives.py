@@ -20,7 +20,7 @@ import numpy as np
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike
 from ._progress import blend, cosine_weights, linear_weights, power_weights, progress
-from ._steps import as_step_dtype
+from ._steps import as_step_dtype, is_integer_step
 
 
 def _dtype(leaf: Any) -> jnp.dtype:
@@ -32,6 +32,9 @@ def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor:
     begin = as_step_dtype(begin, t)
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
     elapsed = jnp.maximum(t - begin, jnp.zeros((), t.dtype))
+    if not is_integer_step(t):
+        periods = elapsed.astype(dtype) / period.astype(dtype)
+        return jnp.floor(periods) if floor else periods
     whole = elapsed // period
     if floor:
         return whole.astype(dtype)

@@ -48,7 +48,9 @@ def check_step(step: Any) -> Any:
     if dtype is None:
         raise TypeError(f"step must be a number or an array of numbers, got {type(step).__name__}")
     dtype = np.dtype(dtype)
-    if dtype == np.bool_ or dtype.kind in "cOUSV":
+    if dtype == np.bool_ or not (
+        jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)
+    ):
         raise TypeError(f"step must be real numbers, got dtype {dtype}")
     if dtype.kind in "iu" and not isinstance(step, jax.core.Tracer):
         info = np.iinfo(dtype)

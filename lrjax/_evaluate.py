@@ -1,0 +1,509 @@
+"""Evaluate a schedule over millions of steps: ``evaluate`` and ``envelope``.
+
+Both run one jitted kernel per chunk of a fixed number of steps. The steps are made inside
+the kernel from the chunk's first step (``lax.iota`` plus an offset), so there is never an
+N-sized step array, and the schedule is an ordinary (traced) argument: a kernel compiles
+once per schedule *structure* and chunk size, and new hyperparameter values or new
+lengths never recompile. The next chunk is dispatched before the previous one is copied
+to the host, so device compute and host copies overlap.
+
+``evaluate`` writes each chunk into a preallocated NumPy output (extra memory: two
+chunks). ``envelope`` reduces each chunk to per-bin minima and maxima inside the kernel
+and never holds more than one chunk, whatever the number of steps.
+
+Batched schedules (leaves with leading batch dimensions, from :func:`lrjax.stack`, a
+:func:`lrjax.sweep`, or built under ``jax.vmap``) are evaluated with ``jax.vmap`` over the
+batch axes and give ``(*batch, n)`` results.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ._base import AbstractSchedule, _evaluate_jitted, as_schedule
+from ._dtypes import int_dtype, int_max, x64_enabled
+from ._steps import check_step
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+"""Values computed per kernel call (steps × batch members): 4 MiB of float32."""
+
+_MIN_CHUNK_STEPS = 1024
+_ENVELOPE_TILE = 256
+_PIPELINE_DEPTH = 2
+
+
+# -- batched schedules ---------------------------------------------------------------------
+
+
+def _int_min() -> int:
+    return -(2**63) if x64_enabled() else -(2**31)
+
+
+def _probe(schedule: AbstractSchedule, batch_ndim: int) -> tuple[int, ...] | None:
+    leaves = jax.tree_util.tree_leaves(schedule)
+    if batch_ndim:
+        if not leaves or any(np.ndim(leaf) < batch_ndim for leaf in leaves):
+            return None
+        shape = tuple(np.shape(leaves[0])[:batch_ndim])
+        if any(tuple(np.shape(leaf)[:batch_ndim]) != shape for leaf in leaves):
+            return None
+    else:
+        shape = ()
+    fn = _batched(lambda s: _evaluate_jitted(s, jnp.zeros((), int_dtype())), batch_ndim)
+    try:
+        out = jax.eval_shape(fn, schedule)
+    except Exception:  # any failure means "not this many batch dimensions"
+        return None
+    return shape if out.shape == shape else None
+
+
+_BATCH_CACHE: dict[Any, tuple[int, ...]] = {}
+
+
+def batch_shape(schedule: Any) -> tuple[int, ...]:
+    """The batch shape of a schedule: ``()`` for an ordinary one.
+
+    A :class:`lrjax.Sweep` knows its shape. For a schedule whose leaves carry leading batch
+    dimensions, the shape is found by evaluating the abstract shapes (no computation) under
+    ``0, 1, 2, ...`` nested ``jax.vmap``\\ s until the schedule evaluates to one value per
+    member.
+
+    Raises:
+      ValueError: the leaves have no consistent leading batch dimensions.
+    """
+    from ._sweep import Sweep
+
+    if isinstance(schedule, Sweep):
+        return schedule.shape
+    schedule = as_schedule(schedule, "batch_shape")
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    key = (
+        type(schedule),
+        str(treedef),
+        tuple((np.shape(leaf), str(jnp.result_type(leaf))) for leaf in leaves),
+    )
+    cached = _BATCH_CACHE.get(key)
+    if cached is not None:
+        return cached
+    ndims = [np.ndim(leaf) for leaf in leaves]
+    for batch_ndim in range(0, (min(ndims) if ndims else 0) + 1):
+        shape = _probe(schedule, batch_ndim)
+        if shape is not None:
+            if len(_BATCH_CACHE) > 4096:
+                _BATCH_CACHE.clear()
+            _BATCH_CACHE[key] = shape
+            return shape
+    raise ValueError(
+        f"cannot evaluate {type(schedule).__name__}: its leaves do not share leading batch "
+        "dimensions (stack schedules of one structure with lrjax.stack or lrjax.sweep)"
+    )
+
+
+def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]:
+    """The (possibly batched) schedule inside ``schedule`` and its batch shape."""
+    from ._sweep import Sweep
+
+    if isinstance(schedule, Sweep):
+        return schedule.schedule, schedule.shape
+    if not isinstance(schedule, AbstractSchedule) and not callable(schedule):
+        raise TypeError(
+            f"{func}(schedule={schedule!r}): schedule must be an lrjax schedule, a sweep or "
+            "a callable step -> value"
+        )
+    schedule = as_schedule(schedule, func)
+    for leaf in jax.tree_util.tree_leaves(schedule):
+        if isinstance(leaf, jax.core.Tracer):
+            raise TypeError(
+                f"{func}: the schedule holds traced values; {func} runs on the host, "
+                "outside jit (inside jit, call the schedule on an array of steps)"
+            )
+    return schedule, batch_shape(schedule)
+
+
+def _batched(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Callable:
+    for _ in range(batch_ndim):
+        fn = jax.vmap(fn)
+    return fn
+
+
+def chunk_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
+    """Steps per kernel call: ``chunk_size`` values in all, shared by the batch members."""
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}: chunk_size must be a positive int")
+    members = math.prod(batch)
+    if members > 1:
+        per_member = max(size // members, 1)
+        size = max(min(_MIN_CHUNK_STEPS, size), 1 << (per_member.bit_length() - 1))
+    return size
+
+
+# -- kernels -------------------------------------------------------------------------------
+
+
+def _values(schedule: AbstractSchedule, t: jax.Array, batch_ndim: int) -> jax.Array:
+    # Exactly what `schedule(t)` runs, so the values are the same bit for bit.
+    return _batched(lambda s: _evaluate_jitted(s, t), batch_ndim)(schedule)
+
+
+def _range_kernel(
+    schedule: AbstractSchedule, start: jax.Array, stride: jax.Array, size: int, batch_ndim: int
+) -> jax.Array:
+    t = start + stride * lax.iota(start.dtype, size)
+    return _values(schedule, t, batch_ndim)
+
+
+def _unit_kernel(
+    schedule: AbstractSchedule, start: jax.Array, size: int, batch_ndim: int
+) -> jax.Array:
+    return _values(schedule, start + lax.iota(start.dtype, size), batch_ndim)
+
+
+def _array_kernel(schedule: AbstractSchedule, steps: jax.Array, batch_ndim: int) -> jax.Array:
+    return _values(schedule, steps, batch_ndim)
+
+
+_unit = jax.jit(_unit_kernel, static_argnames=("size", "batch_ndim"))
+_range = jax.jit(_range_kernel, static_argnames=("size", "batch_ndim"))
+_array = jax.jit(_array_kernel, static_argnames=("batch_ndim",))
+
+
+def _envelope_kernel(
+    schedule: AbstractSchedule,
+    start: jax.Array,
+    count: jax.Array,
+    width: jax.Array,
+    size: int,
+    tile: int,
+    batch_ndim: int,
+) -> tuple[jax.Array, ...]:
+    """Per tile of ``tile`` steps: the first tile's bin and min/max of its (<= 2) bins."""
+    local = lax.iota(start.dtype, size)
+    t = start + local
+    values = _values(schedule, t, batch_ndim)
+    tiles = size // tile
+    values = values.reshape(values.shape[:-1] + (tiles, tile))
+    valid = (local < count).reshape(tiles, tile)
+    # Steps beyond the end (possibly wrapped past int32) are masked out here.
+    bins = (jnp.where(local < count, t, start) // width).reshape(tiles, tile)
+    first = bins[:, :1]
+    lo = valid & (bins == first)
+    hi = valid & (bins == first + 1)
+    inf = jnp.asarray(jnp.inf, values.dtype)
+
+    def reduce(mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return (
+            jnp.min(jnp.where(mask, values, inf), axis=-1),
+            jnp.max(jnp.where(mask, values, -inf), axis=-1),
+        )
+
+    return (first[:, 0], *reduce(lo), *reduce(hi))
+
+
+_envelope = jax.jit(_envelope_kernel, static_argnames=("size", "tile", "batch_ndim"))
+
+
+# -- step specifications -------------------------------------------------------------------
+
+
+class _Steps(NamedTuple):
+    """What to evaluate: ``start + stride * i`` for ``i < count``, or explicit ``array``."""
+
+    count: int
+    start: int
+    stride: int
+    array: np.ndarray | None
+    shape: tuple[int, ...]
+
+
+def as_count(func: str, name: str, value: Any) -> int:
+    """A number of steps: a non-negative int (integral floats such as ``1e6`` accepted)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{func}({name}={value!r}): {name} must be a whole number of steps")
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or value != math.floor(value):
+            raise ValueError(f"{func}({name}={value!r}): {name} must be a whole number of steps")
+        value = int(value)
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError(f"{func}({name}={value!r}): {name} must be >= 0")
+    if value - 1 > int_max():
+        raise OverflowError(
+            f"{func}({name}={value!r}): the last step {value - 1} does not fit in int32; "
+            "enable 64-bit steps with jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
+        )
+    return value
+
+
+def _steps(func: str, steps: Any) -> _Steps:
+    if isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(
+        steps, (bool, np.bool_)
+    ):
+        n = as_count(func, "steps", steps)
+        return _Steps(n, 0, 1, None, (n,))
+    if isinstance(steps, range):
+        n = len(steps)
+        if n:
+            lo, hi = min(steps[0], steps[-1]), max(steps[0], steps[-1])
+            if hi > int_max() or lo < _int_min():
+                raise OverflowError(
+                    f"{func}(steps={steps!r}): steps outside int32; enable 64-bit steps with "
+                    "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
+                )
+        return _Steps(n, steps.start, steps.step, None, (n,))
+    if isinstance(steps, jax.core.Tracer):
+        raise TypeError(
+            f"{func}: steps are traced; {func} runs on the host, outside jit (inside jit, "
+            "call the schedule on the array of steps)"
+        )
+    if isinstance(steps, (list, tuple)):
+        steps = np.asarray(steps)
+    if not hasattr(steps, "dtype") or not hasattr(steps, "shape"):
+        raise TypeError(
+            f"{func}(steps={steps!r}): steps must be a number of steps, a range or an array "
+            "of steps"
+        )
+    array = np.asarray(steps)
+    check_step(array[:0] if array.ndim else array.reshape(1)[:0])  # dtype checks only
+    return _Steps(array.size, 0, 1, array.reshape(-1), tuple(array.shape))
+
+
+# -- chunk iteration -----------------------------------------------------------------------
+
+
+def iter_chunks(
+    schedule: AbstractSchedule,
+    batch: tuple[int, ...],
+    spec: _Steps,
+    size: int,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(position, values)`` for consecutive chunks, ``values`` of shape (*batch, k).
+
+    The kernel for chunk ``i + 1`` is dispatched before chunk ``i`` is read, so the device
+    computes while the host copies. ``values`` may be a view of a device buffer: copy it
+    before the next iteration if you keep it.
+    """
+    ndim = len(batch)
+    dtype = int_dtype()
+    pending: list[tuple[int, int, jax.Array]] = []
+    for position in range(0, spec.count, size):
+        k = min(size, spec.count - position)
+        if spec.array is not None:
+            part = spec.array[position : position + k]
+            part = np.asarray(check_step(part))
+            if k < size:
+                part = np.concatenate([part, np.zeros((size - k,), part.dtype)])
+            out = _array(schedule, part, batch_ndim=ndim)
+        elif spec.stride == 1:
+            first = np.asarray(spec.start + position, dtype)
+            out = _unit(schedule, first, size=size, batch_ndim=ndim)
+        else:
+            first = np.asarray(spec.start + spec.stride * position, dtype)
+            stride = np.asarray(spec.stride, dtype)
+            out = _range(schedule, first, stride, size=size, batch_ndim=ndim)
+        pending.append((position, k, out))
+        if len(pending) >= _PIPELINE_DEPTH:
+            p, m, ready = pending.pop(0)
+            yield p, np.asarray(ready)[..., :m]
+    for p, m, ready in pending:
+        yield p, np.asarray(ready)[..., :m]
+
+
+def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
+    shape = jax.eval_shape(
+        lambda s: _values(s, jnp.zeros((1,), int_dtype()), ndim),
+        schedule,
+    )
+    return np.dtype(shape.dtype)
+
+
+def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.ndarray:
+    r"""Evaluate a schedule at many steps at once, as a NumPy array.
+
+    .. math::
+      y_i = \eta(t_i), \qquad t_i = i \ (i = 0, \dots, N - 1) \text{ for } \texttt{steps} = N
+
+    The values are exactly (bit for bit) those of ``schedule(jnp.asarray(steps))``, computed
+    in chunks of ``chunk_size`` values by one jitted kernel whose steps are made inside it,
+    so memory beyond the output is two chunks and a schedule structure compiles once (new
+    hyperparameter values or lengths never recompile).
+
+    Args:
+      schedule: an lrjax schedule, a batched schedule (:func:`lrjax.stack`, a
+        :func:`lrjax.sweep`) or a plain callable ``step -> value`` (evaluated per step
+        under ``jax.vmap``).
+      steps: an int ``N`` (the steps ``0 .. N-1``), a ``range``, or an array of steps
+        (any shape; integer or float, negative steps clamp to 0 as everywhere).
+      chunk_size: values per kernel call (shared by the members of a batch); default
+        ``2**20``.
+
+    Returns:
+      A NumPy array of float32 (float64 under ``jax_enable_x64``) of shape
+      ``(*batch, *steps_shape)``; ``steps_shape`` is ``(N,)`` for an int or a range.
+
+    Raises:
+      TypeError: ``steps`` is not a count, a range or an array of real numbers.
+      OverflowError: a step does not fit the integer mode (int32 unless x64).
+
+    Examples:
+      >>> s = lrjax.warmup(lrjax.cosine_decay(1.0, 90), 10)
+      >>> y = lrjax.evaluate(s, 100)
+      >>> y.shape, y.dtype, f"{float(y[10]):.4f}", f"{float(y[55]):.4f}"
+      ((100,), dtype('float32'), '1.0000', '0.5000')
+      >>> sw = lrjax.sweep(lambda peak: lrjax.cosine_decay(peak, 100), peak=[1.0, 2.0])
+      >>> print(lrjax.evaluate(sw, range(0, 101, 50)))
+      [[1.  0.5 0. ]
+       [2.  1.  0. ]]
+    """
+    schedule, batch = unwrap(schedule, "evaluate")
+    spec = _steps("evaluate", steps)
+    size = chunk_steps(batch, chunk_size)
+    out = np.empty(batch + (spec.count,), _output_dtype(schedule, len(batch)))
+    for position, values in iter_chunks(schedule, batch, spec, size):
+        out[..., position : position + values.shape[-1]] = values
+    return out.reshape(batch + spec.shape)
+
+
+# -- envelope ------------------------------------------------------------------------------
+
+
+class Envelope(NamedTuple):
+    """Per-bin extremes of a schedule over ``num_steps`` steps (see :func:`envelope`).
+
+    Attributes:
+      steps: the first step of each bin, int64 of shape ``(bins,)``; bin ``i`` holds the
+        steps ``steps[i] .. steps[i + 1] - 1`` (the last bin ends at ``num_steps - 1``).
+      min: the smallest value in each bin, ``(*batch, bins)``.
+      max: the largest value in each bin, ``(*batch, bins)``.
+      num_steps: the number of steps covered.
+    """
+
+    steps: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    num_steps: int
+
+
+def _merge(
+    mins: np.ndarray, maxs: np.ndarray, bins: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> None:
+    """``mins[..., b] = min(mins[..., b], lo[..., j])`` for ``b = bins[j]`` (sorted bins)."""
+    if bins.size == 0:
+        return
+    starts = np.flatnonzero(np.concatenate([[True], bins[1:] != bins[:-1]]))
+    unique = bins[starts]
+    mins[..., unique] = np.minimum(mins[..., unique], np.minimum.reduceat(lo, starts, axis=-1))
+    maxs[..., unique] = np.maximum(maxs[..., unique], np.maximum.reduceat(hi, starts, axis=-1))
+
+
+def envelope(
+    schedule: Any, num_steps: int, num_bins: int = 2048, *, chunk_size: int | None = None
+) -> Envelope:
+    r"""The minimum and maximum of a schedule in each of ``num_bins`` bins of steps.
+
+    The steps ``0 .. num_steps - 1`` are split into bins of ``w = ceil(num_steps /
+    num_bins)`` consecutive steps (so there are ``ceil(num_steps / w) <= num_bins`` bins),
+    and each bin reports
+
+    .. math::
+      m_i = \min_{i w \le t < (i + 1) w} \eta(t), \qquad
+      M_i = \max_{i w \le t < (i + 1) w} \eta(t)
+
+    over **every** step, not a sample: drawing the band ``[m_i, M_i]`` per pixel column is
+    exactly the picture of all the points. Each chunk is reduced inside the kernel, so
+    memory does not depend on ``num_steps`` (up to ``2**31 - 1`` steps in int32 mode), and
+    the kernel compiles once per schedule structure.
+
+    Args:
+      schedule: an lrjax schedule, a batched schedule or sweep, or a plain callable.
+      num_steps: how many steps (``0 .. num_steps - 1``); ``>= 1``.
+      num_bins: the maximum number of bins, for example twice the plot's width in pixels.
+      chunk_size: values per kernel call (default ``2**20``).
+
+    Returns:
+      An :class:`Envelope` ``(steps, min, max, num_steps)``; ``min`` and ``max`` have shape
+      ``(*batch, bins)``.
+
+    Examples:
+      >>> s = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), period=10)
+      >>> env = lrjax.envelope(s, 1000, num_bins=4)
+      >>> print(env.steps, env.min, env.max)
+      [  0 250 500 750] [0.1 0.1 0.1 0.1] [1. 1. 1. 1.]
+    """
+    f = "envelope"
+    schedule, batch = unwrap(schedule, f)
+    n = as_count(f, "num_steps", num_steps)
+    if n < 1:
+        raise ValueError(f"{f}(num_steps={num_steps!r}): num_steps must be >= 1")
+    bins = as_count(f, "num_bins", num_bins)
+    if bins < 1:
+        raise ValueError(f"{f}(num_bins={num_bins!r}): num_bins must be >= 1")
+    width = -(-n // bins)
+    count = -(-n // width)
+    dtype = _output_dtype(schedule, len(batch))
+    mins = np.full(batch + (count,), np.inf, dtype)
+    maxs = np.full(batch + (count,), -np.inf, dtype)
+    size = chunk_steps(batch, chunk_size)
+    tile = _ENVELOPE_TILE
+    if width >= tile and size % tile == 0:
+        _envelope_tiles(schedule, batch, n, width, size, tile, mins, maxs)
+    else:
+        spec = _Steps(n, 0, 1, None, (n,))
+        for position, values in iter_chunks(schedule, batch, spec, size):
+            k = values.shape[-1]
+            first, last = position // width, (position + k - 1) // width
+            edges = np.maximum(np.arange(first, last + 1, dtype=np.int64) * width - position, 0)
+            lo = np.minimum.reduceat(values, edges, axis=-1)
+            hi = np.maximum.reduceat(values, edges, axis=-1)
+            index = np.arange(first, last + 1)
+            mins[..., index] = np.minimum(mins[..., index], lo)
+            maxs[..., index] = np.maximum(maxs[..., index], hi)
+    steps = np.arange(count, dtype=np.int64) * width
+    return Envelope(steps, mins, maxs, n)
+
+
+def _envelope_tiles(
+    schedule: AbstractSchedule,
+    batch: tuple[int, ...],
+    n: int,
+    width: int,
+    size: int,
+    tile: int,
+    mins: np.ndarray,
+    maxs: np.ndarray,
+) -> None:
+    dtype = int_dtype()
+    ndim = len(batch)
+    w = np.asarray(width, dtype)
+
+    def read(position: int, out: tuple[jax.Array, ...]) -> None:
+        first, lo_min, lo_max, hi_min, hi_max = (np.asarray(x) for x in out)
+        used = -(-min(size, n - position) // tile)
+        first = first[:used].astype(np.int64)
+        _merge(mins, maxs, first, lo_min[..., :used], lo_max[..., :used])
+        # A tile's second bin is empty unless the tile straddles a bin edge.
+        ends = np.minimum(np.arange(1, used + 1) * tile, n - position) - 1 + position
+        has_hi = np.flatnonzero(ends // width > first)
+        if has_hi.size:
+            _merge(mins, maxs, first[has_hi] + 1, hi_min[..., has_hi], hi_max[..., has_hi])
+
+    pending: list[tuple[int, tuple[jax.Array, ...]]] = []
+    for position in range(0, n, size):
+        start = np.asarray(position, dtype)
+        count = np.asarray(min(size, n - position), dtype)
+        out = _envelope(schedule, start, count, w, size=size, tile=tile, batch_ndim=ndim)
+        pending.append((position, out))
+        if len(pending) >= _PIPELINE_DEPTH:
+            read(*pending.pop(0))
+    for item in pending:
+        read(*item)

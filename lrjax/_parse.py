@@ -1,0 +1,479 @@
+"""A safe text form of schedules: ``parse("warmup(cosine_decay(3e-4, 100_000), 2_000)")``.
+
+The text is parsed with :mod:`ast` and walked node by node; nothing is ever evaluated as
+Python. Allowed:
+
+* calls of registered lrjax factories, by name (``cosine_decay``, ``warmup``, presets such
+  as ``warmup_cosine_decay``, and the bare names of compat schedules such as Keras's
+  ``CosineDecay`` when unambiguous), with positional and keyword arguments;
+* compat functions with their dotted prefix, ``compat.keras.CosineDecay(...)`` or
+  ``compat.transformers.get_scheduler("cosine", ...)`` (the only attribute access);
+* number literals (``-1``, ``3e-4``, ``100_000``), strings, ``True``/``False``/``None``
+  and lists of these;
+* ``+ - * /`` and unary ``-`` between schedules and numbers.
+
+Arithmetic builds schedules, exactly as the operators on schedules do, so
+``parse(repr(s)) == s`` (``repr`` prints arithmetic as ``(a * b)`` with constants as bare
+numbers). Arithmetic on two numbers where a factory expects a number (``total_steps=2 *
+50_000``) is folded to the number. Anything else raises :class:`ParseError`, with the line
+and column and a hint; so do errors raised by the factories themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+import importlib
+import inspect
+import math
+import pkgutil
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ._base import AbstractSchedule, FunctionSchedule, registered_classes
+
+_MAX_LENGTH = 100_000
+_MAX_DEPTH = 60
+
+
+class ParseError(ValueError):
+    """A schedule text that :func:`lrjax.parse` rejects: where, why and a hint.
+
+    Attributes:
+      line: 1-based line of the offending token (or None).
+      col: 1-based column (or None).
+      hint: what would be accepted.
+    """
+
+    def __init__(
+        self, message: str, line: int | None = None, col: int | None = None, hint: str = ""
+    ) -> None:
+        where = f"line {line}, column {col}: " if line is not None and col is not None else ""
+        text = f"{where}{message}"
+        if hint:
+            text += f" (hint: {hint})"
+        super().__init__(text)
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+
+# -- the registry of callable names ----------------------------------------------------------
+
+
+def compat_modules() -> dict[str, Any]:
+    """The ``lrjax.compat`` submodules, imported (they register their schedule classes)."""
+    try:
+        package = importlib.import_module("lrjax.compat")
+    except ImportError:
+        return {}
+    modules = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        try:
+            modules[info.name] = importlib.import_module(f"lrjax.compat.{info.name}")
+        except Exception:  # a peer module that fails to import is simply not offered
+            continue
+    return modules
+
+
+def public_names(module: Any) -> list[str]:
+    """A module's public callables: its ``__all__``, or what it defines itself."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [
+            n
+            for n, obj in vars(module).items()
+            if not n.startswith("_")
+            and callable(obj)
+            and getattr(obj, "__module__", None) == module.__name__
+        ]
+    return [n for n in names if callable(getattr(module, n, None))]
+
+
+def _returns_schedule(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn``'s return annotation names a concrete registered schedule class."""
+    annotation = inspect.signature(fn).return_annotation
+    if isinstance(annotation, type):
+        return issubclass(annotation, AbstractSchedule) and annotation is not AbstractSchedule
+    if not isinstance(annotation, str):
+        return False
+    names = {n.strip() for n in annotation.replace("|", ",").split(",")}
+    classes = registered_classes()
+    return bool(names) and all(n in classes and n != "FunctionSchedule" for n in names)
+
+
+@functools.lru_cache(maxsize=8)
+def _factories_cached(key: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    import lrjax
+
+    plain: dict[str, Any] = {}
+    compat_bare: dict[str, list[tuple[str, Any]]] = {}
+    for name in lrjax.__all__:
+        obj = getattr(lrjax, name, None)
+        if inspect.isfunction(obj) and _returns_schedule(obj):
+            plain[name] = obj
+    dotted: dict[str, Any] = {}
+    for peer, module in compat_modules().items():
+        for name in public_names(module):
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                continue
+            dotted[f"compat.{peer}.{name}"] = obj
+    # Every registered class's factory, by the bare name its repr prints.
+    for cls in registered_classes().values():
+        if cls is FunctionSchedule or not cls.factory:
+            continue
+        module = sys.modules.get(cls.__module__)
+        fn = getattr(module, cls.factory, None)
+        if fn is None:
+            continue
+        if cls.__module__.startswith("lrjax.compat."):
+            peer = cls.__module__.rsplit(".", 1)[1]
+            dotted.setdefault(f"compat.{peer}.{cls.factory}", fn)
+            compat_bare.setdefault(cls.factory, []).append((f"compat.{peer}.{cls.factory}", fn))
+        else:
+            plain.setdefault(cls.factory, fn)
+    for name, options in compat_bare.items():
+        if name in plain:
+            continue
+        distinct = {id(fn) for _, fn in options}
+        plain[name] = options[0][1] if len(distinct) == 1 else tuple(q for q, _ in options)
+    return plain, dotted
+
+
+def factories() -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(bare, dotted)``: callable names ``parse`` accepts, and the functions they name.
+
+    ``bare`` maps names such as ``"cosine_decay"`` to factories (or, for a compat name
+    defined by several peers, to the tuple of its qualified spellings: ambiguous);
+    ``dotted`` maps ``"compat.<peer>.<name>"`` to compat functions.
+    """
+    import lrjax
+
+    compat_modules()  # importing the peers registers their classes
+    return _factories_cached((tuple(lrjax.__all__), len(registered_classes())))
+
+
+# -- the walker --------------------------------------------------------------------------------
+
+
+class _Num:
+    """A number, or arithmetic on numbers: folded where a factory expects a number."""
+
+    def __init__(self, value: float | int, schedule: Callable[[], AbstractSchedule]) -> None:
+        self.value = value
+        self._schedule = schedule
+
+    def schedule(self) -> AbstractSchedule:
+        return self._schedule()
+
+
+def _constant(value: float | int) -> Callable[[], AbstractSchedule]:
+    def build() -> AbstractSchedule:
+        from ._primitives import constant
+
+        return constant(value)
+
+    return build
+
+
+def _pos(node: ast.AST) -> tuple[int | None, int | None]:
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    return line, None if col is None else col + 1
+
+
+def _fail(node: ast.AST, message: str, hint: str = "") -> ParseError:
+    line, col = _pos(node)
+    return ParseError(message, line, col, hint)
+
+
+_ALLOWED = (
+    "calls of lrjax factories (e.g. cosine_decay(1e-3, 10_000)), numbers, strings, "
+    "True/False/None, [lists], and + - * / between schedules and numbers"
+)
+
+
+def _dotted_name(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.bare, self.dotted = factories()
+
+    def value(self, node: ast.AST, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise _fail(node, "the expression is nested too deeply")
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node, depth)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        if isinstance(node, ast.List):
+            return [self.argument(x, depth + 1, schedule_arg=False) for x in node.elts]
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Attribute):
+            name = _dotted_name(node)
+            raise _fail(
+                node,
+                f"attribute access {name or ''!r} is not allowed".replace(" ''", ""),
+                "only compat.<peer>.<name>(...) calls use dots; "
+                f"compat names: {self.compat_hint()}",
+            )
+        if isinstance(node, ast.Tuple):
+            raise _fail(node, "tuples are not allowed", "write lists with [...]")
+        kind = type(node).__name__
+        raise _fail(node, f"{kind} expressions are not allowed", f"use {_ALLOWED}")
+
+    def compat_hint(self) -> str:
+        names = sorted(self.dotted)
+        return ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") if names else "none"
+
+    def constant(self, node: ast.Constant) -> Any:
+        value = node.value
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _fail(node, f"the number {value!r} is not finite", "use finite numbers")
+            return _Num(value, _constant(value))
+        raise _fail(node, f"the literal {value!r} is not allowed", f"use {_ALLOWED}")
+
+    def name(self, node: ast.Name) -> Any:
+        if node.id in self.bare or node.id == "compat":
+            raise _fail(
+                node,
+                f"{node.id!r} must be called",
+                f"write {node.id}(...)" if node.id != "compat" else "compat.<peer>.<name>(...)",
+            )
+        close = difflib.get_close_matches(node.id, list(self.bare), n=3)
+        hint = f"did you mean {' or '.join(close)}(...)?" if close else f"use {_ALLOWED}"
+        raise _fail(node, f"unknown name {node.id!r}", hint)
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> Any:
+        operand = self.value(node.operand, depth + 1)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            sign = -1 if isinstance(node.op, ast.USub) else 1
+            if isinstance(operand, _Num):
+                if isinstance(node.operand, ast.Constant):
+                    return _Num(sign * operand.value, _constant(sign * operand.value))
+                if sign == 1:
+                    return operand
+                inner = operand
+                return _Num(-inner.value, lambda: -inner.schedule())
+            if isinstance(operand, AbstractSchedule):
+                return -operand if sign == -1 else operand
+            raise _fail(node, "a sign applies to numbers and schedules only")
+        raise _fail(node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /")
+
+    def binary(self, node: ast.BinOp, depth: int) -> Any:
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            raise _fail(node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /")
+        left = self.value(node.left, depth + 1)
+        right = self.value(node.right, depth + 1)
+        for side, operand in ((node.left, left), (node.right, right)):
+            if not isinstance(operand, (_Num, AbstractSchedule)):
+                raise _fail(side, "arithmetic applies to numbers and schedules only")
+        op = node.op
+
+        def combine(a: Any, b: Any) -> Any:
+            if isinstance(op, ast.Add):
+                return a + b
+            if isinstance(op, ast.Sub):
+                return a - b
+            if isinstance(op, ast.Mult):
+                return a * b
+            return a / b
+
+        def schedule() -> AbstractSchedule:
+            a = left.schedule() if isinstance(left, _Num) else left
+            b = right.schedule() if isinstance(right, _Num) else right
+            return combine(a, b)
+
+        try:
+            if isinstance(left, _Num) and isinstance(right, _Num):
+                value = combine(left.value, right.value)
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValueError(f"the result {value!r} is not finite")
+                return _Num(value, schedule)
+            return schedule()
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError) as err:
+            raise _fail(node, str(err)) from None
+
+    def argument(self, node: ast.AST, depth: int, schedule_arg: bool) -> Any:
+        value = self.value(node, depth)
+        if isinstance(value, _Num):
+            return value.schedule() if schedule_arg else value.value
+        return value
+
+    def resolve(self, node: ast.Call) -> tuple[str, Callable[..., Any]]:
+        func = node.func
+        if isinstance(func, ast.Name):
+            target = self.bare.get(func.id)
+            if target is None:
+                if func.id in self.dotted or func.id == "compat":
+                    raise _fail(func, f"{func.id!r} is not a factory")
+                close = difflib.get_close_matches(func.id, list(self.bare), n=3)
+                hint = f"did you mean {' or '.join(close)}?" if close else "run `lrjax list`"
+                raise _fail(func, f"unknown schedule {func.id!r}", hint)
+            if isinstance(target, tuple):
+                raise _fail(
+                    func,
+                    f"{func.id!r} is defined by several compat modules",
+                    f"write one of {', '.join(target)}",
+                )
+            return func.id, target
+        if isinstance(func, ast.Attribute):
+            name = _dotted_name(func)
+            if name is not None and name in self.dotted:
+                return name, self.dotted[name]
+            if name is not None and name.startswith("compat."):
+                close = difflib.get_close_matches(name, list(self.dotted), n=3)
+                hint = f"did you mean {' or '.join(close)}?" if close else "run `lrjax list`"
+                raise _fail(func, f"unknown compat schedule {name!r}", hint)
+            raise _fail(
+                func,
+                "attribute access is not allowed",
+                f"call factories by name; compat names: {self.compat_hint()}",
+            )
+        raise _fail(func, "only factories can be called", "call factories by name")
+
+    def call(self, node: ast.Call, depth: int) -> AbstractSchedule:
+        name, fn = self.resolve(node)
+        schedule_params = _schedule_params(fn)
+        params = _param_names(fn)
+        args = []
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                raise _fail(arg, "*arguments are not allowed")
+            param = params[i] if i < len(params) else params[-1] if _variadic(fn) else ""
+            args.append(self.argument(arg, depth + 1, param in schedule_params))
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise _fail(kw.value, "**arguments are not allowed")
+            if kw.arg in kwargs:
+                raise _fail(kw.value, f"argument {kw.arg!r} is given twice")
+            kwargs[kw.arg] = self.argument(kw.value, depth + 1, kw.arg in schedule_params)
+        try:
+            inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as err:
+            raise _fail(node, f"{name}: {err}", f"see help(lrjax.{name.split('.')[-1]})") from None
+        try:
+            result = fn(*args, **kwargs)
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError) as err:
+            raise _fail(node, str(err)) from None
+        if not isinstance(result, AbstractSchedule):
+            raise _fail(node, f"{name}(...) did not return a schedule")
+        return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature_info(fn: Callable[..., Any]) -> tuple[tuple[str, ...], frozenset[str], bool]:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return (), frozenset(), False
+    names, schedules, variadic = [], set(), False
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            variadic = True
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL):
+            names.append(p.name)
+        annotation = p.annotation if isinstance(p.annotation, str) else str(p.annotation)
+        if "Schedule" in annotation:
+            schedules.add(p.name)
+    return tuple(names), frozenset(schedules), variadic
+
+
+def _param_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    return _signature_info(fn)[0]
+
+
+def _schedule_params(fn: Callable[..., Any]) -> frozenset[str]:
+    return _signature_info(fn)[1]
+
+
+def _variadic(fn: Callable[..., Any]) -> bool:
+    return _signature_info(fn)[2]
+
+
+def parse(text: str) -> AbstractSchedule:
+    """Build a schedule from its text form, safely (``ast``, never ``eval``).
+
+    The grammar is Python expression syntax restricted to calls of lrjax factories (core,
+    presets, compat schedules; compat functions also as ``compat.<peer>.<name>(...)``),
+    number, string, bool, ``None`` and list literals, and ``+ - * /`` between schedules
+    and numbers. ``repr`` of a schedule is in this form, so ``parse(repr(s)) == s``.
+
+    Args:
+      text: the expression, e.g. ``"warmup(cosine_decay(3e-4, 100_000), 2_000)"``.
+
+    Returns:
+      The schedule.
+
+    Raises:
+      ParseError: (a ``ValueError``) for a syntax error, a disallowed construct, an
+        unknown name or invalid arguments, with the line, the column and a hint.
+
+    Examples:
+      >>> s = lrjax.parse("warmup(cosine_decay(3e-4, 100_000), 2_000)")
+      >>> print(f"{float(s(2_000)):.6f}")
+      0.000300
+      >>> lrjax.parse(repr(s)) == s
+      True
+      >>> lrjax.parse("cosine_decay(1e-3, 10) * 2 + 1e-5")(10)
+      Array(1.e-05, dtype=float32)
+      >>> lrjax.parse("__import__('os')")
+      Traceback (most recent call last):
+      ...
+      lrjax._parse.ParseError: line 1, column 1: unknown schedule '__import__' (hint: run `lrjax list`)
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"expected a string, got {type(text).__name__}")
+    if len(text) > _MAX_LENGTH:
+        raise ParseError(f"the text is too long ({len(text)} characters, at most {_MAX_LENGTH})")
+    if not text.strip():
+        raise ParseError("the text is empty", hint="e.g. cosine_decay(1e-3, 10_000)")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        col = err.offset
+        raise ParseError(
+            f"invalid syntax: {err.msg}", err.lineno, col, "write one expression"
+        ) from None
+    except (ValueError, RecursionError, MemoryError) as err:
+        raise ParseError(f"cannot parse the text: {err}") from None
+    walker = _Walker()
+    try:
+        result = walker.value(tree.body)
+    except RecursionError:
+        raise ParseError("the expression is nested too deeply") from None
+    if isinstance(result, _Num):
+        try:
+            return result.schedule()
+        except (ValueError, TypeError, OverflowError) as err:
+            raise _fail(tree.body, str(err)) from None
+    if not isinstance(result, AbstractSchedule):
+        raise _fail(
+            tree.body,
+            f"the text is a {type(result).__name__}, not a schedule",
+            "e.g. cosine_decay(1e-3, 10_000)",
+        )
+    return result

@@ -1,0 +1,1321 @@
+"""Presets: the familiar recipes, composed from the core primitives and combinators.
+
+Each preset is an :class:`~lrjax.AbstractPreset` that stores exactly its public arguments
+as pytree leaves (so its repr and config read like the call, and every numeric argument
+can be vmapped, jitted without retracing and differentiated) and builds its schedule from
+``warmup``, ``join_schedules``, ``cycle``, ``linear``, ``cosine_decay``, ... when evaluated.
+Every preset follows SEMANTICS.md: ``t`` is the 0-based update index, phases are
+half-open, endpoints are exact in float32, and a finite schedule holds its end value.
+
+Two small schedule families live here too because no core primitive has their shape:
+``tanh_decay`` and ``shaped_decay`` (a decay with any ramp shape of SEMANTICS §3, used by
+``warmup_stable_decay`` and ``one_cycle``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate as v
+from ._arith import add, multiply
+from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule
+from ._cycle import cycle
+from ._dtypes import float_dtype
+from ._join import join_schedules
+from ._piecewise import piecewise_constant
+from ._preset import AbstractPreset
+from ._primitives import (
+    concrete_points,
+    constant,
+    cosine_decay,
+    exponential_decay,
+    linear,
+    polynomial,
+    rsqrt_decay,
+)
+from ._progress import Weights, blend, progress, ramp
+from ._warmup import warmup
+
+DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "square", "exponential")
+"""Shapes of a WSD decay, a WSD warmup and (linear, cosine) a one-cycle phase."""
+
+ANNEAL_SHAPES = ("cosine", "linear")
+"""Shapes of the phases of :func:`one_cycle`."""
+
+CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+"""Modes of :func:`cyclic` (Smith 2015; torch ``CyclicLR``)."""
+
+TANH_BOUND = 20.0
+"""``|lb|`` and ``|ub|`` of :func:`tanh_decay` are at most this (tanh is saturated beyond)."""
+
+
+# -- validation helpers ----------------------------------------------------------------
+
+
+def _scalar(x: Any) -> Any:
+    """The concrete scalar value of a leaf, or None (traced or batched)."""
+    c = v.concrete(x)
+    if c is None or np.ndim(c) != 0:
+        return None
+    return c
+
+
+def _require_order(f: str, small: tuple[str, Any], big: tuple[str, Any], strict: bool = False):
+    """``big >= small`` (``>`` when strict) when both are concrete scalars."""
+    (a_name, a), (b_name, b) = small, big
+    a, b = _scalar(a), _scalar(b)
+    if a is None or b is None:
+        return
+    ok = b > a if strict else b >= a
+    relation = ">" if strict else ">="
+    v.require(ok, f"{f}({a_name}={a!r}, {b_name}={b!r})", f"{b_name} must be {relation} {a_name}")
+
+
+def _require_open_unit(f: str, name: str, value: Any, upper: float = 1.0) -> None:
+    x = _scalar(value)
+    if x is not None and not 0 < x < upper:
+        raise ValueError(f"{f}({name}={x!r}): {name} must be in (0, {upper})")
+
+
+def _require_positive_for(f: str, name: str, value: Any, reason: str) -> None:
+    x = _scalar(value)
+    if x is not None and not x > 0:
+        raise ValueError(f"{f}({name}={x!r}): {name} must be > 0 {reason}")
+
+
+def _float(x: Any) -> Array:
+    return jnp.asarray(x).astype(float_dtype())
+
+
+# ======================================================================================
+# Schedule families without a core primitive
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class ShapedDecay(AbstractSchedule):
+    """A decay with a ramp shape of SEMANTICS §3 (built by :func:`shaped_decay`)."""
+
+    init_value: Array
+    end_value: Array
+    decay_steps: Array
+    shape: str = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "shaped_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        p = progress(
+            t, jnp.zeros((), t.dtype), self.decay_steps, jnp.asarray(self.init_value).dtype
+        )
+        return ramp(self.shape, self.init_value, self.end_value, p)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+def shaped_decay(
+    init_value: ArrayLike, end_value: ArrayLike, decay_steps: ArrayLike, shape: str = "linear"
+) -> ShapedDecay:
+    r"""A ramp from ``init_value`` to ``end_value`` whose shape is named (SEMANTICS §3).
+
+    .. math::
+      \eta(t) = E + (I - E)\, m\!\left(\tfrac{\min(t, T)}{T}\right)
+
+    where :math:`m(d)` is the shape's multiplier at distance :math:`d` from the start:
+    "linear" :math:`1 - d`, "cosine" :math:`(1 + \cos \pi d)/2`, "1-sqrt"
+    :math:`1 - \sqrt{d}`, "square" :math:`(1 - d)^2`; "exponential" is geometric,
+    :math:`I (E/I)^{d}`. A warmup of shape ``s`` (``lrjax.warmup(..., shape=s)``) is the
+    mirror image in time of ``shaped_decay(..., shape=s)``. Holds ``end_value`` from step
+    :math:`T` on; exact at both ends.
+
+    Args:
+      init_value: value at step 0; ``>= 0`` (``> 0`` for "exponential").
+      end_value: value from step ``decay_steps`` on; ``>= 0`` (``> 0`` for "exponential").
+      decay_steps: length of the ramp; an integer ``>= 0``.
+      shape: one of "linear", "cosine", "1-sqrt", "square", "exponential".
+
+    Returns:
+      A ``ShapedDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax._presets.shaped_decay(1.0, 0.0, decay_steps=100, shape="1-sqrt")
+      >>> print(f"{float(s(25)):.4f}")
+      0.5000
+    """
+    f = "shaped_decay"
+    shape = v.as_choice(f, "shape", shape, DECAY_SHAPES)
+    geometric = shape == "exponential"
+    return ShapedDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True, positive=geometric),
+        v.as_value(f, "end_value", end_value, nonnegative=True, positive=geometric),
+        v.as_count(f, "decay_steps", decay_steps),
+        shape,
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TanhDecay(AbstractSchedule):
+    """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
+
+    init_value: Array
+    decay_steps: Array
+    end_value: Array
+    lb: Array
+    ub: Array
+    factory: ClassVar[str] = "tanh_decay"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.init_value).dtype
+        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
+        lb, ub = jnp.asarray(self.lb).astype(dtype), jnp.asarray(self.ub).astype(dtype)
+        width = ub - lb
+        # start = (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) with x = ub - width * left,
+        # and end = 1 - start, each as one monotone chain that keeps relative precision
+        # where it is small (see _tanh_weight).
+        start = _tanh_weight(width * p.left, width, jnp.exp(-2 * ub))
+        end = _tanh_weight(width * p.done, width, jnp.exp(2 * lb))
+        one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
+        start = jnp.where(p.done == 0, one, jnp.where(p.left == 0, zero, start))
+        end = jnp.where(p.done == 0, zero, jnp.where(p.left == 0, one, end))
+        return blend(self.init_value, self.end_value, Weights(start, end))
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+def _tanh_weight(y: Array, width: Array, k: Array) -> Array:
+    """``g(y) / g(width)`` with ``g(y) = sigmoid(z + 2y) - sigmoid(z)`` and ``k = exp(z)``.
+
+    ``g(y) = k / (1 + k) / ((1 + k) / expm1(2y) + k)``, so the ratio is
+    ``((1 + k) / expm1(2 width) + k) / ((1 + k) / expm1(2y) + k)``: a chain of monotone
+    operations on ``y`` (so consecutive steps never reverse) that keeps full relative
+    precision as ``y -> 0`` (no cancellation). 0 at ``y == 0`` with finite gradients.
+    """
+    q = jnp.expm1(2 * y)
+    positive = q > 0
+    safe_q = jnp.where(positive, q, jnp.ones((), q.dtype))
+    full = (1 + k) / jnp.expm1(2 * width) + k
+    return jnp.where(positive, full / ((1 + k) / safe_q + k), jnp.zeros((), q.dtype))
+
+
+def tanh_decay(
+    init_value: ArrayLike,
+    decay_steps: ArrayLike,
+    end_value: ArrayLike = 0.0,
+    lb: ArrayLike = -7.0,
+    ub: ArrayLike = 3.0,
+) -> TanhDecay:
+    r"""Hyperbolic-tangent decay (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
+
+    .. math::
+      \eta(t) = E + (I - E)\,\frac{\tanh(u) - \tanh\big(l\,(1 - r) + u\,r\big)}
+                                {\tanh(u) - \tanh(l)},
+      \qquad r = \frac{\min(t, T)}{T}
+
+    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
+    ``decay_steps``, :math:`l` is ``lb`` and :math:`u` is ``ub``. Holds :math:`E` from
+    :math:`T` on.
+
+    This differs from timm's ``TanhLRScheduler`` (one cycle, no warmup) in:
+
+    1. timm's multiplier is :math:`\tfrac12(1 - \tanh(l(1 - r) + u r))`, which starts at
+       :math:`\tfrac12(1 + \tanh 7) = 0.99999917` and stops at
+       :math:`\tfrac12(1 - \tanh 3) = 0.00247` before jumping to ``lr_min`` at :math:`T`.
+       lrjax rescales the same tanh curve to start exactly at ``init_value`` and end exactly
+       at ``end_value`` (no jump); the two curves differ by at most 0.25 % of
+       :math:`I - E` with the default bounds. For timm's exact numbers use
+       ``lrjax.compat.timm``.
+
+    Args:
+      init_value: value at step 0; ``>= 0``.
+      decay_steps: length of the decay; an integer ``>= 0``.
+      end_value: value from step ``decay_steps`` on; ``>= 0``.
+      lb: lower bound of the tanh argument; ``lb < ub``, ``|lb| <= 20``.
+      ub: upper bound of the tanh argument; ``|ub| <= 20``.
+
+    Returns:
+      A ``TanhDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.tanh_decay(1.0, decay_steps=100)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 50, 70, 100]))])
+      [1.0, 0.982, 0.4988, 0.0]
+
+    References:
+      Hsueh et al., `Stochastic Gradient Descent with Hyperbolic-Tangent Decay on
+      Classification <https://arxiv.org/abs/1806.01593>`_, 2019.
+    """
+    f = "tanh_decay"
+    lo = v.as_value(f, "lb", lb)
+    hi = v.as_value(f, "ub", ub)
+    for name, x in (("lb", lo), ("ub", hi)):
+        c = _scalar(x)
+        if c is not None and abs(c) > TANH_BOUND:
+            raise ValueError(f"{f}({name}={c!r}): {name} must be in [-{TANH_BOUND}, {TANH_BOUND}]")
+    _require_order(f, ("lb", lo), ("ub", hi), strict=True)
+    return TanhDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        lo,
+        hi,
+    )
+
+
+# ======================================================================================
+# Warmup + decay presets
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupCosineDecay(AbstractPreset):
+    """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    total_steps: Array
+    init_value: Array
+    end_value: Array
+    exponent: Array
+    factory: ClassVar[str] = "warmup_cosine_decay"
+
+    def build(self) -> AbstractSchedule:
+        decay_steps = self.total_steps - self.warmup_steps
+        decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
+        return warmup(decay, self.warmup_steps, self.init_value)
+
+
+def _warmup_total(f: str, warmup_steps: ArrayLike, total_steps: ArrayLike) -> tuple[Any, Any]:
+    w = v.as_count(f, "warmup_steps", warmup_steps)
+    t = v.as_count(f, "total_steps", total_steps)
+    _require_order(f, ("warmup_steps", w), ("total_steps", t))
+    return w, t
+
+
+def warmup_cosine_decay(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    total_steps: ArrayLike,
+    init_value: ArrayLike = 0.0,
+    end_value: ArrayLike = 0.0,
+    exponent: ArrayLike = 1.0,
+) -> WarmupCosineDecay:
+    r"""Linear warmup to ``peak_value``, then cosine decay to ``end_value``.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\,t / W & t < W \\
+        E + (P - E)\left[\tfrac12\left(1 + \cos\left(\pi\,\tfrac{\min(t, T) - W}{T - W}
+        \right)\right)\right]^{p} & t \ge W
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`T` is
+    ``total_steps`` (**including** the warmup, like optax's ``decay_steps``), :math:`I` is
+    ``init_value``, :math:`E` is ``end_value`` and :math:`p` is ``exponent``. Exact
+    endpoints: :math:`\eta(0) = I` (:math:`P` when :math:`W = 0`), :math:`\eta(W) = P`,
+    :math:`\eta(T) = E`, held after. With :math:`T = W` there is no decay and the value
+    jumps to :math:`E` at :math:`W`.
+
+    Built as ``warmup(cosine_decay(P, T - W, E, p), W, I)``.
+
+    Args:
+      peak_value: value at the end of the warmup; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      total_steps: step at which ``end_value`` is reached; an integer ``>= warmup_steps``.
+      init_value: value at step 0; ``>= 0``.
+      end_value: value from ``total_steps`` on; ``>= 0``.
+      exponent: power of the cosine factor; ``> 0``.
+
+    Returns:
+      A ``WarmupCosineDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_cosine_decay(1.0, warmup_steps=10, total_steps=110)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 60, 110, 200]))])
+      [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+    f = "warmup_cosine_decay"
+    w, t = _warmup_total(f, warmup_steps, total_steps)
+    return WarmupCosineDecay(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        w,
+        t,
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        v.as_value(f, "exponent", exponent, positive=True),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupLinearDecay(AbstractPreset):
+    """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    total_steps: Array
+    init_value: Array
+    end_value: Array
+    factory: ClassVar[str] = "warmup_linear_decay"
+
+    def build(self) -> AbstractSchedule:
+        decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
+        return warmup(decay, self.warmup_steps, self.init_value)
+
+
+def warmup_linear_decay(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    total_steps: ArrayLike,
+    init_value: ArrayLike = 0.0,
+    end_value: ArrayLike = 0.0,
+) -> WarmupLinearDecay:
+    r"""Linear warmup to ``peak_value``, then linear decay to ``end_value``.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\,t / W & t < W \\
+        E + (P - E)\,\frac{T - \min(t, T)}{T - W} & t \ge W
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`T` is
+    ``total_steps`` (including the warmup), :math:`I` is ``init_value`` and :math:`E` is
+    ``end_value``. Hugging Face's ``linear`` schedule is ``warmup_linear_decay(lr, W, T)``.
+    Exact endpoints at 0, :math:`W` and :math:`T`; holds :math:`E` after :math:`T`.
+
+    Args:
+      peak_value: value at the end of the warmup; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      total_steps: step at which ``end_value`` is reached; an integer ``>= warmup_steps``.
+      init_value: value at step 0; ``>= 0``.
+      end_value: value from ``total_steps`` on; ``>= 0``.
+
+    Returns:
+      A ``WarmupLinearDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_linear_decay(1.0, warmup_steps=2, total_steps=6)
+      >>> print([float(x) for x in s(jnp.arange(8))])
+      [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+    f = "warmup_linear_decay"
+    w, t = _warmup_total(f, warmup_steps, total_steps)
+    return WarmupLinearDecay(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        w,
+        t,
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupPolynomialDecay(AbstractPreset):
+    """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    total_steps: Array
+    power: Array
+    init_value: Array
+    end_value: Array
+    factory: ClassVar[str] = "warmup_polynomial_decay"
+
+    def build(self) -> AbstractSchedule:
+        steps = self.total_steps - self.warmup_steps
+        decay = polynomial(self.peak_value, self.end_value, self.power, steps)
+        return warmup(decay, self.warmup_steps, self.init_value)
+
+
+def warmup_polynomial_decay(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    total_steps: ArrayLike,
+    power: ArrayLike = 1.0,
+    init_value: ArrayLike = 0.0,
+    end_value: ArrayLike = 0.0,
+) -> WarmupPolynomialDecay:
+    r"""Linear warmup to ``peak_value``, then polynomial decay to ``end_value``.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\,t / W & t < W \\
+        E + (P - E)\left(\frac{T - \min(t, T)}{T - W}\right)^{p} & t \ge W
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`T` is
+    ``total_steps`` (including the warmup), :math:`p` is ``power``, :math:`I` is
+    ``init_value`` and :math:`E` is ``end_value`` (Hugging Face's ``polynomial`` with
+    ``lr_end = E``; it fails at :math:`T = W`, lrjax jumps to :math:`E`).
+
+    Args:
+      peak_value: value at the end of the warmup; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      total_steps: step at which ``end_value`` is reached; an integer ``>= warmup_steps``.
+      power: exponent of the remaining fraction; ``> 0``.
+      init_value: value at step 0; ``>= 0``.
+      end_value: value from ``total_steps`` on; ``>= 0``.
+
+    Returns:
+      A ``WarmupPolynomialDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_polynomial_decay(1.0, warmup_steps=10, total_steps=110, power=2.0)
+      >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 60, 110]))])
+      [0.5, 1.0, 0.25, 0.0]
+    """
+    f = "warmup_polynomial_decay"
+    w, t = _warmup_total(f, warmup_steps, total_steps)
+    return WarmupPolynomialDecay(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        w,
+        t,
+        v.as_value(f, "power", power, positive=True),
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupConstant(AbstractPreset):
+    """Linear warmup then a constant (built by :func:`warmup_constant`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    init_value: Array
+    factory: ClassVar[str] = "warmup_constant"
+
+    def build(self) -> AbstractSchedule:
+        return warmup(constant(self.peak_value), self.warmup_steps, self.init_value)
+
+
+def warmup_constant(
+    peak_value: ArrayLike, warmup_steps: ArrayLike, init_value: ArrayLike = 0.0
+) -> WarmupConstant:
+    r"""Linear warmup to ``peak_value``, then constant.
+
+    .. math::
+      \eta(t) = \begin{cases} I + (P - I)\,t / W & t < W \\ P & t \ge W \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps`` and :math:`I` is
+    ``init_value``. With :math:`W = 0` it is :math:`P` from step 0 (optax's
+    ``warmup_constant_schedule`` returns ``init_value`` forever there).
+
+    Args:
+      peak_value: value from step ``warmup_steps`` on; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      init_value: value at step 0; ``>= 0``.
+
+    Returns:
+      A ``WarmupConstant`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_constant(1.0, warmup_steps=4)
+      >>> print([float(x) for x in s(jnp.arange(6))])
+      [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    f = "warmup_constant"
+    return WarmupConstant(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        v.as_count(f, "warmup_steps", warmup_steps),
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupExponentialDecay(AbstractPreset):
+    """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    decay_rate: Array
+    transition_steps: Array
+    init_value: Array
+    staircase: bool = dataclasses.field(metadata=dict(static=True))
+    end_value: Array | None
+    factory: ClassVar[str] = "warmup_exponential_decay"
+
+    def build(self) -> AbstractSchedule:
+        decay = exponential_decay(
+            self.peak_value,
+            self.decay_rate,
+            self.transition_steps,
+            staircase=self.staircase,
+            end_value=self.end_value,
+        )
+        return warmup(decay, self.warmup_steps, self.init_value)
+
+
+def warmup_exponential_decay(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    decay_rate: ArrayLike,
+    transition_steps: ArrayLike,
+    init_value: ArrayLike = 0.0,
+    staircase: bool = False,
+    end_value: ArrayLike | None = None,
+) -> WarmupExponentialDecay:
+    r"""Linear warmup to ``peak_value``, then exponential decay.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\,t / W & t < W \\
+        P\, r^{(t - W)/K} & t \ge W
+      \end{cases}
+
+    (with :math:`\lfloor (t - W)/K \rfloor` when ``staircase``), where :math:`P` is
+    ``peak_value``, :math:`W` is ``warmup_steps``, :math:`r` is ``decay_rate``, :math:`K`
+    is ``transition_steps`` and :math:`I` is ``init_value``. Unbounded: it keeps decaying,
+    floored by ``end_value`` when :math:`r < 1` (a ceiling when :math:`r > 1`). Like
+    optax's ``warmup_exponential_decay_schedule`` with ``transition_begin=0``.
+
+    Args:
+      peak_value: value at the end of the warmup; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      decay_rate: factor per ``transition_steps`` steps; ``> 0``.
+      transition_steps: steps per factor of ``decay_rate``; an integer ``>= 1``.
+      init_value: value at step 0; ``>= 0``.
+      staircase: if True, the value changes only every ``transition_steps`` steps.
+      end_value: optional floor (``<= peak_value`` when ``decay_rate < 1``) or ceiling
+        (``>= peak_value`` when ``decay_rate > 1``).
+
+    Returns:
+      A ``WarmupExponentialDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_exponential_decay(1.0, warmup_steps=5, decay_rate=0.5,
+      ...                                    transition_steps=10)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 6, 15, 25]))])
+      [0.0, 1.0, 0.933, 0.5, 0.25]
+    """
+    f = "warmup_exponential_decay"
+    peak = v.as_value(f, "peak_value", peak_value, nonnegative=True)
+    rate = v.as_value(f, "decay_rate", decay_rate, positive=True)
+    end = None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True)
+    if end is not None:
+        p, r, e = _scalar(peak), _scalar(rate), _scalar(end)
+        if p is not None and r is not None and e is not None:
+            where = f"{f}(peak_value={p!r}, decay_rate={r!r}, end_value={e!r})"
+            if r < 1:
+                v.require(
+                    e <= p,
+                    where,
+                    "end_value is a floor and must be <= peak_value when decay_rate < 1",
+                )
+            elif r > 1:
+                v.require(
+                    e >= p,
+                    where,
+                    "end_value is a ceiling and must be >= peak_value when decay_rate > 1",
+                )
+    return WarmupExponentialDecay(
+        peak,
+        v.as_count(f, "warmup_steps", warmup_steps),
+        rate,
+        v.as_count(f, "transition_steps", transition_steps, minimum=1),
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_flag(f, "staircase", staircase),
+        end,
+    )
+
+
+# ======================================================================================
+# Warmup-stable-decay
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class WarmupStableDecay(AbstractPreset):
+    """Warmup, constant, then decay (built by :func:`warmup_stable_decay`).
+
+    ``decay_shape`` is a shape name (static) or, when ``"schedule"``, the decay schedule is
+    held in ``decay_schedule`` (a child pytree, so its numbers are leaves too).
+    """
+
+    peak_value: Array
+    warmup_steps: Array
+    stable_steps: Array
+    decay_steps: Array
+    init_value: Array
+    end_value: Array
+    decay_schedule: AbstractSchedule | None
+    decay_shape: str = dataclasses.field(metadata=dict(static=True))
+    warmup_shape: str = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "warmup_stable_decay"
+
+    def config_args(self) -> dict[str, Any]:
+        args = super().config_args()
+        schedule = args.pop("decay_schedule")
+        if self.decay_shape == "schedule":
+            args["decay_shape"] = schedule
+        return args
+
+    def build(self) -> AbstractSchedule:
+        if self.decay_schedule is not None:
+            steps = jnp.maximum(jnp.asarray(self.decay_steps), 1)
+            decay = cycle(self.decay_schedule, steps, num_cycles=1)
+        else:
+            decay = shaped_decay(
+                self.peak_value, self.end_value, self.decay_steps, self.decay_shape
+            )
+        body = join_schedules([constant(self.peak_value), decay], [self.stable_steps])
+        return warmup(body, self.warmup_steps, self.init_value, shape=self.warmup_shape)
+
+
+def warmup_stable_decay(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    stable_steps: ArrayLike,
+    decay_steps: ArrayLike,
+    init_value: ArrayLike = 0.0,
+    end_value: ArrayLike = 0.0,
+    decay_shape: str | Schedule = "linear",
+    warmup_shape: str = "linear",
+) -> WarmupStableDecay:
+    r"""Warmup-stable-decay (WSD, "trapezoidal"): warmup, hold the peak, then cool down.
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\, m_w\!\left(\tfrac{W - t}{W}\right) & t < W \\
+        P & W \le t < W + S \\
+        E + (P - E)\, m_d\!\left(\tfrac{\min(t - W - S,\, D)}{D}\right) & t \ge W + S
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`S` is
+    ``stable_steps``, :math:`D` is ``decay_steps``, :math:`I` is ``init_value``, :math:`E`
+    is ``end_value``, and :math:`m(d)` is a shape's multiplier at normalised distance
+    :math:`d` from the peak (SEMANTICS §3): "linear" :math:`1 - d`, "cosine"
+    :math:`(1 + \cos \pi d)/2`, "1-sqrt" :math:`1 - \sqrt{d}`, "square" :math:`(1 - d)^2`,
+    "exponential" geometric (:math:`E (P/E)^{1 - d}` for the decay, :math:`I (P/I)^{t/W}`
+    for the warmup). The same shape used for the warmup and the decay gives mirror images
+    (as in Hugging Face's WSD). Exact endpoints: :math:`\eta(0) = I`, :math:`\eta(W) = P`,
+    :math:`\eta(W + S + D) = E`, held after.
+
+    ``decay_shape`` may also be any schedule :math:`s`: the decay phase is then
+    :math:`\eta(t) = s(\min(t - W - S, D))` for :math:`t \ge W + S`, i.e. :math:`s` sees the
+    local decay step (0 at the start of the decay) and its value at :math:`D` is held
+    afterwards. :math:`s` gives absolute values (it should start at :math:`P` for a
+    continuous curve); ``end_value`` is then unused and must stay 0.
+
+    Args:
+      peak_value: value of the stable phase; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      stable_steps: length of the stable phase; an integer ``>= 0``.
+      decay_steps: length of the decay; an integer ``>= 0`` (``>= 1`` for a schedule).
+      init_value: value at step 0; ``>= 0`` (``> 0`` for an "exponential" warmup).
+      end_value: value from step ``W + S + D`` on; ``>= 0`` (``> 0`` for an "exponential"
+        decay).
+      decay_shape: "linear", "cosine", "1-sqrt", "square", "exponential", or a schedule.
+      warmup_shape: "linear", "cosine", "1-sqrt", "square" or "exponential".
+
+    Returns:
+      A ``WarmupStableDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.warmup_stable_decay(1.0, 2, 2, 2, end_value=0.1, decay_shape="1-sqrt",
+      ...                               warmup_shape="1-sqrt")
+      >>> print([round(float(x), 4) for x in s(jnp.arange(8))])
+      [0.0, 0.2929, 1.0, 1.0, 1.0, 0.3636, 0.1, 0.1]
+    """
+    f = "warmup_stable_decay"
+    warmup_shape = v.as_choice(f, "warmup_shape", warmup_shape, DECAY_SHAPES)
+    schedule: AbstractSchedule | None = None
+    if isinstance(decay_shape, str):
+        shape = v.as_choice(f, "decay_shape", decay_shape, DECAY_SHAPES)
+    elif isinstance(decay_shape, AbstractSchedule) or callable(decay_shape):
+        shape = "schedule"
+        schedule = as_schedule(decay_shape, f, "decay_shape")
+    else:
+        valid = ", ".join(repr(c) for c in DECAY_SHAPES)
+        raise TypeError(
+            f"{f}(decay_shape={decay_shape!r}): decay_shape must be one of {valid} or a schedule"
+        )
+    peak = v.as_value(f, "peak_value", peak_value, nonnegative=True)
+    init = v.as_value(f, "init_value", init_value, nonnegative=True)
+    end = v.as_value(f, "end_value", end_value, nonnegative=True)
+    decay = v.as_count(f, "decay_steps", decay_steps, minimum=1 if schedule is not None else 0)
+    if warmup_shape == "exponential":
+        _require_positive_for(f, "init_value", init, 'for warmup_shape="exponential"')
+        _require_positive_for(f, "peak_value", peak, 'for warmup_shape="exponential"')
+    if shape == "exponential":
+        _require_positive_for(f, "end_value", end, 'for decay_shape="exponential"')
+        _require_positive_for(f, "peak_value", peak, 'for decay_shape="exponential"')
+    if schedule is not None:
+        e = _scalar(end)
+        if e is not None and e != 0:
+            raise ValueError(
+                f"{f}(end_value={e!r}): end_value is unused when decay_shape is a schedule "
+                "(its value at decay_steps is held); leave it at 0"
+            )
+    return WarmupStableDecay(
+        peak,
+        v.as_count(f, "warmup_steps", warmup_steps),
+        v.as_count(f, "stable_steps", stable_steps),
+        decay,
+        init,
+        end,
+        schedule,
+        shape,
+        warmup_shape,
+    )
+
+
+# ======================================================================================
+# One-cycle, SGDR, cyclic
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class OneCycle(AbstractPreset):
+    """The one-cycle policy (built by :func:`one_cycle`)."""
+
+    peak_value: Array
+    total_steps: Array
+    pct_start: Array
+    div_factor: Array
+    final_div_factor: Array
+    anneal: str = dataclasses.field(metadata=dict(static=True))
+    three_phase: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "one_cycle"
+
+    def peak_step(self) -> Array:
+        """The step of the peak, ``round(pct_start * total_steps)`` clipped (see factory)."""
+        total = jnp.asarray(self.total_steps)
+        pct = jnp.asarray(self.pct_start)
+        peak = jnp.round(pct * total.astype(pct.dtype)).astype(total.dtype)
+        last = (total - 1) // 2 if self.three_phase else total - 1
+        return jnp.clip(peak, 1, jnp.maximum(last, 1))
+
+    def build(self) -> AbstractSchedule:
+        total = jnp.asarray(self.total_steps)
+        initial = self.peak_value / self.div_factor
+        final = initial / self.final_div_factor
+        peak = self.peak_step()
+        if self.three_phase:
+            down = shaped_decay(self.peak_value, initial, peak, self.anneal)
+            anneal = shaped_decay(initial, final, total - 2 * peak, self.anneal)
+            body = join_schedules([down, anneal], [peak])
+        else:
+            body = shaped_decay(self.peak_value, final, total - peak, self.anneal)
+        return warmup(body, peak, initial, shape=self.anneal)
+
+
+def one_cycle(
+    peak_value: ArrayLike,
+    total_steps: ArrayLike,
+    pct_start: ArrayLike = 0.3,
+    div_factor: ArrayLike = 25.0,
+    final_div_factor: ArrayLike = 1e4,
+    anneal: str = "cosine",
+    three_phase: bool = False,
+) -> OneCycle:
+    r"""The one-cycle policy (Smith & Topin 2018), in lrjax's step convention.
+
+    Two phases: from :math:`P/\delta` up to :math:`P` at step :math:`K`, then down to
+    :math:`P/(\delta\phi)` at step :math:`T`, held after:
+
+    .. math::
+      \eta(t) = \begin{cases}
+        \tfrac{P}{\delta} + \left(P - \tfrac{P}{\delta}\right) m\!\left(\tfrac{K - t}{K}\right)
+          & t < K \\
+        \tfrac{P}{\delta\phi} + \left(P - \tfrac{P}{\delta\phi}\right)
+          m\!\left(\tfrac{\min(t, T) - K}{T - K}\right) & t \ge K
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`T` is ``total_steps``, :math:`\delta` is
+    ``div_factor``, :math:`\phi` is ``final_div_factor`` and :math:`m(d)` is the ``anneal``
+    shape's multiplier at distance :math:`d` from the peak: "cosine"
+    :math:`(1 + \cos \pi d)/2`, "linear" :math:`1 - d`. With ``three_phase`` (as torch):
+    up to :math:`P` at :math:`K`, back down to :math:`P/\delta` at :math:`2K`, then to
+    :math:`P/(\delta\phi)` at :math:`T`.
+
+    The peak step is :math:`K = \mathrm{round}(\texttt{pct\_start} \cdot T)` (Python's
+    round, half to even, computed in the schedule's float dtype so ``pct_start`` can be
+    traced), clipped to :math:`[1, T - 1]` (:math:`[1, \lfloor (T-1)/2 \rfloor]` with
+    ``three_phase``) so every phase lasts at least one step. Exact endpoints:
+    :math:`\eta(0) = P/\delta`, :math:`\eta(K) = P`, :math:`\eta(T) = P/\delta/\phi`
+    (computed in that order, as torch does).
+
+    This differs from torch's ``OneCycleLR`` in:
+
+    1. torch peaks at step :math:`\texttt{pct\_start} \cdot T - 1` (a float) and reaches the
+       minimum at :math:`T - 1`; lrjax peaks at :math:`K` and ends at :math:`T`.
+    2. torch raises past ``total_steps``; lrjax holds the final value.
+
+    and from optax's ``cosine_onecycle_schedule`` in: optax peaks at
+    ``int(pct_start * T)`` (0 for small ``T``, so it can start at the peak) and cannot
+    trace ``pct_start``. For either peer's exact numbers use ``lrjax.compat``.
+
+    Args:
+      peak_value: the maximum value; ``>= 0``.
+      total_steps: step at which the final value is reached; an integer ``>= 2``
+        (``>= 3`` with ``three_phase``).
+      pct_start: fraction of ``total_steps`` spent increasing; in ``(0, 1)`` (``(0, 0.5)``
+        with ``three_phase``).
+      div_factor: ``peak_value / div_factor`` is the initial value; ``> 0``.
+      final_div_factor: the final value is ``peak_value / div_factor / final_div_factor``;
+        ``> 0``.
+      anneal: "cosine" or "linear" (torch's ``anneal_strategy`` "cos" or "linear").
+      three_phase: if True, return to the initial value before annihilating (torch).
+
+    Returns:
+      A ``OneCycle`` preset.
+
+    Examples:
+      >>> s = lrjax.one_cycle(1.0, total_steps=100)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 15, 30, 65, 100]))])
+      [0.04, 0.52, 1.0, 0.5, 0.0]
+
+    References:
+      Smith & Topin, `Super-Convergence <https://arxiv.org/abs/1708.07120>`_, 2018.
+    """
+    f = "one_cycle"
+    anneal = v.as_choice(f, "anneal", anneal, ANNEAL_SHAPES)
+    three_phase = v.as_flag(f, "three_phase", three_phase)
+    pct = v.as_value(f, "pct_start", pct_start)
+    _require_open_unit(f, "pct_start", pct, 0.5 if three_phase else 1.0)
+    return OneCycle(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        v.as_count(f, "total_steps", total_steps, minimum=3 if three_phase else 2),
+        pct,
+        v.as_value(f, "div_factor", div_factor, positive=True),
+        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
+        anneal,
+        three_phase,
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SGDR(AbstractPreset):
+    """Cosine decay with warm restarts (built by :func:`sgdr`)."""
+
+    peak_value: Array
+    period: Array
+    period_mul: Array
+    value_mul: Array
+    end_value: Array
+    warmup_steps: Array
+    init_value: Array
+    num_cycles: Array | None
+    factory: ClassVar[str] = "sgdr"
+
+    def build(self) -> AbstractSchedule:
+        decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
+        one = warmup(decay, self.warmup_steps, self.init_value)
+        return cycle(
+            one,
+            self.period,
+            period_mul=self.period_mul,
+            value_mul=self.value_mul,
+            num_cycles=self.num_cycles,
+        )
+
+
+def sgdr(
+    peak_value: ArrayLike,
+    period: ArrayLike,
+    period_mul: ArrayLike = 1.0,
+    value_mul: ArrayLike = 1.0,
+    end_value: ArrayLike = 0.0,
+    warmup_steps: ArrayLike = 0,
+    init_value: ArrayLike = 0.0,
+    num_cycles: ArrayLike | None = None,
+) -> SGDR:
+    r"""Cosine annealing with warm restarts (SGDR), optionally with a warmup per cycle.
+
+    .. math::
+      \eta(t) = \gamma^{k}\, c\!\left(\frac{t - S_k}{\mu^{k}}\right), \qquad
+      S_k = L\,\frac{\mu^{k} - 1}{\mu - 1}\ (= kL \text{ when } \mu = 1)
+
+    where cycle :math:`k` is the one with :math:`S_k \le t < S_{k+1}`, :math:`L` is
+    ``period``, :math:`\mu` is ``period_mul``, :math:`\gamma` is ``value_mul``, and
+    :math:`c` is one cycle, ``warmup_cosine_decay(P, W, L, I, E)``: a linear warmup from
+    :math:`I` (``init_value``) to :math:`P` (``peak_value``) over :math:`W`
+    (``warmup_steps``) steps, then a cosine to :math:`E` (``end_value``) at :math:`L`.
+    The :math:`k`-th cycle lasts :math:`L\mu^k` steps (its warmup is stretched with it)
+    and all its values, :math:`I`, :math:`P` and :math:`E`, are scaled by :math:`\gamma^k`.
+    After ``num_cycles`` cycles the value holds at :math:`\gamma^{n-1} E`; without it the
+    restarts never end. Built as ``cycle(warmup(cosine_decay(...)), ...)``.
+
+    Keras's ``CosineDecayRestarts(m_mul)`` and timm's ``cycle_decay`` scale only the part
+    above the floor :math:`E`; with ``end_value=0`` (the default) they agree with this.
+
+    Args:
+      peak_value: the maximum of the first cycle; ``>= 0``.
+      period: length of the first cycle, warmup included; an integer ``>= 1``.
+      period_mul: growth factor of each cycle's length; ``>= 1`` (torch's ``T_mult``).
+      value_mul: factor applied to each successive cycle's values; ``> 0``.
+      end_value: value at the end of each cycle (before scaling); ``>= 0``.
+      warmup_steps: warmup at the start of each cycle; an integer in ``[0, period]``.
+      init_value: value at the start of each warmup; ``>= 0``.
+      num_cycles: number of cycles before holding, an integer ``>= 1``, or None.
+
+    Returns:
+      An ``SGDR`` preset.
+
+    Examples:
+      >>> s = lrjax.sgdr(1.0, period=10, value_mul=0.5, num_cycles=2)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 15, 20, 50]))])
+      [1.0, 0.5, 0.5, 0.25, 0.0, 0.0]
+
+    References:
+      Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
+    """
+    f = "sgdr"
+    length = v.as_count(f, "period", period, minimum=1)
+    w = v.as_count(f, "warmup_steps", warmup_steps)
+    _require_order(f, ("warmup_steps", w), ("period", length))
+    return SGDR(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        length,
+        v.as_value(f, "period_mul", period_mul, at_least=1.0),
+        v.as_value(f, "value_mul", value_mul, positive=True),
+        v.as_value(f, "end_value", end_value, nonnegative=True),
+        w,
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        None if num_cycles is None else v.as_count(f, "num_cycles", num_cycles, minimum=1),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Cyclic(AbstractPreset):
+    """Cyclical learning rates (built by :func:`cyclic`)."""
+
+    base_value: Array
+    max_value: Array
+    step_size_up: Array
+    step_size_down: Array | None
+    mode: str = dataclasses.field(metadata=dict(static=True))
+    gamma: Array
+    factory: ClassVar[str] = "cyclic"
+
+    def build(self) -> AbstractSchedule:
+        up = jnp.asarray(self.step_size_up)
+        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
+        period = up + down
+        base, top = self.base_value, self.max_value
+        triangle = join_schedules([linear(base, top, up), linear(top, base, down)], [up])
+        if self.mode == "triangular":
+            return cycle(triangle, period)
+        unit = join_schedules([linear(0.0, 1.0, up), linear(1.0, 0.0, down)], [up])
+        height = _float(top) - _float(base)
+        if self.mode == "triangular2":
+            # The first cycle is the exact triangle; cycle k >= 1 has height / 2**k.
+            later = cycle(unit, period, value_mul=0.5)
+            return join_schedules([triangle, add(base, multiply(0.5 * height, later))], [period])
+        scale = exponential_decay(1.0, self.gamma, 1)
+        return add(base, multiply(height, multiply(cycle(unit, period), scale)))
+
+
+def cyclic(
+    base_value: ArrayLike,
+    max_value: ArrayLike,
+    step_size_up: ArrayLike,
+    step_size_down: ArrayLike | None = None,
+    mode: str = "triangular",
+    gamma: ArrayLike = 1.0,
+) -> Cyclic:
+    r"""Cyclical learning rates (Smith 2015; torch's ``CyclicLR``).
+
+    .. math::
+      \eta(t) = B + (M - B)\, h(t)\, a(t), \qquad
+      h(t) = \begin{cases} x / U & x \le U \\ (U + D - x) / D & x > U \end{cases}
+
+    where :math:`x = t \bmod (U + D)` is the step within cycle :math:`k = \lfloor t/(U+D)
+    \rfloor`, :math:`B` is ``base_value``, :math:`M` is ``max_value``, :math:`U` is
+    ``step_size_up``, :math:`D` is ``step_size_down`` (default :math:`U`), and the
+    amplitude :math:`a` depends on ``mode``: "triangular" 1; "triangular2"
+    :math:`2^{-k}`; "exp_range" :math:`\gamma^{t}` (the absolute step, as torch's
+    ``scale_mode="iterations"``). Every cycle starts at :math:`B`; the first peaks at
+    exactly :math:`M` at step :math:`U` ("triangular", "triangular2"). Periodic forever
+    (no end value). Equal to torch's ``CyclicLR`` at every step (momentum cycling aside).
+
+    Args:
+      base_value: the lower bound; ``>= 0``.
+      max_value: the upper bound of the first cycle; ``>= base_value``.
+      step_size_up: steps from the base to the peak; an integer ``>= 1``.
+      step_size_down: steps from the peak back to the base; an integer ``>= 1``, or None
+        for ``step_size_up``.
+      mode: "triangular", "triangular2" or "exp_range".
+      gamma: the per-step amplitude factor of "exp_range"; in ``(0, 1]`` (unused otherwise).
+
+    Returns:
+      A ``Cyclic`` preset.
+
+    Examples:
+      >>> s = lrjax.cyclic(0.1, 1.0, step_size_up=2, mode="triangular2")
+      >>> print([round(float(x), 4) for x in s(jnp.arange(9))])
+      [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1]
+
+    References:
+      Smith, `Cyclical Learning Rates for Training Neural Networks
+      <https://arxiv.org/abs/1506.01186>`_, 2017.
+    """
+    f = "cyclic"
+    mode = v.as_choice(f, "mode", mode, CYCLIC_MODES)
+    base = v.as_value(f, "base_value", base_value, nonnegative=True)
+    top = v.as_value(f, "max_value", max_value, nonnegative=True)
+    _require_order(f, ("base_value", base), ("max_value", top))
+    g = v.as_value(f, "gamma", gamma, positive=True)
+    c = _scalar(g)
+    if c is not None and c > 1:
+        raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
+    return Cyclic(
+        base,
+        top,
+        v.as_count(f, "step_size_up", step_size_up, minimum=1),
+        None
+        if step_size_down is None
+        else v.as_count(f, "step_size_down", step_size_down, minimum=1),
+        mode,
+        g,
+    )
+
+
+# ======================================================================================
+# Step decays
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class StepDecay(AbstractPreset):
+    """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
+
+    init_value: Array
+    step_size: Array
+    gamma: Array
+    factory: ClassVar[str] = "step_decay"
+
+    def build(self) -> AbstractSchedule:
+        return exponential_decay(self.init_value, self.gamma, self.step_size, staircase=True)
+
+
+def _gamma(f: str, gamma: ArrayLike) -> Any:
+    g = v.as_value(f, "gamma", gamma, positive=True)
+    c = _scalar(g)
+    if c is not None and c > 1:
+        raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
+    return g
+
+
+def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) -> StepDecay:
+    r"""Step decay: multiply by ``gamma`` every ``step_size`` steps (torch's ``StepLR``).
+
+    .. math::
+      \eta(t) = I\,\gamma^{\lfloor t / K \rfloor}
+
+    where :math:`I` is ``init_value``, :math:`K` is ``step_size`` and :math:`\gamma` is
+    ``gamma``. The value changes *at* steps :math:`K, 2K, \dots` (as torch and optax's
+    ``staircase``). Unbounded (it keeps decaying toward 0).
+
+    Args:
+      init_value: value before step ``step_size``; ``>= 0``.
+      step_size: steps between drops; an integer ``>= 1``.
+      gamma: factor per drop; in ``(0, 1]``.
+
+    Returns:
+      A ``StepDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.step_decay(1.0, step_size=10, gamma=0.5)
+      >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20]))])
+      [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    f = "step_decay"
+    return StepDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_count(f, "step_size", step_size, minimum=1),
+        _gamma(f, gamma),
+    )
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class MultistepDecay(AbstractPreset):
+    """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
+
+    init_value: Array
+    milestones: Array
+    gamma: Array
+    factory: ClassVar[str] = "multistep_decay"
+
+    def build(self) -> AbstractSchedule:
+        milestones = jnp.asarray(self.milestones)
+        gamma = _float(self.gamma)
+        factors = jnp.cumprod(jnp.full(milestones.shape, gamma))
+        values = _float(self.init_value) * jnp.concatenate([jnp.ones((1,), gamma.dtype), factors])
+        return piecewise_constant(milestones, values)
+
+
+def multistep_decay(
+    init_value: ArrayLike, milestones: ArrayLike, gamma: ArrayLike = 0.1
+) -> MultistepDecay:
+    r"""Multiply by ``gamma`` at each milestone (torch's ``MultiStepLR``).
+
+    .. math::
+      \eta(t) = I\,\gamma^{\#\{i \,:\, m_i \le t\}}
+
+    where :math:`I` is ``init_value``, :math:`m_i` are the ``milestones`` and
+    :math:`\gamma` is ``gamma``. The value changes *at* each milestone (torch, optax; Keras
+    changes one step later, timm one step earlier). A repeated milestone multiplies by
+    :math:`\gamma` once per occurrence. Holds after the last milestone.
+
+    Args:
+      init_value: value before the first milestone; ``>= 0``.
+      milestones: steps where the value drops; non-negative, non-decreasing integers.
+      gamma: factor per milestone; in ``(0, 1]``.
+
+    Returns:
+      A ``MultistepDecay`` preset.
+
+    Examples:
+      >>> s = lrjax.multistep_decay(1.0, milestones=[10, 20], gamma=0.5)
+      >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20, 100]))])
+      [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    f = "multistep_decay"
+    return MultistepDecay(
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+        v.as_count_sequence(f, "milestones", milestones, strictly_increasing=False),
+        _gamma(f, gamma),
+    )
+
+
+# ======================================================================================
+# Inverse square root families
+# ======================================================================================
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Noam(AbstractPreset):
+    """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
+
+    d_model: Array
+    warmup_steps: Array
+    scale: Array
+    factory: ClassVar[str] = "noam"
+
+    def build(self) -> AbstractSchedule:
+        w = _float(self.warmup_steps)
+        peak = self.scale * jax.lax.rsqrt(_float(self.d_model)) * jax.lax.rsqrt(w)
+        return warmup(rsqrt_decay(peak, w), self.warmup_steps - 1, peak / w)
+
+
+def noam(d_model: ArrayLike, warmup_steps: ArrayLike, scale: ArrayLike = 1.0) -> Noam:
+    r"""The Transformer ("Noam") schedule of *Attention Is All You Need*.
+
+    .. math::
+      \eta(t) = s\, d^{-1/2} \min\!\left((t + 1)^{-1/2},\ (t + 1)\, W^{-3/2}\right)
+
+    where :math:`d` is ``d_model``, :math:`W` is ``warmup_steps`` and :math:`s` is
+    ``scale``. The paper counts ``step_num`` from 1; lrjax's :math:`t` is the 0-based
+    update index, :math:`t = \texttt{step\_num} - 1`, so the first update uses the paper's
+    ``step_num = 1``. Linear from :math:`s\,d^{-1/2}W^{-3/2}` at :math:`t = 0` to the peak
+    :math:`s\,(dW)^{-1/2}` at :math:`t = W - 1`, then :math:`\propto (t + 1)^{-1/2}`
+    (unbounded, never reaches 0). Built as
+    ``warmup(rsqrt_decay(peak, W), W - 1, peak / W)``.
+
+    Args:
+      d_model: the model width; ``> 0``.
+      warmup_steps: the paper's ``warmup_steps``; an integer ``>= 1``.
+      scale: a constant factor; ``> 0``.
+
+    Returns:
+      A ``Noam`` preset.
+
+    Examples:
+      >>> s = lrjax.noam(d_model=512, warmup_steps=4000)
+      >>> print([f"{float(x):.3e}" for x in s(jnp.array([0, 3999, 15999]))])
+      ['1.747e-07', '6.988e-04', '3.494e-04']
+
+    References:
+      Vaswani et al., `Attention Is All You Need <https://arxiv.org/abs/1706.03762>`_, 2017.
+    """
+    f = "noam"
+    return Noam(
+        v.as_value(f, "d_model", d_model, positive=True),
+        v.as_count(f, "warmup_steps", warmup_steps, minimum=1),
+        v.as_value(f, "scale", scale, positive=True),
+    )
+
+
+INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
+"""Timescale of :func:`inverse_sqrt` without a warmup (Hugging Face's default)."""
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class InverseSqrt(AbstractPreset):
+    """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""
+
+    peak_value: Array
+    warmup_steps: Array
+    timescale: Array | None
+    init_value: Array
+    factory: ClassVar[str] = "inverse_sqrt"
+
+    def build(self) -> AbstractSchedule:
+        if self.timescale is None:
+            w = jnp.asarray(self.warmup_steps)
+            timescale = _float(jnp.where(w > 0, w, INVERSE_SQRT_DEFAULT_TIMESCALE))
+        else:
+            timescale = self.timescale
+        return warmup(rsqrt_decay(self.peak_value, timescale), self.warmup_steps, self.init_value)
+
+
+def inverse_sqrt(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    timescale: ArrayLike | None = None,
+    init_value: ArrayLike = 0.0,
+) -> InverseSqrt:
+    r"""Linear warmup, then inverse square root decay (Hugging Face ``inverse_sqrt``).
+
+    .. math::
+      \eta(t) = \begin{cases}
+        I + (P - I)\,t / W & t < W \\
+        P \big/ \sqrt{1 + (t - W) / \tau} & t \ge W
+      \end{cases}
+
+    where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`\tau` is
+    ``timescale`` (default :math:`W`, or 10 000 when :math:`W = 0`, as Hugging Face) and
+    :math:`I` is ``init_value``. With :math:`\tau = W` the decay is
+    :math:`P\sqrt{W / t}`, the T5 / fairseq form. Unbounded (never reaches 0).
+
+    Args:
+      peak_value: value at the end of the warmup; ``>= 0``.
+      warmup_steps: length of the warmup; an integer ``>= 0``.
+      timescale: steps over which the value falls by :math:`1/\sqrt{2}`; ``> 0``, or None.
+      init_value: value at step 0; ``>= 0``.
+
+    Returns:
+      An ``InverseSqrt`` preset.
+
+    Examples:
+      >>> s = lrjax.inverse_sqrt(1.0, warmup_steps=100)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 50, 100, 400]))])
+      [0.0, 0.5, 1.0, 0.5]
+    """
+    f = "inverse_sqrt"
+    return InverseSqrt(
+        v.as_value(f, "peak_value", peak_value, nonnegative=True),
+        v.as_count(f, "warmup_steps", warmup_steps),
+        None if timescale is None else v.as_value(f, "timescale", timescale, positive=True),
+        v.as_value(f, "init_value", init_value, nonnegative=True),
+    )

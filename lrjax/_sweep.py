@@ -1,0 +1,218 @@
+"""Batched schedules: ``stack`` schedules of one structure, ``sweep`` a factory over a grid.
+
+A batched schedule is an ordinary schedule whose every leaf has the same leading batch
+dimensions. ``jax.vmap`` over it evaluates each member; :func:`lrjax.evaluate`,
+:func:`lrjax.envelope` and :func:`lrjax.plot` do that for you. A sweep is a small pytree
+wrapper, :class:`Sweep`, holding one batched schedule plus the names and values of the
+grid axes (static metadata, used for labels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._base import AbstractSchedule, Array, ArrayLike, as_schedule
+
+
+def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    # The class and the printed treedef too: treedefs of two different registered
+    # dataclasses with equal field counts can compare equal (jax 0.10).
+    return (
+        type(schedule),
+        str(treedef),
+        treedef,
+        tuple((np.shape(x), str(jnp.result_type(x))) for x in leaves),
+    )
+
+
+def _stack_leaves(*leaves: Any) -> Any:
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return jnp.stack([jnp.asarray(x) for x in leaves])
+    return np.stack([np.asarray(x) for x in leaves])
+
+
+def stack(schedules: Sequence[Any]) -> AbstractSchedule:
+    """Stack schedules of one structure into one batched schedule.
+
+    The result is a schedule of the same class whose every leaf gains a leading axis of
+    length ``len(schedules)``. Evaluate it with :func:`lrjax.evaluate` (which gives
+    ``(len(schedules), n)``) or ``jax.vmap(lambda s: s(steps))(stacked)``; it is one
+    pytree, so a jitted function taking it compiles once for any values.
+
+    Args:
+      schedules: lrjax schedules (or numbers) of one structure: the same classes, the same
+        static options (shapes, ``staircase``) and the same leaf shapes and dtypes.
+
+    Returns:
+      The batched schedule.
+
+    Raises:
+      ValueError: the sequence is empty or the structures differ (naming the first member
+        that differs).
+
+    Examples:
+      >>> s = lrjax.stack([lrjax.cosine_decay(1.0, 100), lrjax.cosine_decay(2.0, 50)])
+      >>> print(lrjax.evaluate(s, range(0, 101, 50)))
+      [[1.  0.5 0. ]
+       [2.  0.  0. ]]
+    """
+    f = "stack"
+    if isinstance(schedules, AbstractSchedule) or not isinstance(schedules, Sequence):
+        raise TypeError(f"{f}(schedules={schedules!r}): schedules must be a sequence of schedules")
+    members = [as_schedule(s, f, f"schedules[{i}]") for i, s in enumerate(schedules)]
+    if not members:
+        raise ValueError(f"{f}(schedules=[]): schedules must hold at least one schedule")
+    first = _structure(members[0])
+    for i, member in enumerate(members[1:], start=1):
+        if _structure(member) != first:
+            raise ValueError(
+                f"{f}: schedules[{i}] = {member!r} has a different structure from "
+                f"schedules[0] = {members[0]!r}; only schedules of the same family, options "
+                "and leaf shapes can be stacked"
+            )
+    return jax.tree_util.tree_map(_stack_leaves, *members)
+
+
+def _axis_value(value: Any) -> Any:
+    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+        return value.item()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_axis_value(x) for x in value)
+    return value
+
+
+def _label_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, AbstractSchedule):
+        return repr(value)
+    return str(value)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sweep:
+    """A batched schedule over a grid, with the grid's axis names and values.
+
+    ``schedule`` is one batched schedule whose leaves have leading dimensions ``shape``
+    (one per axis, in the order of ``axes``); ``axes`` is static metadata, a tuple of
+    ``(name, values)``. A ``Sweep`` is a pytree: pass it through ``jax.jit`` as an argument
+    (the values are traced, the axes are static). Calling it evaluates every member:
+    ``sweep(step)`` has shape ``(*shape, *step.shape)``.
+    """
+
+    schedule: AbstractSchedule
+    axes: tuple[tuple[str, tuple[Any, ...]], ...] = dataclasses.field(
+        metadata=dict(static=True)
+    )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The grid shape, one dimension per axis."""
+        return tuple(len(values) for _, values in self.axes)
+
+    @property
+    def size(self) -> int:
+        """The number of members."""
+        return math.prod(self.shape)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The axis names."""
+        return tuple(name for name, _ in self.axes)
+
+    def points(self) -> list[dict[str, Any]]:
+        """The grid point of each member, flattened in C order."""
+        grids = [values for _, values in self.axes]
+        return [dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*grids)]
+
+    def labels(self) -> list[str]:
+        """A label per member (C order), e.g. ``"peak_value=0.001, warmup_steps=100"``."""
+        return [", ".join(f"{k}={_label_value(x)}" for k, x in p.items()) for p in self.points()]
+
+    def member(self, index: int | tuple[int, ...]) -> AbstractSchedule:
+        """One member as an ordinary schedule, by flat index or by grid index."""
+        if isinstance(index, (int, np.integer)):
+            index = tuple(int(i) for i in np.unravel_index(int(index), self.shape))
+        return jax.tree_util.tree_map(lambda leaf: leaf[index], self.schedule)
+
+    def __call__(self, step: ArrayLike) -> Array:
+        fn = lambda s: s(step)  # noqa: E731
+        for _ in self.axes:
+            fn = jax.vmap(fn)
+        return fn(self.schedule)
+
+    def __repr__(self) -> str:
+        axes = ", ".join(f"{name}={list(values)!r}" for name, values in self.axes)
+        return f"Sweep({self.member(0).factory or type(self.schedule).__name__}, {axes})"
+
+
+def sweep(factory: Callable[..., Any], **grid: Sequence[Any]) -> Sweep:
+    """A batched schedule over the Cartesian product of a grid of arguments.
+
+    Every keyword is an axis: ``sweep(f, a=[1, 2], b=[10, 20, 30])`` builds the six
+    schedules ``f(a=1, b=10), f(a=1, b=20), ...`` (each validated by ``f``) and stacks them
+    into one schedule of batch shape ``(2, 3)``. Fix other arguments with a lambda or
+    ``functools.partial``. Every member must have the same structure, so sweep numeric
+    arguments (values, step counts, boundaries), not options such as a shape name.
+
+    Args:
+      factory: a function returning an lrjax schedule, e.g. ``lrjax.cosine_decay``.
+      **grid: for each swept argument, a non-empty sequence of values.
+
+    Returns:
+      A :class:`Sweep`: ``.schedule`` (batched), ``.axes``, ``.shape``, ``.labels()``.
+
+    Raises:
+      ValueError: an empty grid or axis, or members of different structures.
+
+    Examples:
+      >>> sw = lrjax.sweep(lambda peak, total: lrjax.cosine_decay(peak, total),
+      ...                  peak=[1.0, 2.0], total=[10, 20, 40])
+      >>> sw.shape, sw.labels()[1]
+      ((2, 3), 'peak=1, total=20')
+      >>> y = lrjax.evaluate(sw, 21)
+      >>> y.shape, f"{float(y[1, 2, 20]):.4f}"
+      ((2, 3, 21), '1.0000')
+    """
+    f = "sweep"
+    if not callable(factory):
+        raise TypeError(f"{f}(factory={factory!r}): factory must be a function")
+    if not grid:
+        raise ValueError(f"{f}: give at least one axis, e.g. sweep(factory, peak_value=[1e-3])")
+    axes = []
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes, AbstractSchedule)) or not isinstance(
+            values, (Sequence, np.ndarray, jax.Array)
+        ):
+            raise TypeError(f"{f}({name}={values!r}): {name} must be a sequence of values")
+        if np.ndim(values) == 0 or len(values) == 0:
+            raise ValueError(f"{f}({name}={values!r}): {name} must hold at least one value")
+        axes.append((name, tuple(_axis_value(x) for x in values)))
+    members = []
+    for combo in itertools.product(*(values for _, values in grid.items())):
+        member = factory(**dict(zip(grid, combo, strict=True)))
+        if not isinstance(member, AbstractSchedule):
+            raise TypeError(
+                f"{f}: factory returned {type(member).__name__}, not an lrjax schedule"
+            )
+        members.append(member)
+    try:
+        stacked = stack(members)
+    except ValueError as err:
+        raise ValueError(
+            f"{f}: the members differ in structure, so they cannot share one batched "
+            f"schedule (sweep numeric arguments, not options): {err}"
+        ) from None
+    shape = tuple(len(values) for _, values in axes)
+    batched = jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), stacked)
+    return Sweep(batched, tuple(axes))

@@ -1,0 +1,507 @@
+"""Keras's learning-rate schedules, exactly: Keras class names and arguments, lrjax schedules out.
+
+Each factory here has the name, argument names and defaults of a class in
+``keras.optimizers.schedules`` (Keras 3.15) and returns an ordinary lrjax schedule (a
+pytree: jit it, vmap it over any numeric argument, differentiate it, serialize it with
+``lrjax.to_config``) equal to Keras's at every optimizer step ``t = 0, 1, 2, ...``: a Keras
+optimizer evaluates ``schedule(iterations)`` before incrementing ``iterations``, so the
+first update uses ``s(0)``, as in lrjax.
+
+This module does not import Keras. To use these schedules inside a Keras optimizer, use
+the adapter in ``lrjax.keras``.
+
+Conventions and deliberate deviations (each factory's docstring repeats its own):
+
+1. Precision: Keras casts the step to float32 before dividing, so its own error grows
+   with the step (consecutive steps collapse above 2**24); lrjax keeps the step in
+   integers and agrees with Keras within Keras's float32 rounding.
+2. Negative steps are clamped to 0 (lrjax convention; Keras extrapolates its formulas).
+3. ``name`` is accepted for signature compatibility and ignored: lrjax schedules have no
+   name scope, and configs do not store it.
+4. Arguments for which Keras returns NaN or inf raise at construction instead, naming the
+   factory, the argument, the value and the allowed range: ``decay_rate <= 0`` in
+   ``ExponentialDecay`` (Keras: NaN for negative rates; 0 after step 0 for a zero rate),
+   negative ``decay_rate`` in ``InverseTimeDecay``, ``power <= 0``, ``t_mul < 1`` or
+   ``m_mul <= 0`` in ``CosineDecayRestarts`` (Keras: NaN once the shrinking periods run
+   out), negative boundaries or ``warmup_steps``. Keras's own ``decay_steps <= 0`` error is
+   kept.
+5. Values are not sign-checked (Keras accepts negative learning rates), but must be
+   finite. ``PiecewiseConstantDecay`` returns float values even for integer ``values``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _validate as v
+from .._arith import Add
+from .._base import AbstractSchedule, Array, ArrayLike
+from .._cycle import Cycle
+from .._dtypes import int_max
+from .._piecewise import PiecewiseConstant
+from .._preset import AbstractPreset
+from .._primitives import Constant, CosineDecay as _CoreCosineDecay
+from .._primitives import ExponentialDecay as _CoreExponentialDecay
+from .._primitives import InverseTimeDecay as _CoreInverseTimeDecay
+from .._progress import Progress, blend, linear_weights, power_weights, progress
+from .._steps import as_step_dtype
+from .._warmup import Warmup
+
+__all__ = [
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "InverseTimeDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+]
+
+
+def _f(x: Any) -> jax.Array:
+    return jnp.asarray(x)
+
+
+def _positive_count(func: str, name: str, value: Any) -> Any:
+    """A step count that must be ``> 0`` (Keras raises ``ValueError`` for ``<= 0`` too)."""
+    return v.as_count(func, name, value, minimum=1)
+
+
+def _check_name(func: str, name: Any) -> None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"{func}(name={name!r}): name must be a string or None")
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasExponentialDecay(AbstractPreset):
+    """Keras's ``ExponentialDecay`` (built by :func:`ExponentialDecay`)."""
+
+    initial_learning_rate: Array
+    decay_steps: Array
+    decay_rate: Array
+    staircase: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "ExponentialDecay"
+
+    def build(self) -> AbstractSchedule:
+        steps = _f(self.decay_steps)
+        return _CoreExponentialDecay(
+            self.initial_learning_rate, self.decay_rate, steps, jnp.zeros((), steps.dtype),
+            self.staircase, None,
+        )
+
+
+def ExponentialDecay(  # noqa: N802  (Keras's class name)
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    decay_rate: ArrayLike,
+    staircase: bool = False,
+    name: str | None = "ExponentialDecay",
+) -> KerasExponentialDecay:
+    r"""Keras's ``ExponentialDecay``: multiply by ``decay_rate`` every ``decay_steps`` steps.
+
+    .. math::
+      \eta(t) = I\, r^{t / D}
+
+    (:math:`\lfloor t / D \rfloor` when ``staircase``), where :math:`I` is
+    ``initial_learning_rate``, :math:`r` is ``decay_rate`` and :math:`D` is
+    ``decay_steps``. Unbounded: it keeps decaying. The lrjax equivalent is
+    ``lrjax.exponential_decay(I, r, D, staircase=staircase)``.
+
+    Args:
+      initial_learning_rate: value at step 0; finite.
+      decay_steps: steps per factor of ``decay_rate``; an integer ``> 0``.
+      decay_rate: ``> 0`` (Keras gives NaN for negative rates, 0 after step 0 for 0).
+      staircase: decay in discrete steps every ``decay_steps``.
+      name: ignored (Keras's name scope).
+
+    Returns:
+      A ``KerasExponentialDecay`` schedule (lrjax ``exponential_decay`` inside).
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.96, staircase=True)
+      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 3, 100]))])
+      ['0.1000', '0.1000', '0.0960', '0.0260']
+    """
+    f = "ExponentialDecay"
+    _check_name(f, name)
+    return KerasExponentialDecay(
+        v.as_value(f, "initial_learning_rate", initial_learning_rate),
+        _positive_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "decay_rate", decay_rate, positive=True),
+        v.as_flag(f, "staircase", staircase),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasPiecewiseConstantDecay(AbstractPreset):
+    """Keras's ``PiecewiseConstantDecay`` (built by :func:`PiecewiseConstantDecay`)."""
+
+    boundaries: Array
+    values: Array
+    factory: ClassVar[str] = "PiecewiseConstantDecay"
+
+    def build(self) -> AbstractSchedule:
+        # Keras changes the value one step after each boundary (t > b, not t >= b).
+        return PiecewiseConstant(_f(self.boundaries) + 1, self.values)
+
+
+def PiecewiseConstantDecay(  # noqa: N802  (Keras's class name)
+    boundaries: Sequence[ArrayLike] | ArrayLike,
+    values: Sequence[ArrayLike] | ArrayLike,
+    name: str | None = "PiecewiseConstant",
+) -> KerasPiecewiseConstantDecay:
+    r"""Keras's ``PiecewiseConstantDecay``: absolute values that change **after** each boundary.
+
+    .. math::
+      \eta(t) = v_i \quad\text{for}\quad b_{i-1} < t \le b_i
+
+    with :math:`b_{-1} = -\infty` and :math:`b_K = \infty`: ``values[0]`` while
+    ``t <= boundaries[0]``, ``values[i]`` from ``boundaries[i-1] + 1`` on. Keras's drop
+    happens one step later than optax's and torch's (and lrjax's); the lrjax equivalent is
+    ``lrjax.piecewise_constant([b + 1 for b in boundaries], values)``. Fractional steps
+    change value at ``b + 1`` too (Keras: just after ``b``).
+
+    Args:
+      boundaries: integers ``>= 0``, non-decreasing (Keras documents them strictly
+        increasing; an equal pair skips the value between them, as in Keras).
+      values: ``len(boundaries) + 1`` finite values.
+      name: ignored (Keras's name scope).
+
+    Returns:
+      A ``KerasPiecewiseConstantDecay`` schedule (lrjax ``piecewise_constant`` inside).
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.PiecewiseConstantDecay([100, 110], [1.0, 0.5, 0.1])
+      >>> print([float(x) for x in s(jnp.array([100, 101, 110, 111]))])
+      [1.0, 0.5, 0.5, 0.10000000149011612]
+    """
+    f = "PiecewiseConstantDecay"
+    _check_name(f, name)
+    b = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=False)
+    vals = v.as_value_sequence(f, "values", values)
+    if np.shape(vals)[0] != np.shape(b)[0] + 1:
+        raise ValueError(
+            f"{f}: len(values) must be len(boundaries) + 1, got {np.shape(vals)[0]} values "
+            f"for {np.shape(b)[0]} boundaries"
+        )
+    top = v.concrete(b)
+    if top is not None and np.size(top) and np.max(top) >= int_max():
+        raise OverflowError(
+            f"{f}(boundaries={top!r}): boundaries must be < {int_max()} (the value changes "
+            "at boundary + 1); enable 64-bit steps with "
+            "jax.config.update('jax_enable_x64', True)"
+        )
+    return KerasPiecewiseConstantDecay(b, vals)
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasPolynomialDecay(AbstractSchedule):
+    """Keras's ``PolynomialDecay`` (built by :func:`PolynomialDecay`)."""
+
+    initial_learning_rate: Array
+    decay_steps: Array
+    end_learning_rate: Array
+    power: Array
+    cycle: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "PolynomialDecay"
+
+    def _evaluate(self, t: Array) -> Array:
+        init = _f(self.initial_learning_rate)
+        dtype = init.dtype
+        if not self.cycle:
+            p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
+            weights = power_weights(linear_weights(p), self.power)
+            return blend(init, self.end_learning_rate, weights)
+        # Cycle: the horizon is the first multiple of decay_steps that is >= t (decay_steps
+        # at t = 0). Remaining steps to it in integers, the ratio in float.
+        steps = jnp.maximum(as_step_dtype(self.decay_steps, t), jnp.ones((), t.dtype))
+        offset = t % steps
+        zero = jnp.zeros((), t.dtype)
+        remaining = jnp.where(offset == 0, jnp.where(t == 0, steps, zero), steps - offset)
+        horizon = t.astype(dtype) + remaining.astype(dtype)
+        left = remaining.astype(dtype) / horizon
+        # The limit at t = +inf: the horizon grows with t, so the value tends to the end.
+        left = jnp.where(jnp.isinf(t.astype(dtype)), jnp.zeros((), dtype), left)
+        done = jnp.ones((), dtype) - left
+        weights = power_weights(linear_weights(Progress(done, left)), self.power)
+        return blend(init, self.end_learning_rate, weights)
+
+
+def PolynomialDecay(  # noqa: N802  (Keras's class name)
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    end_learning_rate: ArrayLike = 0.0001,
+    power: ArrayLike = 1.0,
+    cycle: bool = False,
+    name: str | None = "PolynomialDecay",
+) -> KerasPolynomialDecay:
+    r"""Keras's ``PolynomialDecay``, with ``cycle=True`` too.
+
+    .. math::
+      \eta(t) = E + (I - E)\left(1 - \frac{\min(t, D)}{D}\right)^{p}
+
+    where :math:`I` is ``initial_learning_rate``, :math:`D` is ``decay_steps``, :math:`E`
+    is ``end_learning_rate`` (default **1e-4**, not 0) and :math:`p` is ``power``. With
+    ``cycle=True`` the horizon grows to the first multiple of :math:`D` not below
+    :math:`t`: :math:`D' = D \lceil t / D \rceil` (:math:`D` at :math:`t = 0`) and
+    :math:`\eta(t) = E + (I - E)(1 - t / D')^{p}`, so the value reaches :math:`E` at each
+    multiple of :math:`D` and jumps back up (each time lower) just after it. Without
+    ``cycle`` the lrjax equivalent is ``lrjax.polynomial(I, E, p, D)``.
+
+    Args:
+      initial_learning_rate: value at step 0; finite.
+      decay_steps: an integer ``> 0``.
+      end_learning_rate: value at the end of the decay; finite.
+      power: exponent; ``> 0``.
+      cycle: restart with a longer horizon after each multiple of ``decay_steps``.
+      name: ignored (Keras's name scope).
+
+    Returns:
+      A ``KerasPolynomialDecay`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.PolynomialDecay(1.0, 10, 0.1, cycle=True)
+      >>> print([f"{float(x):.3f}" for x in s(jnp.array([0, 10, 11, 15, 20, 21]))])
+      ['1.000', '0.100', '0.505', '0.325', '0.100', '0.370']
+    """
+    f = "PolynomialDecay"
+    _check_name(f, name)
+    return KerasPolynomialDecay(
+        v.as_value(f, "initial_learning_rate", initial_learning_rate),
+        _positive_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "end_learning_rate", end_learning_rate),
+        v.as_value(f, "power", power, positive=True),
+        v.as_flag(f, "cycle", cycle),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasInverseTimeDecay(AbstractPreset):
+    """Keras's ``InverseTimeDecay`` (built by :func:`InverseTimeDecay`)."""
+
+    initial_learning_rate: Array
+    decay_steps: Array
+    decay_rate: Array
+    staircase: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "InverseTimeDecay"
+
+    def build(self) -> AbstractSchedule:
+        return _CoreInverseTimeDecay(
+            self.initial_learning_rate, self.decay_rate, self.decay_steps, self.staircase
+        )
+
+
+def InverseTimeDecay(  # noqa: N802  (Keras's class name)
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    decay_rate: ArrayLike,
+    staircase: bool = False,
+    name: str | None = "InverseTimeDecay",
+) -> KerasInverseTimeDecay:
+    r"""Keras's ``InverseTimeDecay``.
+
+    .. math::
+      \eta(t) = \frac{I}{1 + r\, t / D}
+
+    (:math:`\lfloor t / D \rfloor` when ``staircase``), where :math:`I` is
+    ``initial_learning_rate``, :math:`r` is ``decay_rate`` and :math:`D` is
+    ``decay_steps``. The lrjax equivalent is ``lrjax.inverse_time_decay(I, r, D)``.
+
+    Args:
+      initial_learning_rate: value at step 0; finite.
+      decay_steps: an integer ``> 0``.
+      decay_rate: ``>= 0`` (Keras divides by zero for negative rates).
+      staircase: decay in discrete steps every ``decay_steps``.
+      name: ignored (Keras's name scope).
+
+    Returns:
+      A ``KerasInverseTimeDecay`` schedule (lrjax ``inverse_time_decay`` inside).
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.InverseTimeDecay(1.0, decay_steps=10, decay_rate=0.5)
+      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 10, 20]))])
+      ['1.0000', '0.6667', '0.5000']
+    """
+    f = "InverseTimeDecay"
+    _check_name(f, name)
+    return KerasInverseTimeDecay(
+        v.as_value(f, "initial_learning_rate", initial_learning_rate),
+        _positive_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
+        v.as_flag(f, "staircase", staircase),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasCosineDecay(AbstractPreset):
+    """Keras's ``CosineDecay`` (built by :func:`CosineDecay`)."""
+
+    initial_learning_rate: Array
+    decay_steps: Array
+    alpha: Array
+    warmup_target: Array | None
+    warmup_steps: Array
+    factory: ClassVar[str] = "CosineDecay"
+
+    def config_args(self) -> dict[str, Any]:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
+
+    def build(self) -> AbstractSchedule:
+        init = _f(self.initial_learning_rate)
+        one = jnp.ones((), init.dtype)
+        if self.warmup_target is None:
+            return _CoreCosineDecay(init, self.decay_steps, _f(self.alpha) * init, one)
+        target = _f(self.warmup_target)
+        decay = _CoreCosineDecay(target, self.decay_steps, _f(self.alpha) * target, one)
+        return Warmup(decay, self.warmup_steps, init, "linear")
+
+
+def CosineDecay(  # noqa: N802  (Keras's class name)
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    alpha: ArrayLike = 0.0,
+    name: str | None = "CosineDecay",
+    warmup_target: ArrayLike | None = None,
+    warmup_steps: ArrayLike = 0,
+) -> KerasCosineDecay:
+    r"""Keras's ``CosineDecay``, with its optional linear warmup.
+
+    Without ``warmup_target``:
+
+    .. math::
+      \eta(t) = I\left[(1 - \alpha)\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, D)}{D}\right) + \alpha\right]
+
+    With ``warmup_target`` :math:`G`: a linear ramp from :math:`I` at step 0 to :math:`G`
+    at step :math:`W`, then the decay above from :math:`G` (``alpha`` relative to
+    :math:`G`), reaching :math:`\alpha G` at step :math:`W + D`. Here :math:`I` is
+    ``initial_learning_rate``, :math:`D` is ``decay_steps`` (which **excludes** the warmup,
+    unlike optax's ``warmup_cosine_decay_schedule``), :math:`W` is ``warmup_steps``.
+    ``warmup_steps`` is ignored when ``warmup_target`` is None, as in Keras. The lrjax
+    equivalent is ``lrjax.warmup(lrjax.cosine_decay(G, D, alpha * G), W, init_value=I)``.
+
+    Args:
+      initial_learning_rate: value at step 0; finite.
+      decay_steps: length of the decay after the warmup; an integer ``> 0``.
+      alpha: final value as a fraction of the decay's start; finite.
+      name: ignored (Keras's name scope).
+      warmup_target: the value reached at the end of the warmup, or None (no warmup).
+      warmup_steps: an integer ``>= 0``.
+
+    Returns:
+      A ``KerasCosineDecay`` schedule (lrjax ``warmup`` and ``cosine_decay`` inside).
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.CosineDecay(0.0, 30, warmup_target=1.0, warmup_steps=10)
+      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 25, 40, 50]))])
+      ['0.0000', '0.5000', '1.0000', '0.5000', '0.0000', '0.0000']
+    """
+    f = "CosineDecay"
+    _check_name(f, name)
+    return KerasCosineDecay(
+        v.as_value(f, "initial_learning_rate", initial_learning_rate),
+        _positive_count(f, "decay_steps", decay_steps),
+        v.as_value(f, "alpha", alpha),
+        None if warmup_target is None else v.as_value(f, "warmup_target", warmup_target),
+        v.as_count(f, "warmup_steps", warmup_steps),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class KerasCosineDecayRestarts(AbstractPreset):
+    """Keras's ``CosineDecayRestarts`` (built by :func:`CosineDecayRestarts`)."""
+
+    initial_learning_rate: Array
+    first_decay_steps: Array
+    t_mul: Array
+    m_mul: Array
+    alpha: Array
+    factory: ClassVar[str] = "CosineDecayRestarts"
+
+    def build(self) -> AbstractSchedule:
+        init, alpha = _f(self.initial_learning_rate), _f(self.alpha)
+        floor = alpha * init
+        one = jnp.ones((), init.dtype)
+        decay = _CoreCosineDecay(init - floor, self.first_decay_steps, jnp.zeros_like(init), one)
+        restarts = Cycle(decay, self.first_decay_steps, self.t_mul, self.m_mul, None)
+        # m_mul scales only the cosine part above the floor alpha * I, as in Keras.
+        return Add(Constant(floor), restarts)
+
+
+def CosineDecayRestarts(  # noqa: N802  (Keras's class name)
+    initial_learning_rate: ArrayLike,
+    first_decay_steps: ArrayLike,
+    t_mul: ArrayLike = 2.0,
+    m_mul: ArrayLike = 1.0,
+    alpha: ArrayLike = 0.0,
+    name: str | None = "SGDRDecay",
+) -> KerasCosineDecayRestarts:
+    r"""Keras's ``CosineDecayRestarts`` (SGDR): cosine cycles, each ``t_mul`` times longer.
+
+    .. math::
+      \eta(t) = I\left[\alpha + (1 - \alpha)\, m^{k}\, \tfrac{1}{2}\left(1 + \cos \pi\,\tfrac{t - S_k}{D\,\tau^{k}}\right)\right],
+      \qquad S_k = D\,\frac{\tau^{k} - 1}{\tau - 1}
+
+    (:math:`S_k = kD` when :math:`\tau = 1`), where cycle :math:`k` is the one with
+    :math:`S_k \le t < S_{k+1}`, :math:`I` is ``initial_learning_rate``, :math:`D` is
+    ``first_decay_steps``, :math:`\tau` is ``t_mul``, :math:`m` is ``m_mul`` and
+    :math:`\alpha` is ``alpha``. ``m_mul`` scales only the cosine part above the floor
+    :math:`\alpha I`. Restarts never end. The lrjax equivalent is
+    ``alpha * I + lrjax.cycle(lrjax.cosine_decay((1 - alpha) * I, D), D, period_mul=t_mul,
+    value_mul=m_mul)``. The cycle index is exact in lrjax; Keras finds it with a float32
+    logarithm.
+
+    Args:
+      initial_learning_rate: value at step 0; finite.
+      first_decay_steps: length of the first cycle; an integer ``> 0``.
+      t_mul: growth factor of each cycle's length; ``>= 1`` (Keras gives NaN for
+        ``t_mul < 1`` once the shrinking cycles run out).
+      m_mul: factor applied to each cycle's cosine part; ``> 0``.
+      alpha: floor as a fraction of ``initial_learning_rate``; finite.
+      name: ignored (Keras's name scope).
+
+    Returns:
+      A ``KerasCosineDecayRestarts`` schedule (lrjax ``cycle`` of ``cosine_decay``).
+
+    Examples:
+      >>> from lrjax.compat import keras as lrk
+      >>> s = lrk.CosineDecayRestarts(1.0, 4, t_mul=2.0, m_mul=0.5)
+      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 3, 4, 8, 12]))])
+      ['1.0000', '0.5000', '0.1464', '0.5000', '0.2500', '0.2500']
+    """
+    f = "CosineDecayRestarts"
+    _check_name(f, name)
+    return KerasCosineDecayRestarts(
+        v.as_value(f, "initial_learning_rate", initial_learning_rate),
+        _positive_count(f, "first_decay_steps", first_decay_steps),
+        v.as_value(f, "t_mul", t_mul, at_least=1.0),
+        v.as_value(f, "m_mul", m_mul, positive=True),
+        v.as_value(f, "alpha", alpha),
+    )

@@ -1,0 +1,874 @@
+"""PyTorch's ``torch.optim.lr_scheduler`` schedulers as lrjax schedules (torch 2.13).
+
+Each function takes the optimizer's base learning rate first (where torch reads it from the
+optimizer), then torch's own argument names and defaults, and returns an ordinary lrjax
+schedule of **absolute** values. The value at step ``t`` is
+``optimizer.param_groups[0]["lr"]`` before the ``t``-th ``optimizer.step()`` in torch's
+documented loop (``optimizer.step(); scheduler.step()``), i.e. torch's value at
+``last_epoch == t``. Nothing here imports torch.
+
+Conventions and deliberate differences from torch:
+
+1. After the end, hold (lrjax's rule). ``CosineAnnealingLR`` is periodic after ``T_max`` in
+   torch (its recursive form has no clamp); :func:`cosine_annealing_lr` holds ``eta_min``
+   unless ``periodic=True``, which reproduces torch's curve exactly. ``OneCycleLR`` raises
+   ``ValueError`` once stepped past ``total_steps`` (and its value at ``t == total_steps`` is
+   an extrapolation beyond the minimum); :func:`one_cycle_lr` holds the final value from
+   ``total_steps - 1`` on.
+2. torch's recursive (chainable) forms are reproduced where they differ from the closed
+   forms on valid input: ``ConstantLR``/``LinearLR`` with ``total_iters=0`` keep the starting
+   factor forever, ``PolynomialLR`` with ``total_iters=0`` keeps the base lr. Where torch
+   raises during stepping (``ConstantLR(factor=0)`` divides by zero at ``total_iters``),
+   lrjax follows the closed form (the base lr from ``total_iters`` on).
+3. Momentum cycling (``CyclicLR``/``OneCycleLR`` ``cycle_momentum``) is not a learning rate
+   and is not reproduced; neither is ``CyclicLR``'s custom ``scale_fn`` (use lrjax
+   arithmetic). ``last_epoch`` (resuming) is unnecessary: a schedule is a pure function of
+   the step.
+4. :func:`sequential_lr` is ``join_schedules``: each child sees its local step from its
+   milestone, as ``SequentialLR`` restarts a scheduler with ``_update_lr(0)``. Resuming is
+   exact (torch's SequentialLR has resume bugs, pytorch#162591), and a milestone at 0 simply
+   makes the first piece empty (pytorch#185872 reports torch starting from a wrong value in
+   some such configurations; lrjax follows the documented semantics).
+5. :func:`chained_scheduler` multiplies the children's factors: ``b * prod_i s_i(t) / b``.
+   That is what torch's ``ChainedScheduler`` computes for multiplicative (chainable)
+   schedulers; for the others (``CosineAnnealingLR`` with ``eta_min != 0`` is affine,
+   ``CyclicLR``/``OneCycleLR``/``CosineAnnealingWarmRestarts`` overwrite the lr) torch's
+   result depends on the order of the chain, so they are rejected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _validate as v
+from .._base import AbstractSchedule, Array, ArrayLike, as_schedule
+from .._cycle import cycle
+from .._dtypes import int_max
+from .._join import join_schedules
+from .._piecewise import piecewise_constant
+from .._preset import AbstractPreset
+from .._primitives import cosine_decay, exponential_decay, linear, polynomial
+from .._progress import Progress, ramp
+
+__all__ = [
+    "step_lr",
+    "multistep_lr",
+    "constant_lr",
+    "linear_lr",
+    "exponential_lr",
+    "polynomial_lr",
+    "cosine_annealing_lr",
+    "cosine_annealing_warm_restarts",
+    "cyclic_lr",
+    "one_cycle_lr",
+    "sequential_lr",
+    "chained_scheduler",
+]
+
+
+def _f(x: Any) -> Array:
+    return jnp.asarray(x)
+
+
+class AbstractTorchChainable(AbstractPreset):
+    """A multiplicative torch scheduler: ``base_lr`` times a factor of the step."""
+
+    base_lr: Array
+
+    def factor(self) -> AbstractSchedule:
+        """The multiplier ``s(t) / base_lr`` (the schedule built with a base lr of 1)."""
+        one = jnp.ones_like(jnp.asarray(self.base_lr))
+        return dataclasses.replace(self, base_lr=one).build()  # type: ignore[call-arg]
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchStepLR(AbstractTorchChainable):
+    """torch ``StepLR`` (built by :func:`step_lr`)."""
+
+    base_lr: Array
+    step_size: Array
+    gamma: Array
+    factory: ClassVar[str] = "step_lr"
+
+    def build(self) -> AbstractSchedule:
+        return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
+
+
+def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) -> TorchStepLR:
+    r"""torch ``StepLR``: multiply by ``gamma`` every ``step_size`` steps.
+
+    .. math::
+      \eta(t) = b\,\gamma^{\lfloor t / s \rfloor}
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      step_size: period :math:`s` of the decay; an integer ``>= 1`` (torch divides by it).
+      gamma: factor :math:`\gamma`; ``> 0``.
+
+    Returns:
+      A ``TorchStepLR`` schedule (``exponential_decay(b, gamma, step_size, staircase=True)``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.step_lr(1.0, step_size=10, gamma=0.5)
+      >>> print([float(x) for x in s(jnp.array([0, 9, 10, 25]))])
+      [1.0, 1.0, 0.5, 0.25]
+    """
+    f = "step_lr"
+    return TorchStepLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_count(f, "step_size", step_size, minimum=1),
+        v.as_value(f, "gamma", gamma, positive=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchMultiStepLR(AbstractTorchChainable):
+    """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
+
+    base_lr: Array
+    milestones: Array
+    gamma: Array
+    factory: ClassVar[str] = "multistep_lr"
+
+    def build(self) -> AbstractSchedule:
+        milestones = jnp.asarray(self.milestones)
+        powers = jnp.arange(milestones.shape[-1] + 1, dtype=jnp.asarray(self.gamma).dtype)
+        values = self.base_lr * jnp.asarray(self.gamma) ** powers
+        return piecewise_constant(milestones, values)
+
+
+def multistep_lr(
+    base_lr: ArrayLike, milestones: Sequence[int] | ArrayLike, gamma: ArrayLike = 0.1
+) -> TorchMultiStepLR:
+    r"""torch ``MultiStepLR``: multiply by ``gamma`` at each milestone.
+
+    .. math::
+      \eta(t) = b\,\gamma^{\#\{i : m_i \le t\}}
+
+    The drop happens *at* the milestone (torch's ``bisect_right``); a milestone listed
+    twice counts twice, as in torch's ``Counter``. Concrete milestones are sorted.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      milestones: steps :math:`m_i`; integers ``>= 0`` (sorted when traced).
+      gamma: factor per milestone; ``>= 0``.
+
+    Returns:
+      A ``TorchMultiStepLR`` schedule (a ``piecewise_constant``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.multistep_lr(1.0, milestones=[10, 20], gamma=0.1)
+      >>> print([round(float(x), 4) for x in s(jnp.array([9, 10, 20]))])
+      [1.0, 0.1, 0.01]
+    """
+    f = "multistep_lr"
+    ms = milestones
+    if isinstance(ms, (list, tuple)) and not any(isinstance(m, jax.core.Tracer) for m in ms):
+        ms = sorted(ms)
+    elif isinstance(ms, np.ndarray):
+        ms = np.sort(ms)
+    return TorchMultiStepLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_count_sequence(f, "milestones", ms, strictly_increasing=False),
+        v.as_value(f, "gamma", gamma, nonnegative=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchConstantLR(AbstractTorchChainable):
+    """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
+
+    base_lr: Array
+    factor_value: Array
+    total_iters: Array
+    factory: ClassVar[str] = "constant_lr"
+
+    def config_args(self) -> dict[str, Any]:
+        return {"base_lr": self.base_lr, "factor": self.factor_value, "total_iters": self.total_iters}
+
+    def build(self) -> AbstractSchedule:
+        n = jnp.asarray(self.total_iters)
+        # total_iters == 0: torch's recursive form applies the factor at step 0 and never
+        # undoes it (it waits for last_epoch == total_iters, which has passed).
+        boundary = jnp.where(n == 0, jnp.asarray(int_max(), n.dtype), n)
+        values = jnp.stack([self.base_lr * self.factor_value, _f(self.base_lr)])
+        return piecewise_constant(boundary[None], values)
+
+
+def constant_lr(
+    base_lr: ArrayLike, factor: ArrayLike = 1.0 / 3, total_iters: ArrayLike = 5
+) -> TorchConstantLR:
+    r"""torch ``ConstantLR``: ``factor * base_lr`` for ``total_iters`` steps, then ``base_lr``.
+
+    .. math::
+      \eta(t) = b \cdot \begin{cases} f & t < N \\ 1 & t \ge N \end{cases}
+
+    With ``total_iters=0`` torch's recursive form keeps ``f * b`` forever, and so does this.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      factor: :math:`f` in ``[0, 1]`` (torch's range).
+      total_iters: :math:`N`; an integer ``>= 0``.
+
+    Returns:
+      A ``TorchConstantLR`` schedule (a ``piecewise_constant``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.constant_lr(1.0, factor=0.5, total_iters=4)
+      >>> print([float(x) for x in s(jnp.array([0, 3, 4]))])
+      [0.5, 0.5, 1.0]
+    """
+    f = "constant_lr"
+    fac = v.as_value(f, "factor", factor, nonnegative=True)
+    c = v.concrete(fac)
+    if c is not None and c > 1:
+        raise ValueError(f"{f}(factor={c!r}): factor must be in [0, 1]")
+    return TorchConstantLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        fac,
+        v.as_count(f, "total_iters", total_iters),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchLinearLR(AbstractTorchChainable):
+    """torch ``LinearLR`` (built by :func:`linear_lr`)."""
+
+    base_lr: Array
+    start_factor: Array
+    end_factor: Array
+    total_iters: Array
+    factory: ClassVar[str] = "linear_lr"
+
+    def build(self) -> AbstractSchedule:
+        start = self.base_lr * self.start_factor
+        end = self.base_lr * self.end_factor
+        # total_iters == 0: torch's recursive form keeps the start factor forever.
+        end = jnp.where(jnp.asarray(self.total_iters) == 0, start, end)
+        return linear(start, end, self.total_iters)
+
+
+def linear_lr(
+    base_lr: ArrayLike,
+    start_factor: ArrayLike = 1.0 / 3,
+    end_factor: ArrayLike = 1.0,
+    total_iters: ArrayLike = 5,
+) -> TorchLinearLR:
+    r"""torch ``LinearLR``: the factor moves linearly from ``start_factor`` to ``end_factor``.
+
+    .. math::
+      \eta(t) = b\left(s + (e - s)\,\frac{\min(t, N)}{N}\right)
+
+    With ``total_iters=0`` torch's recursive form keeps ``s * b`` forever, and so does this.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      start_factor: :math:`s` in ``(0, 1]`` (torch's range).
+      end_factor: :math:`e` in ``[0, 1]``.
+      total_iters: :math:`N`; an integer ``>= 0``.
+
+    Returns:
+      A ``TorchLinearLR`` schedule (a ``linear``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.linear_lr(1.0, start_factor=0.25, total_iters=3)
+      >>> print([float(x) for x in s(jnp.array([0, 1, 3, 9]))])
+      [0.25, 0.5, 1.0, 1.0]
+    """
+    f = "linear_lr"
+    s = v.as_value(f, "start_factor", start_factor, positive=True)
+    e = v.as_value(f, "end_factor", end_factor, nonnegative=True)
+    for name, leaf in (("start_factor", s), ("end_factor", e)):
+        c = v.concrete(leaf)
+        if c is not None and c > 1:
+            low = "(0, 1]" if name == "start_factor" else "[0, 1]"
+            raise ValueError(f"{f}({name}={c!r}): {name} must be in {low}")
+    return TorchLinearLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        s,
+        e,
+        v.as_count(f, "total_iters", total_iters),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchExponentialLR(AbstractTorchChainable):
+    """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
+
+    base_lr: Array
+    gamma: Array
+    factory: ClassVar[str] = "exponential_lr"
+
+    def build(self) -> AbstractSchedule:
+        return exponential_decay(self.base_lr, self.gamma, 1)
+
+
+def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
+    r"""torch ``ExponentialLR``: multiply by ``gamma`` every step.
+
+    .. math::
+      \eta(t) = b\,\gamma^{t}
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      gamma: :math:`\gamma`; ``> 0`` (torch's ``gamma=0``, an lr of 0 from step 1, is
+        rejected).
+
+    Returns:
+      A ``TorchExponentialLR`` schedule (``exponential_decay(b, gamma, 1)``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.exponential_lr(1.0, gamma=0.5)
+      >>> print(f"{float(s(3)):.4f}")
+      0.1250
+    """
+    f = "exponential_lr"
+    return TorchExponentialLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_value(f, "gamma", gamma, positive=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchPolynomialLR(AbstractTorchChainable):
+    """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
+
+    base_lr: Array
+    total_iters: Array
+    power: Array
+    factory: ClassVar[str] = "polynomial_lr"
+
+    def build(self) -> AbstractSchedule:
+        # total_iters == 0: torch's recursive form never changes the base lr.
+        end = jnp.where(jnp.asarray(self.total_iters) == 0, _f(self.base_lr), 0.0 * self.base_lr)
+        return polynomial(self.base_lr, end, self.power, self.total_iters)
+
+
+def polynomial_lr(
+    base_lr: ArrayLike, total_iters: ArrayLike = 5, power: ArrayLike = 1.0
+) -> TorchPolynomialLR:
+    r"""torch ``PolynomialLR``: polynomial decay to 0 over ``total_iters`` steps.
+
+    .. math::
+      \eta(t) = b\left(1 - \frac{\min(t, N)}{N}\right)^{p}
+
+    With ``total_iters=0`` torch keeps ``b`` forever (its recursive form), and so does this.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      total_iters: :math:`N`; an integer ``>= 0``.
+      power: :math:`p`; ``> 0``.
+
+    Returns:
+      A ``TorchPolynomialLR`` schedule (a ``polynomial``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.polynomial_lr(1.0, total_iters=10, power=2.0)
+      >>> print(f"{float(s(5)):.4f}")
+      0.2500
+    """
+    f = "polynomial_lr"
+    return TorchPolynomialLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_count(f, "total_iters", total_iters),
+        v.as_value(f, "power", power, positive=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchCosineAnnealingLR(AbstractTorchChainable):
+    """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
+
+    base_lr: Array
+    T_max: Array
+    eta_min: Array
+    periodic: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "cosine_annealing_lr"
+
+    def build(self) -> AbstractSchedule:
+        down = cosine_decay(self.base_lr, self.T_max, self.eta_min)
+        if not self.periodic:
+            return down
+        up = cosine_decay(self.eta_min, self.T_max, self.base_lr)
+        return cycle(join_schedules([down, up], self.T_max[None]), 2 * self.T_max)
+
+
+def cosine_annealing_lr(
+    base_lr: ArrayLike, T_max: ArrayLike, eta_min: ArrayLike = 0.0, periodic: bool = False
+) -> TorchCosineAnnealingLR:
+    r"""torch ``CosineAnnealingLR``: cosine from ``base_lr`` to ``eta_min`` over ``T_max`` steps.
+
+    .. math::
+      \eta(t) = \eta_{min} + (b - \eta_{min})\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,
+      \tfrac{\min(t, T)}{T}\right)\right)
+
+    torch has no clamp: after ``T_max`` its curve rises back to ``base_lr`` at ``2 T_max`` and
+    repeats (period ``2 T_max``). This schedule holds ``eta_min`` after ``T_max`` unless
+    ``periodic=True``, which reproduces torch's curve at every step.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      T_max: :math:`T`; an integer ``>= 1``.
+      eta_min: the minimum :math:`\eta_{min}`; ``>= 0``.
+      periodic: reproduce torch's periodic curve after ``T_max`` (static).
+
+    Returns:
+      A ``TorchCosineAnnealingLR`` schedule (a ``cosine_decay``, or a ``cycle`` of a cosine
+      down and a cosine up when ``periodic``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.cosine_annealing_lr(1.0, T_max=10)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 15, 20]))])
+      [1.0, 0.5, 0.0, 0.0, 0.0]
+      >>> p = lrt.cosine_annealing_lr(1.0, T_max=10, periodic=True)
+      >>> print([round(float(x), 4) for x in p(jnp.array([0, 5, 10, 15, 20]))])
+      [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+    f = "cosine_annealing_lr"
+    return TorchCosineAnnealingLR(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_count(f, "T_max", T_max, minimum=1),
+        v.as_value(f, "eta_min", eta_min, nonnegative=True),
+        v.as_flag(f, "periodic", periodic),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchCosineAnnealingWarmRestarts(AbstractPreset):
+    """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`)."""
+
+    base_lr: Array
+    T_0: Array
+    T_mult: Array
+    eta_min: Array
+    factory: ClassVar[str] = "cosine_annealing_warm_restarts"
+
+    def build(self) -> AbstractSchedule:
+        mul = jnp.asarray(self.T_mult).astype(jnp.asarray(self.base_lr).dtype)
+        return cycle(cosine_decay(self.base_lr, self.T_0, self.eta_min), self.T_0, period_mul=mul)
+
+
+def cosine_annealing_warm_restarts(
+    base_lr: ArrayLike, T_0: ArrayLike, T_mult: ArrayLike = 1, eta_min: ArrayLike = 0.0
+) -> TorchCosineAnnealingWarmRestarts:
+    r"""torch ``CosineAnnealingWarmRestarts`` (SGDR): cosine restarts every ``T_i`` steps.
+
+    .. math::
+      \eta(t) = \eta_{min} + (b - \eta_{min})\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,
+      \tfrac{T_{cur}}{T_i}\right)\right), \quad T_i = T_0\, T_{mult}^{\,i}
+
+    where :math:`T_{cur}` counts the steps since the last restart. As in torch,
+    ``eta_min`` itself is never reached (the restart comes first, pytorch#47560).
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      T_0: length of the first cycle; an integer ``>= 1``.
+      T_mult: growth factor of the cycle length; an integer ``>= 1`` (as torch requires).
+      eta_min: the minimum; ``>= 0``.
+
+    Returns:
+      A ``TorchCosineAnnealingWarmRestarts`` schedule (a ``cycle`` of a ``cosine_decay``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.cosine_annealing_warm_restarts(1.0, T_0=2, T_mult=2)
+      >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
+      [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0]
+    """
+    f = "cosine_annealing_warm_restarts"
+    return TorchCosineAnnealingWarmRestarts(
+        v.as_value(f, "base_lr", base_lr, nonnegative=True),
+        v.as_count(f, "T_0", T_0, minimum=1),
+        v.as_count(f, "T_mult", T_mult, minimum=1),
+        v.as_value(f, "eta_min", eta_min, nonnegative=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchCyclicLR(AbstractPreset):
+    """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
+
+    base_lr: Array
+    max_lr: Array
+    step_size_up: Array
+    step_size_down: Array | None
+    mode: str = dataclasses.field(metadata=dict(static=True))
+    gamma: Array
+    factory: ClassVar[str] = "cyclic_lr"
+
+    def build(self) -> AbstractSchedule:
+        up = jnp.asarray(self.step_size_up)
+        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
+        height = self.max_lr - self.base_lr
+        zero = 0.0 * height
+        triangle = join_schedules([linear(zero, height, up), linear(height, zero, down)], up[None])
+        value_mul = 0.5 if self.mode == "triangular2" else 1.0
+        wave: AbstractSchedule = cycle(triangle, up + down, value_mul=value_mul)
+        if self.mode == "exp_range":
+            wave = wave * exponential_decay(1.0, self.gamma, 1)
+        return self.base_lr + wave
+
+
+def cyclic_lr(
+    base_lr: ArrayLike,
+    max_lr: ArrayLike,
+    step_size_up: ArrayLike = 2000,
+    step_size_down: ArrayLike | None = None,
+    mode: str = "triangular",
+    gamma: ArrayLike = 1.0,
+) -> TorchCyclicLR:
+    r"""torch ``CyclicLR`` (Smith 2015): triangular cycles between ``base_lr`` and ``max_lr``.
+
+    .. math::
+      \eta(t) = b + (M - b)\, h(t)\, \sigma
+
+    where :math:`h` rises linearly from 0 to 1 over ``step_size_up`` steps and falls back
+    over ``step_size_down`` steps, periodically, and the scale :math:`\sigma` is 1
+    ("triangular"), :math:`2^{-k}` in cycle :math:`k = 0, 1, \dots` ("triangular2") or
+    :math:`\gamma^{t}` ("exp_range"). Momentum cycling and custom ``scale_fn`` are not
+    reproduced.
+
+    Args:
+      base_lr: the lower bound :math:`b` (torch overwrites the optimizer's lr with it);
+        ``>= 0``.
+      max_lr: the upper bound :math:`M`; ``>= base_lr``.
+      step_size_up: steps of the rising half; an integer ``>= 1``.
+      step_size_down: steps of the falling half; an integer ``>= 0``, default
+        ``step_size_up``.
+      mode: "triangular", "triangular2" or "exp_range" (static).
+      gamma: the per-step factor of "exp_range"; ``> 0``.
+
+    Returns:
+      A ``TorchCyclicLR`` schedule (``base_lr + cycle(join(linear, linear))``).
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.cyclic_lr(0.1, 1.0, step_size_up=2, mode="triangular2")
+      >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
+      [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55]
+
+    References:
+      Smith, `Cyclical Learning Rates for Training Neural Networks
+      <https://arxiv.org/abs/1506.01186>`_, 2015.
+    """
+    f = "cyclic_lr"
+    base = v.as_value(f, "base_lr", base_lr, nonnegative=True)
+    top = v.as_value(f, "max_lr", max_lr, nonnegative=True)
+    b, m = v.concrete(base), v.concrete(top)
+    if b is not None and m is not None and m < b:
+        raise ValueError(f"{f}(max_lr={m!r}): max_lr must be >= base_lr={b!r}")
+    down = None if step_size_down is None else v.as_count(f, "step_size_down", step_size_down)
+    return TorchCyclicLR(
+        base,
+        top,
+        v.as_count(f, "step_size_up", step_size_up, minimum=1),
+        down,
+        v.as_choice(f, "mode", mode, _CYCLIC_MODES),
+        v.as_value(f, "gamma", gamma, positive=True),
+    )
+
+
+# --------------------------------------------------------------------------------------
+def _phase(num: Array, den: Array) -> Array:
+    """``num / den`` for a phase of length ``den`` (1 for an empty phase, never NaN)."""
+    safe = jnp.where(den > 0, den, jnp.ones((), den.dtype))
+    return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchOneCycleLR(AbstractSchedule):
+    """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
+
+    Written directly (not composed) because torch's phase ends, ``pct_start * total - 1``,
+    are real numbers: the ramp fractions are formed from integer step differences and the
+    real phase lengths so that both ends keep full relative precision.
+    """
+
+    max_lr: Array
+    total_steps: Array
+    pct_start: Array
+    anneal_strategy: str = dataclasses.field(metadata=dict(static=True))
+    div_factor: Array
+    final_div_factor: Array
+    three_phase: bool = dataclasses.field(metadata=dict(static=True))
+    factory: ClassVar[str] = "one_cycle_lr"
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.max_lr).dtype
+        total = jnp.asarray(self.total_steps).astype(t.dtype)
+        last = jnp.maximum(total - 1, jnp.zeros((), t.dtype))
+        tc = jnp.minimum(t, last).astype(dtype)  # hold the value at total_steps - 1
+        n = total.astype(dtype)
+        top = jnp.asarray(self.max_lr)
+        initial = top / self.div_factor
+        low = initial / self.final_div_factor
+        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        pt = self.pct_start * n  # torch: phase 1 ends at pct_start * total - 1
+        e1 = pt - 1
+
+        def anneal(start: Array, end: Array, done: Array, left: Array) -> Array:
+            return ramp(shape, start, end, Progress(done, left))
+
+        rise = anneal(initial, top, _phase(tc, e1), _phase(e1 - tc, e1))
+        if not self.three_phase:
+            # Phase 2 runs from e1 to total - 1: its length is total - pct_start * total.
+            span = n - pt
+            fall = anneal(top, low, _phase(tc - e1, span), _phase(n - 1 - tc, span))
+            return jnp.where(tc <= e1, rise, fall)
+        e2 = 2 * pt - 2
+        span2 = pt - 1
+        back = anneal(top, initial, _phase(tc - e1, span2), _phase(e2 - tc, span2))
+        span3 = n + 1 - 2 * pt
+        fall = anneal(initial, low, _phase(tc - e2, span3), _phase(n - 1 - tc, span3))
+        return jnp.where(tc <= e1, rise, jnp.where(tc <= e2, back, fall))
+
+
+def one_cycle_lr(
+    max_lr: ArrayLike,
+    total_steps: ArrayLike | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    pct_start: ArrayLike = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: ArrayLike = 25.0,
+    final_div_factor: ArrayLike = 1e4,
+    three_phase: bool = False,
+) -> TorchOneCycleLR:
+    r"""torch ``OneCycleLR``: warm up to ``max_lr``, then anneal far below the start.
+
+    With :math:`p = ` ``pct_start``, :math:`T = ` ``total_steps``, start
+    :math:`I = M / \text{div\_factor}` and minimum :math:`I / \text{final\_div\_factor}`,
+    torch's phases end at the real steps :math:`pT - 1` (:math:`I \to M`) and :math:`T - 1`
+    (:math:`M \to` minimum); with ``three_phase`` at :math:`pT - 1`, :math:`2pT - 2`
+    (:math:`M \to I`) and :math:`T - 1` (:math:`I \to` minimum). Within a phase from
+    :math:`s` to :math:`e` the fraction is :math:`(t - s)/(e - s)`, annealed by
+    :math:`\text{end} + (\text{start} - \text{end})(1 + \cos \pi x)/2` ("cos") or linearly.
+
+    torch raises ``ValueError`` when stepped past ``total_steps`` (and its value at
+    ``t = total_steps`` extrapolates beyond the minimum); this schedule holds the value of
+    step ``total_steps - 1`` (the minimum) from there on. Momentum cycling is not
+    reproduced.
+
+    Args:
+      max_lr: the peak :math:`M`; ``>= 0`` (torch ignores the optimizer's lr).
+      total_steps: :math:`T`; an integer ``>= 1``. Or give ``epochs`` and ``steps_per_epoch``.
+      epochs: number of epochs (with ``steps_per_epoch``); a Python int ``>= 1``.
+      steps_per_epoch: updates per epoch; a Python int ``>= 1``.
+      pct_start: fraction of the cycle spent rising, in ``[0, 1]``; ``pct_start *
+        total_steps == 1`` is rejected (torch divides 0 by 0 at step 0).
+      anneal_strategy: "cos" or "linear" (static).
+      div_factor: :math:`M / I`; ``> 0``.
+      final_div_factor: :math:`I / \text{minimum}`; ``> 0``.
+      three_phase: use torch's three-phase variant (static).
+
+    Returns:
+      A ``TorchOneCycleLR`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.one_cycle_lr(1.0, total_steps=10)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 2, 3, 9, 10, 50]))])
+      [0.04, 0.52, 1.0, 0.9505, 0.0, 0.0, 0.0]
+    """
+    f = "one_cycle_lr"
+    if total_steps is None:
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError(f"{f}: give total_steps, or both epochs and steps_per_epoch")
+        for name, x in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+            v.as_count(f, name, x, minimum=1)
+        total_steps = epochs * steps_per_epoch
+    total = v.as_count(f, "total_steps", total_steps, minimum=1)
+    pct = v.as_value(f, "pct_start", pct_start, nonnegative=True)
+    p, n = v.concrete(pct), v.concrete(total)
+    if p is not None and p > 1:
+        raise ValueError(f"{f}(pct_start={p!r}): pct_start must be in [0, 1]")
+    if p is not None and n is not None and math.isclose(float(p) * n, 1.0, rel_tol=1e-6):
+        raise ValueError(
+            f"{f}(pct_start={p!r}, total_steps={n}): pct_start * total_steps must not be 1 "
+            "(torch divides 0 by 0 at step 0)"
+        )
+    return TorchOneCycleLR(
+        v.as_value(f, "max_lr", max_lr, nonnegative=True),
+        total,
+        pct,
+        v.as_choice(f, "anneal_strategy", anneal_strategy, ("cos", "linear")),
+        v.as_value(f, "div_factor", div_factor, positive=True),
+        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
+        v.as_flag(f, "three_phase", three_phase),
+    )
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchSequentialLR(AbstractPreset):
+    """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
+
+    schedulers: tuple[AbstractSchedule, ...]
+    milestones: Array
+    factory: ClassVar[str] = "sequential_lr"
+
+    def config_args(self) -> dict[str, Any]:
+        return {"schedulers": list(self.schedulers), "milestones": self.milestones}
+
+    def build(self) -> AbstractSchedule:
+        return join_schedules(list(self.schedulers), self.milestones)
+
+
+def sequential_lr(
+    schedulers: Sequence[AbstractSchedule], milestones: Sequence[int] | ArrayLike
+) -> TorchSequentialLR:
+    r"""torch ``SequentialLR``: each scheduler in turn, restarted at its milestone.
+
+    .. math::
+      \eta(t) = s_i(t - m_{i-1}) \quad\text{for}\quad m_{i-1} \le t < m_i
+
+    (``join_schedules``). torch restarts scheduler :math:`i` at :math:`m_{i-1}` from its own
+    step 0 (``_update_lr(0)``), so with schedulers from this module built with the same
+    base lr (torch's schedulers share the optimizer's), the values are torch's.
+
+    Args:
+      schedulers: lrjax schedules, normally built by this module; at least one.
+      milestones: ``len(schedulers) - 1`` strictly increasing integers ``>= 0``.
+
+    Returns:
+      A ``TorchSequentialLR`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.sequential_lr(
+      ...     [lrt.linear_lr(1.0, 0.1, 1.0, 10), lrt.cosine_annealing_lr(1.0, 30)], [10])
+      >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 25, 40]))])
+      [0.1, 0.55, 1.0, 0.5, 0.0]
+    """
+    f = "sequential_lr"
+    if isinstance(schedulers, AbstractSchedule) or not isinstance(schedulers, Sequence):
+        raise TypeError(f"{f}(schedulers={schedulers!r}): schedulers must be a sequence")
+    children = tuple(as_schedule(s, f, f"schedulers[{i}]") for i, s in enumerate(schedulers))
+    if not children:
+        raise ValueError(f"{f}(schedulers=[]): schedulers must hold at least one schedule")
+    bounds = v.as_count_sequence(f, "milestones", milestones, strictly_increasing=True)
+    if np.shape(bounds)[0] != len(children) - 1:
+        raise ValueError(
+            f"{f}: len(milestones) must be len(schedulers) - 1, got {np.shape(bounds)[0]} "
+            f"milestones for {len(children)} schedulers"
+        )
+    return TorchSequentialLR(children, bounds)
+
+
+# --------------------------------------------------------------------------------------
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class TorchChainedScheduler(AbstractPreset):
+    """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""
+
+    schedulers: tuple[AbstractTorchChainable, ...]
+    factory: ClassVar[str] = "chained_scheduler"
+
+    def config_args(self) -> dict[str, Any]:
+        return {"schedulers": list(self.schedulers)}
+
+    def build(self) -> AbstractSchedule:
+        result: AbstractSchedule = as_schedule(self.schedulers[0].base_lr)
+        for child in self.schedulers:
+            result = result * child.factor()
+        return result
+
+
+def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedScheduler:
+    r"""torch ``ChainedScheduler``: every scheduler steps every step; their factors multiply.
+
+    .. math::
+      \eta(t) = b \prod_i \frac{s_i(t)}{b}
+
+    torch applies each scheduler's recursive update to the current lr in turn. For the
+    multiplicative schedulers (``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``LinearLR``,
+    ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR`` with ``eta_min=0``) that is
+    the product of their factors, in any order. Others are rejected: an ``eta_min != 0``
+    cosine update is affine, and ``CyclicLR``, ``OneCycleLR``, ``CosineAnnealingWarmRestarts``
+    overwrite the lr, so torch's result depends on the order of the chain. A periodic cosine
+    is rejected too: torch's update past ``T_max`` adds an increment based on the base lr
+    alone, restarting the other factors (lrjax's non-periodic cosine holds 0 there instead).
+
+    Args:
+      schedulers: schedules from this module with the same ``base_lr`` (torch's share the
+        optimizer's); a nested ``chained_scheduler`` is allowed.
+
+    Returns:
+      A ``TorchChainedScheduler`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import torch as lrt
+      >>> s = lrt.chained_scheduler(
+      ...     [lrt.linear_lr(1.0, 0.1, 1.0, 10), lrt.exponential_lr(1.0, 0.9)])
+      >>> print(f"{float(s(5)):.4f}")
+      0.3248
+    """
+    f = "chained_scheduler"
+    if isinstance(schedulers, AbstractSchedule) or not isinstance(schedulers, Sequence):
+        raise TypeError(f"{f}(schedulers={schedulers!r}): schedulers must be a sequence")
+    flat: list[AbstractTorchChainable] = []
+    for i, child in enumerate(schedulers):
+        if isinstance(child, TorchChainedScheduler):
+            flat.extend(child.schedulers)
+            continue
+        if not isinstance(child, AbstractTorchChainable):
+            raise TypeError(
+                f"{f}(schedulers[{i}]={type(child).__name__}): only the multiplicative "
+                "schedulers of lrjax.compat.torch can be chained (step_lr, multistep_lr, "
+                "constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr "
+                "with eta_min=0)"
+            )
+        if isinstance(child, TorchCosineAnnealingLR):
+            eta = v.concrete(child.eta_min)
+            if child.periodic or (eta is not None and eta != 0):
+                raise ValueError(
+                    f"{f}(schedulers[{i}]): a cosine_annealing_lr in a chain needs eta_min=0 "
+                    "and periodic=False (torch's update is not multiplicative otherwise)"
+                )
+        flat.append(child)
+    if not flat:
+        raise ValueError(f"{f}(schedulers=[]): schedulers must hold at least one schedule")
+    bases = [v.concrete(c.base_lr) for c in flat]
+    if None not in bases and len({float(b) for b in bases}) > 1:
+        raise ValueError(
+            f"{f}: every scheduler must have the same base_lr (torch's share the optimizer's), "
+            f"got {[float(b) for b in bases]}"
+        )
+    return TorchChainedScheduler(tuple(flat))
