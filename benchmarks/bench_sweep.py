@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     import optax
 
     n = 10_000 if args.quick else 100_000
-    side = 5 if args.quick else 10
-    optax_count = 5 if args.quick else 50
-    rounds = 3 if args.quick else 9
+    side = 4 if args.quick else 10
+    optax_count = 2 if args.quick else 50
+    rounds = 1 if args.quick else 9
 
     def make(peak, warmup, total):
         return lrjax.warmup(lrjax.cosine_decay(peak, total - warmup), warmup)
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{C.fmt_ratio(medians['vmap'] / base)}× ({C.fmt_seconds(best)} vs "
             f"{C.fmt_seconds(base)}; optax {C.fmt_seconds(optax_s)})",
             ratio <= 1.2 if not args.quick else None,
-            "" if not args.quick else "--quick: 125 configs × 1e4 steps",
+            "" if not args.quick else "--quick: 64 configs × 1e4 steps",
         )
     )
     ok = compiles["evaluate"] >= 1 and recompiles["evaluate"] == 0 and recompiles["vmap"] == 0

@@ -106,8 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     args = C.parser(__doc__.splitlines()[0]).parse_args(argv)
     import numpy as np
 
-    steps = 1000 if args.quick else 10_000
-    rounds = 3 if args.quick else 9
+    steps = 200 if args.quick else 10_000
+    rounds = 1 if args.quick else 9
     sizes = [10] if args.quick else [1000, 10]
     report = C.Report(
         "train_step",

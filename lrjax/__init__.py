@@ -90,6 +90,17 @@ from ._presets import warmup_linear_decay as warmup_linear_decay
 from ._presets import warmup_polynomial_decay as warmup_polynomial_decay
 from ._presets import warmup_stable_decay as warmup_stable_decay
 # --- tools: evaluation, sweeps, summaries, plots, parsing (_evaluate.py, _sweep.py, ...) ---
+from ._evaluate import Envelope as Envelope
+from ._evaluate import envelope as envelope
+from ._evaluate import evaluate as evaluate
+from ._parse import ParseError as ParseError
+from ._parse import parse as parse
+from ._plot import plot as plot
+from ._summary import Summary as Summary
+from ._summary import summarize as summarize
+from ._sweep import Sweep as Sweep
+from ._sweep import stack as stack
+from ._sweep import sweep as sweep
 # --- training integration (_training.py) ---
 from ._training import current_learning_rate as current_learning_rate
 from ._training import get_hyperparam as get_hyperparam
@@ -187,6 +198,17 @@ __all__ = [
     "Noam",
     "InverseSqrt",
     # --- tools ---
+    "evaluate",
+    "envelope",
+    "stack",
+    "sweep",
+    "summarize",
+    "plot",
+    "parse",
+    "Envelope",
+    "Sweep",
+    "Summary",
+    "ParseError",
     # --- training ---
     "num_training_steps",
     "step_count",

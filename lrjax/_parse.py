@@ -36,6 +36,7 @@ from ._base import AbstractSchedule, FunctionSchedule, registered_classes
 
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 60
+_MAX_INT = 2**63 - 1
 
 
 class ParseError(ValueError):
@@ -181,6 +182,11 @@ def _constant(value: float | int) -> Callable[[], AbstractSchedule]:
     return build
 
 
+def _message(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
 def _pos(node: ast.AST) -> tuple[int | None, int | None]:
     line = getattr(node, "lineno", None)
     col = getattr(node, "col_offset", None)
@@ -252,6 +258,8 @@ class _Walker:
         if isinstance(value, (int, float)):
             if isinstance(value, float) and not math.isfinite(value):
                 raise _fail(node, f"the number {value!r} is not finite", "use finite numbers")
+            if isinstance(value, int) and abs(value) > _MAX_INT:
+                raise _fail(node, f"the integer {value} is too large", f"at most {_MAX_INT}")
             return _Num(value, _constant(value))
         raise _fail(node, f"the literal {value!r} is not allowed", f"use {_ALLOWED}")
 
@@ -311,10 +319,12 @@ class _Walker:
                 value = combine(left.value, right.value)
                 if isinstance(value, float) and not math.isfinite(value):
                     raise ValueError(f"the result {value!r} is not finite")
+                if isinstance(value, int) and abs(value) > _MAX_INT:
+                    raise ValueError(f"the result {value} is too large (at most {_MAX_INT})")
                 return _Num(value, schedule)
             return schedule()
-        except (ValueError, TypeError, ZeroDivisionError, OverflowError) as err:
-            raise _fail(node, str(err)) from None
+        except Exception as err:  # noqa: BLE001 - any failure is the text's fault
+            raise _fail(node, _message(err)) from None
 
     def argument(self, node: ast.AST, depth: int, schedule_arg: bool) -> Any:
         value = self.value(node, depth)
@@ -377,8 +387,8 @@ class _Walker:
             raise _fail(node, f"{name}: {err}", f"see help(lrjax.{name.split('.')[-1]})") from None
         try:
             result = fn(*args, **kwargs)
-        except (ValueError, TypeError, OverflowError, ZeroDivisionError) as err:
-            raise _fail(node, str(err)) from None
+        except Exception as err:  # noqa: BLE001 - any failure is the text's fault
+            raise _fail(node, _message(err)) from None
         if not isinstance(result, AbstractSchedule):
             raise _fail(node, f"{name}(...) did not return a schedule")
         return result
@@ -438,8 +448,9 @@ def parse(text: str) -> AbstractSchedule:
       0.000300
       >>> lrjax.parse(repr(s)) == s
       True
-      >>> lrjax.parse("cosine_decay(1e-3, 10) * 2 + 1e-5")(10)
-      Array(1.e-05, dtype=float32)
+      >>> s = lrjax.parse("cosine_decay(1e-3, total_steps) * 2 + 1e-5".replace("total_steps", "10"))
+      >>> print(f"{float(s(0)):.5f}", f"{float(s(10)):.5f}")
+      0.00201 0.00001
       >>> lrjax.parse("__import__('os')")
       Traceback (most recent call last):
       ...
@@ -468,8 +479,8 @@ def parse(text: str) -> AbstractSchedule:
     if isinstance(result, _Num):
         try:
             return result.schedule()
-        except (ValueError, TypeError, OverflowError) as err:
-            raise _fail(tree.body, str(err)) from None
+        except Exception as err:  # noqa: BLE001 - any failure is the text's fault
+            raise _fail(tree.body, _message(err)) from None
     if not isinstance(result, AbstractSchedule):
         raise _fail(
             tree.body,

@@ -164,5 +164,7 @@ def ramp(shape: str, near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
     safe_near = jnp.where(valid, near, jnp.ones((), dtype))
     safe_far = jnp.where(valid, far, jnp.ones((), dtype))
     geometric = safe_far * jnp.exp(p.left * jnp.log(safe_near / safe_far))
+    # exp(log(.)) can overshoot by an ulp next to the end points: keep it between them.
+    geometric = jnp.clip(geometric, jnp.minimum(near, far), jnp.maximum(near, far))
     geometric = jnp.where(p.done == 0, near, jnp.where(p.left == 0, far, geometric))
     return jnp.where(valid, geometric, blend(near, far, linear_weights(p)))

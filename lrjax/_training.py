@@ -107,13 +107,19 @@ def _walk(state: Any) -> Iterator[Any]:
             yield from _walk(child)
 
 
+def _has_counter(node: Any) -> bool:
+    """Whether ``node`` is an optax state with a scalar integer ``count`` field."""
+    if not (isinstance(node, tuple) and "count" in getattr(node, "_fields", ())):
+        return False
+    count = node.count
+    dtype = getattr(count, "dtype", None)
+    return np.ndim(count) == 0 and dtype is not None and jnp.issubdtype(dtype, jnp.integer)
+
+
 def _counts(state: Any) -> Iterator[Any]:
     for node in _walk(state):
-        fields = getattr(node, "_fields", ())
-        if "count" in fields:
-            count = node.count
-            if np.ndim(count) == 0 and jnp.issubdtype(jnp.asarray(count).dtype, jnp.integer):
-                yield node
+        if _has_counter(node):
+            yield node
 
 
 def step_count(opt_state: Any) -> Array:
@@ -196,13 +202,12 @@ def set_step_count(opt_state: Any, step: ArrayLike) -> Any:
     found = [False]
 
     def replace(node: Any) -> Any:
-        fields = getattr(node, "_fields", ())
-        if "count" in fields and np.ndim(node.count) == 0:
-            found[0] = True
-            node = node._replace(count=new_count)
-            return type(node)(*(replace(getattr(node, f)) for f in fields))
-        if fields:
-            return type(node)(*(replace(getattr(node, f)) for f in fields))
+        if isinstance(node, tuple) and hasattr(node, "_fields"):
+            values = {f: replace(getattr(node, f)) for f in node._fields}
+            if _has_counter(node):
+                found[0] = True
+                values["count"] = new_count
+            return node._replace(**values) if values else node
         if isinstance(node, dict):
             return type(node)((k, replace(x)) for k, x in node.items())
         if isinstance(node, (tuple, list)):

@@ -77,6 +77,14 @@ def _f(x: Any) -> Array:
     return jnp.asarray(x)
 
 
+def _lower(schedule: AbstractSchedule) -> AbstractSchedule:
+    """A preset replaced by what it builds (join stacks and gathers its children's leaves
+    per step, which a preset's factories, checking scalar arguments, do not accept)."""
+    while isinstance(schedule, AbstractPreset):
+        schedule = schedule.build()
+    return schedule
+
+
 class AbstractTorchChainable(AbstractPreset):
     """A multiplicative torch scheduler: ``base_lr`` times a factor of the step."""
 
@@ -748,7 +756,7 @@ class TorchSequentialLR(AbstractPreset):
         return {"schedulers": list(self.schedulers), "milestones": self.milestones}
 
     def build(self) -> AbstractSchedule:
-        return join_schedules(list(self.schedulers), self.milestones)
+        return join_schedules([_lower(s) for s in self.schedulers], self.milestones)
 
 
 def sequential_lr(

@@ -1,0 +1,8 @@
+"""``python -m lrjax``: the ``lrjax`` command line (see ``lrjax --help``)."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

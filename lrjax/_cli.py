@@ -1,0 +1,433 @@
+"""The ``lrjax`` command line: plot, show, list and demo schedules.
+
+Run ``lrjax --help`` (or ``python -m lrjax --help``). A schedule is given as the text of
+:func:`lrjax.parse` (``"warmup(cosine_decay(3e-4, 100_000), 2_000)"``), as the path of a
+file holding :func:`lrjax.to_config` JSON, or as that JSON itself. Errors print one line
+on stderr and exit with status 1 (2 for bad command-line usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+_DEMO_STEPS = 4_000_000
+
+
+class CLIError(Exception):
+    """An error to report on one line (exit status 1)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _count(text: str) -> int:
+    """A step count from the command line: ``1000000``, ``1_000_000`` or ``1e6``."""
+    try:
+        value = int(text.replace("_", ""), 10)
+    except ValueError:
+        try:
+            number = float(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
+        if not number == number or number in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
+        if number != int(number):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps") from None
+        value = int(number)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the number of steps must be >= 1")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def load(spec: str) -> Any:
+    """A schedule from parse text, a path to ``to_config`` JSON, or that JSON itself."""
+    import lrjax
+
+    text = spec.strip()
+    if text.startswith("{"):
+        try:
+            return lrjax.from_config(text)
+        except ValueError as err:
+            raise CLIError(f"bad JSON config: {err}") from None
+    if os.path.isfile(spec):
+        try:
+            with open(spec, encoding="utf-8") as file:
+                content = file.read()
+        except OSError as err:
+            raise CLIError(f"cannot read {spec}: {err.strerror or err}") from None
+        try:
+            config = json.loads(content)
+        except json.JSONDecodeError as err:
+            raise CLIError(f"{spec}: not valid JSON ({err})") from None
+        try:
+            return lrjax.from_config(config)
+        except ValueError as err:
+            raise CLIError(f"{spec}: {err}") from None
+    if "(" not in text and (text.endswith(".json") or os.sep in text):
+        raise CLIError(f"no such file: {spec}")
+    try:
+        return lrjax.parse(text)
+    except lrjax.ParseError as err:
+        raise CLIError(f"bad schedule {_short(text)!r}: {err}") from None
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _save(ax_or_fig: Any, out: str) -> None:
+    figure = getattr(ax_or_fig, "figure", ax_or_fig)
+    try:
+        figure.savefig(out)
+    except (OSError, ValueError) as err:
+        raise CLIError(f"cannot write {out}: {getattr(err, 'strerror', None) or err}") from None
+
+
+def _use_agg() -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise CLIError(
+            "plotting needs matplotlib: pip install 'lrjax[plot]' (or pip install matplotlib)"
+        ) from None
+    matplotlib.use("Agg")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw schedules to a PNG (or any format matplotlib knows from the extension)."""
+    import lrjax
+
+    schedules = {}
+    for spec in args.specs:
+        label = os.path.basename(spec) if os.path.isfile(spec) else _short(spec, 50)
+        while label in schedules:
+            label += "'"
+        schedules[label] = load(spec)
+    _use_agg()
+    ax = lrjax.plot(schedules, args.steps, logy=args.logy, title=args.title, num_bins=args.bins)
+    _save(ax, args.out)
+    print(f"wrote {args.out} ({len(schedules)} schedule(s), {args.steps:,} steps)")
+    return 0
+
+
+def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
+    """The schedule as an indented tree: a node per schedule, numbers inline."""
+    from ._base import AbstractSchedule, format_field
+    from ._preset import AbstractPreset
+    from ._primitives import Constant
+
+    head = f"{name}: " if name else ""
+    if isinstance(schedule, Constant):
+        return [f"{indent}{head}constant {format_field(schedule.value)}"]
+    try:
+        args = schedule.config_args()
+    except Exception:  # a plain function schedule
+        return [f"{indent}{head}{schedule!r}"]
+    inline, children = [], []
+    for key, value in args.items():
+        if isinstance(value, AbstractSchedule):
+            children.append((key, value))
+        elif isinstance(value, (list, tuple)) and any(isinstance(x, AbstractSchedule) for x in value):
+            children.extend((f"{key}[{i}]", x) for i, x in enumerate(value))
+        else:
+            text = format_field(value)
+            inline.append(f"{key}={_short(text, 40)}")
+    label = schedule.factory or type(schedule).__name__
+    lines = [f"{indent}{head}{label}  {'  '.join(inline)}".rstrip()]
+    for key, child in children:
+        lines.extend(tree(child, indent + "  ", key))
+    if isinstance(schedule, AbstractPreset) and not children:
+        try:
+            built = schedule.build()
+        except Exception:  # a preset that cannot build concretely: no expansion
+            built = None
+        if built is not None:
+            lines.extend(tree(built, indent + "  ", "builds"))
+    return lines
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    for row in rows:
+        out.append("  ".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True)).rstrip())
+    return out
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a schedule's tree, its values at key steps and its summary."""
+    import numpy as np
+
+    import lrjax
+
+    schedule = load(args.spec)
+    n = args.steps
+    print(f"schedule: {_short(repr(schedule), 200)}")
+    print()
+    print("tree:")
+    for line in tree(schedule, "  "):
+        print(line)
+    info = lrjax.summarize(schedule, n, levels=args.levels)
+    notes: dict[int, str] = {0: "start"}
+    for b in info.boundaries[:20]:
+        notes.setdefault(b, "phase boundary")
+    notes[info.peak_step] = notes.get(info.peak_step, "") + (" (peak)" if info.peak_step else "")
+    notes[n - 1] = (notes.get(n - 1, "") + " end").strip()
+    steps = sorted(notes)
+    values = lrjax.evaluate(schedule, np.asarray(steps, np.int64))
+    print()
+    print(f"values at key steps (of {n:,}):")
+    rows = [(f"{t:,}", f"{float(v):.6g}", notes[t].strip()) for t, v in zip(steps, values)]
+    for line in _table(rows, ("step", "value", "note")):
+        print("  " + line)
+    print()
+    print("summary:")
+    for line in str(info).splitlines():
+        print("  " + line)
+    return 0
+
+
+def _first_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def catalogue() -> dict[str, list[tuple[str, str]]]:
+    """Sections of ``(name, one-line description)``: core, presets, and each compat module."""
+    import lrjax
+
+    from ._base import registered_classes
+    from ._parse import compat_modules, factories, public_names
+    from ._preset import AbstractPreset
+
+    bare, _ = factories()
+    preset_names = {
+        cls.factory
+        for cls in registered_classes().values()
+        if issubclass(cls, AbstractPreset) and cls.__module__ == "lrjax._presets"
+    }
+    sections: dict[str, list[tuple[str, str]]] = {"core": [], "presets": []}
+    for name in lrjax.__all__:
+        fn = bare.get(name)
+        if fn is None or isinstance(fn, tuple):
+            continue
+        section = "presets" if name in preset_names else "core"
+        sections[section].append((name, _first_line(fn)))
+    for peer, module in sorted(compat_modules().items()):
+        sections[f"compat.{peer}"] = [
+            (name, _first_line(getattr(module, name)))
+            for name in public_names(module)
+            if not inspect.isclass(getattr(module, name))
+        ]
+    return {k: v for k, v in sections.items() if v}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every factory with a one-line description."""
+    for section, items in catalogue().items():
+        print(f"{section}:")
+        width = max(len(name) for name, _ in items)
+        for name, text in items:
+            print(f"  {name:<{width}}  {text}")
+        print()
+    print("Use them in specs: lrjax show 'warmup_cosine_decay(3e-4, 2_000, 100_000)' --steps 1e5")
+    print("Compat names also work with their prefix: compat.keras.CosineDecay(...)")
+    return 0
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+def demo_recipes(n: int) -> dict[str, Any]:
+    """Common recipes over ``n`` steps, built from lrjax presets and compat schedules."""
+    import lrjax
+
+    warm = max(n // 50, 1)
+    recipes: dict[str, Callable[[], Any]] = {
+        "warmup + cosine": lambda: lrjax.warmup_cosine_decay(
+            peak_value=3e-4, warmup_steps=warm, total_steps=n, end_value=3e-5
+        ),
+        "WSD": lambda: lrjax.warmup_stable_decay(
+            peak_value=3e-4,
+            warmup_steps=warm,
+            stable_steps=n * 7 // 10 - warm,
+            decay_steps=n - n * 7 // 10,
+            decay_shape="1-sqrt",
+        ),
+        "one-cycle": lambda: lrjax.one_cycle(peak_value=1e-3, total_steps=n),
+        "SGDR (period x2)": lambda: lrjax.sgdr(peak_value=1e-3, period=n // 15, period_mul=2.0),
+        "triangular CLR": lambda: lrjax.cyclic(
+            base_value=1e-4, max_value=1e-3, step_size_up=max(n // 20, 1)
+        ),
+        # The Keras guide's PolynomialDecay (0.1 -> 0.01, power 0.5), over this run.
+        "Keras PolynomialDecay": lambda: _compat("keras").PolynomialDecay(
+            initial_learning_rate=0.1, decay_steps=n, end_learning_rate=0.01, power=0.5
+        ),
+        # Hugging Face's get_scheduler("cosine", ...) as in the Trainer / course recipe.
+        'HF get_scheduler("cosine")': lambda: _compat("transformers").get_scheduler(
+            "cosine", learning_rate=5e-5, num_warmup_steps=n // 10, num_training_steps=n
+        ),
+        "inverse sqrt": lambda: lrjax.inverse_sqrt(peak_value=1e-3, warmup_steps=warm),
+    }
+    return {name: build() for name, build in recipes.items()}
+
+
+def _compat(peer: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"lrjax.compat.{peer}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Compose common recipes, summarize them over millions of steps and draw them."""
+    import lrjax
+
+    n = args.steps
+    _use_agg()
+    import matplotlib.pyplot as plt
+
+    start = time.perf_counter()
+    recipes = demo_recipes(n)
+    rows = []
+    for name, schedule in recipes.items():
+        info = lrjax.summarize(schedule, n)
+        rows.append(
+            (
+                name,
+                f"{info.peak_value:.3g}",
+                f"{info.peak_step:,}",
+                f"{info.final_value:.3g}",
+                f"{info.mean:.3g}",
+                f"{info.area:.4g}",
+                str(len(info.boundaries)),
+            )
+        )
+    header = ("recipe", "peak", "at step", "final", "mean", "area (LR budget)", "phases")
+    print(f"{len(recipes)} recipes over {n:,} steps each:")
+    print()
+    for line in _table(rows, header):
+        print("  " + line)
+    cols = 4
+    fig_rows = -(-len(recipes) // cols)
+    fig, axes = plt.subplots(
+        fig_rows, cols, figsize=(4.0 * cols, 2.8 * fig_rows), dpi=100, layout="constrained"
+    )
+    flat = list(getattr(axes, "flat", [axes]))
+    for ax, (name, schedule) in zip(flat, recipes.items(), strict=False):
+        lrjax.plot(schedule, n, ax=ax, title=name, num_bins=800)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
+    for ax in flat[len(recipes) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"lrjax demo: {len(recipes)} recipes, {n:,} steps each (x: step, y: lr)")
+    _save(fig, args.out)
+    plt.close(fig)
+    elapsed = time.perf_counter() - start
+    total = n * len(recipes)
+    print()
+    print(f"wrote {args.out}; {total:,} learning rates summarized and drawn in {elapsed:.2f} s")
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``lrjax`` command."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="lrjax",
+        description=(
+            "Learning-rate schedules for JAX: plot, inspect and list schedules. A SPEC is a "
+            "schedule expression such as \"warmup(cosine_decay(3e-4, 100_000), 2_000)\", a "
+            "path to a JSON file written by lrjax.to_config, or that JSON text."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"lrjax {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = commands.add_parser("plot", help="draw schedules to an image", description=cmd_plot.__doc__)
+    p.add_argument("specs", nargs="+", metavar="SPEC_OR_JSON", help="schedules to draw")
+    p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
+    p.add_argument("--out", default="lrjax-plot.png", help="output image (default %(default)s)")
+    p.add_argument("--logy", action="store_true", help="logarithmic value axis")
+    p.add_argument("--title", default=None, help="plot title")
+    p.add_argument("--bins", type=_count, default=None, help="bins per curve (default: 2/pixel)")
+    p.set_defaults(func=cmd_plot)
+
+    p = commands.add_parser(
+        "show", help="print a schedule's tree, key values and summary", description=cmd_show.__doc__
+    )
+    p.add_argument("spec", metavar="SPEC_OR_JSON", help="the schedule")
+    p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
+    p.add_argument(
+        "--levels", type=_level, nargs="*", default=[], help="report where the value crosses these"
+    )
+    p.set_defaults(func=cmd_show)
+
+    p = commands.add_parser("list", help="list presets and compat schedules", description=cmd_list.__doc__)
+    p.set_defaults(func=cmd_list)
+
+    p = commands.add_parser(
+        "demo", help="summarize and draw common recipes over millions of steps",
+        description=(
+            "Compose common recipes (warmup + cosine, WSD, one-cycle, SGDR, triangular CLR, "
+            "the Keras PolynomialDecay and Hugging Face get_scheduler('cosine') tutorial "
+            "schedules, inverse sqrt), summarize each over --steps steps and draw them all "
+            "into one PNG."
+        ),
+    )
+    p.add_argument("--steps", type=_count, default=_DEMO_STEPS, help="steps per recipe (default %(default)s)")
+    p.add_argument("--out", default="lrjax-demo.png", help="output image (default %(default)s)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lrjax`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as err:
+        print(f"lrjax {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, TypeError, OverflowError, ImportError, OSError) as err:
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"lrjax {args.command}: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("lrjax: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # never a traceback on the command line
+        message = " ".join(str(err).split()) or ""
+        print(f"lrjax {args.command}: internal error: {type(err).__name__}: {message}", file=sys.stderr)
+    return 1
+

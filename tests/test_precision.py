@@ -1,0 +1,99 @@
+"""SEMANTICS §2 (catalogue rows P): float32 precision up to step 2**31 - 1, exact endpoints,
+monotone phases."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from cases import ref_cosine_decay, ref_linear, ref_polynomial
+
+import lrjax
+
+LENGTHS = [2**24, 2**28, 2**31 - 1]
+
+
+def _sample_steps(length: int) -> np.ndarray:
+    rng = np.random.default_rng(length % 1000)
+    return np.unique(np.concatenate([
+        rng.integers(0, length, 20_000),
+        np.arange(length - 4096, length + 1),
+        np.arange(length // 2 - 2048, length // 2 + 2048),
+        np.arange(0, 4096),
+    ])).astype(np.int64)
+
+
+def _max_relative_error(actual, expected, peak):
+    mask = np.abs(expected) >= 1e-6 * peak
+    return float(np.max(np.abs(actual[mask] - expected[mask]) / np.abs(expected[mask])))
+
+
+FAMILIES = {
+    "cosine_decay": (lambda n: lrjax.cosine_decay(1.0, n), lambda t, n: ref_cosine_decay(t, 1.0, n)),
+    "cosine_exponent": (lambda n: lrjax.cosine_decay(1.0, n, 0.0, 2.0),
+                        lambda t, n: ref_cosine_decay(t, 1.0, n, 0.0, 2.0)),
+    "linear_decay": (lambda n: lrjax.linear(1.0, 0.0, n), lambda t, n: ref_linear(t, 1.0, 0.0, n)),
+    "linear_warmup": (lambda n: lrjax.linear(0.0, 1.0, n), lambda t, n: ref_linear(t, 0.0, 1.0, n)),
+    "polynomial": (lambda n: lrjax.polynomial(1.0, 0.0, 2.0, n),
+                   lambda t, n: ref_polynomial(t, 1.0, 0.0, 2.0, n)),
+    "warmup_cosine": (
+        lambda n: lrjax.warmup(lrjax.cosine_decay(1.0, n // 2), n // 2),
+        lambda t, n: np.where(t < n // 2, t / (n // 2), ref_cosine_decay(t - n // 2, 1.0, n // 2)),
+    ),
+    "piecewise_linear": (lambda n: lrjax.piecewise_linear([0, n], [0.0, 1.0]),
+                         lambda t, n: np.interp(t, [0, n], [0.0, 1.0])),
+}
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_relative_error_is_below_1e_6_at_every_length(family, length):
+    build, reference = FAMILIES[family]
+    steps = _sample_steps(length)
+    actual = np.asarray(build(length)(steps.astype(np.int32)), np.float64)
+    expected = reference(steps.astype(np.float64), length)
+    assert _max_relative_error(actual, expected, 1.0) <= 1e-6
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_every_step_of_the_tail_is_resolved(length):
+    tail = np.arange(length - 4096, length, dtype=np.int32)
+    for build in [lambda n: lrjax.cosine_decay(1.0, n), lambda n: lrjax.linear(1.0, 0.0, n)]:
+        values = np.asarray(build(length)(tail))
+        assert len(np.unique(values)) == 4096  # optax: 1 distinct value at 2**28 (cosine)
+
+
+@pytest.mark.parametrize("start", [0, 2**24 - 2048, 2**30, 2**31 - 4096])
+def test_phases_are_monotone_over_consecutive_steps(start):
+    steps = np.arange(start, start + 4096, dtype=np.int64).astype(np.int32)
+    n = 2**31 - 1
+    decays = [lrjax.cosine_decay(1.0, n), lrjax.linear(1.0, 0.1, n), lrjax.polynomial(1.0, 0.0, 0.5, n),
+              lrjax.cosine_decay(1.0, n, 0.0, 3.0), lrjax.exponential_decay(1.0, 0.5, 2**29),
+              lrjax.rsqrt_decay(1.0, 1000.0), lrjax.piecewise_linear([0, n], [1.0, 0.0])]
+    for s in decays:
+        assert np.all(np.diff(np.asarray(s(steps))) <= 0), s
+    for shape in ["linear", "cosine", "1-sqrt", "square", "exponential"]:
+        warm = lrjax.warmup(lrjax.constant(1.0), n, init_value=1e-3, shape=shape)
+        assert np.all(np.diff(np.asarray(warm(steps))) >= 0), shape
+
+
+def test_endpoints_are_exact_in_float32():
+    for peak, end, init in [(0.1, 0.0, 0.0), (3e-4, 3e-6, 1e-7), (0.7, 0.3, 0.2)]:
+        s = lrjax.warmup(lrjax.cosine_decay(peak, 997, end), 13, init_value=init)
+        assert float(s(0)) == np.float32(init)
+        assert float(s(13)) == np.float32(peak)
+        assert float(s(13 + 997)) == np.float32(end)
+        lin = lrjax.linear(init, peak, 7919)
+        assert float(lin(0)) == np.float32(init) and float(lin(7919)) == np.float32(peak)
+        poly = lrjax.polynomial(peak, end, 1.7, 101)
+        assert float(poly(0)) == np.float32(peak) and float(poly(101)) == np.float32(end)
+        pl = lrjax.piecewise_linear([3, 50, 77], [init, peak, end])
+        np.testing.assert_array_equal(np.asarray(pl(jnp.array([3, 50, 77]))),
+                                      np.float32([init, peak, end]))
+
+
+def test_long_warmup_keeps_relative_precision_at_its_first_steps():
+    n = 2**31 - 1
+    s = lrjax.warmup(lrjax.constant(1.0), n)
+    steps = np.arange(1, 4097, dtype=np.int32)
+    np.testing.assert_allclose(np.asarray(s(steps), np.float64), steps / n, rtol=1e-6)
