@@ -12,17 +12,33 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._base import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+    evaluate_child,
+    format_value,
+)
 from ._primitives import Constant
 
 
-def _operand(x: AbstractSchedule) -> str:
-    if isinstance(x, Constant) and not isinstance(x.value, jax.core.Tracer):
-        text = repr(x).removeprefix("constant(value=").removesuffix(")")
-        return f"({text})" if text.startswith("-") else text
-    return repr(x)
+def _operands(left: AbstractSchedule, op: str, right: AbstractSchedule) -> str:
+    """``(left op right)``, with constants as bare numbers when the other side is a schedule
+    (so the text parses back to the same tree)."""
+
+    def show(x: AbstractSchedule, other: AbstractSchedule) -> str:
+        if isinstance(x, Constant) and not isinstance(other, Constant):
+            if not isinstance(x.value, jax.core.Tracer) and np.ndim(x.value) == 0:
+                text = format_value(x.value)
+                return f"({text})" if text.startswith("-") else text
+        return repr(x)
+
+    return f"({show(left, right)} {op} {show(right, left)})"
 
 
 def _merged_boundaries(schedules: Sequence[AbstractSchedule], horizon: int | None) -> tuple[int, ...]:
@@ -45,7 +61,7 @@ class Add(AbstractSchedule):
         return _merged_boundaries((self.left, self.right), horizon)
 
     def __repr__(self) -> str:
-        return f"({_operand(self.left)} + {_operand(self.right)})"
+        return _operands(self.left, "+", self.right)
 
 
 @jax.tree_util.register_dataclass
@@ -64,7 +80,7 @@ class Multiply(AbstractSchedule):
         return _merged_boundaries((self.left, self.right), horizon)
 
     def __repr__(self) -> str:
-        return f"({_operand(self.left)} * {_operand(self.right)})"
+        return _operands(self.left, "*", self.right)
 
 
 @jax.tree_util.register_dataclass
@@ -83,7 +99,7 @@ class Divide(AbstractSchedule):
         return _merged_boundaries((self.left, self.right), horizon)
 
     def __repr__(self) -> str:
-        return f"({_operand(self.left)} / {_operand(self.right)})"
+        return _operands(self.left, "/", self.right)
 
 
 def add(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Add:

@@ -97,6 +97,8 @@ class AbstractSchedule:
     def __sub__(self, other: Any) -> AbstractSchedule:
         from ._arith import add, negate
 
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return add(self, -other)
         return add(self, negate(other))
 
     def __rsub__(self, other: Any) -> AbstractSchedule:
@@ -248,7 +250,16 @@ class FunctionSchedule(AbstractSchedule):
 
 
 def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> AbstractSchedule:
-    """An lrjax schedule from a schedule, a plain callable, or a number (a constant)."""
+    """An lrjax schedule from a schedule, a plain callable, or a number (a constant).
+
+    Plain callables (an optax schedule, a lambda) become a :class:`FunctionSchedule`;
+    numbers become ``constant(x)``; lrjax schedules are returned as they are.
+
+    Examples:
+      >>> s = lrjax.as_schedule(lambda step: 0.5 * jnp.ones_like(step, jnp.float32))
+      >>> print(f"{float(s(3)):.2f}", f"{float(lrjax.as_schedule(0.25)(3)):.2f}")
+      0.50 0.25
+    """
     if isinstance(x, AbstractSchedule):
         return x
     if callable(x):
