@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from . import _validate as v
 from ._base import (
@@ -33,7 +34,7 @@ def _operands(left: AbstractSchedule, op: str, right: AbstractSchedule) -> str:
 
     def show(x: AbstractSchedule, other: AbstractSchedule) -> str:
         if isinstance(x, Constant) and not isinstance(other, Constant):
-            if not isinstance(x.value, jax.core.Tracer) and np.ndim(x.value) == 0:
+            if not isinstance(x.value, Tracer) and np.ndim(x.value) == 0:
                 text = format_value(x.value)
                 return f"({text})" if text.startswith("-") else text
         return repr(x)
@@ -41,7 +42,9 @@ def _operands(left: AbstractSchedule, op: str, right: AbstractSchedule) -> str:
     return f"({show(left, right)} {op} {show(right, left)})"
 
 
-def _merged_boundaries(schedules: Sequence[AbstractSchedule], horizon: int | None) -> tuple[int, ...]:
+def _merged_boundaries(
+    schedules: Sequence[AbstractSchedule], horizon: int | None
+) -> tuple[int, ...]:
     return tuple(sorted({p for s in schedules for p in s.phase_boundaries(horizon)}))
 
 

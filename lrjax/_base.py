@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from ._dtypes import float_dtype
 from ._steps import canonical_step, check_step
 
-ArrayLike: TypeAlias = jax.typing.ArrayLike
+ArrayLike: TypeAlias = jax.typing.ArrayLike | Sequence[Any]
+"""Numbers, NumPy or JAX arrays, and (nested) lists of numbers."""
 Array: TypeAlias = jax.Array
 Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 """Anything callable as ``step -> value``: an lrjax schedule or a plain function."""
@@ -140,7 +142,7 @@ class AbstractSchedule:
         if tree_a != tree_b or str(tree_a) != str(tree_b):
             return False
         for a, b in zip(leaves_a, leaves_b, strict=True):
-            if isinstance(a, jax.core.Tracer) or isinstance(b, jax.core.Tracer):
+            if isinstance(a, Tracer) or isinstance(b, Tracer):
                 if a is not b:
                     return False
                 continue
@@ -153,7 +155,7 @@ class AbstractSchedule:
         leaves, tree = jax.tree_util.tree_flatten(self)
         parts: list[Any] = [type(self).__qualname__, str(tree)]
         for leaf in leaves:
-            if isinstance(leaf, jax.core.Tracer):
+            if isinstance(leaf, Tracer):
                 raise TypeError("a schedule holding traced values is not hashable")
             arr = np.asarray(leaf)
             parts.append((arr.dtype.str, arr.shape, arr.tobytes()))
@@ -179,7 +181,14 @@ class AbstractSchedule:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={format_field(x)}" for k, x in self.config_args().items())
-        return f"{self.factory or type(self).__name__}({args})"
+        name = self.factory or type(self).__name__
+        module = type(self).__module__
+        public = getattr(sys.modules.get("lrjax"), "__all__", ())
+        if module.startswith("lrjax.compat.") and name in public:
+            # A compat factory named like a core one (optax's exponential_decay) prints its
+            # module, so that lrjax.parse(repr(s)) rebuilds this class, not the core one.
+            name = f"compat.{module.rsplit('.', 1)[1]}.{name}"
+        return f"{name}({args})"
 
 
 @jax.jit
@@ -198,7 +207,7 @@ def evaluate_child(child: AbstractSchedule, t: Array) -> Array:
 
 def format_value(x: Any) -> str:
     """A leaf as the literal that rebuilds it: shortest round-trip digits, lists for arrays."""
-    if isinstance(x, jax.core.Tracer):
+    if isinstance(x, Tracer):
         return f"<traced {x.dtype}{list(x.shape)}>"
     arr = np.asarray(x)
     if arr.ndim == 0:

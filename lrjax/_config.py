@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import jax
 import numpy as np
+from jax.core import Tracer
 
 from ._base import AbstractSchedule, FunctionSchedule, registered_classes
 
@@ -28,7 +28,7 @@ def _version() -> str:
 
 
 def _encode_leaf(x: Any, where: str) -> Any:
-    if isinstance(x, jax.core.Tracer):
+    if isinstance(x, Tracer):
         raise ValueError(f"to_config: {where} is traced; configs hold concrete values only")
     arr = np.asarray(x)
     if np.issubdtype(arr.dtype, np.integer):
@@ -102,9 +102,8 @@ def _build(config: Mapping[str, Any], where: str) -> AbstractSchedule:
     classes = registered_classes()
     cls = classes.get(name)
     if cls is None or cls is FunctionSchedule:
-        raise ValueError(
-            f"from_config: {where} has unknown class_name {name!r}; known: {', '.join(sorted(classes))}"
-        )
+        known = ", ".join(sorted(classes))
+        raise ValueError(f"from_config: {where} has unknown class_name {name!r}; known: {known}")
     decoded = {str(k): _decode(x, f"{where}.{k}") for k, x in args.items()}
     try:
         return cls.from_config_args(decoded)

@@ -30,7 +30,13 @@ class Cycle(AbstractSchedule):
 
     def _cycle_start(self, k: Array, period: Array, log_mul: Array, mul: Array) -> Array:
         # period * (mul**k - 1) / (mul - 1), written with expm1 for mul close to 1.
-        return period * jnp.expm1(k * log_mul) / (mul - 1)
+        start = period * jnp.expm1(k * log_mul) / (mul - 1)
+        # A start within rounding of an integer (integer period_mul: 13 as 13.000001) is
+        # that integer, so a restart step is never put in the previous cycle. The value
+        # snaps; the gradient is the unsnapped one.
+        nearest = jnp.round(start)
+        close = jnp.abs(start - nearest) <= 8 * jnp.finfo(start.dtype).eps * jnp.maximum(nearest, 1)
+        return jnp.where(close, start + jax.lax.stop_gradient(nearest - start), start)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.period_mul).dtype
@@ -79,7 +85,7 @@ class Cycle(AbstractSchedule):
         count = None if self.num_cycles is None else v.concrete(self.num_cycles)
         if period is None or mul is None or (self.num_cycles is not None and count is None):
             return ()
-        if np.ndim(period) or np.ndim(mul) or np.ndim(count):
+        if np.ndim(period) or np.ndim(mul) or (count is not None and np.ndim(count)):
             return ()
         limit = _MAX_LISTED_RESTARTS if count is None else min(count, _MAX_LISTED_RESTARTS)
         points, start, length = [], 0.0, float(period)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
@@ -35,7 +36,7 @@ def _structure_key(schedule: AbstractSchedule) -> Any:
 
 def _stack(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
     def stack(*leaves: Any) -> Any:
-        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+        if any(isinstance(leaf, Tracer) for leaf in leaves):
             return jnp.stack([jnp.asarray(leaf) for leaf in leaves])
         return np.stack([np.asarray(leaf) for leaf in leaves])
 
@@ -148,7 +149,7 @@ class Join(AbstractSchedule):
         return tuple(sorted(int(p) for p in points if p > 0))
 
 
-def join_schedules(schedules: Sequence[Schedule], boundaries: ArrayLike) -> Join:
+def join_schedules(schedules: Sequence[Schedule | float], boundaries: ArrayLike) -> Join:
     r"""Join schedules one after another; each child sees its local step.
 
     .. math::

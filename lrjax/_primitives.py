@@ -230,7 +230,8 @@ def cosine_decay(
     r"""Cosine decay from ``init_value`` to ``end_value`` over ``decay_steps`` steps.
 
     .. math::
-      \eta(t) = E + (I - E)\left[\tfrac{1}{2}\left(1 + \cos\left(\pi\,\tfrac{\min(t, T)}{T}\right)\right)\right]^{p}
+      \eta(t) = E + (I - E)
+        \left[\tfrac{1}{2}\left(1 + \cos\left(\pi\,\min(t, T) / T\right)\right)\right]^{p}
 
     where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
     ``decay_steps`` and :math:`p` is ``exponent``. Evaluated as
@@ -344,11 +345,17 @@ def exponential_decay(
         i, r, e = v.concrete(init), v.concrete(rate), v.concrete(end)
         if None not in (i, r, e):
             if r < 1:
-                v.require(e <= i, f, f"end_value={e} is a floor and must be <= init_value={i} "
-                          f"when decay_rate < 1")
+                v.require(
+                    e <= i,
+                    f,
+                    f"end_value={e} is a floor and must be <= init_value={i} when decay_rate < 1",
+                )
             elif r > 1:
-                v.require(e >= i, f, f"end_value={e} is a ceiling and must be >= init_value={i} "
-                          f"when decay_rate > 1")
+                v.require(
+                    e >= i,
+                    f,
+                    f"end_value={e} is a ceiling and must be >= init_value={i} when decay_rate > 1",
+                )
     return ExponentialDecay(
         init,
         rate,

@@ -13,6 +13,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
 
@@ -52,7 +53,7 @@ def check_step(step: Any) -> Any:
         jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)
     ):
         raise TypeError(f"step must be real numbers, got dtype {dtype}")
-    if dtype.kind in "iu" and not isinstance(step, jax.core.Tracer):
+    if dtype.kind in "iu" and not isinstance(step, Tracer):
         info = np.iinfo(dtype)
         if info.max > int_max():
             values = np.asarray(step)

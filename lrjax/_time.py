@@ -76,7 +76,9 @@ class Stretch(AbstractSchedule):
         if factor is None or np.ndim(factor):
             return ()
         inner = None if horizon is None else int(horizon / factor) + 1
-        return tuple(sorted({int(np.ceil(p * factor)) for p in self.schedule.phase_boundaries(inner)}))
+        return tuple(
+            sorted({int(np.ceil(p * factor)) for p in self.schedule.phase_boundaries(inner)})
+        )
 
 
 def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
@@ -102,7 +104,9 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
       [1.0, 0.5, 0.0]
     """
     f = "stretch"
-    return Stretch(as_schedule(schedule, f, "schedule"), v.as_value(f, "factor", factor, positive=True))
+    return Stretch(
+        as_schedule(schedule, f, "schedule"), v.as_value(f, "factor", factor, positive=True)
+    )
 
 
 @jax.tree_util.register_dataclass

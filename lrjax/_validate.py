@@ -15,13 +15,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
 
 
 def is_concrete(x: Any) -> bool:
     """True when ``x`` holds a value now (not a tracer, not a ShapeDtypeStruct)."""
-    if isinstance(x, jax.core.Tracer):
+    if isinstance(x, Tracer):
         return False
     return isinstance(x, (int, float, np.ndarray, np.generic, jax.Array))
 
@@ -55,12 +56,12 @@ def _check_kind(func: str, name: str, value: Any) -> None:
         _fail(func, name, value, f"must be real numbers, not {dtype}", TypeError)
     if isinstance(value, complex):
         _fail(func, name, value, "must be a real number", TypeError)
-    if dtype is None and not isinstance(value, (int, float, np.number, jax.core.Tracer)):
+    if dtype is None and not isinstance(value, (int, float, np.number, Tracer)):
         _fail(func, name, value, f"must be a number, not {type(value).__name__}", TypeError)
 
 
 def _to_leaf(value: Any, dtype: np.dtype) -> Any:
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         return value.astype(dtype) if value.dtype != dtype else value
     if isinstance(value, jax.Array):
         return value.astype(dtype) if value.dtype != dtype else value
@@ -147,7 +148,7 @@ def as_count(
 
 def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing: bool) -> Any:
     """A 1-D array of boundaries (absolute steps), non-negative and increasing when concrete."""
-    if isinstance(values, (list, tuple)) and any(isinstance(v, jax.core.Tracer) for v in values):
+    if isinstance(values, (list, tuple)) and any(isinstance(v, Tracer) for v in values):
         values = jnp.stack([jnp.asarray(v) for v in values])
     elif isinstance(values, (list, tuple)):
         values = np.asarray(values) if len(values) else np.zeros((0,), int_dtype())
@@ -166,7 +167,7 @@ def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing:
 
 def as_value_sequence(func: str, name: str, values: Any, **kwargs: Any) -> Any:
     """A 1-D array of float values (for example the levels of a piecewise schedule)."""
-    if isinstance(values, (list, tuple)) and any(isinstance(v, jax.core.Tracer) for v in values):
+    if isinstance(values, (list, tuple)) and any(isinstance(v, Tracer) for v in values):
         values = jnp.stack([jnp.asarray(v, float_dtype()) for v in values])
     elif isinstance(values, (list, tuple)):
         values = np.asarray(values, dtype=np.float64) if len(values) else np.zeros((0,))

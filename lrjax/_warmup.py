@@ -84,5 +84,7 @@ def warmup(
     f = "warmup"
     child = as_schedule(schedule, f, "schedule")
     shape = v.as_choice(f, "shape", shape, SHAPES)
-    init = v.as_value(f, "init_value", init_value, nonnegative=True, positive=shape == "exponential")
+    init = v.as_value(
+        f, "init_value", init_value, nonnegative=True, positive=shape == "exponential"
+    )
     return Warmup(child, v.as_count(f, "warmup_steps", warmup_steps), init, shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -55,12 +56,12 @@ def test_works_as_an_optax_learning_rate_and_first_update_uses_step_zero():
     seen = []
     for _ in range(3):
         updates, state = opt.update(grads, state, params)
-        seen.append(-float(updates["w"][0]))
+        seen.append(-float(cast(Any, updates)["w"][0]))
     np.testing.assert_allclose(seen, [float(s(0)), float(s(1)), float(s(2))], rtol=1e-6)
 
     injected = optax.inject_hyperparams(optax.adam)(learning_rate=s)
     state = injected.init(params)
-    assert float(state.hyperparams["learning_rate"]) == float(s(0))
+    assert float(cast(Any, state).hyperparams["learning_rate"]) == float(s(0))
 
 
 def test_a_schedule_is_an_ordinary_jit_argument_of_a_train_step():

@@ -46,15 +46,23 @@ def test_boundary_above_float32_integers_keeps_the_left_piece():
 def test_join_of_different_families_with_equal_field_counts():
     # Linear and CosineDecay both have four leaves; their treedefs can compare equal in
     # jax 0.10, but they must never be stacked together.
-    pieces = [lrjax.linear(1.0, 0.5, 10), lrjax.cosine_decay(0.5, 10), lrjax.linear(0.3, 0.1, 10),
-              lrjax.cosine_decay(0.2, 10, 0.05)]
+    pieces = [
+        lrjax.linear(1.0, 0.5, 10),
+        lrjax.cosine_decay(0.5, 10),
+        lrjax.linear(0.3, 0.1, 10),
+        lrjax.cosine_decay(0.2, 10, 0.05),
+    ]
     s = lrjax.join_schedules(pieces, [10, 20, 30])
     assert len(s.groups) == 2
     t = np.arange(60)
-    expected = np.concatenate([
-        ref_linear(t[:10], 1.0, 0.5, 10), ref_cosine_decay(t[10:20] - 10, 0.5, 10),
-        ref_linear(t[20:30] - 20, 0.3, 0.1, 10), ref_cosine_decay(t[30:] - 30, 0.2, 10, 0.05),
-    ])
+    expected = np.concatenate(
+        [
+            ref_linear(t[:10], 1.0, 0.5, 10),
+            ref_cosine_decay(t[10:20] - 10, 0.5, 10),
+            ref_linear(t[20:30] - 20, 0.3, 0.1, 10),
+            ref_cosine_decay(t[30:] - 30, 0.2, 10, 0.05),
+        ]
+    )
     np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=2e-6, atol=1e-7)
     assert s.schedules == tuple(pieces)
 
@@ -64,7 +72,9 @@ def test_join_stacks_same_structure_children():
     s = lrjax.join_schedules(pieces, list(range(10, 500, 10)))
     assert len(s.groups) == 1 and s.stacked == (True,)
     t = np.arange(0, 520)
-    expected = ref_cosine_decay(t - np.minimum(t // 10, 49) * 10, 1.0 / (np.minimum(t // 10, 49) + 1), 10)
+    expected = ref_cosine_decay(
+        t - np.minimum(t // 10, 49) * 10, 1.0 / (np.minimum(t // 10, 49) + 1), 10
+    )
     np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=2e-6, atol=1e-7)
 
 
@@ -87,7 +97,7 @@ def test_piecewise_graph_does_not_grow_with_the_number_of_boundaries():
 
 
 def test_join_accepts_plain_callables_and_numbers():
-    s = lrjax.join_schedules([lambda t: 0.5 * jnp.ones_like(t, jnp.float32), 0.25], [3])
+    s = lrjax.join_schedules([lambda t: jnp.full(np.shape(t), 0.5, jnp.float32), 0.25], [3])
     np.testing.assert_array_equal(np.asarray(s(jnp.arange(5))), [0.5, 0.5, 0.5, 0.25, 0.25])
 
 
@@ -97,7 +107,11 @@ def test_gradients_through_joins_with_children_singular_at_negative_steps():
 
     def loss(peak):
         s = lrjax.join_schedules(
-            [lrjax.linear(0.0, peak, 10), lrjax.FunctionSchedule(singular), lrjax.rsqrt_decay(peak, 5.0)],
+            [
+                lrjax.linear(0.0, peak, 10),
+                lrjax.FunctionSchedule(singular),
+                lrjax.rsqrt_decay(peak, 5.0),
+            ],
             [10, 20],
         )
         return jnp.sum(s(jnp.arange(0, 40)))
@@ -154,11 +168,14 @@ def test_nested_join_of_warmup_cosine_then_constant():
         [lrjax.warmup(lrjax.cosine_decay(1.0, 40, 0.1), 10), lrjax.constant(0.05)], [50]
     )
     t = np.arange(0, 200)
-    expected = _hand_piecewise(t, [
-        (0, 10, lambda u: u / 10),
-        (10, 50, lambda u: ref_cosine_decay(u, 1.0, 40, 0.1)),
-        (50, 10**9, lambda u: np.full(u.shape, 0.05)),
-    ])
+    expected = _hand_piecewise(
+        t,
+        [
+            (0, 10, lambda u: u / 10),
+            (10, 50, lambda u: ref_cosine_decay(u, 1.0, 40, 0.1)),
+            (50, 10**9, lambda u: np.full(u.shape, 0.05)),
+        ],
+    )
     np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=2e-6, atol=1e-7)
 
 
@@ -167,7 +184,9 @@ def test_cycle_of_a_join_over_three_periods():
     s = lrjax.cycle(inner, 20, value_mul=0.5)
     t = np.arange(0, 60)
     one = lambda u: np.where(u < 5, u / 5, ref_cosine_decay(np.maximum(u - 5, 0), 1.0, 15))  # noqa: E731
-    expected = _hand_piecewise(t, [(20 * k, 20 * k + 20, lambda u, k=k: 0.5**k * one(u)) for k in range(3)])
+    expected = _hand_piecewise(
+        t, [(20 * k, 20 * k + 20, lambda u, k=k: 0.5**k * one(u)) for k in range(3)]
+    )
     np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=2e-6, atol=1e-7)
 
 
@@ -177,10 +196,13 @@ def test_cycle_with_geometric_periods_matches_sgdr():
     t = np.arange(0, 150)
     # Cycles: [0, 10), [10, 30), [30, 70), [70, 150); the child sees local * 10 / length.
     starts, lengths = [0, 10, 30, 70], [10, 20, 40, 80]
-    expected = _hand_piecewise(t, [
-        (a, a + n, lambda u, n=n, k=k: 0.5**k * ref_cosine_decay(u * 10 / n, 1.0, 10, 0.1))
-        for k, (a, n) in enumerate(zip(starts, lengths))
-    ])
+    expected = _hand_piecewise(
+        t,
+        [
+            (a, a + n, lambda u, n=n, k=k: 0.5**k * ref_cosine_decay(u * 10 / n, 1.0, 10, 0.1))
+            for k, (a, n) in enumerate(zip(starts, lengths))
+        ],
+    )
     np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=5e-6, atol=1e-7)
     assert s.phase_boundaries(150) == (10, 30, 70, 150)
 
@@ -201,18 +223,28 @@ def test_cycle_geometric_has_no_overflow_at_a_billion_steps():
 def test_cycle_holds_after_the_last_cycle():
     s = lrjax.cycle(lrjax.linear(1.0, 0.2, 10), 10, value_mul=0.5, num_cycles=3)
     final = 0.5**2 * 0.2
-    np.testing.assert_allclose(np.asarray(s(jnp.array([29, 30, 31, 10**6]))),
-                               [0.25 * (0.2 + 0.8 * 0.1), final, final, final], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(s(jnp.array([29, 30, 31, 10**6]))),
+        [0.25 * (0.2 + 0.8 * 0.1), final, final, final],
+        rtol=1e-6,
+    )
 
 
 def test_shift_stretch_quantize():
     base = lrjax.linear(1.0, 0.0, 10)
-    np.testing.assert_allclose(np.asarray(lrjax.shift(base, 4)(jnp.array([0, 4, 9, 14]))),
-                               [1.0, 1.0, 0.5, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(lrjax.stretch(base, 2.5)(jnp.array([0, 5, 25, 30]))),
-                               [1.0, 0.8, 0.0, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(lrjax.quantize(base, 3)(jnp.array([0, 2, 3, 8, 9]))),
-                               [1.0, 1.0, 0.7, 0.4, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(lrjax.shift(base, 4)(jnp.array([0, 4, 9, 14]))), [1.0, 1.0, 0.5, 0.0], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        np.asarray(lrjax.stretch(base, 2.5)(jnp.array([0, 5, 25, 30]))),
+        [1.0, 0.8, 0.0, 0.0],
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        np.asarray(lrjax.quantize(base, 3)(jnp.array([0, 2, 3, 8, 9]))),
+        [1.0, 1.0, 0.7, 0.4, 0.1],
+        rtol=1e-6,
+    )
 
 
 def test_arithmetic_is_pointwise():
@@ -220,9 +252,15 @@ def test_arithmetic_is_pointwise():
     t = jnp.arange(12)
     va, vb = np.asarray(a(t)), np.asarray(b(t))
     cases = {
-        "a + b": (a + b, va + vb), "a - b": (a - b, va - vb), "a * b": (a * b, va * vb),
-        "2 * a": (2 * a, 2 * va), "a * 2": (a * 2, 2 * va), "a + 1": (a + 1, va + 1),
-        "1 - a": (1 - a, 1 - va), "-a": (-a, -va), "a / 4": (a / 4, va / 4),
+        "a + b": (a + b, va + vb),
+        "a - b": (a - b, va - vb),
+        "a * b": (a * b, va * vb),
+        "2 * a": (2 * a, 2 * va),
+        "a * 2": (a * 2, 2 * va),
+        "a + 1": (a + 1, va + 1),
+        "1 - a": (1 - a, 1 - va),
+        "-a": (-a, -va),
+        "a / 4": (a / 4, va / 4),
         "min": (lrjax.minimum(a, b, 0.5), np.minimum(np.minimum(va, vb), 0.5)),
         "max": (lrjax.maximum([a, b]), np.maximum(va, vb)),
         "clip": (lrjax.clip(a, 0.2, 0.7), np.clip(va, 0.2, 0.7)),
@@ -230,7 +268,7 @@ def test_arithmetic_is_pointwise():
     for name, (s, expected) in cases.items():
         np.testing.assert_allclose(np.asarray(s(t)), expected, rtol=1e-6, atol=1e-7, err_msg=name)
     with pytest.raises(ValueError, match="divide"):
-        a / 0
+        _ = a / 0
 
 
 def test_phase_boundaries():

@@ -57,8 +57,12 @@ def test_unknown_class_and_malformed_fields_are_value_errors():
     with pytest.raises(ValueError, match=r"Linear\) has malformed fields"):
         lrjax.from_config({"class_name": "Linear", "config": {"init_value": 1.0, "bogus": 3}})
     with pytest.raises(ValueError, match=r"linear\(transition_steps=-3\)"):
-        lrjax.from_config({"class_name": "Linear", "config": {
-            "init_value": 1.0, "end_value": 0.0, "transition_steps": -3}})
+        lrjax.from_config(
+            {
+                "class_name": "Linear",
+                "config": {"init_value": 1.0, "end_value": 0.0, "transition_steps": -3},
+            }
+        )
     with pytest.raises(ValueError, match=r"'class_name' \(str\) and 'config'"):
         lrjax.from_config({"config": {}})
     with pytest.raises(ValueError, match="not valid JSON"):
@@ -109,8 +113,12 @@ def test_fresh_process_gives_bit_identical_values(tmp_path):
         np.save(sys.stdout.buffer, np.asarray(s(np.arange(0, 20_000, 13, dtype=np.int32))))
         """
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True,
-                         env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
     import io
 
     fresh = np.load(io.BytesIO(out.stdout))

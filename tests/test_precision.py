@@ -15,12 +15,16 @@ LENGTHS = [2**24, 2**28, 2**31 - 1]
 
 def _sample_steps(length: int) -> np.ndarray:
     rng = np.random.default_rng(length % 1000)
-    return np.unique(np.concatenate([
-        rng.integers(0, length, 20_000),
-        np.arange(length - 4096, length + 1),
-        np.arange(length // 2 - 2048, length // 2 + 2048),
-        np.arange(0, 4096),
-    ])).astype(np.int64)
+    return np.unique(
+        np.concatenate(
+            [
+                rng.integers(0, length, 20_000),
+                np.arange(length - 4096, length + 1),
+                np.arange(length // 2 - 2048, length // 2 + 2048),
+                np.arange(0, 4096),
+            ]
+        )
+    ).astype(np.int64)
 
 
 def _max_relative_error(actual, expected, peak):
@@ -29,19 +33,28 @@ def _max_relative_error(actual, expected, peak):
 
 
 FAMILIES = {
-    "cosine_decay": (lambda n: lrjax.cosine_decay(1.0, n), lambda t, n: ref_cosine_decay(t, 1.0, n)),
-    "cosine_exponent": (lambda n: lrjax.cosine_decay(1.0, n, 0.0, 2.0),
-                        lambda t, n: ref_cosine_decay(t, 1.0, n, 0.0, 2.0)),
+    "cosine_decay": (
+        lambda n: lrjax.cosine_decay(1.0, n),
+        lambda t, n: ref_cosine_decay(t, 1.0, n),
+    ),
+    "cosine_exponent": (
+        lambda n: lrjax.cosine_decay(1.0, n, 0.0, 2.0),
+        lambda t, n: ref_cosine_decay(t, 1.0, n, 0.0, 2.0),
+    ),
     "linear_decay": (lambda n: lrjax.linear(1.0, 0.0, n), lambda t, n: ref_linear(t, 1.0, 0.0, n)),
     "linear_warmup": (lambda n: lrjax.linear(0.0, 1.0, n), lambda t, n: ref_linear(t, 0.0, 1.0, n)),
-    "polynomial": (lambda n: lrjax.polynomial(1.0, 0.0, 2.0, n),
-                   lambda t, n: ref_polynomial(t, 1.0, 0.0, 2.0, n)),
+    "polynomial": (
+        lambda n: lrjax.polynomial(1.0, 0.0, 2.0, n),
+        lambda t, n: ref_polynomial(t, 1.0, 0.0, 2.0, n),
+    ),
     "warmup_cosine": (
         lambda n: lrjax.warmup(lrjax.cosine_decay(1.0, n // 2), n // 2),
         lambda t, n: np.where(t < n // 2, t / (n // 2), ref_cosine_decay(t - n // 2, 1.0, n // 2)),
     ),
-    "piecewise_linear": (lambda n: lrjax.piecewise_linear([0, n], [0.0, 1.0]),
-                         lambda t, n: np.interp(t, [0, n], [0.0, 1.0])),
+    "piecewise_linear": (
+        lambda n: lrjax.piecewise_linear([0, n], [0.0, 1.0]),
+        lambda t, n: np.interp(t, [0, n], [0.0, 1.0]),
+    ),
 }
 
 
@@ -67,11 +80,17 @@ def test_every_step_of_the_tail_is_resolved(length):
 def test_phases_are_monotone_over_consecutive_steps(start):
     steps = np.arange(start, start + 4096, dtype=np.int64).astype(np.int32)
     n = 2**31 - 1
-    decays = [lrjax.cosine_decay(1.0, n), lrjax.linear(1.0, 0.1, n), lrjax.polynomial(1.0, 0.0, 0.5, n),
-              lrjax.cosine_decay(1.0, n, 0.0, 3.0), lrjax.exponential_decay(1.0, 0.5, 2**29),
-              lrjax.rsqrt_decay(1.0, 1000.0), lrjax.piecewise_linear([0, n], [1.0, 0.0])]
+    decays = [
+        lrjax.cosine_decay(1.0, n),
+        lrjax.linear(1.0, 0.1, n),
+        lrjax.polynomial(1.0, 0.0, 0.5, n),
+        lrjax.cosine_decay(1.0, n, 0.0, 3.0),
+        lrjax.exponential_decay(1.0, 0.5, 2**29),
+        lrjax.rsqrt_decay(1.0, 1000.0),
+        lrjax.piecewise_linear([0, n], [1.0, 0.0]),
+    ]
     for s in decays:
-        assert np.all(np.diff(np.asarray(s(steps))) <= 0), s
+        assert np.all(np.diff(np.asarray(s(steps), np.float32)) <= 0), s
     for shape in ["linear", "cosine", "1-sqrt", "square", "exponential"]:
         warm = lrjax.warmup(lrjax.constant(1.0), n, init_value=1e-3, shape=shape)
         assert np.all(np.diff(np.asarray(warm(steps))) >= 0), shape
@@ -88,8 +107,9 @@ def test_endpoints_are_exact_in_float32():
         poly = lrjax.polynomial(peak, end, 1.7, 101)
         assert float(poly(0)) == np.float32(peak) and float(poly(101)) == np.float32(end)
         pl = lrjax.piecewise_linear([3, 50, 77], [init, peak, end])
-        np.testing.assert_array_equal(np.asarray(pl(jnp.array([3, 50, 77]))),
-                                      np.float32([init, peak, end]))
+        np.testing.assert_array_equal(
+            np.asarray(pl(jnp.array([3, 50, 77]))), np.array([init, peak, end], np.float32)
+        )
 
 
 def test_long_warmup_keeps_relative_precision_at_its_first_steps():

@@ -29,8 +29,21 @@ shapes = st.sampled_from(["linear", "cosine", "1-sqrt", "square", "constant", "e
 
 @st.composite
 def primitives(draw):
-    kind = draw(st.sampled_from(["linear", "polynomial", "cosine", "exponential", "inverse_time",
-                                 "rsqrt", "piecewise_constant", "piecewise_linear", "constant"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "linear",
+                "polynomial",
+                "cosine",
+                "exponential",
+                "inverse_time",
+                "rsqrt",
+                "piecewise_constant",
+                "piecewise_linear",
+                "constant",
+            ]
+        )
+    )
     a, b = draw(values), draw(values)
     span = (min(a, b), max(a, b))
     if kind == "linear":
@@ -44,8 +57,9 @@ def primitives(draw):
     if kind == "exponential":
         rate = draw(f32(0.01, 0.999))
         end = draw(st.none() | f32(0.0, 1.0).map(lambda x: x * a))
-        s = lrjax.exponential_decay(a, rate, max(draw(lengths), 1), draw(lengths),
-                                    draw(st.booleans()), end)
+        s = lrjax.exponential_decay(
+            a, rate, max(draw(lengths), 1), draw(lengths), draw(st.booleans()), end
+        )
         return s, (0.0 if end is None else end, a)
     if kind == "inverse_time":
         return lrjax.inverse_time_decay(a, b, max(draw(lengths), 1), draw(st.booleans())), (0.0, a)
@@ -66,8 +80,11 @@ def schedules(draw, depth=0):
     s, (lo, hi) = draw(primitives())
     if depth >= 2:
         return s, (lo, hi)
-    kind = draw(st.sampled_from(["none", "warmup", "join", "cycle", "shift", "quantize", "stretch",
-                                 "scale"]))
+    kind = draw(
+        st.sampled_from(
+            ["none", "warmup", "join", "cycle", "shift", "quantize", "stretch", "scale"]
+        )
+    )
     if kind == "warmup":
         init = draw(f32(1e-4, 5.0))
         w = lrjax.warmup(s, draw(lengths), init, draw(shapes))

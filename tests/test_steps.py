@@ -71,7 +71,9 @@ def test_nan_and_infinite_steps(schedule):
 def test_plus_infinity_is_the_end_value_or_nan_when_there_is_none():
     assert float(lrjax.linear(1.0, 0.1, 10)(float("inf"))) == np.float32(0.1)
     assert float(lrjax.cosine_decay(1.0, 10, 0.2)(float("inf"))) == np.float32(0.2)
-    assert float(lrjax.exponential_decay(1.0, 0.5, 10, end_value=0.1)(float("inf"))) == np.float32(0.1)
+    assert float(lrjax.exponential_decay(1.0, 0.5, 10, end_value=0.1)(float("inf"))) == np.float32(
+        0.1
+    )
     assert np.isnan(float(lrjax.cycle(lrjax.linear(1.0, 0.0, 10), 10)(float("inf"))))
     held = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), 10, value_mul=0.5, num_cycles=2)
     assert float(held(float("inf"))) == float(held(10**6))

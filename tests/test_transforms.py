@@ -112,9 +112,7 @@ def test_one_trace_for_many_values(case: Case):
 
 
 def _float_arguments(case: Case) -> list[str]:
-    return [
-        k for k, x in case.kwargs.items() if isinstance(x, float) and k in case.sweeps
-    ]
+    return [k for k, x in case.kwargs.items() if isinstance(x, float) and k in case.sweeps]
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -150,7 +148,11 @@ def test_config_pickle_and_copy_round_trips_are_bit_identical(case: Case):
     steps = jnp.asarray(_steps(case))
     expected = np.asarray(s(steps))
     text = json.dumps(lrjax.to_config(s))
-    for clone in [lrjax.from_config(json.loads(text)), pickle.loads(pickle.dumps(s)), copy.deepcopy(s)]:
+    for clone in [
+        lrjax.from_config(json.loads(text)),
+        pickle.loads(pickle.dumps(s)),
+        copy.deepcopy(s),
+    ]:
         assert clone == s
         assert hash(clone) == hash(s)
         np.testing.assert_array_equal(np.asarray(clone(steps)), expected)

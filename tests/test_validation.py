@@ -19,15 +19,23 @@ COSINE = lrjax.cosine_decay(1.0, 10)
 COUNT_ARGUMENTS = [
     (lrjax.linear, dict(init_value=1.0, end_value=0.0, transition_steps=10), "transition_steps"),
     (lrjax.linear, dict(init_value=1.0, end_value=0.0, transition_steps=10), "transition_begin"),
-    (lrjax.polynomial, dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10),
-     "transition_steps"),
+    (
+        lrjax.polynomial,
+        dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10),
+        "transition_steps",
+    ),
     (lrjax.cosine_decay, dict(init_value=1.0, decay_steps=10), "decay_steps"),
-    (lrjax.exponential_decay, dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
-     "transition_steps"),
-    (lrjax.exponential_decay, dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
-     "transition_begin"),
-    (lrjax.inverse_time_decay, dict(init_value=1.0, decay_rate=0.5, decay_steps=10),
-     "decay_steps"),
+    (
+        lrjax.exponential_decay,
+        dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
+        "transition_steps",
+    ),
+    (
+        lrjax.exponential_decay,
+        dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
+        "transition_begin",
+    ),
+    (lrjax.inverse_time_decay, dict(init_value=1.0, decay_rate=0.5, decay_steps=10), "decay_steps"),
     (lrjax.warmup, dict(schedule=COSINE, warmup_steps=10), "warmup_steps"),
     (lrjax.cycle, dict(schedule=COSINE, period=10), "period"),
     (lrjax.cycle, dict(schedule=COSINE, period=10, num_cycles=2), "num_cycles"),
@@ -39,14 +47,19 @@ VALUE_ARGUMENTS = [
     (lrjax.constant, dict(value=1.0), "value"),
     (lrjax.linear, dict(init_value=1.0, end_value=0.0, transition_steps=10), "init_value"),
     (lrjax.linear, dict(init_value=1.0, end_value=0.0, transition_steps=10), "end_value"),
-    (lrjax.polynomial, dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10),
-     "power"),
+    (
+        lrjax.polynomial,
+        dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10),
+        "power",
+    ),
     (lrjax.cosine_decay, dict(init_value=1.0, decay_steps=10), "init_value"),
     (lrjax.cosine_decay, dict(init_value=1.0, decay_steps=10), "exponent"),
-    (lrjax.exponential_decay, dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
-     "decay_rate"),
-    (lrjax.inverse_time_decay, dict(init_value=1.0, decay_rate=0.5, decay_steps=10),
-     "decay_rate"),
+    (
+        lrjax.exponential_decay,
+        dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
+        "decay_rate",
+    ),
+    (lrjax.inverse_time_decay, dict(init_value=1.0, decay_rate=0.5, decay_steps=10), "decay_rate"),
     (lrjax.rsqrt_decay, dict(init_value=1.0, timescale=10.0), "timescale"),
     (lrjax.warmup, dict(schedule=COSINE, warmup_steps=10), "init_value"),
     (lrjax.cycle, dict(schedule=COSINE, period=10), "period_mul"),
@@ -64,9 +77,11 @@ def _message(factory, name):
     return re.escape(f"{factory.__name__}({name}=")
 
 
-@pytest.mark.parametrize("factory,kwargs,name", COUNT_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x)))
+@pytest.mark.parametrize(
+    "factory,kwargs,name", COUNT_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x))
+)
 def test_bad_step_counts(factory, kwargs, name):
-    for bad in [-1, -10**6]:
+    for bad in [-1, -(10**6)]:
         with pytest.raises(ValueError, match=_message(factory, name) + r".*>= "):
             _call(factory, kwargs, name, bad)
     with pytest.raises(ValueError, match=_message(factory, name) + r".*whole number"):
@@ -81,7 +96,9 @@ def test_bad_step_counts(factory, kwargs, name):
         _call(factory, kwargs, name, 2**31)
 
 
-@pytest.mark.parametrize("factory,kwargs,name", COUNT_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x)))
+@pytest.mark.parametrize(
+    "factory,kwargs,name", COUNT_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x))
+)
 def test_integral_floats_are_counts_and_share_one_trace(factory, kwargs, name):
     a = _call(factory, kwargs, name, 20)
     b = _call(factory, kwargs, name, 20.0)
@@ -90,7 +107,9 @@ def test_integral_floats_are_counts_and_share_one_trace(factory, kwargs, name):
     assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
 
 
-@pytest.mark.parametrize("factory,kwargs,name", VALUE_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x)))
+@pytest.mark.parametrize(
+    "factory,kwargs,name", VALUE_ARGUMENTS, ids=lambda x: getattr(x, "__name__", str(x))
+)
 def test_bad_values(factory, kwargs, name):
     for bad in [float("nan"), float("inf"), -float("inf")]:
         with pytest.raises(ValueError, match=_message(factory, name) + r".*finite"):
@@ -103,17 +122,47 @@ def test_bad_values(factory, kwargs, name):
 @pytest.mark.parametrize(
     "factory,kwargs,name,bad,fragment",
     [
-        (lrjax.linear, dict(init_value=1.0, end_value=0.0, transition_steps=10), "init_value", -0.1, ">= 0"),
-        (lrjax.polynomial, dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10), "power", 0.0, "> 0"),
+        (
+            lrjax.linear,
+            dict(init_value=1.0, end_value=0.0, transition_steps=10),
+            "init_value",
+            -0.1,
+            ">= 0",
+        ),
+        (
+            lrjax.polynomial,
+            dict(init_value=1.0, end_value=0.0, power=1.0, transition_steps=10),
+            "power",
+            0.0,
+            "> 0",
+        ),
         (lrjax.cosine_decay, dict(init_value=1.0, decay_steps=10), "exponent", -1.0, "> 0"),
-        (lrjax.exponential_decay, dict(init_value=1.0, decay_rate=0.5, transition_steps=10), "decay_rate", 0.0, "> 0"),
-        (lrjax.exponential_decay, dict(init_value=1.0, decay_rate=0.5, transition_steps=10), "transition_steps", 0, ">= 1"),
+        (
+            lrjax.exponential_decay,
+            dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
+            "decay_rate",
+            0.0,
+            "> 0",
+        ),
+        (
+            lrjax.exponential_decay,
+            dict(init_value=1.0, decay_rate=0.5, transition_steps=10),
+            "transition_steps",
+            0,
+            ">= 1",
+        ),
         (lrjax.rsqrt_decay, dict(init_value=1.0), "timescale", 0.0, "> 0"),
         (lrjax.cycle, dict(schedule=COSINE, period=10), "period", 0, ">= 1"),
         (lrjax.cycle, dict(schedule=COSINE, period=10), "period_mul", 0.5, ">= 1.0"),
         (lrjax.cycle, dict(schedule=COSINE, period=10), "value_mul", 0.0, "> 0"),
         (lrjax.quantize, dict(schedule=COSINE, every=10), "every", 0, ">= 1"),
-        (lrjax.warmup, dict(schedule=COSINE, warmup_steps=5, shape="exponential"), "init_value", 0.0, "> 0"),
+        (
+            lrjax.warmup,
+            dict(schedule=COSINE, warmup_steps=5, shape="exponential"),
+            "init_value",
+            0.0,
+            "> 0",
+        ),
     ],
 )
 def test_out_of_range_values_name_the_range(factory, kwargs, name, bad, fragment):
@@ -134,9 +183,13 @@ def test_exponential_end_value_on_the_wrong_side():
 
 
 def test_piecewise_lengths_and_order():
-    with pytest.raises(ValueError, match=r"piecewise_constant: len\(values\) must be len\(boundaries\) \+ 1"):
+    with pytest.raises(
+        ValueError, match=r"piecewise_constant: len\(values\) must be len\(boundaries\) \+ 1"
+    ):
         lrjax.piecewise_constant([10, 20], [1.0, 0.5])
-    with pytest.raises(ValueError, match=r"piecewise_constant\(boundaries=\[20 10\]\).*non-decreasing"):
+    with pytest.raises(
+        ValueError, match=r"piecewise_constant\(boundaries=\[20 10\]\).*non-decreasing"
+    ):
         lrjax.piecewise_constant([20, 10], [1.0, 0.5, 0.1])
     with pytest.raises(ValueError, match=r"piecewise_linear\(boundaries=.*>= 0"):
         lrjax.piecewise_linear([-1, 10], [1.0, 0.5])
@@ -148,16 +201,22 @@ def test_piecewise_lengths_and_order():
 
 def test_join_lengths_and_order():
     a, b, c = lrjax.constant(1.0), lrjax.constant(0.5), lrjax.constant(0.1)
-    with pytest.raises(ValueError, match=r"join_schedules: len\(boundaries\) must be len\(schedules\) - 1"):
+    with pytest.raises(
+        ValueError, match=r"join_schedules: len\(boundaries\) must be len\(schedules\) - 1"
+    ):
         lrjax.join_schedules([a, b, c], [10])  # optax silently drops the third schedule
-    with pytest.raises(ValueError, match=r"join_schedules\(boundaries=\[6 3\]\).*strictly increasing"):
+    with pytest.raises(
+        ValueError, match=r"join_schedules\(boundaries=\[6 3\]\).*strictly increasing"
+    ):
         lrjax.join_schedules([a, b, c], [6, 3])  # optax accepts this
-    with pytest.raises(ValueError, match=r"join_schedules\(boundaries=\[5 5\]\).*strictly increasing"):
+    with pytest.raises(
+        ValueError, match=r"join_schedules\(boundaries=\[5 5\]\).*strictly increasing"
+    ):
         lrjax.join_schedules([a, b, c], [5, 5])
     with pytest.raises(ValueError, match=r"join_schedules\(schedules=\[\]\)"):
         lrjax.join_schedules([], [])
     with pytest.raises(TypeError, match=r"join_schedules\(schedules\[1\]='x'\)"):
-        lrjax.join_schedules([a, "x"], [3])
+        lrjax.join_schedules([a, "x"], [3])  # pyright: ignore[reportArgumentType]
 
 
 def test_clip_bounds_in_order():
