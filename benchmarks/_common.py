@@ -395,8 +395,8 @@ class CompileCounter:
             return
         from jax import monitoring
 
-        def listener(name: str, duration: float, **kwargs: Any) -> None:
-            if name == "/jax/core/compile/backend_compile_duration":
+        def listener(event: str, duration_secs: float, **kwargs: Any) -> None:
+            if event == "/jax/core/compile/backend_compile_duration":
                 CompileCounter._events += 1
 
         monitoring.register_event_duration_secs_listener(listener)

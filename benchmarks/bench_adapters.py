@@ -35,7 +35,7 @@ PEAK = 1e-3
 
 
 def interleaved_loops(
-    setups: dict[str, Callable[[], Callable[[], None]]], steps: int, rounds: int
+    setups: dict[str, Callable[[], Callable[[], object]]], steps: int, rounds: int
 ) -> dict[str, float]:
     """Median seconds per step; ``setup()`` returns a one-step function (untimed setup)."""
     samples: dict[str, list[float]] = {k: [] for k in setups}
@@ -77,8 +77,8 @@ def torch_part(report: C.Report, quick: bool) -> None:
             return t / warm
         return 0.5 * (1.0 + math.cos(math.pi * min(t - warm, total - warm) / (total - warm)))
 
-    def make(kind: str, with_opt: bool) -> Callable[[], Callable[[], None]]:
-        def setup() -> Callable[[], None]:
+    def make(kind: str, with_opt: bool) -> Callable[[], Callable[[], object]]:
+        def setup() -> Callable[[], object]:
             model = torch.nn.Linear(10, 1)
             for p in model.parameters():
                 p.grad = torch.zeros_like(p)
@@ -174,7 +174,7 @@ def keras_part(report: C.Report, quick: bool) -> None:
         lrjax.warmup(lrjax.cosine_decay(PEAK, total - warm), warm)
     )
     for t in (0, 500, 1000, 50_000, 100_000):
-        a, b = float(native(t)), float(adapter(t))
+        a, b = float(np.asarray(native(t))), float(np.asarray(adapter(t)))
         if not abs(a - b) <= 1e-6 * PEAK:
             raise RuntimeError(f"bench_adapters: keras values differ at step {t}: {a} vs {b}")
 
@@ -182,8 +182,8 @@ def keras_part(report: C.Report, quick: bool) -> None:
     n_fast = 50 if quick else 2000
     rounds = 1 if quick else 5
 
-    def optimizer_loop(lr) -> Callable[[], Callable[[], None]]:
-        def setup() -> Callable[[], None]:
+    def optimizer_loop(lr) -> Callable[[], Callable[[], object]]:
+        def setup() -> Callable[[], object]:
             var = keras.Variable(np.zeros(10, np.float32))
             grad = keras.ops.ones((10,))
             opt = keras.optimizers.SGD(learning_rate=lr)
@@ -196,19 +196,19 @@ def keras_part(report: C.Report, quick: bool) -> None:
 
         return setup
 
-    def eager_call(s) -> Callable[[], Callable[[], None]]:
-        def setup() -> Callable[[], None]:
+    def eager_call(s) -> Callable[[], Callable[[], object]]:
+        def setup() -> Callable[[], object]:
             counter = iter(range(10**9))
-            return lambda: float(s(next(counter)))
+            return lambda: float(np.asarray(s(next(counter))))
 
         return setup
 
-    def jit_call(s) -> Callable[[], Callable[[], None]]:
+    def jit_call(s) -> Callable[[], Callable[[], object]]:
         f = jax.jit(lambda t: s(t))
 
-        def setup() -> Callable[[], None]:
+        def setup() -> Callable[[], object]:
             counter = iter(range(10**9))
-            return lambda: float(f(next(counter)))
+            return lambda: float(np.asarray(f(next(counter))))
 
         return setup
 
@@ -259,7 +259,7 @@ def keras_part(report: C.Report, quick: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    args = C.parser(__doc__.splitlines()[0]).parse_args(argv)
+    args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
     report = C.Report(
         "adapters",
         "6. adapters: lrjax.torch.LRScheduler and lrjax.keras.LearningRateSchedule",

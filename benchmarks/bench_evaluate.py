@@ -159,11 +159,11 @@ def loop_rates(counts: dict[str, int]) -> dict[str, tuple[float, int, float]]:
         initial_learning_rate=0.0, decay_steps=decay, warmup_target=PEAK, warmup_steps=w
     )
     n = counts["keras"]
-    float(kd(0))
+    float(np.asarray(kd(0)))
     lrs = np.empty(n)
     t0 = time.perf_counter()
     for i in range(n):
-        lrs[i] = float(kd(i))
+        lrs[i] = float(np.asarray(kd(i)))
     seconds = time.perf_counter() - t0
     out[f"keras CosineDecay per step ({keras.backend.backend()} backend)"] = (
         seconds / n,
@@ -215,7 +215,7 @@ def memory_worker(method: str, n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    p = C.parser(__doc__.splitlines()[0])
+    p = C.parser((__doc__ or "").splitlines()[0])
     p.add_argument("--memory-worker", nargs=2, metavar=("METHOD", "N"), help="internal")
     args = p.parse_args(argv)
     if args.memory_worker:

@@ -138,7 +138,7 @@ def worker(lib: str, family: str, k: int, max_runs: int, n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    p = C.parser(__doc__.splitlines()[0])
+    p = C.parser((__doc__ or "").splitlines()[0])
     p.add_argument("--worker", metavar="JSON", help=WORKER_HELP)
     args = p.parse_args(argv)
     if args.worker:

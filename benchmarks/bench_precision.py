@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +46,7 @@ def reference(kind: str, t, m: int):
     return np.where(t < WARMUP, t / WARMUP, after)
 
 
-def schedules(m: int) -> dict[tuple[str, str], object]:
+def schedules(m: int) -> dict[tuple[str, str], Any]:
     import optax
 
     lrjax = C.require_lrjax("cosine_decay", "linear", "warmup", benchmark="bench_precision")
@@ -95,7 +96,7 @@ def measure(m: int, samples: int) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    args = C.parser(__doc__.splitlines()[0]).parse_args(argv)
+    args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
     lengths = [2**24] if args.quick else [2**24, 2**28, 2**31 - 1]
     samples = 20_000 if args.quick else 200_000
     report = C.Report(

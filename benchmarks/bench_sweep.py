@@ -48,7 +48,7 @@ def grid(n: int, side: int, shift: int):
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    args = C.parser(__doc__.splitlines()[0]).parse_args(argv)
+    args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
     lrjax = C.require_lrjax("warmup", "cosine_decay", "sweep", "evaluate", benchmark="bench_sweep")
     import jax
     import jax.numpy as jnp

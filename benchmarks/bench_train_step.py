@@ -103,7 +103,7 @@ def make_loop(lib: str, schedule, params: int, steps: int):
 
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
-    args = C.parser(__doc__.splitlines()[0]).parse_args(argv)
+    args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
     import numpy as np
 
     steps = 200 if args.quick else 10_000

@@ -89,8 +89,24 @@ def results_markdown(reports: list[C.Report], failures: dict[str, str], quick: b
     return "\n".join(lines) + "\n"
 
 
+ANALYSIS_HEADING = "## Analysis"
+
+
+def kept_analysis(path: Path) -> str:
+    """The hand-written analysis section of an existing results file, kept on a re-run.
+
+    It is written by a person after a run (why a target is not met, what would meet it)
+    and says which run it refers to; the generated tables above it are replaced.
+    """
+    if not path.exists():
+        return ""
+    old = path.read_text()
+    at = old.find("\n" + ANALYSIS_HEADING)
+    return "" if at < 0 else old[at:].rstrip("\n") + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke mode: small sizes, seconds")
     p.add_argument(
         "--jobs",
@@ -132,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             print(flush=True)
     text = results_markdown(reports, failures, args.quick)
     if output:
+        text += kept_analysis(Path(output))
         Path(output).write_text(text)
         print(f"wrote {output}")
     print("\nTargets:")

@@ -183,10 +183,9 @@ class AbstractSchedule:
         args = ", ".join(f"{k}={format_field(x)}" for k, x in self.config_args().items())
         name = self.factory or type(self).__name__
         module = type(self).__module__
-        public = getattr(sys.modules.get("lrjax"), "__all__", ())
-        if module.startswith("lrjax.compat.") and name in public:
-            # A compat factory named like a core one (optax's exponential_decay) prints its
-            # module, so that lrjax.parse(repr(s)) rebuilds this class, not the core one.
+        if module.startswith("lrjax.compat."):
+            # Compat names repeat core and each other's (optax's exponential_decay, torch's
+            # and timm's step_lr): print the module so lrjax.parse(repr(s)) finds the class.
             name = f"compat.{module.rsplit('.', 1)[1]}.{name}"
         return f"{name}({args})"
 
@@ -201,8 +200,13 @@ def _evaluate_jitted(schedule: AbstractSchedule, step: ArrayLike) -> Array:
 
 
 def evaluate_child(child: AbstractSchedule, t: Array) -> Array:
-    """Evaluate a child schedule at a canonical (already clamped) local step."""
-    return jnp.broadcast_to(child._evaluate(t), t.shape)
+    """Evaluate a child schedule at a canonical (already clamped) local step.
+
+    The result has the broadcast shape of ``t`` and of the child's leaves (which have the
+    shape of the steps when a join gathers them per step).
+    """
+    value = child._evaluate(t)
+    return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, t.shape))
 
 
 def format_value(x: Any) -> str:

@@ -15,9 +15,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn
 
 _DEMO_STEPS = 4_000_000
+_DEMO_BINS = 800
 
 
 class CLIError(Exception):
@@ -150,7 +152,9 @@ def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
     for key, value in args.items():
         if isinstance(value, AbstractSchedule):
             children.append((key, value))
-        elif isinstance(value, (list, tuple)) and any(isinstance(x, AbstractSchedule) for x in value):
+        elif isinstance(value, (list, tuple)) and any(
+            isinstance(x, AbstractSchedule) for x in value
+        ):
             children.extend((f"{key}[{i}]", x) for i, x in enumerate(value))
         else:
             text = format_field(value)
@@ -174,8 +178,19 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
     line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True))
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
     for row in rows:
-        out.append("  ".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True)).rstrip())
+        cells = [f"{row[0]:<{widths[0]}}"]
+        cells += [f"{c:>{w}}" for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
+        cells += [f"{row[-1]:>{widths[-1]}}" if _numeric(row[-1]) else f"{row[-1]:<{widths[-1]}}"]
+        out.append("  ".join(cells).rstrip())
     return out
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -220,22 +235,18 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
     """Sections of ``(name, one-line description)``: core, presets, and each compat module."""
     import lrjax
 
-    from ._base import registered_classes
     from ._parse import compat_modules, factories, public_names
-    from ._preset import AbstractPreset
 
     bare, _ = factories()
-    preset_names = {
-        cls.factory
-        for cls in registered_classes().values()
-        if issubclass(cls, AbstractPreset) and cls.__module__ == "lrjax._presets"
-    }
     sections: dict[str, list[tuple[str, str]]] = {"core": [], "presets": []}
     for name in lrjax.__all__:
         fn = bare.get(name)
-        if fn is None or isinstance(fn, tuple):
+        module = getattr(fn, "__module__", "") or ""
+        if fn is None or isinstance(fn, tuple) or not module.startswith("lrjax."):
             continue
-        section = "presets" if name in preset_names else "core"
+        if module.startswith("lrjax.compat."):
+            continue  # listed under its compat module
+        section = "presets" if module == "lrjax._presets" else "core"
         sections[section].append((name, _first_line(fn)))
     for peer, module in sorted(compat_modules().items()):
         sections[f"compat.{peer}"] = [
@@ -304,7 +315,8 @@ def _compat(peer: str) -> Any:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Compose common recipes, summarize them over millions of steps and draw them."""
-    import lrjax
+    from ._plot import draw_envelope, finish_axes
+    from ._summary import summarize_with_envelope
 
     n = args.steps
     _use_agg()
@@ -312,9 +324,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     recipes = demo_recipes(n)
+    # XLA compiles outside the GIL: two threads compile (and run) two recipes at once.
+    # One pass per recipe gives both its summary and the envelope that draws it.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(
+                lambda s: summarize_with_envelope(s, n, num_bins=_DEMO_BINS),
+                recipes.values(),
+            )
+        )
+    summaries = [info for info, _ in results]
     rows = []
-    for name, schedule in recipes.items():
-        info = lrjax.summarize(schedule, n)
+    for name, info in zip(recipes, summaries, strict=True):
         rows.append(
             (
                 name,
@@ -337,8 +358,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fig_rows, cols, figsize=(4.0 * cols, 2.8 * fig_rows), dpi=100, layout="constrained"
     )
     flat = list(getattr(axes, "flat", [axes]))
-    for ax, (name, schedule) in zip(flat, recipes.items(), strict=False):
-        lrjax.plot(schedule, n, ax=ax, title=name, num_bins=800)
+    for ax, (name, schedule), (_, env) in zip(flat, recipes.items(), results, strict=False):
+        assert env is not None
+        draw_envelope(ax, None, schedule, env)
+        finish_axes(ax, n, title=name)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
@@ -365,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lrjax",
         description=(
             "Learning-rate schedules for JAX: plot, inspect and list schedules. A SPEC is a "
-            "schedule expression such as \"warmup(cosine_decay(3e-4, 100_000), 2_000)\", a "
+            'schedule expression such as "warmup(cosine_decay(3e-4, 100_000), 2_000)", a '
             "path to a JSON file written by lrjax.to_config, or that JSON text."
         ),
     )
@@ -391,11 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_show)
 
-    p = commands.add_parser("list", help="list presets and compat schedules", description=cmd_list.__doc__)
+    p = commands.add_parser(
+        "list", help="list presets and compat schedules", description=cmd_list.__doc__
+    )
     p.set_defaults(func=cmd_list)
 
     p = commands.add_parser(
-        "demo", help="summarize and draw common recipes over millions of steps",
+        "demo",
+        help="summarize and draw common recipes over millions of steps",
         description=(
             "Compose common recipes (warmup + cosine, WSD, one-cycle, SGDR, triangular CLR, "
             "the Keras PolynomialDecay and Hugging Face get_scheduler('cosine') tutorial "
@@ -403,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
             "into one PNG."
         ),
     )
-    p.add_argument("--steps", type=_count, default=_DEMO_STEPS, help="steps per recipe (default %(default)s)")
+    p.add_argument(
+        "--steps", type=_count, default=_DEMO_STEPS, help="steps per recipe (default %(default)s)"
+    )
     p.add_argument("--out", default="lrjax-demo.png", help="output image (default %(default)s)")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -426,8 +454,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lrjax: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `lrjax list | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as err:  # never a traceback on the command line
         message = " ".join(str(err).split()) or ""
-        print(f"lrjax {args.command}: internal error: {type(err).__name__}: {message}", file=sys.stderr)
+        print(
+            f"lrjax {args.command}: internal error: {type(err).__name__}: {message}",
+            file=sys.stderr,
+        )
     return 1
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +14,43 @@ from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, ev
 from ._steps import as_step_dtype
 
 _MAX_LISTED_RESTARTS = 1000
+
+
+def snap_to_integer(x: Array) -> Array:
+    """``x`` rounded to the nearest integer when float rounding is all that separates them."""
+    r = jnp.round(x)
+    eps = jnp.finfo(x.dtype).eps
+    # The value snaps; the gradient stays that of x (d start / d period_mul is not 0).
+    snapped = x + jax.lax.stop_gradient(r - x)
+    return jnp.where(jnp.abs(x - r) <= 8 * eps * jnp.maximum(jnp.abs(x), 1), snapped, x)
+
+
+def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Array, Array]:
+    """Cycle index ``k``, step into the cycle and cycle length for geometric cycles.
+
+    Cycle ``k`` starts at ``P (mul**k - 1) / (mul - 1)`` and lasts ``P mul**k`` steps. The
+    index is estimated with a logarithm, then corrected by one either way against the
+    starts; starts within float rounding of an integer are that integer, so a restart that
+    falls on a whole step is found exactly (float32 ``expm1`` alone can miss it by an ulp).
+    ``mul == 1`` is for the caller to handle in exact integers; here it is replaced by 2.
+    """
+    mul = jnp.asarray(mul)
+    geometric = mul != 1
+    safe_mul = jnp.where(geometric, mul, jnp.asarray(2, mul.dtype)).astype(dtype)
+    log_mul = jnp.log(safe_mul)
+    tf, pf = t.astype(dtype), jnp.asarray(period).astype(dtype)
+
+    def start(k: Array) -> Array:
+        # expm1 keeps precision for mul close to 1.
+        return snap_to_integer(pf * jnp.expm1(k * log_mul) / (safe_mul - 1))
+
+    k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
+    k = jnp.where(tf < start(k), k - 1, k)
+    k = jnp.where(tf >= start(k + 1), k + 1, k)
+    k = jnp.maximum(k, 0)
+    length = snap_to_integer(pf * jnp.exp(k * log_mul))
+    local = jnp.clip(tf - start(k), 0, length)
+    return k, local, length
 
 
 @jax.tree_util.register_dataclass
@@ -28,39 +65,21 @@ class Cycle(AbstractSchedule):
     num_cycles: Array | None
     factory: ClassVar[str] = "cycle"
 
-    def _cycle_start(self, k: Array, period: Array, log_mul: Array, mul: Array) -> Array:
-        # period * (mul**k - 1) / (mul - 1), written with expm1 for mul close to 1.
-        start = period * jnp.expm1(k * log_mul) / (mul - 1)
-        # A start within rounding of an integer (integer period_mul: 13 as 13.000001) is
-        # that integer, so a restart step is never put in the previous cycle. The value
-        # snaps; the gradient is the unsnapped one.
-        nearest = jnp.round(start)
-        close = jnp.abs(start - nearest) <= 8 * jnp.finfo(start.dtype).eps * jnp.maximum(nearest, 1)
-        return jnp.where(close, start + jax.lax.stop_gradient(nearest - start), start)
-
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.period_mul).dtype
         period = jnp.maximum(as_step_dtype(self.period, t), jnp.ones((), t.dtype))
-        mul = jnp.asarray(self.period_mul)
-        geometric = mul != 1
+        geometric = jnp.asarray(self.period_mul) != 1
 
         # Fixed period: cycle index and local step in exact integer arithmetic.
         k_fixed = t // period
         local_fixed = t - k_fixed * period
 
-        # Geometric periods: estimate the cycle index in float, then correct it by one
-        # either way so that start(k) <= t < start(k + 1) holds exactly in float.
-        safe_mul = jnp.where(geometric, mul, jnp.asarray(2, dtype))
-        log_mul = jnp.log(safe_mul)
-        tf, pf = t.astype(dtype), period.astype(dtype)
-        k = jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul)
-        k = jnp.maximum(k, 0)
-        k = jnp.where(tf < self._cycle_start(k, pf, log_mul, safe_mul), k - 1, k)
-        k = jnp.where(tf >= self._cycle_start(k + 1, pf, log_mul, safe_mul), k + 1, k)
-        k = jnp.maximum(k, 0)
-        start = self._cycle_start(k, pf, log_mul, safe_mul)
-        # The k-th cycle lasts period * mul**k steps; the child sees it squeezed to `period`.
-        local_geometric = jnp.clip((tf - start) / jnp.exp(k * log_mul), 0, pf)
+        # Geometric periods: the k-th cycle lasts period * mul**k steps; the child sees it
+        # squeezed to `period` steps.
+        k, local, length = geometric_cycle(t, period, self.period_mul, dtype)
+        pf = period.astype(dtype)
+        local_geometric = jnp.clip(local * pf / length, 0, pf)
+        tf = t.astype(dtype)
 
         index = jnp.where(geometric, k.astype(t.dtype), k_fixed)
         if self.num_cycles is not None:

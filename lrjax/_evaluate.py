@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.core import Tracer
 
 from ._base import AbstractSchedule, _evaluate_jitted, as_schedule
 from ._dtypes import int_dtype, int_max, x64_enabled
@@ -36,7 +37,6 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 """Values computed per kernel call (steps × batch members): 4 MiB of float32."""
 
 _MIN_CHUNK_STEPS = 1024
-_ENVELOPE_TILE = 256
 _PIPELINE_DEPTH = 2
 
 
@@ -94,6 +94,8 @@ def batch_shape(schedule: Any) -> tuple[int, ...]:
     if cached is not None:
         return cached
     ndims = [np.ndim(leaf) for leaf in leaves]
+    if not any(ndims):
+        return ()  # scalar leaves only (or none, a plain function): nothing to batch
     for batch_ndim in range(0, (min(ndims) if ndims else 0) + 1):
         shape = _probe(schedule, batch_ndim)
         if shape is not None:
@@ -113,14 +115,14 @@ def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]
 
     if isinstance(schedule, Sweep):
         return schedule.schedule, schedule.shape
-    if not isinstance(schedule, AbstractSchedule) and not callable(schedule):
+    if isinstance(schedule, (str, bytes)) or schedule is None:
         raise TypeError(
-            f"{func}(schedule={schedule!r}): schedule must be an lrjax schedule, a sweep or "
-            "a callable step -> value"
+            f"{func}(schedule={schedule!r}): schedule must be an lrjax schedule, a sweep, "
+            "a callable step -> value or a number"
         )
     schedule = as_schedule(schedule, func)
     for leaf in jax.tree_util.tree_leaves(schedule):
-        if isinstance(leaf, jax.core.Tracer):
+        if isinstance(leaf, Tracer):
             raise TypeError(
                 f"{func}: the schedule holds traced values; {func} runs on the host, "
                 "outside jit (inside jit, call the schedule on an array of steps)"
@@ -176,39 +178,73 @@ _range = jax.jit(_range_kernel, static_argnames=("size", "batch_ndim"))
 _array = jax.jit(_array_kernel, static_argnames=("batch_ndim",))
 
 
-def _envelope_kernel(
+PROFILE_TILE = 64
+"""Steps per tile of the profile kernel (the unit of its per-tile reductions)."""
+
+
+class Profile(NamedTuple):
+    """One chunk's values and per-tile reductions (see :func:`profile_chunks`).
+
+    Batched schedules add leading batch axes to every field.
+    """
+
+    values: jax.Array  # (..., size): the values; steps past the end are garbage
+    tile_min: jax.Array  # (..., tiles): min over the real steps of each tile
+    tile_max: jax.Array  # (..., tiles): max over the real steps of each tile
+    tile_sum: jax.Array  # (..., tiles): sum over the real steps of each tile
+
+
+def _profile_kernel(
+    schedule: AbstractSchedule, start: jax.Array, count: jax.Array, size: int, batch_ndim: int
+) -> Profile:
+    """One chunk of ``size`` steps from ``start``, of which ``count`` are real.
+
+    Serves both :func:`envelope` and :func:`lrjax.summarize`, so one compile covers both;
+    it is kept small because compiling it is most of the cost of a few million steps.
+    """
+    values = _values(schedule, start + lax.iota(start.dtype, size), batch_ndim)
+    tiles = size // PROFILE_TILE
+    grid = values.reshape(values.shape[:-1] + (tiles, PROFILE_TILE))
+    real = lax.iota(start.dtype, size).reshape(tiles, PROFILE_TILE) < count
+    real = jnp.broadcast_to(real, grid.shape)
+    inf = jnp.asarray(jnp.inf, grid.dtype)
+    return Profile(
+        # Returning the values makes XLA compute them once into a buffer that the
+        # reductions read, instead of recomputing the schedule inside each reduction
+        # (3x slower); the buffer is one chunk and is dropped at once.
+        values=values,
+        tile_min=jnp.min(jnp.where(real, grid, inf), axis=-1),
+        tile_max=jnp.max(jnp.where(real, grid, -inf), axis=-1),
+        tile_sum=jnp.sum(jnp.where(real, grid, jnp.zeros((), grid.dtype)), axis=-1),
+    )
+
+
+_profile = jax.jit(_profile_kernel, static_argnames=("size", "batch_ndim"))
+
+
+def profile_chunks(
     schedule: AbstractSchedule,
-    start: jax.Array,
-    count: jax.Array,
-    width: jax.Array,
-    size: int,
-    tile: int,
-    batch_ndim: int,
-) -> tuple[jax.Array, ...]:
-    """Per tile of ``tile`` steps: the first tile's bin and min/max of its (<= 2) bins."""
-    local = lax.iota(start.dtype, size)
-    t = start + local
-    values = _values(schedule, t, batch_ndim)
-    tiles = size // tile
-    values = values.reshape(values.shape[:-1] + (tiles, tile))
-    valid = (local < count).reshape(tiles, tile)
-    # Steps beyond the end (possibly wrapped past int32) are masked out here.
-    bins = (jnp.where(local < count, t, start) // width).reshape(tiles, tile)
-    first = bins[:, :1]
-    lo = valid & (bins == first)
-    hi = valid & (bins == first + 1)
-    inf = jnp.asarray(jnp.inf, values.dtype)
+    batch: tuple[int, ...],
+    num_steps: int,
+    chunk_size: int | None,
+) -> Iterator[tuple[int, int, Profile]]:
+    """Yield ``(position, count, profile)`` for the chunks of ``0 .. num_steps - 1``.
 
-    def reduce(mask: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return (
-            jnp.min(jnp.where(mask, values, inf), axis=-1),
-            jnp.max(jnp.where(mask, values, -inf), axis=-1),
-        )
-
-    return (first[:, 0], *reduce(lo), *reduce(hi))
-
-
-_envelope = jax.jit(_envelope_kernel, static_argnames=("size", "tile", "batch_ndim"))
+    Chunks start at multiples of the chunk size, itself a multiple of
+    :data:`PROFILE_TILE`. The next chunk is dispatched before the previous one is yielded.
+    """
+    size = chunk_steps(batch, chunk_size)
+    size = max(-(-size // PROFILE_TILE) * PROFILE_TILE, PROFILE_TILE)
+    dtype = int_dtype()
+    pending: list[tuple[int, int, Profile]] = []
+    for position in range(0, num_steps, size):
+        k = min(size, num_steps - position)
+        start, count = np.asarray(position, dtype), np.asarray(k, dtype)
+        out = _profile(schedule, start, count, size=size, batch_ndim=len(batch))
+        pending.append((position, k, out))
+        if len(pending) >= _PIPELINE_DEPTH:
+            yield pending.pop(0)
+    yield from pending
 
 
 # -- step specifications -------------------------------------------------------------------
@@ -261,7 +297,7 @@ def _steps(func: str, steps: Any) -> _Steps:
                     "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
                 )
         return _Steps(n, steps.start, steps.step, None, (n,))
-    if isinstance(steps, jax.core.Tracer):
+    if isinstance(steps, Tracer):
         raise TypeError(
             f"{func}: steps are traced; {func} runs on the host, outside jit (inside jit, "
             "call the schedule on the array of steps)"
@@ -319,12 +355,29 @@ def iter_chunks(
         yield p, np.asarray(ready)[..., :m]
 
 
+_DTYPE_CACHE: dict[Any, np.dtype] = {}
+
+
 def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
-    shape = jax.eval_shape(
-        lambda s: _values(s, jnp.zeros((1,), int_dtype()), ndim),
-        schedule,
+    """The dtype of the values (an abstract evaluation, cached per structure)."""
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    key = (
+        type(schedule),
+        str(treedef),
+        ndim,
+        x64_enabled(),
+        tuple((np.shape(leaf), str(jnp.result_type(leaf))) for leaf in leaves),
     )
-    return np.dtype(shape.dtype)
+    dtype = _DTYPE_CACHE.get(key)
+    if dtype is None:
+        shape = jax.eval_shape(
+            lambda s: _values(s, jnp.zeros((1,), int_dtype()), ndim),
+            schedule,
+        )
+        if len(_DTYPE_CACHE) > 4096:
+            _DTYPE_CACHE.clear()
+        dtype = _DTYPE_CACHE[key] = np.dtype(shape.dtype)
+    return dtype
 
 
 def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.ndarray:
@@ -333,10 +386,13 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
     .. math::
       y_i = \eta(t_i), \qquad t_i = i \ (i = 0, \dots, N - 1) \text{ for } \texttt{steps} = N
 
-    The values are exactly (bit for bit) those of ``schedule(jnp.asarray(steps))``, computed
-    in chunks of ``chunk_size`` values by one jitted kernel whose steps are made inside it,
-    so memory beyond the output is two chunks and a schedule structure compiles once (new
-    hyperparameter values or lengths never recompile).
+    The values are exactly (bit for bit) those of ``schedule(jnp.asarray(steps))`` (for a
+    batched schedule, those of ``jax.vmap`` over it, which may differ from each member
+    evaluated alone by an ulp where XLA rewrites a division by a scalar into a reciprocal
+    multiply, SEMANTICS §2). They are computed in chunks of ``chunk_size`` values by one
+    jitted kernel whose steps are made inside it, so memory beyond the output is two
+    chunks, and a schedule structure compiles once (new hyperparameter values or lengths
+    never recompile; arrays of steps use a second kernel per step dtype).
 
     Args:
       schedule: an lrjax schedule, a batched schedule (:func:`lrjax.stack`, a
@@ -361,7 +417,7 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
       >>> y.shape, y.dtype, f"{float(y[10]):.4f}", f"{float(y[55]):.4f}"
       ((100,), dtype('float32'), '1.0000', '0.5000')
       >>> sw = lrjax.sweep(lambda peak: lrjax.cosine_decay(peak, 100), peak=[1.0, 2.0])
-      >>> print(lrjax.evaluate(sw, range(0, 101, 50)))
+      >>> print(lrjax.evaluate(sw, range(0, 101, 50)).round(4))
       [[1.  0.5 0. ]
        [2.  1.  0. ]]
     """
@@ -411,18 +467,20 @@ def envelope(
 ) -> Envelope:
     r"""The minimum and maximum of a schedule in each of ``num_bins`` bins of steps.
 
-    The steps ``0 .. num_steps - 1`` are split into bins of ``w = ceil(num_steps /
-    num_bins)`` consecutive steps (so there are ``ceil(num_steps / w) <= num_bins`` bins),
-    and each bin reports
+    The steps ``0 .. num_steps - 1`` are split into bins of ``w`` consecutive steps, where
+    ``w = ceil(num_steps / num_bins)`` rounded up to a multiple of 64 when it is at least
+    256 (so each bin is whole kernel tiles), giving ``ceil(num_steps / w) <= num_bins``
+    bins; each bin reports
 
     .. math::
       m_i = \min_{i w \le t < (i + 1) w} \eta(t), \qquad
       M_i = \max_{i w \le t < (i + 1) w} \eta(t)
 
     over **every** step, not a sample: drawing the band ``[m_i, M_i]`` per pixel column is
-    exactly the picture of all the points. Each chunk is reduced inside the kernel, so
-    memory does not depend on ``num_steps`` (up to ``2**31 - 1`` steps in int32 mode), and
-    the kernel compiles once per schedule structure.
+    exactly the picture of all the points. Each chunk is reduced to per-tile extremes
+    inside the kernel, so memory does not depend on ``num_steps`` (up to ``2**31 - 1``
+    steps in int32 mode), and the kernel (shared with :func:`lrjax.summarize`) compiles
+    once per schedule structure.
 
     Args:
       schedule: an lrjax schedule, a batched schedule or sweep, or a plain callable.
@@ -445,65 +503,53 @@ def envelope(
     n = as_count(f, "num_steps", num_steps)
     if n < 1:
         raise ValueError(f"{f}(num_steps={num_steps!r}): num_steps must be >= 1")
-    bins = as_count(f, "num_bins", num_bins)
-    if bins < 1:
-        raise ValueError(f"{f}(num_bins={num_bins!r}): num_bins must be >= 1")
-    width = -(-n // bins)
-    count = -(-n // width)
-    dtype = _output_dtype(schedule, len(batch))
-    mins = np.full(batch + (count,), np.inf, dtype)
-    maxs = np.full(batch + (count,), -np.inf, dtype)
-    size = chunk_steps(batch, chunk_size)
-    tile = _ENVELOPE_TILE
-    if width >= tile and size % tile == 0:
-        _envelope_tiles(schedule, batch, n, width, size, tile, mins, maxs)
-    else:
-        spec = _Steps(n, 0, 1, None, (n,))
-        for position, values in iter_chunks(schedule, batch, spec, size):
-            k = values.shape[-1]
-            first, last = position // width, (position + k - 1) // width
-            edges = np.maximum(np.arange(first, last + 1, dtype=np.int64) * width - position, 0)
-            lo = np.minimum.reduceat(values, edges, axis=-1)
-            hi = np.maximum.reduceat(values, edges, axis=-1)
-            index = np.arange(first, last + 1)
-            mins[..., index] = np.minimum(mins[..., index], lo)
-            maxs[..., index] = np.maximum(maxs[..., index], hi)
-    steps = np.arange(count, dtype=np.int64) * width
-    return Envelope(steps, mins, maxs, n)
+    builder = EnvelopeBuilder(f, schedule, batch, n, num_bins)
+    for position, k, out in profile_chunks(schedule, batch, n, chunk_size):
+        builder.add(position, k, out)
+    return builder.result()
 
 
-def _envelope_tiles(
-    schedule: AbstractSchedule,
-    batch: tuple[int, ...],
-    n: int,
-    width: int,
-    size: int,
-    tile: int,
-    mins: np.ndarray,
-    maxs: np.ndarray,
-) -> None:
-    dtype = int_dtype()
-    ndim = len(batch)
-    w = np.asarray(width, dtype)
+class EnvelopeBuilder:
+    """Accumulates an :class:`Envelope` from the chunks of :func:`profile_chunks`."""
 
-    def read(position: int, out: tuple[jax.Array, ...]) -> None:
-        first, lo_min, lo_max, hi_min, hi_max = (np.asarray(x) for x in out)
-        used = -(-min(size, n - position) // tile)
-        first = first[:used].astype(np.int64)
-        _merge(mins, maxs, first, lo_min[..., :used], lo_max[..., :used])
-        # A tile's second bin is empty unless the tile straddles a bin edge.
-        ends = np.minimum(np.arange(1, used + 1) * tile, n - position) - 1 + position
-        has_hi = np.flatnonzero(ends // width > first)
-        if has_hi.size:
-            _merge(mins, maxs, first[has_hi] + 1, hi_min[..., has_hi], hi_max[..., has_hi])
+    def __init__(
+        self, func: str, schedule: AbstractSchedule, batch: tuple[int, ...], n: int, num_bins: int
+    ) -> None:
+        bins = as_count(func, "num_bins", num_bins)
+        if bins < 1:
+            raise ValueError(f"{func}(num_bins={num_bins!r}): num_bins must be >= 1")
+        width = -(-n // bins)
+        self.tiled = width >= 4 * PROFILE_TILE
+        if self.tiled:
+            # Whole tiles per bin, so the kernel's per-tile extremes are exact per bin;
+            # this widens bins by less than a quarter (fewer bins, never more).
+            width = -(-width // PROFILE_TILE) * PROFILE_TILE
+        self.n, self.width = n, width
+        count = -(-n // width)
+        dtype = _output_dtype(schedule, len(batch))
+        self.mins = np.full(batch + (count,), np.inf, dtype)
+        self.maxs = np.full(batch + (count,), -np.inf, dtype)
 
-    pending: list[tuple[int, tuple[jax.Array, ...]]] = []
-    for position in range(0, n, size):
-        start = np.asarray(position, dtype)
-        count = np.asarray(min(size, n - position), dtype)
-        out = _envelope(schedule, start, count, w, size=size, tile=tile, batch_ndim=ndim)
-        pending.append((position, out))
-        if len(pending) >= _PIPELINE_DEPTH:
-            read(*pending.pop(0))
-    for item in pending:
-        read(*item)
+    def add(self, position: int, k: int, out: Profile) -> None:
+        """Fold in the chunk of ``k`` steps from ``position``."""
+        width = self.width
+        if self.tiled:
+            used = -(-k // PROFILE_TILE)
+            first = (position + np.arange(used, dtype=np.int64) * PROFILE_TILE) // width
+            lo = np.asarray(out.tile_min)[..., :used]
+            hi = np.asarray(out.tile_max)[..., :used]
+            _merge(self.mins, self.maxs, first, lo, hi)
+            return
+        values = np.asarray(out.values)[..., :k]
+        first, last = position // width, (position + k - 1) // width
+        edges = np.maximum(np.arange(first, last + 1, dtype=np.int64) * width - position, 0)
+        index = np.arange(first, last + 1)
+        lo = np.minimum.reduceat(values, edges, axis=-1)
+        hi = np.maximum.reduceat(values, edges, axis=-1)
+        self.mins[..., index] = np.minimum(self.mins[..., index], lo)
+        self.maxs[..., index] = np.maximum(self.maxs[..., index], hi)
+
+    def result(self) -> Envelope:
+        """The envelope of every chunk added."""
+        steps = np.arange(self.mins.shape[-1], dtype=np.int64) * self.width
+        return Envelope(steps, self.mins, self.maxs, self.n)

@@ -1,7 +1,7 @@
 """``join_schedules``: one schedule after another, each seeing its local step.
 
-Children of one structure (same class, same static fields, scalar leaves) are stacked into
-a single schedule whose leaves have a leading "member" axis. At evaluation, the piece
+Children of one structure (same class, same static fields, same leaf shapes) are stacked
+into a single schedule whose leaves have a leading "member" axis. At evaluation, the piece
 index (a search over the boundaries) selects the member, its hyperparameters are
 gathered, and the structure is evaluated once. So a join of 1 000 cosine pieces compiles
 like a join of 2, and a join of mixed children costs one evaluation per distinct
@@ -26,12 +26,10 @@ from ._piecewise import piece_index
 
 def _structure_key(schedule: AbstractSchedule) -> Any:
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    if any(np.ndim(leaf) != 0 for leaf in leaves):
-        return None  # not stackable: evaluate on its own
     # The class and the printed treedef too: treedefs of two different registered
     # dataclasses with equal field counts can compare equal (jax 0.10).
-    dtypes = tuple(str(jnp.asarray(leaf).dtype) for leaf in leaves)
-    return (type(schedule), str(treedef), treedef, dtypes)
+    kinds = tuple((np.shape(leaf), str(getattr(leaf, "dtype", None))) for leaf in leaves)
+    return (type(schedule), str(treedef), treedef, kinds)
 
 
 def _stack(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
@@ -46,33 +44,41 @@ def _stack(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
 def group_by_structure(
     schedules: Sequence[AbstractSchedule],
 ) -> tuple[tuple[AbstractSchedule, ...], tuple[bool, ...], tuple[tuple[int, int], ...]]:
-    """Group schedules of one structure into stacked schedules.
+    """Group schedules of one structure (class, static fields, leaf shapes) into stacks.
 
-    Returns ``(groups, stacked, layout)``: the groups (a stacked schedule, or a lone
-    schedule that cannot be stacked), whether each group is stacked, and for every input
-    schedule its ``(group, position)``.
+    Returns ``(groups, stacked, layout)``: the groups (a stacked schedule whose leaves have
+    a leading member axis, or a lone schedule), whether each group is stacked, and for
+    every input schedule its ``(group, position)``.
     """
     keys: dict[Any, int] = {}
     members: list[list[AbstractSchedule]] = []
-    stackable: list[bool] = []
     layout: list[tuple[int, int]] = []
     for schedule in schedules:
         key = _structure_key(schedule)
-        if key is None or key not in keys:
-            if key is not None:
-                keys[key] = len(members)
+        if key not in keys:
+            keys[key] = len(members)
             members.append([])
-            stackable.append(key is not None)
-        group = len(members) - 1 if key is None else keys[key]
+        group = keys[key]
         layout.append((group, len(members[group])))
         members[group].append(schedule)
-    groups = tuple(_stack(m) if s else m[0] for m, s in zip(members, stackable, strict=True))
-    return groups, tuple(stackable), tuple(layout)
+    stacked = tuple(len(m) > 1 for m in members)
+    groups = tuple(_stack(m) if s else m[0] for m, s in zip(members, stacked, strict=True))
+    return groups, stacked, tuple(layout)
 
 
-def select_member(group: AbstractSchedule, position: Array) -> AbstractSchedule:
-    """The member at ``position`` (elementwise) of a stacked group, leaves gathered."""
-    return jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf)[position], group)
+def evaluate_members(group: AbstractSchedule, position: Array, t: Array) -> Array:
+    """Evaluate member ``position[i]`` of a stacked group at step ``t[i]``, for every ``i``.
+
+    The members' hyperparameters are gathered per step, then one member's evaluation is
+    ``jax.vmap``-ed over the steps: for elementwise formulas this is the same fused
+    elementwise code as a single schedule, and it is correct for any child (a preset, a
+    piecewise child) whatever its internal shapes.
+    """
+    flat_t = t.reshape(-1)
+    flat_position = jnp.broadcast_to(position, t.shape).reshape(-1)
+    gathered = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf)[flat_position], group)
+    values = jax.vmap(evaluate_child)(gathered, flat_t)
+    return values.reshape(t.shape)
 
 
 def unstack_member(group: AbstractSchedule, position: int) -> AbstractSchedule:
@@ -92,8 +98,10 @@ def evaluate_grouped(
     position_of = np.array([p for _, p in layout], np.int32)
     result = None
     for g, (group, is_stacked) in enumerate(zip(groups, stacked, strict=True)):
-        child = select_member(group, jnp.asarray(position_of)[index]) if is_stacked else group
-        value = evaluate_child(child, t)
+        if is_stacked:
+            value = evaluate_members(group, jnp.asarray(position_of)[index], t)
+        else:
+            value = evaluate_child(group, t)
         if result is None:
             result = value
         else:

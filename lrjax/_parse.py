@@ -292,7 +292,9 @@ class _Walker:
 
     def binary(self, node: ast.BinOp, depth: int) -> Any:
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            raise _fail(node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /")
+            raise _fail(
+                node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /"
+            )
         left = self.value(node.left, depth + 1)
         right = self.value(node.right, depth + 1)
         for side, operand in ((node.left, left), (node.right, right)):
@@ -307,11 +309,19 @@ class _Walker:
                 return a - b
             if isinstance(op, ast.Mult):
                 return a * b
+            if isinstance(b, AbstractSchedule) and not isinstance(a, AbstractSchedule):
+                from ._arith import divide
+
+                return divide(a, b)  # number / schedule (schedules have no __rtruediv__)
             return a / b
 
         def schedule() -> AbstractSchedule:
-            a = left.schedule() if isinstance(left, _Num) else left
-            b = right.schedule() if isinstance(right, _Num) else right
+            # A number next to a schedule stays a number, so the operator builds exactly
+            # what `s - 0.5` builds in Python; two numbers become two constants.
+            if isinstance(left, _Num) and isinstance(right, _Num):
+                return combine(left.schedule(), right.schedule())
+            a = left.value if isinstance(left, _Num) else left
+            b = right.value if isinstance(right, _Num) else right
             return combine(a, b)
 
         try:
@@ -388,10 +398,22 @@ class _Walker:
         try:
             result = fn(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
-            raise _fail(node, _message(err)) from None
+            message = _message(err)
+            raise _fail(_blamed(node, params, message), message) from None
         if not isinstance(result, AbstractSchedule):
             raise _fail(node, f"{name}(...) did not return a schedule")
         return result
+
+
+def _blamed(node: ast.Call, params: tuple[str, ...], message: str) -> ast.AST:
+    """The argument an error message names (``f(name=value): ...``), else the call."""
+    for kw in node.keywords:
+        if kw.arg is not None and f"{kw.arg}=" in message:
+            return kw.value
+    for name, arg in zip(params, node.args, strict=False):
+        if f"({name}=" in message or f", {name}=" in message:
+            return arg
+    return node
 
 
 @functools.lru_cache(maxsize=1024)
@@ -451,10 +473,10 @@ def parse(text: str) -> AbstractSchedule:
       >>> s = lrjax.parse("cosine_decay(1e-3, total_steps) * 2 + 1e-5".replace("total_steps", "10"))
       >>> print(f"{float(s(0)):.5f}", f"{float(s(10)):.5f}")
       0.00201 0.00001
-      >>> lrjax.parse("__import__('os')")
+      >>> lrjax.parse("open('/etc/passwd')")
       Traceback (most recent call last):
       ...
-      lrjax._parse.ParseError: line 1, column 1: unknown schedule '__import__' (hint: run `lrjax list`)
+      lrjax._parse.ParseError: line 1, column 1: unknown schedule 'open' (hint: run `lrjax list`)
     """
     if not isinstance(text, str):
         raise ParseError(f"expected a string, got {type(text).__name__}")

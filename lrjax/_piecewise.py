@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike
-from ._progress import blend, linear_weights, progress
+from ._progress import anchored_blend, linear_weight, progress
 from ._steps import search_step
 
 WHERE_CHAIN_MAX = 8
@@ -117,7 +117,7 @@ class PiecewiseLinear(AbstractSchedule):
         right = jnp.clip(index, 0, last)
         begin = boundaries[left]
         p = progress(t, begin, boundaries[right] - begin, values.dtype)
-        return blend(values[left], values[right], linear_weights(p))
+        return anchored_blend(values[left], values[right], p, linear_weight)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_boundaries(self.boundaries)

@@ -52,7 +52,9 @@ def envelope_line(env: Envelope, member: tuple[int, ...] = ()) -> tuple[np.ndarr
     if np.array_equal(lo, hi):
         return np.append(steps, last), np.append(lo, lo[-1])
     mid = (lo + hi) / 2
-    falling = np.concatenate([[False], mid[:-1] > mid[1:]])
+    # A bin falls if it lies below the one before it (the first bin: above the next one).
+    head = [mid[0] > mid[1]] if len(mid) > 1 else [False]
+    falling = np.concatenate([head, mid[:-1] > mid[1:]])
     first = np.where(falling, hi, lo)
     second = np.where(falling, lo, hi)
     x = np.append(np.repeat(steps, 2), last)
@@ -158,47 +160,76 @@ def plot(
 
     marked: set[int] = set()
     for name, item in members:
-        schedule, batch = unwrap(item, "plot")
+        schedule, _ = unwrap(item, "plot")
         env = envelope(item if isinstance(item, Sweep) else schedule, n, bins)
-        if not batch:
-            (line,) = ax.plot(*envelope_line(env), label=name, **line_kwargs)
-            color = line.get_color()
-            points = _boundaries(schedule, n) if boundaries else []
+        draw_envelope(
+            ax, name, item, env, band=band, boundaries=boundaries, marked=marked, **line_kwargs
+        )
+    finish_axes(ax, n, logy=logy, title=title)
+    return ax
+
+
+def draw_envelope(
+    ax: Any,
+    name: str | None,
+    item: Any,
+    env: Envelope,
+    *,
+    band: bool | None = None,
+    boundaries: bool = True,
+    marked: set[int] | None = None,
+    **line_kwargs: Any,
+) -> None:
+    """Draw the envelope of ``item`` (a schedule, batched schedule or sweep) on ``ax``."""
+    from ._sweep import Sweep
+
+    n = env.num_steps
+    schedule, batch = unwrap(item, "plot")
+    marked = set() if marked is None else marked
+    if not batch:
+        (line,) = ax.plot(*envelope_line(env), label=name, **line_kwargs)
+        color = line.get_color()
+        points = _boundaries(schedule, n) if boundaries else []
+    else:
+        count = math.prod(batch)
+        use_band = count > 10 if band is None else band
+        if isinstance(item, Sweep):
+            labels = item.labels()
         else:
-            count = math.prod(batch)
-            use_band = count > 10 if band is None else band
-            if isinstance(item, Sweep):
-                labels = item.labels()
-            else:
-                labels = [f"[{', '.join(map(str, np.unravel_index(i, batch)))}]" for i in range(count)]
-            if name is not None:
-                labels = [f"{name} {x}" for x in labels]
-            if use_band:
-                lo = env.min.reshape(count, -1).min(axis=0)
-                hi = env.max.reshape(count, -1).max(axis=0)
-                x = np.append(env.steps, n - 1)
-                poly = ax.fill_between(
-                    x,
-                    np.append(lo, lo[-1]),
-                    np.append(hi, hi[-1]),
-                    step="post",
-                    alpha=0.35,
-                    linewidth=0,
-                    label=name if name is not None else f"{count} schedules",
-                )
-                color = poly.get_facecolor()[0]
-            else:
-                color = None
-                flat_min = env.min.reshape(count, -1)
-                flat_max = env.max.reshape(count, -1)
-                for i in range(count):
-                    member_env = Envelope(env.steps, flat_min[i], flat_max[i], n)
-                    ax.plot(*envelope_line(member_env), label=labels[i], **line_kwargs)
-            points = []
-        for p in points:
-            if p not in marked:
-                ax.axvline(p, color=color, linestyle=":", linewidth=0.8, alpha=0.6)
-                marked.add(p)
+            index = np.unravel_index(np.arange(count), batch)
+            labels = [str([int(i) for i in ix]) for ix in zip(*index, strict=True)]
+        if name is not None:
+            labels = [f"{name} {x}" for x in labels]
+        if use_band:
+            lo = env.min.reshape(count, -1).min(axis=0)
+            hi = env.max.reshape(count, -1).max(axis=0)
+            x = np.append(env.steps, n - 1)
+            poly = ax.fill_between(
+                x,
+                np.append(lo, lo[-1]),
+                np.append(hi, hi[-1]),
+                step="post",
+                alpha=0.35,
+                linewidth=0,
+                label=name if name is not None else f"{count} schedules",
+            )
+            color = poly.get_facecolor()[0]
+        else:
+            color = None
+            flat_min = env.min.reshape(count, -1)
+            flat_max = env.max.reshape(count, -1)
+            for i in range(count):
+                member_env = Envelope(env.steps, flat_min[i], flat_max[i], n)
+                ax.plot(*envelope_line(member_env), label=labels[i], **line_kwargs)
+        points = []
+    for p in points:
+        if p not in marked:
+            ax.axvline(p, color=color, linestyle=":", linewidth=0.8, alpha=0.6)
+            marked.add(p)
+
+
+def finish_axes(ax: Any, n: int, *, logy: bool = False, title: str | None = None) -> None:
+    """Scales, limits, labels, title and legend of a schedule plot."""
     if logy:
         ax.set_yscale("log")
     ax.set_xlim(0, max(n - 1, 1))
@@ -206,7 +237,6 @@ def plot(
     ax.set_ylabel("learning rate")
     if title is not None:
         ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
+    handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(fontsize="small")
-    return ax

@@ -65,10 +65,25 @@ def _scalar(x: Any) -> Any:
     return c
 
 
+class _Shown(float):
+    """A float32 leaf's value that prints with the digits it was given (0.1, not 0.100000001)."""
+
+    def __repr__(self) -> str:
+        return str(np.float32(self))
+
+
+def _shown(x: Any) -> Any:
+    """``_scalar(x)``, printing as written in messages (ints stay ints)."""
+    c = _scalar(x)
+    if c is None or isinstance(c, (int, np.integer)):
+        return c
+    return _Shown(c) if np.asarray(x).dtype == np.float32 else c
+
+
 def _require_order(f: str, small: tuple[str, Any], big: tuple[str, Any], strict: bool = False):
     """``big >= small`` (``>`` when strict) when both are concrete scalars."""
     (a_name, a), (b_name, b) = small, big
-    a, b = _scalar(a), _scalar(b)
+    a, b = _shown(a), _shown(b)
     if a is None or b is None:
         return
     ok = b > a if strict else b >= a
@@ -77,19 +92,37 @@ def _require_order(f: str, small: tuple[str, Any], big: tuple[str, Any], strict:
 
 
 def _require_open_unit(f: str, name: str, value: Any, upper: float = 1.0) -> None:
-    x = _scalar(value)
+    x = _shown(value)
     if x is not None and not 0 < x < upper:
         raise ValueError(f"{f}({name}={x!r}): {name} must be in (0, {upper})")
 
 
 def _require_positive_for(f: str, name: str, value: Any, reason: str) -> None:
-    x = _scalar(value)
+    x = _shown(value)
     if x is not None and not x > 0:
         raise ValueError(f"{f}({name}={x!r}): {name} must be > 0 {reason}")
 
 
 def _float(x: Any) -> Array:
     return jnp.asarray(x).astype(float_dtype())
+
+
+def _warmup_then(
+    decay: AbstractSchedule,
+    peak_value: Any,
+    warmup_steps: Any,
+    init_value: Any,
+    hold_steps: Any = 0,
+    shape: str = "linear",
+) -> AbstractSchedule:
+    """Ramp from ``init_value`` to ``peak_value`` over ``warmup_steps`` (a shaped warmup of a
+    constant), hold the peak for ``hold_steps``, then ``decay`` at its local step.
+
+    Unlike ``warmup(decay, ...)``, the ramp always aims at the peak, also when the decay has
+    zero length (then the value jumps to the decay's end at ``warmup_steps + hold_steps``).
+    """
+    ramp = warmup(constant(peak_value), warmup_steps, init_value, shape=shape)
+    return join_schedules([ramp, decay], [warmup_steps + hold_steps])
 
 
 # ======================================================================================
@@ -255,7 +288,7 @@ def tanh_decay(
     lo = v.as_value(f, "lb", lb)
     hi = v.as_value(f, "ub", ub)
     for name, x in (("lb", lo), ("ub", hi)):
-        c = _scalar(x)
+        c = _shown(x)
         if c is not None and abs(c) > TANH_BOUND:
             raise ValueError(f"{f}({name}={c!r}): {name} must be in [-{TANH_BOUND}, {TANH_BOUND}]")
     _require_order(f, ("lb", lo), ("ub", hi), strict=True)
@@ -289,7 +322,7 @@ class WarmupCosineDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
         decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
-        return warmup(decay, self.warmup_steps, self.init_value)
+        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
 
 
 def _warmup_total(f: str, warmup_steps: ArrayLike, total_steps: ArrayLike) -> tuple[Any, Any]:
@@ -321,9 +354,9 @@ def warmup_cosine_decay(
     ``init_value``, :math:`E` is ``end_value`` and :math:`p` is ``exponent``. Exact
     endpoints: :math:`\eta(0) = I` (:math:`P` when :math:`W = 0`), :math:`\eta(W) = P`,
     :math:`\eta(T) = E`, held after. With :math:`T = W` there is no decay and the value
-    jumps to :math:`E` at :math:`W`.
+    jumps to :math:`E` at :math:`W` (the warmup still aims at :math:`P`).
 
-    Built as ``warmup(cosine_decay(P, T - W, E, p), W, I)``.
+    Built as ``join_schedules([warmup(constant(P), W, I), cosine_decay(P, T - W, E, p)], [W])``.
 
     Args:
       peak_value: value at the end of the warmup; ``>= 0``.
@@ -367,7 +400,7 @@ class WarmupLinearDecay(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
-        return warmup(decay, self.warmup_steps, self.init_value)
+        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
 
 
 def warmup_linear_decay(
@@ -432,7 +465,7 @@ class WarmupPolynomialDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         steps = self.total_steps - self.warmup_steps
         decay = polynomial(self.peak_value, self.end_value, self.power, steps)
-        return warmup(decay, self.warmup_steps, self.init_value)
+        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
 
 
 def warmup_polynomial_decay(
@@ -603,7 +636,7 @@ def warmup_exponential_decay(
     rate = v.as_value(f, "decay_rate", decay_rate, positive=True)
     end = None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True)
     if end is not None:
-        p, r, e = _scalar(peak), _scalar(rate), _scalar(end)
+        p, r, e = _shown(peak), _shown(rate), _shown(end)
         if p is not None and r is not None and e is not None:
             where = f"{f}(peak_value={p!r}, decay_rate={r!r}, end_value={e!r})"
             if r < 1:
@@ -669,8 +702,14 @@ class WarmupStableDecay(AbstractPreset):
             decay = shaped_decay(
                 self.peak_value, self.end_value, self.decay_steps, self.decay_shape
             )
-        body = join_schedules([constant(self.peak_value), decay], [self.stable_steps])
-        return warmup(body, self.warmup_steps, self.init_value, shape=self.warmup_shape)
+        return _warmup_then(
+            decay,
+            self.peak_value,
+            self.warmup_steps,
+            self.init_value,
+            self.stable_steps,
+            self.warmup_shape,
+        )
 
 
 def warmup_stable_decay(
@@ -752,7 +791,7 @@ def warmup_stable_decay(
         _require_positive_for(f, "end_value", end, 'for decay_shape="exponential"')
         _require_positive_for(f, "peak_value", peak, 'for decay_shape="exponential"')
     if schedule is not None:
-        e = _scalar(end)
+        e = _shown(end)
         if e is not None and e != 0:
             raise ValueError(
                 f"{f}(end_value={e!r}): end_value is unused when decay_shape is a schedule "
@@ -914,7 +953,7 @@ class SGDR(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
-        one = warmup(decay, self.warmup_steps, self.init_value)
+        one = _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
         return cycle(
             one,
             self.period,
@@ -948,7 +987,7 @@ def sgdr(
     The :math:`k`-th cycle lasts :math:`L\mu^k` steps (its warmup is stretched with it)
     and all its values, :math:`I`, :math:`P` and :math:`E`, are scaled by :math:`\gamma^k`.
     After ``num_cycles`` cycles the value holds at :math:`\gamma^{n-1} E`; without it the
-    restarts never end. Built as ``cycle(warmup(cosine_decay(...)), ...)``.
+    restarts never end. Built as ``cycle(join_schedules([warmup(...), cosine_decay(...)]))``.
 
     Keras's ``CosineDecayRestarts(m_mul)`` and timm's ``cycle_decay`` scale only the part
     above the floor :math:`E`; with ``end_value=0`` (the default) they agree with this.
@@ -1071,7 +1110,7 @@ def cyclic(
     top = v.as_value(f, "max_value", max_value, nonnegative=True)
     _require_order(f, ("base_value", base), ("max_value", top))
     g = v.as_value(f, "gamma", gamma, positive=True)
-    c = _scalar(g)
+    c = _shown(g)
     if c is not None and c > 1:
         raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
     return Cyclic(
@@ -1107,7 +1146,7 @@ class StepDecay(AbstractPreset):
 
 def _gamma(f: str, gamma: ArrayLike) -> Any:
     g = v.as_value(f, "gamma", gamma, positive=True)
-    c = _scalar(g)
+    c = _shown(g)
     if c is not None and c > 1:
         raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
     return g

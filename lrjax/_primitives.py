@@ -19,7 +19,13 @@ import numpy as np
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike
-from ._progress import blend, cosine_weights, linear_weights, power_weights, progress
+from ._progress import (
+    anchored_blend,
+    half_cosine_weight,
+    linear_weight,
+    powered_blend,
+    progress,
+)
 from ._steps import as_step_dtype, is_integer_step
 
 
@@ -52,7 +58,8 @@ class Constant(AbstractSchedule):
     factory: ClassVar[str] = "constant"
 
     def _evaluate(self, t: Array) -> Array:
-        return jnp.broadcast_to(jnp.asarray(self.value), t.shape)
+        value = jnp.asarray(self.value)  # per-step values when a join gathers the leaves
+        return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, t.shape))
 
 
 def constant(value: ArrayLike) -> Constant:
@@ -91,7 +98,7 @@ class Linear(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return blend(self.init_value, self.end_value, linear_weights(p))
+        return anchored_blend(self.init_value, self.end_value, p, linear_weight)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -152,8 +159,7 @@ class Polynomial(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        weights = power_weights(linear_weights(p), self.power)
-        return blend(self.init_value, self.end_value, weights)
+        return powered_blend(self.init_value, self.end_value, p, linear_weight, self.power)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -214,8 +220,7 @@ class CosineDecay(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        weights = power_weights(cosine_weights(p), self.exponent)
-        return blend(self.init_value, self.end_value, weights)
+        return powered_blend(self.init_value, self.end_value, p, half_cosine_weight, self.exponent)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.decay_steps)

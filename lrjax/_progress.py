@@ -11,7 +11,8 @@ keeps relative precision at both ends.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -57,11 +58,101 @@ def progress(t: jax.Array, begin: jax.Array, total: jax.Array, dtype: jnp.dtype)
     return Progress(done, left)
 
 
+def _exact_ends(value: jax.Array, start: jax.Array, end: jax.Array, p: Progress) -> jax.Array:
+    return jnp.where(p.done == 0, start, jnp.where(p.left == 0, end, value))
+
+
+def _as(x: Any, dtype: jnp.dtype) -> jax.Array:
+    return jnp.asarray(x).astype(dtype)
+
+
+def linear_weight(x: jax.Array) -> jax.Array:
+    """The far end's weight of a straight line at normalised distance ``x``: ``x``."""
+    return x
+
+
+def half_cosine_weight(x: jax.Array) -> jax.Array:
+    """The far end's weight of a half cosine: ``(1 - cos(pi x)) / 2``, as ``sin(pi/2 x)**2``.
+
+    Exact at 0 and 1, and with full relative precision near 0: no ``1 + cos`` cancellation
+    (optax's cosine tail has 1e-2 relative error).
+    """
+    w = jnp.sin(jnp.asarray(jnp.pi / 2, x.dtype) * x) ** 2
+    return jnp.where(x == 1, jnp.ones((), x.dtype), w)
+
+
+SYMMETRIC_WEIGHTS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "linear": linear_weight,
+    "cosine": half_cosine_weight,
+}
+"""Shapes whose two halves mirror each other: ``1 - w(x) == w(1 - x)``."""
+
+
+def anchored_blend(
+    start: Any, end: Any, p: Progress, weight: Callable[[jax.Array], jax.Array]
+) -> jax.Array:
+    """Blend ``start`` into ``end`` along a symmetric shape, anchored at the smaller end.
+
+    With ``A`` the endpoint of smaller magnitude, ``B`` the other and ``x`` the normalised
+    distance from ``A``, the value is ``A + (B - A) * weight(x)``: a warmup from 0 keeps
+    relative precision at its first steps, a decay to 0 in its tail. The anchor depends only
+    on the endpoints, so each ramp has one formula and stays monotone; one evaluation of
+    ``weight`` per step. Exact at both endpoints.
+    """
+    dtype = p.done.dtype
+    start, end = _as(start, dtype), _as(end, dtype)
+    from_start = jnp.abs(start) <= jnp.abs(end)
+    x = jnp.where(from_start, p.done, p.left)
+    anchor = jnp.where(from_start, start, end)
+    other = jnp.where(from_start, end, start)
+    return _exact_ends(anchor + (other - anchor) * weight(x), start, end, p)
+
+
+def powered_blend(
+    start: Any,
+    end: Any,
+    p: Progress,
+    weight: Callable[[jax.Array], jax.Array],
+    exponent: Any,
+) -> jax.Array:
+    """Like :func:`anchored_blend`, with the start's weight raised to ``exponent > 0``.
+
+    The start weight is ``m ** exponent`` where ``m`` is the symmetric shape's start weight.
+    Anchored at the end, the far weight is ``m ** exponent``; anchored at the start, it is
+    ``-expm1(exponent * log1p(-(1 - m)))``, precise where it is small. When the exponent
+    is a scalar, ``exponent == 1`` takes the cheap path of :func:`anchored_blend` at run time
+    (``lax.cond``); gradients stay finite at the endpoints (the "double where" pattern).
+    """
+    dtype = p.done.dtype
+    exponent = _as(exponent, dtype)
+
+    def plain(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, _: jax.Array):
+        return anchored_blend(start, end, Progress(done, left), weight)
+
+    def powered(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, e: jax.Array):
+        q = Progress(done, left)
+        from_start = jnp.abs(start) <= jnp.abs(end)
+        s = weight(jnp.where(from_start, q.done, q.left))
+        inside = (s > 0) & (s < 1)
+        safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
+        powered_end = -jnp.expm1(e * jnp.log1p(-safe))  # 1 - (1 - s)**e, precise for small s
+        w = jnp.where(inside, jnp.where(from_start, powered_end, safe**e), s)
+        anchor = jnp.where(from_start, start, end)
+        other = jnp.where(from_start, end, start)
+        return _exact_ends(anchor + (other - anchor) * w, start, end, q)
+
+    operands = (_as(start, dtype), _as(end, dtype), p.done, p.left, exponent)
+    if jnp.ndim(exponent) == 0:
+        return jax.lax.cond(exponent == 1, plain, powered, *operands)
+    return jnp.where(exponent == 1, plain(*operands), powered(*operands))
+
+
 class Weights(NamedTuple):
     """How much of the start and of the end value a point of a ramp holds.
 
     ``start`` is 1 at the start and 0 at the end; ``end == 1 - start``. Both are computed
     directly (never as ``1 - x``), so each keeps full relative precision where it is small.
+    Used by the asymmetric shapes ("1-sqrt", "square", "constant").
     """
 
     start: jax.Array
@@ -69,35 +160,23 @@ class Weights(NamedTuple):
 
 
 def linear_weights(p: Progress) -> Weights:
-    """Straight-line weights: ``start = 1 - done``."""
+    """Straight-line weights: ``start = 1 - done``, ``end = done``."""
     return Weights(p.left, p.done)
 
 
 def cosine_weights(p: Progress) -> Weights:
-    """Half-cosine weights: ``start = (1 + cos(pi * done)) / 2``.
-
-    Written as ``sin(pi/2 * left)**2`` (and the end weight as ``sin(pi/2 * done)**2``),
-    which keeps relative precision near both ends, with no ``1 + cos`` cancellation (optax's
-    cosine tail has 1e-2 relative error) and no switch between formulas that could break
-    monotonicity.
-    """
-    half_pi = jnp.asarray(jnp.pi / 2, p.done.dtype)
-    start = jnp.sin(half_pi * p.left) ** 2
-    end = jnp.sin(half_pi * p.done) ** 2
-    one, zero = jnp.ones((), start.dtype), jnp.zeros((), start.dtype)
-    start = jnp.where(p.done == 0, one, jnp.where(p.left == 0, zero, start))
-    end = jnp.where(p.done == 0, zero, jnp.where(p.left == 0, one, end))
-    return Weights(start, end)
+    """Half-cosine weights: ``start = (1 + cos(pi * done)) / 2``, both precise near 0."""
+    return Weights(half_cosine_weight(p.left), half_cosine_weight(p.done))
 
 
-def power_weights(w: Weights, exponent: jax.Array) -> Weights:
+def power_weights(w: Weights, exponent: Any) -> Weights:
     """Raise the start weight to ``exponent > 0``; the end weight is ``1 - start**exponent``.
 
     The end weight is ``-expm1(exponent * log1p(-w.end))``, precise where it is small. Both
     are exact at 0 and 1 and have finite gradients there (the "double where" pattern).
     """
     dtype = w.start.dtype
-    exponent = jnp.asarray(exponent).astype(dtype)
+    exponent = _as(exponent, dtype)
     one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
     inside = (w.start > 0) & (w.start < 1)
     safe_start = jnp.where(inside, w.start, jnp.asarray(0.5, dtype))
@@ -108,16 +187,21 @@ def power_weights(w: Weights, exponent: jax.Array) -> Weights:
 
 
 def shape_weights(shape: str, p: Progress) -> Weights:
-    """The weights of a ramp shape at normalised distance ``d = p.done`` from the start.
-
-    The start weight is the multiplier of SEMANTICS §3: "linear" ``1 - d``, "cosine"
-    ``(1 + cos(pi d)) / 2``, "1-sqrt" ``1 - sqrt(d)``, "square" ``(1 - d)**2``, "constant"
-    1 at ``d = 0`` and 0 elsewhere (a step). "exponential" is handled by :func:`ramp`.
-    """
+    """Both weights of any multiplier shape ("linear", "cosine", "1-sqrt", "square",
+    "constant") at normalised distance ``d = p.done`` from the start."""
     if shape == "linear":
         return linear_weights(p)
     if shape == "cosine":
         return cosine_weights(p)
+    return asymmetric_weights(shape, p)
+
+
+def asymmetric_weights(shape: str, p: Progress) -> Weights:
+    """The weights of an asymmetric ramp shape at normalised distance ``d = p.done``.
+
+    The start weight is the multiplier of SEMANTICS §3: "1-sqrt" ``1 - sqrt(d)``, "square"
+    ``(1 - d)**2``, "constant" 1 at ``d = 0`` and 0 elsewhere (a step).
+    """
     if shape == "1-sqrt":
         # 1 - sqrt(d) == (1 - d) / (1 + sqrt(d)): no cancellation as d -> 1.
         root = jnp.sqrt(p.done)
@@ -131,40 +215,38 @@ def shape_weights(shape: str, p: Progress) -> Weights:
     raise ValueError(f"unknown shape {shape!r}; valid shapes are {', '.join(SHAPES)}")
 
 
-def blend(start: jax.Array, end: jax.Array, w: Weights) -> jax.Array:
+def blend(start: Any, end: Any, w: Weights) -> jax.Array:
     """``start * w.start + end * w.end``, anchored at the endpoint of smaller magnitude.
 
-    ``start + (end - start) * w.end`` when ``|start| <= |end|`` (a warmup from 0 keeps
-    relative precision at its first steps), else ``end + (start - end) * w.start`` (a decay to
-    0 keeps it in its tail). One formula per ramp, so the result is monotone in the weights.
-    Exact at both endpoints.
+    ``start + (end - start) * w.end`` when ``|start| <= |end|``, else
+    ``end + (start - end) * w.start``. One formula per ramp, so the result is monotone in the
+    weights. Exact at both endpoints.
     """
     dtype = w.start.dtype
-    start = jnp.asarray(start).astype(dtype)
-    end = jnp.asarray(end).astype(dtype)
+    start, end = _as(start, dtype), _as(end, dtype)
     from_start = start + (end - start) * w.end
     from_end = end + (start - end) * w.start
     value = jnp.where(jnp.abs(start) <= jnp.abs(end), from_start, from_end)
     return jnp.where(w.end == 0, start, jnp.where(w.start == 0, end, value))
 
 
-def ramp(shape: str, near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
-    """A ramp equal to ``near`` at ``p.done == 0`` and ``far`` at ``p.done == 1``.
+def ramp(shape: str, near: Any, far: Any, p: Progress) -> jax.Array:
+    """A ramp of ``shape`` equal to ``near`` at ``p.done == 0`` and ``far`` at ``p.done == 1``.
 
-    ``blend(near, far, shape_weights(shape, p))`` for the multiplier shapes; "exponential"
-    is geometric, ``far * (near / far) ** (1 - d)``, and needs ``near, far > 0`` (it falls
-    back to linear where they are not, so a traced sweep never produces NaN).
+    "exponential" is geometric, ``far * (near / far) ** (1 - d)``, and needs ``near, far > 0``
+    (it falls back to linear where they are not, so a traced sweep never produces NaN).
     """
     dtype = p.done.dtype
-    near = jnp.asarray(near).astype(dtype)
-    far = jnp.asarray(far).astype(dtype)
+    near, far = _as(near, dtype), _as(far, dtype)
+    if shape in SYMMETRIC_WEIGHTS:
+        return anchored_blend(near, far, p, SYMMETRIC_WEIGHTS[shape])
     if shape != "exponential":
-        return blend(near, far, shape_weights(shape, p))
+        return blend(near, far, asymmetric_weights(shape, p))
     valid = (near > 0) & (far > 0)
     safe_near = jnp.where(valid, near, jnp.ones((), dtype))
     safe_far = jnp.where(valid, far, jnp.ones((), dtype))
     geometric = safe_far * jnp.exp(p.left * jnp.log(safe_near / safe_far))
     # exp(log(.)) can overshoot by an ulp next to the end points: keep it between them.
     geometric = jnp.clip(geometric, jnp.minimum(near, far), jnp.maximum(near, far))
-    geometric = jnp.where(p.done == 0, near, jnp.where(p.left == 0, far, geometric))
-    return jnp.where(valid, geometric, blend(near, far, linear_weights(p)))
+    geometric = _exact_ends(geometric, near, far, p)
+    return jnp.where(valid, geometric, anchored_blend(near, far, p, linear_weight))

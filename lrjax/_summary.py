@@ -1,9 +1,10 @@
 """Summaries of a schedule over a run: peak, final value, mean, area, level crossings.
 
-Computed in chunks by one jitted kernel per schedule structure that reduces each chunk on
-the device (maximum and minimum with their first steps, partial sums) and returns the
-chunk's values as a view, which the host reads only where a level is crossed. Memory is
-independent of the number of steps; sums accumulate in float64 on the host.
+Computed in chunks by the kernel that also serves :func:`lrjax.envelope` (one compile per
+schedule structure for both): it reduces each chunk to per-tile minima, maxima and sums on
+the device and returns the chunk's values as a view, which the host reads to locate the
+extremes and level crossings. Memory is independent of the number of steps; sums
+accumulate in float64 on the host.
 """
 
 from __future__ import annotations
@@ -12,16 +13,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from ._base import AbstractSchedule
-from ._dtypes import float_dtype, int_dtype
-from ._evaluate import _values, as_count, chunk_steps, unwrap
-
-_SUM_TILE = 128
+from ._dtypes import float_dtype
+from ._evaluate import PROFILE_TILE, Envelope, EnvelopeBuilder, as_count, profile_chunks, unwrap
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,37 +82,10 @@ class Summary:
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _summary_kernel(
-    schedule: AbstractSchedule,
-    start: jax.Array,
-    count: jax.Array,
-    levels: jax.Array,
-    size: int,
-) -> tuple[jax.Array, ...]:
-    local = lax.iota(start.dtype, size)
-    t = start + local
-    values = _values(schedule, t, 0)
-    valid = local < count
-    inf = jnp.asarray(jnp.inf, values.dtype)
-    high = jnp.where(valid, values, -inf)
-    low = jnp.where(valid, values, inf)
-    sums = jnp.where(valid, values, 0).reshape(size // _SUM_TILE, _SUM_TILE).sum(axis=-1)
-    # Crossings inside the chunk; the one between chunks is checked on the host.
-    above = values[None, 1:] >= levels[:, None]
-    was_above = values[None, :-1] >= levels[:, None]
-    crossed = (above != was_above) & valid[None, 1:]
-    return (
-        values,
-        jnp.max(high),
-        jnp.argmax(high),
-        jnp.min(low),
-        jnp.argmin(low),
-        sums,
-        jnp.sum(crossed, axis=-1),
-    )
-
-
-_summary = jax.jit(_summary_kernel, static_argnames=("size",))
+def _first(values: np.ndarray, target: float) -> int:
+    """The first index holding ``target`` (NaN matches NaN)."""
+    hits = np.isnan(values) if np.isnan(target) else values == target
+    return int(np.argmax(hits))
 
 
 def summarize(
@@ -153,9 +121,26 @@ def summarize(
       >>> s = lrjax.warmup(lrjax.linear(1.0, 0.0, 100), 100)
       >>> info = lrjax.summarize(s, 200, levels=[0.5])
       >>> info.peak_value, info.peak_step, f"{info.area:.2f}", info.crossings
-      (1.0, 100, '99.50', {0.5: (50, 150)})
+      (1.0, 100, '100.00', {0.5: (50, 151)})
     """
-    f = "summarize"
+    summary, _ = summarize_with_envelope(
+        schedule, num_steps, levels, max_crossings=max_crossings, chunk_size=chunk_size
+    )
+    return summary
+
+
+def summarize_with_envelope(
+    schedule: Any,
+    num_steps: int,
+    levels: Sequence[float] = (),
+    *,
+    max_crossings: int = 100,
+    chunk_size: int | None = None,
+    num_bins: int | None = None,
+    func: str = "summarize",
+) -> tuple[Summary, Envelope | None]:
+    """:func:`summarize`, plus the :func:`lrjax.envelope` from the same pass if ``num_bins``."""
+    f = func
     schedule, batch = unwrap(schedule, f)
     if batch:
         raise ValueError(
@@ -171,9 +156,6 @@ def summarize(
     if not all(np.isfinite(level_list)):
         raise ValueError(f"{f}(levels={levels!r}): levels must be finite numbers")
     level_array = np.asarray(level_list, float_dtype())
-    size = chunk_steps((), chunk_size)
-    size = -(-size // _SUM_TILE) * _SUM_TILE
-    dtype = int_dtype()
 
     peak, peak_step = -np.inf, 0
     low, low_step = np.inf, 0
@@ -181,55 +163,46 @@ def summarize(
     found: list[list[int]] = [[] for _ in level_list]
     counts = np.zeros(len(level_list), np.int64)
     initial = final = float("nan")
-
-    def read(position: int, out: tuple[jax.Array, ...]) -> None:
-        nonlocal peak, peak_step, low, low_step, area, initial, final
-        values, hi, hi_at, lo, lo_at, sums, crossed = (np.asarray(x) for x in out)
-        k = min(size, n - position)
+    last = None
+    tile = PROFILE_TILE
+    builder = None if num_bins is None else EnvelopeBuilder(f, schedule, (), n, num_bins)
+    for position, k, out in profile_chunks(schedule, (), n, chunk_size):
+        if builder is not None:
+            builder.add(position, k, out)
+        values = np.asarray(out.values)[:k]
+        used = -(-k // tile)
+        tile_max = np.asarray(out.tile_max)[:used]
+        tile_min = np.asarray(out.tile_min)[:used]
         if position == 0:
             initial = float(values[0])
         if position + k == n:
-            final = float(values[k - 1])
-        # Strict comparisons keep the first step of a tie; NaN never wins.
-        if float(hi) > peak or (np.isnan(hi) and not np.isnan(peak)):
-            peak, peak_step = float(hi), position + int(hi_at)
-        if float(lo) < low or (np.isnan(lo) and not np.isnan(low)):
-            low, low_step = float(lo), position + int(lo_at)
-        area += float(np.sum(sums, dtype=np.float64))
-        counts[:] += crossed
-        if position:
-            edge = [(values[0] >= lv) != (last[0] >= lv) for lv in level_list]
-            counts[:] += np.asarray(edge, np.int64)
-            crossed = crossed + np.asarray(edge, np.int64)
-        for i, level in enumerate(level_list):
+            final = float(values[-1])
+        # The first step of the extreme: its tile, then its place in the tile. Strict
+        # comparisons keep the earliest step of a tie; a NaN value wins (and shows).
+        hi, lo = np.max(tile_max), np.min(tile_min)
+        if hi > peak or (np.isnan(hi) and not np.isnan(peak)):
+            j = int(np.argmax(tile_max))
+            peak, peak_step = float(hi), position + j * tile + _first(values[j * tile :], hi)
+        if lo < low or (np.isnan(lo) and not np.isnan(low)):
+            j = int(np.argmin(tile_min))
+            low, low_step = float(lo), position + j * tile + _first(values[j * tile :], lo)
+        area += float(np.sum(np.asarray(out.tile_sum)[:used], dtype=np.float64))
+        # Steps t where s(t - 1) and s(t) fall on different sides of a level.
+        if level_list:
+            head = values[:1] if last is None else np.asarray([last], values.dtype)
+            previous = np.concatenate([head, values[:-1]])
+        for i, level in enumerate(level_array):
+            flips = np.flatnonzero((values >= level) != (previous >= level))
+            counts[i] += flips.size
             need = max_crossings - len(found[i])
-            if crossed[i] and need > 0:
-                t0 = max(position, 1)
-                prev = values[t0 - position - 1 : k - 1] if t0 > position else None
-                if prev is None:
-                    # The first step of this chunk compares with the previous chunk.
-                    prev = np.concatenate([[last[0]], values[: k - 1]])
-                cur = values[t0 - position : k]
-                hits = np.flatnonzero((cur >= level) != (prev >= level))[:need]
-                found[i].extend(int(t0 + h) for h in hits)
-        last[0] = values[k - 1]
-
-    last = [np.float64(np.nan)]
-    pending: list[tuple[int, tuple[jax.Array, ...]]] = []
-    for position in range(0, n, size):
-        start = np.asarray(position, dtype)
-        count = np.asarray(min(size, n - position), dtype)
-        pending.append((position, _summary(schedule, start, count, level_array, size=size)))
-        if len(pending) >= 2:
-            read(*pending.pop(0))
-    for item in pending:
-        read(*item)
+            found[i].extend(int(position + h) for h in flips[:need])
+        last = values[-1]
 
     try:
         boundaries = tuple(int(b) for b in schedule.phase_boundaries(n) if 0 < b < n)
     except Exception:  # a user schedule with a broken phase_boundaries: no annotations
         boundaries = ()
-    return Summary(
+    summary = Summary(
         num_steps=n,
         peak_value=peak,
         peak_step=peak_step,
@@ -243,3 +216,4 @@ def summarize(
         num_crossings={lv: int(counts[i]) for i, lv in enumerate(level_list)},
         boundaries=boundaries,
     )
+    return summary, None if builder is None else builder.result()

@@ -4,7 +4,7 @@ A batched schedule is an ordinary schedule whose every leaf has the same leading
 dimensions. ``jax.vmap`` over it evaluates each member; :func:`lrjax.evaluate`,
 :func:`lrjax.envelope` and :func:`lrjax.plot` do that for you. A sweep is a small pytree
 wrapper, :class:`Sweep`, holding one batched schedule plus the names and values of the
-grid axes (static metadata, used for labels).
+grid axes (used for labels; the numeric values are leaves, the names static).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from ._base import AbstractSchedule, Array, ArrayLike, as_schedule
 
@@ -35,7 +36,7 @@ def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
 
 
 def _stack_leaves(*leaves: Any) -> Any:
-    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+    if any(isinstance(x, Tracer) for x in leaves):
         return jnp.stack([jnp.asarray(x) for x in leaves])
     return np.stack([np.asarray(x) for x in leaves])
 
@@ -61,7 +62,7 @@ def stack(schedules: Sequence[Any]) -> AbstractSchedule:
 
     Examples:
       >>> s = lrjax.stack([lrjax.cosine_decay(1.0, 100), lrjax.cosine_decay(2.0, 50)])
-      >>> print(lrjax.evaluate(s, range(0, 101, 50)))
+      >>> print(lrjax.evaluate(s, range(0, 101, 50)).round(4))
       [[1.  0.5 0. ]
        [2.  0.  0. ]]
     """
@@ -90,6 +91,16 @@ def _axis_value(value: Any) -> Any:
     return value
 
 
+def _numeric(values: Any) -> bool:
+    if any(isinstance(x, (bool, np.bool_, str, bytes)) for x in values):
+        return False
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        return False
+    return array.ndim == 1 and array.dtype.kind in "iuf"
+
+
 def _label_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -104,34 +115,51 @@ class Sweep:
     """A batched schedule over a grid, with the grid's axis names and values.
 
     ``schedule`` is one batched schedule whose leaves have leading dimensions ``shape``
-    (one per axis, in the order of ``axes``); ``axes`` is static metadata, a tuple of
-    ``(name, values)``. A ``Sweep`` is a pytree: pass it through ``jax.jit`` as an argument
-    (the values are traced, the axes are static). Calling it evaluates every member:
+    (one per axis). A ``Sweep`` is a pytree: the schedule and the numeric axis values are
+    leaves (traced under ``jax.jit``, so new values never recompile); the axis names and
+    any non-numeric axis values are static. Calling it evaluates every member:
     ``sweep(step)`` has shape ``(*shape, *step.shape)``.
+
+    Attributes:
+      schedule: the batched schedule.
+      numbers: per axis, its values as a 1-D array when they are numbers, else None.
+      names: the axis names (static).
+      others: per axis, its values when they are not numbers, else None (static).
     """
 
     schedule: AbstractSchedule
-    axes: tuple[tuple[str, tuple[Any, ...]], ...] = dataclasses.field(
-        metadata=dict(static=True)
-    )
+    numbers: tuple[Any, ...]
+    names: tuple[str, ...] = dataclasses.field(metadata=dict(static=True))
+    others: tuple[tuple[Any, ...] | None, ...] = dataclasses.field(metadata=dict(static=True))
+
+    @property
+    def axes(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        """``(name, values)`` per axis (the values as Python numbers when concrete)."""
+        out = []
+        for name, number, other in zip(self.names, self.numbers, self.others, strict=True):
+            if other is not None:
+                out.append((name, other))
+            elif isinstance(number, Tracer):
+                out.append((name, tuple(number)))
+            else:
+                out.append((name, tuple(np.asarray(number).tolist())))
+        return tuple(out)
 
     @property
     def shape(self) -> tuple[int, ...]:
         """The grid shape, one dimension per axis."""
-        return tuple(len(values) for _, values in self.axes)
+        return tuple(
+            len(other) if other is not None else int(np.shape(number)[0])
+            for number, other in zip(self.numbers, self.others, strict=True)
+        )
 
     @property
     def size(self) -> int:
         """The number of members."""
         return math.prod(self.shape)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The axis names."""
-        return tuple(name for name, _ in self.axes)
-
     def points(self) -> list[dict[str, Any]]:
-        """The grid point of each member, flattened in C order."""
+        """The grid point of each member, flattened in C order (needs concrete values)."""
         grids = [values for _, values in self.axes]
         return [dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*grids)]
 
@@ -147,7 +175,7 @@ class Sweep:
 
     def __call__(self, step: ArrayLike) -> Array:
         fn = lambda s: s(step)  # noqa: E731
-        for _ in self.axes:
+        for _ in self.names:
             fn = jax.vmap(fn)
         return fn(self.schedule)
 
@@ -156,7 +184,7 @@ class Sweep:
         return f"Sweep({self.member(0).factory or type(self.schedule).__name__}, {axes})"
 
 
-def sweep(factory: Callable[..., Any], **grid: Sequence[Any]) -> Sweep:
+def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
     """A batched schedule over the Cartesian product of a grid of arguments.
 
     Every keyword is an axis: ``sweep(f, a=[1, 2], b=[10, 20, 30])`` builds the six
@@ -189,6 +217,8 @@ def sweep(factory: Callable[..., Any], **grid: Sequence[Any]) -> Sweep:
         raise TypeError(f"{f}(factory={factory!r}): factory must be a function")
     if not grid:
         raise ValueError(f"{f}: give at least one axis, e.g. sweep(factory, peak_value=[1e-3])")
+    numbers: list[Any] = []
+    others: list[tuple[Any, ...] | None] = []
     axes = []
     for name, values in grid.items():
         if isinstance(values, (str, bytes, AbstractSchedule)) or not isinstance(
@@ -198,13 +228,14 @@ def sweep(factory: Callable[..., Any], **grid: Sequence[Any]) -> Sweep:
         if np.ndim(values) == 0 or len(values) == 0:
             raise ValueError(f"{f}({name}={values!r}): {name} must hold at least one value")
         axes.append((name, tuple(_axis_value(x) for x in values)))
+        array = np.asarray(values) if _numeric(values) else None
+        numbers.append(array)
+        others.append(None if array is not None else axes[-1][1])
     members = []
     for combo in itertools.product(*(values for _, values in grid.items())):
         member = factory(**dict(zip(grid, combo, strict=True)))
         if not isinstance(member, AbstractSchedule):
-            raise TypeError(
-                f"{f}: factory returned {type(member).__name__}, not an lrjax schedule"
-            )
+            raise TypeError(f"{f}: factory returned {type(member).__name__}, not an lrjax schedule")
         members.append(member)
     try:
         stacked = stack(members)
@@ -215,4 +246,4 @@ def sweep(factory: Callable[..., Any], **grid: Sequence[Any]) -> Sweep:
         ) from None
     shape = tuple(len(values) for _, values in axes)
     batched = jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), stacked)
-    return Sweep(batched, tuple(axes))
+    return Sweep(batched, tuple(numbers), tuple(grid), tuple(others))

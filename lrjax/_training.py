@@ -16,9 +16,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from . import _validate as v
 from ._base import Array, ArrayLike, Schedule
@@ -87,7 +87,7 @@ def num_training_steps(
 
 
 def _python_int(func: str, name: str, value: Any) -> int:
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         raise TypeError(f"{func}({name}=<traced>): {name} must be a concrete integer")
     count = v.as_count(func, name, value, minimum=1)
     return int(np.asarray(count))
@@ -111,7 +111,7 @@ def _has_counter(node: Any) -> bool:
     """Whether ``node`` is an optax state with a scalar integer ``count`` field."""
     if not (isinstance(node, tuple) and "count" in getattr(node, "_fields", ())):
         return False
-    count = node.count
+    count: Any = getattr(node, "count")
     dtype = getattr(count, "dtype", None)
     return np.ndim(count) == 0 and dtype is not None and jnp.issubdtype(dtype, jnp.integer)
 
@@ -185,7 +185,7 @@ def set_step_count(opt_state: Any, step: ArrayLike) -> Any:
       40
     """
     func = "set_step_count"
-    if not isinstance(step, jax.core.Tracer):
+    if not isinstance(step, Tracer):
         arr = np.asarray(step)
         if isinstance(step, (bool, np.bool_)) or not np.issubdtype(arr.dtype, np.number):
             raise TypeError(f"{func}(step={step!r}): step must be an integer")
@@ -203,11 +203,12 @@ def set_step_count(opt_state: Any, step: ArrayLike) -> Any:
 
     def replace(node: Any) -> Any:
         if isinstance(node, tuple) and hasattr(node, "_fields"):
-            values = {f: replace(getattr(node, f)) for f in node._fields}
+            state: Any = node
+            values = {f: replace(getattr(state, f)) for f in state._fields}
             if _has_counter(node):
                 found[0] = True
                 values["count"] = new_count
-            return node._replace(**values) if values else node
+            return state._replace(**values) if values else state
         if isinstance(node, dict):
             return type(node)((k, replace(x)) for k, x in node.items())
         if isinstance(node, (tuple, list)):

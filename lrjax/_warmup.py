@@ -29,7 +29,8 @@ class Warmup(AbstractSchedule):
         steps = as_step_dtype(self.warmup_steps, t)
         # The child only ever sees steps >= 0 (finite values and gradients everywhere).
         after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
-        peak = evaluate_child(self.schedule, jnp.zeros_like(t))
+        # The peak is the child at step 0: one scalar evaluation, not one per step.
+        peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype))
         p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
         # Distance from the peak is the fraction of the warmup still to go.
         before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))

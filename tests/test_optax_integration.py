@@ -7,6 +7,7 @@ current_learning_rate), the bf16 pitfall (optax #1414) and optax's int32 step co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -71,7 +72,7 @@ def _train(opt: optax.GradientTransformation, steps: int = 10) -> list[dict[str,
     ],
     ids=["sgd", "scale_by_schedule", "chain", "inject_hyperparams"],
 )
-def test_update_t_uses_schedule_at_t(make: Callable[[lrjax.AbstractSchedule], object]) -> None:
+def test_update_t_uses_schedule_at_t(make: Callable[[lrjax.AbstractSchedule], Any]) -> None:
     s = _schedule()
     opt = make(s)
     params = jnp.zeros(2)
@@ -119,6 +120,8 @@ def test_inject_hyperparams_schedules_b1_and_weight_decay() -> None:
     b1 = lrjax.linear(0.8, 0.95, 6)
     wd = lrjax.piecewise_constant([3], [0.0, 0.1])
     opt = optax.inject_hyperparams(optax.adamw)(learning_rate=lr, b1=b1, weight_decay=wd)
+    params: Any
+    ref_params: Any
     params, loss = _problem()
     state = opt.init(params)
     ref_params, ref_state = params, optax.adamw(1.0).init(params)
@@ -180,7 +183,7 @@ def test_schedule_as_jit_argument_never_recompiles() -> None:
         for key in p:
             np.testing.assert_allclose(p[key], closed[key], rtol=1e-6, atol=1e-7)
     assert counter.count == 1
-    assert train_step._cache_size() == 1
+    assert train_step._cache_size() == 1  # type: ignore[attr-defined]
     assert not np.allclose(results[0]["w"], results[1]["w"])
 
 
@@ -264,7 +267,7 @@ def test_bf16_params_round_injected_hyperparams_unless_hyperparam_dtype() -> Non
     params = jnp.zeros(4, jnp.bfloat16)
     grads = jnp.full(4, 0.5, jnp.bfloat16)
 
-    def run(opt: optax.GradientTransformation) -> tuple[list[np.ndarray], object]:
+    def run(opt: optax.GradientTransformation) -> tuple[list[np.ndarray], Any]:
         state = opt.init(params)
         rates = []
         for _ in range(6):
@@ -279,9 +282,7 @@ def test_bf16_params_round_injected_hyperparams_unless_hyperparam_dtype() -> Non
     rates, state = run(optax.inject_hyperparams(optax.adam)(learning_rate=s))
     b2 = lrjax.get_hyperparam(state, "b2")
     assert b2.dtype == jnp.bfloat16 and float(b2) == 1.0
-    broken, _ = optax.inject_hyperparams(optax.adam)(learning_rate=s).update(
-        grads, state, params
-    )
+    broken, _ = optax.inject_hyperparams(optax.adam)(learning_rate=s).update(grads, state, params)
     assert not np.all(np.isfinite(np.asarray(broken, np.float32)))
     float_lr = optax.inject_hyperparams(optax.adam)(learning_rate=3e-4).init(params)
     assert float(lrjax.get_hyperparam(float_lr, "learning_rate")) == float(jnp.bfloat16(3e-4))
@@ -311,6 +312,7 @@ def test_int32_counter_saturates_and_every_step_below_it_is_resolved() -> None:
     params = jnp.zeros(1)
     state = lrjax.set_step_count(opt.init(params), total - 3)
     used = []
+    updates: Any
     for _ in range(5):
         updates, state = opt.update(jnp.ones(1), state, params)
         used.append(float(updates[0]))
@@ -326,7 +328,8 @@ def test_external_int64_step_for_runs_past_int32() -> None:
         s = lrjax.linear(1.0, 0.0, total)
         opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0)
         params = jnp.zeros(1, jnp.float32)
-        state = opt.init(params)
+        state: Any = opt.init(params)
+        updates: Any
         step = jnp.asarray(3 * 2**32, jnp.int64)
         state.hyperparams["learning_rate"] = s(step)
         updates, state = opt.update(jnp.ones(1, jnp.float32), state, params)

@@ -73,7 +73,7 @@ def test_vmapped_training_equals_separate_runs_with_one_compile_each() -> None:
     x, y = data()
     peaks, warmups = grid()
     batched = jax.vmap(make_schedule)(peaks, warmups)  # one schedule, leaves of shape (64,)
-    assert batched.schedule.init_value.shape == (64,)
+    assert batched.schedule.init_value.shape == (64,)  # type: ignore[attr-defined]
     assert batched.warmup_steps.dtype == jnp.int32
 
     sweep_traces = TraceCounter()
@@ -89,11 +89,11 @@ def test_vmapped_training_equals_separate_runs_with_one_compile_each() -> None:
         np.testing.assert_allclose(w[i], w_i, rtol=2e-5, atol=1e-6)
         np.testing.assert_allclose(losses[i], losses_i, rtol=2e-5, atol=1e-6)
     # 64 different schedules through the single-run step: one trace, one compile.
-    assert SINGLE_TRACES.count == 1 and SINGLE._cache_size() == 1
+    assert SINGLE_TRACES.count == 1 and SINGLE._cache_size() == 1  # type: ignore[attr-defined]
 
     # A new batch of values (same structure and batch size) reuses the compiled sweep.
     w2, _, lrs2 = sweep(jax.vmap(make_schedule)(peaks * 0.5, (warmups + 1) % 13), x, y)
-    assert sweep_traces.count == 1 and sweep._cache_size() == 1
+    assert sweep_traces.count == 1 and sweep._cache_size() == 1  # type: ignore[attr-defined]
     assert not np.allclose(w2, w)
     np.testing.assert_allclose(lrs2[5], make_schedule(peaks[5] * 0.5, 4)(jnp.arange(STEPS)))
 

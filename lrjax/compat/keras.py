@@ -46,7 +46,8 @@ from .._cycle import Cycle
 from .._dtypes import int_max
 from .._piecewise import PiecewiseConstant
 from .._preset import AbstractPreset
-from .._primitives import Constant, CosineDecay as _CoreCosineDecay
+from .._primitives import Constant
+from .._primitives import CosineDecay as _CoreCosineDecay
 from .._primitives import ExponentialDecay as _CoreExponentialDecay
 from .._primitives import InverseTimeDecay as _CoreInverseTimeDecay
 from .._progress import Progress, blend, linear_weights, power_weights, progress
@@ -92,8 +93,12 @@ class KerasExponentialDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         steps = _f(self.decay_steps)
         return _CoreExponentialDecay(
-            self.initial_learning_rate, self.decay_rate, steps, jnp.zeros((), steps.dtype),
-            self.staircase, None,
+            self.initial_learning_rate,
+            self.decay_rate,
+            steps,
+            jnp.zeros((), steps.dtype),
+            self.staircase,
+            None,
         )
 
 
@@ -394,7 +399,8 @@ def CosineDecay(  # noqa: N802  (Keras's class name)
     Without ``warmup_target``:
 
     .. math::
-      \eta(t) = I\left[(1 - \alpha)\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, D)}{D}\right) + \alpha\right]
+      \eta(t) = I\left[(1 - \alpha)\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, D)}{D}\right)
+        + \alpha\right]
 
     With ``warmup_target`` :math:`G`: a linear ramp from :math:`I` at step 0 to :math:`G`
     at step :math:`W`, then the decay above from :math:`G` (``alpha`` relative to
@@ -466,7 +472,8 @@ def CosineDecayRestarts(  # noqa: N802  (Keras's class name)
     r"""Keras's ``CosineDecayRestarts`` (SGDR): cosine cycles, each ``t_mul`` times longer.
 
     .. math::
-      \eta(t) = I\left[\alpha + (1 - \alpha)\, m^{k}\, \tfrac{1}{2}\left(1 + \cos \pi\,\tfrac{t - S_k}{D\,\tau^{k}}\right)\right],
+      \eta(t) = I\left[\alpha + (1 - \alpha)\, m^{k}\,
+        \tfrac{1}{2}\left(1 + \cos \pi\,\tfrac{t - S_k}{D\,\tau^{k}}\right)\right],
       \qquad S_k = D\,\frac{\tau^{k} - 1}{\tau - 1}
 
     (:math:`S_k = kD` when :math:`\tau = 1`), where cycle :math:`k` is the one with

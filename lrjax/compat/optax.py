@@ -162,7 +162,10 @@ class OptaxPolynomial(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         return _optax_linear_or_poly(
-            self.init_value, self.end_value, self.transition_steps, self.transition_begin,
+            self.init_value,
+            self.end_value,
+            self.transition_steps,
+            self.transition_begin,
             self.power,
         )
 
@@ -301,7 +304,7 @@ def _boundaries_and_scales(
 
 def _count_list(func: str, steps: list[Any]) -> Any:
     """Boundary steps in the given (unsorted) order, each an integer ``>= 0`` when concrete."""
-    if any(isinstance(s, jax.core.Tracer) for s in steps):
+    if not all(v.is_concrete(s) for s in steps):
         stacked = jnp.stack([jnp.asarray(s) for s in steps])
         return v.as_count(func, "boundaries_and_scales", stacked, shape=None)
     return v.as_count(func, "boundaries_and_scales", np.asarray(steps), shape=None)
@@ -388,7 +391,7 @@ def piecewise_constant_schedule(
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPiecewiseInterpolate(AbstractSchedule):
-    """optax's ``piecewise_interpolate_schedule`` (built by :func:`piecewise_interpolate_schedule`)."""
+    """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
 
     interpolate_type: str = dataclasses.field(metadata=dict(static=True))
     init_value: Array
@@ -470,8 +473,12 @@ class OptaxExponentialDecay(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         return _optax_exponential(
-            self.init_value, self.transition_steps, self.decay_rate, self.transition_begin,
-            self.staircase, self.end_value,
+            self.init_value,
+            self.transition_steps,
+            self.decay_rate,
+            self.transition_begin,
+            self.staircase,
+            self.end_value,
         )
 
 
@@ -557,7 +564,8 @@ def cosine_decay_schedule(
     r"""optax's ``cosine_decay_schedule``: cosine decay to a fraction ``alpha`` of ``init_value``.
 
     .. math::
-      \eta(t) = I\left[(1 - \alpha)\left(\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)\right)^{p} + \alpha\right]
+      \eta(t) = I\left[(1 - \alpha)
+        \left(\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)\right)^{p} + \alpha\right]
 
     where :math:`I` is ``init_value``, :math:`T` is ``decay_steps``, :math:`\alpha` is
     ``alpha`` (relative to :math:`I`; lrjax's ``cosine_decay`` takes an absolute
@@ -624,7 +632,8 @@ def warmup_cosine_decay_schedule(
     .. math::
       \eta(t) = \begin{cases}
         I + (P - I)\, t / W & t < W \\
-        E + (P - E)\left(\tfrac{1}{2}\left(1 + \cos \pi\tfrac{\min(t - W, D - W)}{D - W}\right)\right)^{p} & t \ge W
+        E + (P - E)\left(\tfrac{1}{2}\left(1 + \cos \pi\tfrac{\min(t - W, D - W)}{D - W}
+        \right)\right)^{p} & t \ge W
       \end{cases}
 
     where :math:`I` is ``init_value``, :math:`P` is ``peak_value``, :math:`W` is
@@ -690,8 +699,12 @@ class OptaxWarmupExponentialDecay(AbstractPreset):
         warm = _f(self.warmup_steps)
         ramp = Linear(self.init_value, self.peak_value, warm, jnp.zeros((), warm.dtype))
         decay = _optax_exponential(
-            self.peak_value, self.transition_steps, self.decay_rate, self.transition_begin,
-            self.staircase, self.end_value,
+            self.peak_value,
+            self.transition_steps,
+            self.decay_rate,
+            self.transition_begin,
+            self.staircase,
+            self.end_value,
         )
         # A join, not a warmup: optax ramps to peak_value even when end_value clips the
         # decay's first value.

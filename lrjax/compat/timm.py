@@ -30,9 +30,11 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from .. import _validate as v
 from .._base import AbstractSchedule, Array, ArrayLike
+from .._cycle import geometric_cycle
 from .._piecewise import piece_index
 from .._progress import Progress, Weights, blend, cosine_weights, power_weights, progress
 
@@ -100,19 +102,7 @@ class AbstractTimmCycle(AbstractTimmScheduler):
         p_fixed = progress(t - i_fixed * period, jnp.zeros((), t.dtype), period, dtype)
 
         # cycle_mul != 1: estimate the index, then correct it so that start(i) <= t < start(i+1).
-        safe_mul = jnp.where(geometric, mul, jnp.asarray(2, dtype))
-        log_mul = jnp.log(safe_mul)
-        tf, pf = t.astype(dtype), period.astype(dtype)
-
-        def start(k: Array) -> Array:
-            return pf * jnp.expm1(k * log_mul) / (safe_mul - 1)
-
-        k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
-        k = jnp.where(tf < start(k), k - 1, k)
-        k = jnp.where(tf >= start(k + 1), k + 1, k)
-        k = jnp.maximum(k, 0)
-        t_i = pf * jnp.exp(k * log_mul)
-        t_curr = jnp.clip(tf - start(k), 0, t_i)
+        k, t_curr, t_i = geometric_cycle(t, period, mul, dtype)
         p_geo = progress(t_curr, jnp.zeros((), dtype), t_i, dtype)
 
         index = jnp.where(geometric, k, i_fixed.astype(dtype))
@@ -303,8 +293,16 @@ def tanh_lr(
     if a is not None and b is not None and not a < b:
         raise ValueError(f"{f}(lb={a!r}, ub={b!r}): lb must be < ub")
     return TimmTanh(
-        args["base_lr"], args["t_initial"], low, high, args["lr_min"], args["cycle_mul"],
-        args["cycle_decay"], args["cycle_limit"], args["warmup_t"], args["warmup_lr_init"],
+        args["base_lr"],
+        args["t_initial"],
+        low,
+        high,
+        args["lr_min"],
+        args["cycle_mul"],
+        args["cycle_decay"],
+        args["cycle_limit"],
+        args["warmup_t"],
+        args["warmup_lr_init"],
         args["warmup_prefix"],
     )
 
@@ -375,9 +373,16 @@ def poly_lr(
     args = _cycle_args("poly_lr", **locals())
     f = "poly_lr"
     return TimmPoly(
-        args["base_lr"], args["t_initial"], v.as_value(f, "power", power, positive=True),
-        args["lr_min"], args["cycle_mul"], args["cycle_decay"], args["cycle_limit"],
-        args["warmup_t"], args["warmup_lr_init"], args["warmup_prefix"],
+        args["base_lr"],
+        args["t_initial"],
+        v.as_value(f, "power", power, positive=True),
+        args["lr_min"],
+        args["cycle_mul"],
+        args["cycle_decay"],
+        args["cycle_limit"],
+        args["warmup_t"],
+        args["warmup_lr_init"],
+        args["warmup_prefix"],
         v.as_value(f, "k_decay", k_decay, positive=True),
     )
 
@@ -500,7 +505,7 @@ def multistep_lr(
     """
     f = "multistep_lr"
     ms = decay_t
-    if isinstance(ms, (list, tuple)) and not any(isinstance(m, jax.core.Tracer) for m in ms):
+    if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
         ms = np.asarray(ms) if len(ms) else np.zeros((0,), np.int64)
     return TimmMultiStep(
         v.as_value(f, "base_lr", base_lr, nonnegative=True),

@@ -46,16 +46,16 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from .. import _validate as v
 from .._base import AbstractSchedule, Array, ArrayLike, as_schedule
-from .._cycle import cycle
-from .._dtypes import int_max
+from .._cycle import cycle, geometric_cycle
 from .._join import join_schedules
 from .._piecewise import piecewise_constant
 from .._preset import AbstractPreset
 from .._primitives import cosine_decay, exponential_decay, linear, polynomial
-from .._progress import Progress, ramp
+from .._progress import Progress, blend, cosine_weights, progress, ramp
 
 __all__ = [
     "step_lr",
@@ -184,7 +184,7 @@ def multistep_lr(
     """
     f = "multistep_lr"
     ms = milestones
-    if isinstance(ms, (list, tuple)) and not any(isinstance(m, jax.core.Tracer) for m in ms):
+    if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
         ms = sorted(ms)
     elif isinstance(ms, np.ndarray):
         ms = np.sort(ms)
@@ -207,15 +207,19 @@ class TorchConstantLR(AbstractTorchChainable):
     factory: ClassVar[str] = "constant_lr"
 
     def config_args(self) -> dict[str, Any]:
-        return {"base_lr": self.base_lr, "factor": self.factor_value, "total_iters": self.total_iters}
+        return {
+            "base_lr": self.base_lr,
+            "factor": self.factor_value,
+            "total_iters": self.total_iters,
+        }
 
     def build(self) -> AbstractSchedule:
         n = jnp.asarray(self.total_iters)
+        low = self.base_lr * self.factor_value
         # total_iters == 0: torch's recursive form applies the factor at step 0 and never
         # undoes it (it waits for last_epoch == total_iters, which has passed).
-        boundary = jnp.where(n == 0, jnp.asarray(int_max(), n.dtype), n)
-        values = jnp.stack([self.base_lr * self.factor_value, _f(self.base_lr)])
-        return piecewise_constant(boundary[None], values)
+        values = jnp.stack([low, jnp.where(n == 0, low, _f(self.base_lr))])
+        return piecewise_constant(n[None], values)
 
 
 def constant_lr(
@@ -472,8 +476,13 @@ def cosine_annealing_lr(
 # --------------------------------------------------------------------------------------
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class TorchCosineAnnealingWarmRestarts(AbstractPreset):
-    """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`)."""
+class TorchCosineAnnealingWarmRestarts(AbstractSchedule):
+    """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`).
+
+    Written directly rather than as ``cycle(cosine_decay(...), T_0, period_mul=T_mult)``
+    so that every restart, a whole step, is found exactly (the float32 cycle start can miss
+    it by an ulp).
+    """
 
     base_lr: Array
     T_0: Array
@@ -481,9 +490,20 @@ class TorchCosineAnnealingWarmRestarts(AbstractPreset):
     eta_min: Array
     factory: ClassVar[str] = "cosine_annealing_warm_restarts"
 
-    def build(self) -> AbstractSchedule:
-        mul = jnp.asarray(self.T_mult).astype(jnp.asarray(self.base_lr).dtype)
-        return cycle(cosine_decay(self.base_lr, self.T_0, self.eta_min), self.T_0, period_mul=mul)
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        period = jnp.maximum(jnp.asarray(self.T_0).astype(t.dtype), 1)
+        mul = jnp.asarray(self.T_mult).astype(dtype)
+        k_fixed = t // period
+        p_fixed = progress(t - k_fixed * period, jnp.zeros((), t.dtype), period, dtype)
+        _, local, length = geometric_cycle(t, period, mul, dtype)
+        p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
+        geometric = mul != 1
+        p = Progress(
+            jnp.where(geometric, p_geo.done, p_fixed.done),
+            jnp.where(geometric, p_geo.left, p_fixed.left),
+        )
+        return blend(self.base_lr, self.eta_min, cosine_weights(p))
 
 
 def cosine_annealing_warm_restarts(
@@ -505,7 +525,7 @@ def cosine_annealing_warm_restarts(
       eta_min: the minimum; ``>= 0``.
 
     Returns:
-      A ``TorchCosineAnnealingWarmRestarts`` schedule (a ``cycle`` of a ``cosine_decay``).
+      A ``TorchCosineAnnealingWarmRestarts`` schedule.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -728,7 +748,7 @@ def one_cycle_lr(
         raise ValueError(f"{f}(pct_start={p!r}): pct_start must be in [0, 1]")
     if p is not None and n is not None and math.isclose(float(p) * n, 1.0, rel_tol=1e-6):
         raise ValueError(
-            f"{f}(pct_start={p!r}, total_steps={n}): pct_start * total_steps must not be 1 "
+            f"{f}(pct_start={pct_start!r}, total_steps={n}): pct_start * total_steps must not be 1 "
             "(torch divides 0 by 0 at step 0)"
         )
     return TorchOneCycleLR(

@@ -59,6 +59,17 @@ _AFTER = ("hold", "continue", "floor")
 _DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
+def _hf_warmup(learning_rate: Any, warm: Any, after: AbstractSchedule) -> AbstractSchedule:
+    """HF's warmup ``lr * t / max(1, W)`` for ``t < W``, then ``after`` at local steps.
+
+    Not ``warmup(after, W)``: HF ramps toward ``learning_rate`` even where the decay starts
+    lower (``num_training_steps <= num_warmup_steps``).
+    """
+    warm = jnp.asarray(warm)
+    zero = 0.0 * jnp.asarray(learning_rate)
+    return join_schedules([linear(zero, learning_rate, warm), after], warm[None])
+
+
 def _decay_length(total: Any, warm: Any) -> Array:
     """HF's ``max(1, num_training_steps - num_warmup_steps)``."""
     return jnp.maximum(jnp.asarray(total) - jnp.asarray(warm), 1)
@@ -90,7 +101,8 @@ class HFDecayPhase(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.peak_value).dtype
         e = t + jnp.asarray(self.offset, t.dtype)
-        length = jnp.maximum(jnp.asarray(self.decay_steps).astype(t.dtype), 1)
+        steps = jnp.asarray(self.decay_steps).astype(t.dtype)
+        length = jnp.maximum(steps, 1)
         p = progress(e, jnp.zeros((), t.dtype), length, dtype)
         peak, floor = jnp.asarray(self.peak_value), jnp.asarray(self.floor_value)
         if self.shape != "cosine":
@@ -98,14 +110,25 @@ class HFDecayPhase(AbstractSchedule):
         else:
             nc = jnp.asarray(self.num_cycles).astype(dtype)
             c = (nc - 0.5) - jnp.round(nc - 0.5)
-            wave = jnp.sin(jnp.pi * (c - nc * p.left)) ** 2
-            wave = jnp.where(p.done == 0, jnp.ones((), dtype), wave)
+            # cos(pi nc e / L)**2 == sin(pi (c - nc (L - e) / L))**2, with L - e an exact
+            # integer (negative past the end when the formula continues).
             if self.after == "continue":
-                beyond = jnp.cos(jnp.pi * nc * e.astype(dtype) / length.astype(dtype)) ** 2
-                wave = jnp.where(e > length, beyond, wave)
+                left = (length - e).astype(dtype) / length.astype(dtype)
+                left = jnp.where(e <= length, p.left, left)
+            else:
+                left = p.left
+            wave = jnp.sin(jnp.pi * (c - nc * left)) ** 2
+            # The default half wave (num_cycles = 0.5): reduce the phase exactly in integers,
+            # cos(pi (e - L) / (2 L))**2 with e - L taken modulo 2 L.
+            period = 2 * length
+            e_wave = e if self.after == "continue" else jnp.minimum(e, length)
+            m = jnp.where(e_wave == length, 0, jnp.mod(e_wave, period) - length)  # in [-L, L)
+            half = jnp.sin(jnp.pi * m.astype(dtype) / period.astype(dtype)) ** 2
+            wave = jnp.where(nc == 0.5, half, wave)
+            wave = jnp.where(e == 0, jnp.ones((), dtype), wave)
             value = floor + (peak - floor) * wave
         if self.after == "floor":
-            value = jnp.where(e >= length, floor, value)
+            value = jnp.where(e >= steps, floor, value)
         return value
 
 
@@ -288,7 +311,9 @@ def get_constant_schedule_with_warmup(
       [0.0, 0.25, 1.0, 1.0]
     """
     f = "get_constant_schedule_with_warmup"
-    return HFConstantWithWarmup(_lr(f, learning_rate), v.as_count(f, "num_warmup_steps", num_warmup_steps))
+    return HFConstantWithWarmup(
+        _lr(f, learning_rate), v.as_count(f, "num_warmup_steps", num_warmup_steps)
+    )
 
 
 @jax.tree_util.register_dataclass
@@ -304,7 +329,9 @@ class HFLinearWithWarmup(AbstractPreset):
     def build(self) -> AbstractSchedule:
         decay = jnp.maximum(jnp.asarray(self.num_training_steps) - self.num_warmup_steps, 0)
         zero = 0.0 * jnp.asarray(self.learning_rate)
-        return warmup(linear(self.learning_rate, zero, decay), self.num_warmup_steps)
+        return _hf_warmup(
+            self.learning_rate, self.num_warmup_steps, linear(self.learning_rate, zero, decay)
+        )
 
 
 def get_linear_schedule_with_warmup(
@@ -322,7 +349,7 @@ def get_linear_schedule_with_warmup(
       num_training_steps: :math:`T`; an integer ``>= 0``.
 
     Returns:
-      An ``HFLinearWithWarmup`` schedule (``warmup(linear(lr, 0, T - W), W)``).
+      An ``HFLinearWithWarmup`` schedule (a linear warmup joined to ``linear(lr, 0, T - W)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -478,7 +505,7 @@ class HFPolynomialDecayWithWarmup(AbstractPreset):
     def build(self) -> AbstractSchedule:
         decay = jnp.maximum(jnp.asarray(self.num_training_steps) - self.num_warmup_steps, 0)
         poly = polynomial(self.learning_rate, self.lr_end, self.power, decay)
-        return warmup(poly, self.num_warmup_steps)
+        return _hf_warmup(self.learning_rate, self.num_warmup_steps, poly)
 
 
 def get_polynomial_decay_schedule_with_warmup(
@@ -507,7 +534,7 @@ def get_polynomial_decay_schedule_with_warmup(
       power: :math:`k`; ``> 0``.
 
     Returns:
-      An ``HFPolynomialDecayWithWarmup`` schedule (``warmup(polynomial(...), W)``).
+      An ``HFPolynomialDecayWithWarmup`` schedule (a linear warmup joined to a ``polynomial``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -746,8 +773,10 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     """
     f = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
     low, rate = _floor(f, learning_rate, min_lr, min_lr_rate)
-    w = None if warmup_lr_rate is None else v.as_value(
-        f, "warmup_lr_rate", warmup_lr_rate, nonnegative=True
+    w = (
+        None
+        if warmup_lr_rate is None
+        else v.as_value(f, "warmup_lr_rate", warmup_lr_rate, nonnegative=True)
     )
     return HFCosineWarmupWithMinLR(
         _lr(f, learning_rate),
@@ -791,7 +820,9 @@ class HFWarmupStableDecay(AbstractPreset):
         decay = decay_phase(
             lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
         )
-        return join_schedules([ramp_up, join_schedules([constant(lr), decay], stable[None])], warm[None])
+        return join_schedules(
+            [ramp_up, join_schedules([constant(lr), decay], stable[None])], warm[None]
+        )
 
 
 def get_wsd_schedule(
@@ -845,11 +876,13 @@ def get_wsd_schedule(
         raise ValueError(f"{f}: either num_training_steps or num_stable_steps must be specified")
     warm = v.as_count(f, "num_warmup_steps", num_warmup_steps)
     decay = v.as_count(f, "num_decay_steps", num_decay_steps)
-    total = None if num_training_steps is None else v.as_count(
-        f, "num_training_steps", num_training_steps
+    total = (
+        None
+        if num_training_steps is None
+        else v.as_count(f, "num_training_steps", num_training_steps)
     )
-    stable = None if num_stable_steps is None else v.as_count(
-        f, "num_stable_steps", num_stable_steps
+    stable = (
+        None if num_stable_steps is None else v.as_count(f, "num_stable_steps", num_stable_steps)
     )
     if stable is None:
         w, d, n = v.concrete(warm), v.concrete(decay), v.concrete(total)

@@ -1,0 +1,153 @@
+"""The ``lrjax`` command line, run as ``python -m lrjax`` in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import lrjax
+from lrjax._cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SPEC = "warmup(cosine_decay(3e-4, 100_000), 2_000)"
+
+
+def run(*args: str, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    env["JAX_PLATFORMS"] = "cpu"
+    return subprocess.run(
+        [sys.executable, "-m", "lrjax", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_help_on_everything(capsys):
+    result = run("--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: lrjax" in result.stdout and "demo" in result.stdout
+    for command in ("plot", "show", "list", "demo"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert f"usage: lrjax {command}" in capsys.readouterr().out
+
+
+def test_plot_spec_and_json_file(tmp_path):
+    config = tmp_path / "schedule.json"
+    config.write_text(json.dumps(lrjax.to_config(lrjax.parse("one_cycle(1e-3, 50_000)"))))
+    out = tmp_path / "curves.png"
+    result = run(
+        "plot", SPEC, str(config), "--steps", "1e5", "--out", str(out), "--logy", "--title", "t"
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert "2 schedule(s), 100,000 steps" in result.stdout
+
+
+def test_show_prints_tree_key_values_and_summary():
+    result = run("show", SPEC, "--steps", "100_000", "--levels", "1e-4")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "warmup  warmup_steps=2000" in out and "schedule: cosine_decay" in out
+    assert "2,000" in out and "0.0003" in out and "99,999" in out and "phase boundary" in out
+    assert "area (LR budget)" in out and "crosses 0.0001 at" in out
+
+
+def test_list_names_presets_and_compat():
+    result = run("list")
+    assert result.returncode == 0, result.stderr
+    for name in ("presets:", "warmup_cosine_decay", "one_cycle", "compat.keras:", "CosineDecay"):
+        assert name in result.stdout
+    assert "compat.transformers:" in result.stdout and "get_scheduler" in result.stdout
+
+
+def test_demo_writes_a_png(tmp_path):
+    result = run("demo", "--steps", "300_000", "--out", "demo.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
+    for name in ("warmup + cosine", "WSD", "one-cycle", "SGDR", "triangular CLR", "Keras", "HF"):
+        assert name in result.stdout
+    assert "300,000 steps" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["show", "cosine_decay(1e-3, ", "--steps", "10"], ["bad schedule", "column"]),
+        (["plot", SPEC, "--steps", "lots"], ["--steps", "not a number of steps"]),
+    ],
+)
+def test_errors_are_one_line_in_a_subprocess(args, words):
+    assert_one_line_error(run(*args), *words)
+
+
+def _one_line(err: str, words: list[str]) -> None:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["show", "__import__('os').system('true')", "--steps", "10"], ["not allowed"]),
+        (["show", "eval('1')", "--steps", "10"], ["unknown schedule 'eval'"]),
+        (["show", "cosine_decay(-1e-3, 10)", "--steps", "10"], ["init_value", ">= 0"]),
+        (["show", "missing/schedule.json", "--steps", "10"], ["no such file"]),
+        (["plot", SPEC, "--steps", "10", "--out", "/nonexistent/dir/x.png"], ["cannot write"]),
+        (["show", '{"class_name": "Nope", "config": {}}', "--steps", "10"], ["Nope"]),
+        (["show", "{not json", "--steps", "10"], ["bad JSON"]),
+    ],
+)
+def test_runtime_errors_are_one_line(args, words, capsys):
+    assert main(args) == 1
+    _one_line(capsys.readouterr().err, words)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["show", SPEC, "--steps", "0"], ["must be >= 1"]),
+        (["show", SPEC, "--steps", "1.5"], ["whole number"]),
+        (["show", SPEC, "--steps", "10", "--levels", "nan"], ["finite"]),
+        (["show", SPEC], ["--steps"]),
+        (["nope"], ["invalid choice"]),
+    ],
+)
+def test_usage_errors_are_one_line(args, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    _one_line(capsys.readouterr().err, words)
+
+
+def test_bad_json_files(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"class_name": "Nope", "config": {}}))
+    for path, word in ((broken, "not valid JSON"), (unknown, "unknown class_name")):
+        assert main(["show", str(path), "--steps", "10"]) == 1
+        _one_line(capsys.readouterr().err, [word])

@@ -1,0 +1,176 @@
+"""Parity of ``lrjax.compat.timm`` with timm 1.0.31's schedulers stepped per update.
+
+``peers.timm_curve`` runs timm's own ``train.py`` loop (``t_in_epochs=False``, the value in
+``param_groups[0]["lr"]`` before each update, ``step_update(num_updates)`` after it) over
+steps ``0 .. end + 20``; lrjax must agree to 1e-6 relative (relative to the peak where the
+value is below 1e-6 of it). Hyperparameters are float32-rounded for both sides.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from peers import timm_curve, timm_get_lr_curve
+
+from lrjax.compat import timm as lrtimm
+
+RTOL = 1e-6
+N_STEPS = 160
+RNG = np.random.default_rng(11)
+
+
+def f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+def rel_error(ours, ref) -> float:
+    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
+    peak = np.max(np.abs(ref))
+    return float(np.max(np.abs(ours - ref) / (np.maximum(np.abs(ref), 1e-6 * peak) + 1e-300)))
+
+
+def curve(schedule, n: int) -> np.ndarray:
+    return np.asarray(schedule(jnp.arange(N_STEPS)), np.float64)[:n]
+
+
+def _configs():
+    """(id, timm class, lrjax factory, kwargs, number of steps)."""
+    out = []
+    for i in range(3):
+        t0 = int(RNG.integers(1, 20))
+        common = dict(
+            t_initial=t0,
+            lr_min=f32(RNG.uniform(0, 0.05)),
+            cycle_mul=f32(RNG.choice([1.0, 2.0, 1.5, 3.0])),
+            cycle_decay=f32(RNG.uniform(0.3, 1.0)),
+            cycle_limit=int(RNG.integers(0, 4)),
+            warmup_t=int(RNG.choice([0, 0, 1, 5])),
+            warmup_lr_init=f32(RNG.uniform(0, 0.01)),
+            warmup_prefix=bool(i % 2),
+        )
+        k = f32(RNG.choice([1.0, 1.0, 0.5, 2.0]))
+        out.append(
+            (f"cosine{i}", "CosineLRScheduler", lrtimm.cosine_lr, {**common, "k_decay": k}, 120)
+        )
+        out.append(
+            (
+                f"tanh{i}",
+                "TanhLRScheduler",
+                lrtimm.tanh_lr,
+                {**common, "lb": f32(RNG.uniform(-8, -1)), "ub": f32(RNG.uniform(0.5, 4))},
+                120,
+            )
+        )
+        out.append(
+            (
+                f"poly{i}",
+                "PolyLRScheduler",
+                lrtimm.poly_lr,
+                {**common, "power": f32(RNG.uniform(0.3, 3)), "k_decay": k},
+                120,
+            )
+        )
+        step = dict(
+            warmup_t=common["warmup_t"],
+            warmup_lr_init=common["warmup_lr_init"],
+            warmup_prefix=not common["warmup_prefix"],
+            decay_rate=f32(RNG.uniform(0.1, 1)),
+        )
+        out.append(
+            (
+                f"step{i}",
+                "StepLRScheduler",
+                lrtimm.step_lr,
+                {**step, "decay_t": int(RNG.integers(1, 15))},
+                60,
+            )
+        )
+        ms = sorted(int(m) for m in RNG.integers(0, 30, size=int(RNG.integers(1, 4))))
+        out.append(
+            (
+                f"multistep{i}",
+                "MultiStepLRScheduler",
+                lrtimm.multistep_lr,
+                {**step, "decay_t": ms},
+                50,
+            )
+        )
+    out += [
+        (
+            "cosine_t1",
+            "CosineLRScheduler",
+            lrtimm.cosine_lr,
+            dict(t_initial=1, cycle_limit=5, cycle_decay=0.5),
+            30,
+        ),
+        (
+            "step_fractional",
+            "StepLRScheduler",
+            lrtimm.step_lr,
+            dict(decay_t=2.5, decay_rate=0.5),
+            30,
+        ),
+        (
+            "multistep_at_0_1",
+            "MultiStepLRScheduler",
+            lrtimm.multistep_lr,
+            dict(decay_t=[0, 1, 4], decay_rate=0.5),
+            20,
+        ),
+    ]
+    return out
+
+
+CONFIGS = _configs()
+MEASURED: dict[str, float] = {}
+BASE = 0.8
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_parity_with_timm(cfg):
+    ident, cls, factory, kwargs, n = cfg
+    ref = timm_curve(cls, BASE, n, **kwargs)
+    ours = curve(factory(BASE, **kwargs), n)
+    err = rel_error(ours, ref)
+    MEASURED[ident] = err
+    assert err <= RTOL, f"{ident}: relative error {err:.2e}"
+
+
+def test_first_update_is_the_constructor_value():
+    """timm's loop uses base_lr at update 0 where _get_lr(0) differs; lrjax follows the loop."""
+    loop = timm_curve("TanhLRScheduler", BASE, 5, t_initial=10, lb=-1.0)
+    pure = timm_get_lr_curve("TanhLRScheduler", BASE, 5, t_initial=10, lb=-1.0)
+    assert loop[0] == BASE and pure[0] < 0.9 * BASE
+    ours = curve(lrtimm.tanh_lr(BASE, 10, lb=-1.0), 5)
+    assert rel_error(ours, loop) <= RTOL
+
+
+def test_off_by_one_would_be_caught():
+    for ident, cls, factory, kwargs, n in CONFIGS[:10]:
+        ref = timm_curve(cls, BASE, n, **kwargs)
+        ours = curve(factory(BASE, **kwargs), n + 1)
+        if np.allclose(ref[:-1], ref[1:]):
+            continue
+        assert rel_error(ours[1:], ref) > 1e-3, ident
+        assert rel_error(np.concatenate([ours[:1], ours[:-2]]), ref) > 1e-3, ident
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"cosine_lr\(t_initial=0\)"):
+        lrtimm.cosine_lr(1.0, 0)
+    with pytest.raises(ValueError, match=r"cosine_lr\(cycle_mul=0.5\): cycle_mul must be >= 1"):
+        lrtimm.cosine_lr(1.0, 10, cycle_mul=0.5)
+    with pytest.raises(ValueError, match=r"tanh_lr\(lb=3.0, ub=3.0\)"):
+        lrtimm.tanh_lr(1.0, 10, lb=3.0)
+    with pytest.raises(ValueError, match=r"multistep_lr\(decay_t=\[5 3\]\)"):
+        lrtimm.multistep_lr(1.0, [5, 3])
+
+
+def test_report_measured():
+    by_family: dict[str, float] = {}
+    for ident, err in MEASURED.items():
+        fam = ident.rstrip("0123456789").split("_")[0]
+        by_family[fam] = max(by_family.get(fam, 0.0), err)
+    print("\ntimm max relative error:", {k: f"{x:.1e}" for k, x in sorted(by_family.items())})
+    assert all(x <= RTOL for x in by_family.values())
