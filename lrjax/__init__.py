@@ -30,37 +30,19 @@ from ._config import from_config as from_config
 from ._config import to_config as to_config
 from ._cycle import Cycle as Cycle
 from ._cycle import cycle as cycle
+from ._evaluate import Envelope as Envelope
+from ._evaluate import envelope as envelope
+from ._evaluate import evaluate as evaluate
 from ._join import Join as Join
 from ._join import join_schedules as join_schedules
+from ._parse import ParseError as ParseError
+from ._parse import parse as parse
 from ._piecewise import PiecewiseConstant as PiecewiseConstant
 from ._piecewise import PiecewiseLinear as PiecewiseLinear
 from ._piecewise import piecewise_constant as piecewise_constant
 from ._piecewise import piecewise_linear as piecewise_linear
+from ._plot import plot as plot
 from ._preset import AbstractPreset as AbstractPreset
-from ._primitives import Constant as Constant
-from ._primitives import CosineDecay as CosineDecay
-from ._primitives import ExponentialDecay as ExponentialDecay
-from ._primitives import InverseTimeDecay as InverseTimeDecay
-from ._primitives import Linear as Linear
-from ._primitives import Polynomial as Polynomial
-from ._primitives import RsqrtDecay as RsqrtDecay
-from ._primitives import constant as constant
-from ._primitives import cosine_decay as cosine_decay
-from ._primitives import exponential_decay as exponential_decay
-from ._primitives import inverse_time_decay as inverse_time_decay
-from ._primitives import linear as linear
-from ._primitives import polynomial as polynomial
-from ._primitives import rsqrt_decay as rsqrt_decay
-from ._time import Quantize as Quantize
-from ._time import Shift as Shift
-from ._time import Stretch as Stretch
-from ._time import quantize as quantize
-from ._time import shift as shift
-from ._time import stretch as stretch
-from ._warmup import Warmup as Warmup
-from ._warmup import warmup as warmup
-
-# --- presets (_presets.py) ---
 from ._presets import SGDR as SGDR
 from ._presets import Cyclic as Cyclic
 from ._presets import InverseSqrt as InverseSqrt
@@ -89,24 +71,38 @@ from ._presets import warmup_exponential_decay as warmup_exponential_decay
 from ._presets import warmup_linear_decay as warmup_linear_decay
 from ._presets import warmup_polynomial_decay as warmup_polynomial_decay
 from ._presets import warmup_stable_decay as warmup_stable_decay
-# --- tools: evaluation, sweeps, summaries, plots, parsing (_evaluate.py, _sweep.py, ...) ---
-from ._evaluate import Envelope as Envelope
-from ._evaluate import envelope as envelope
-from ._evaluate import evaluate as evaluate
-from ._parse import ParseError as ParseError
-from ._parse import parse as parse
-from ._plot import plot as plot
+from ._primitives import Constant as Constant
+from ._primitives import CosineDecay as CosineDecay
+from ._primitives import ExponentialDecay as ExponentialDecay
+from ._primitives import InverseTimeDecay as InverseTimeDecay
+from ._primitives import Linear as Linear
+from ._primitives import Polynomial as Polynomial
+from ._primitives import RsqrtDecay as RsqrtDecay
+from ._primitives import constant as constant
+from ._primitives import cosine_decay as cosine_decay
+from ._primitives import exponential_decay as exponential_decay
+from ._primitives import inverse_time_decay as inverse_time_decay
+from ._primitives import linear as linear
+from ._primitives import polynomial as polynomial
+from ._primitives import rsqrt_decay as rsqrt_decay
 from ._summary import Summary as Summary
 from ._summary import summarize as summarize
 from ._sweep import Sweep as Sweep
 from ._sweep import stack as stack
 from ._sweep import sweep as sweep
-# --- training integration (_training.py) ---
+from ._time import Quantize as Quantize
+from ._time import Shift as Shift
+from ._time import Stretch as Stretch
+from ._time import quantize as quantize
+from ._time import shift as shift
+from ._time import stretch as stretch
 from ._training import current_learning_rate as current_learning_rate
 from ._training import get_hyperparam as get_hyperparam
 from ._training import num_training_steps as num_training_steps
 from ._training import set_step_count as set_step_count
 from ._training import step_count as step_count
+from ._warmup import Warmup as Warmup
+from ._warmup import warmup as warmup
 
 try:
     __version__ = _version("lrjax")
@@ -168,7 +164,7 @@ __all__ = [
     "Minimum",
     "Maximum",
     "Clip",
-    # --- presets ---
+    # presets
     "warmup_cosine_decay",
     "warmup_linear_decay",
     "warmup_polynomial_decay",
@@ -197,7 +193,7 @@ __all__ = [
     "MultistepDecay",
     "Noam",
     "InverseSqrt",
-    # --- tools ---
+    # tools: evaluation, sweeps, summaries, plots, parsing
     "evaluate",
     "envelope",
     "stack",
@@ -209,7 +205,7 @@ __all__ = [
     "Sweep",
     "Summary",
     "ParseError",
-    # --- training ---
+    # training integration
     "num_training_steps",
     "step_count",
     "set_step_count",

@@ -446,6 +446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `lrjax list | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except CLIError as err:
         print(f"lrjax {args.command}: error: {err}", file=sys.stderr)
     except (ValueError, TypeError, OverflowError, ImportError, OSError) as err:
@@ -454,9 +457,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lrjax: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `lrjax list | head`: the reader left; stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
     except Exception as err:  # never a traceback on the command line
         message = " ".join(str(err).split()) or ""
         print(

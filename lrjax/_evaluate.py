@@ -136,6 +136,10 @@ def _batched(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Ca
     return fn
 
 
+_SMALL_CHUNK = 1 << 12
+"""The smallest kernel ``evaluate`` sizes to a short request."""
+
+
 def chunk_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
     """Steps per kernel call: ``chunk_size`` values in all, shared by the batch members."""
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
@@ -424,6 +428,10 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
     schedule, batch = unwrap(schedule, "evaluate")
     spec = _steps("evaluate", steps)
     size = chunk_steps(batch, chunk_size)
+    if chunk_size is None:
+        # A short request runs a kernel sized to it (a power of two, so at most a handful of
+        # sizes ever compile) instead of computing a whole default chunk.
+        size = min(size, max(_SMALL_CHUNK, 1 << max(spec.count - 1, 0).bit_length()))
     out = np.empty(batch + (spec.count,), _output_dtype(schedule, len(batch)))
     for position, values in iter_chunks(schedule, batch, spec, size):
         out[..., position : position + values.shape[-1]] = values

@@ -23,6 +23,9 @@ from ._steps import search_step
 WHERE_CHAIN_MAX = 8
 """Up to this many boundaries, count them with comparisons instead of a binary search."""
 
+COMPARE_ALL_MAX = 1 << 16
+"""Up to this many (step, boundary) pairs, compare them all at once (no search loop)."""
+
 
 def piece_index(boundaries: Array, t: Array) -> Array:
     """The index of the piece holding step ``t``: the number of boundaries ``<= t``.
@@ -38,6 +41,10 @@ def piece_index(boundaries: Array, t: Array) -> Array:
         for k in range(count):
             index = index + (s >= b[k]).astype(jnp.int32)
         return index
+    if s.size * count <= COMPARE_ALL_MAX:
+        # Few steps (a train step): one vectorised comparison beats a binary search's loop.
+        b_row = b.reshape((1,) * s.ndim + (count,))
+        return jnp.sum(s[..., None] >= b_row, axis=-1, dtype=jnp.int32)
     return jnp.searchsorted(b, s, side="right").astype(jnp.int32)
 
 

@@ -23,6 +23,10 @@ SHAPES = ("linear", "cosine", "1-sqrt", "square", "constant", "exponential")
 """Ramp shapes, each a multiplier of the normalised distance from the peak (SEMANTICS §3)."""
 
 
+COND_MIN_SIZE = 1024
+"""From this many steps on, a scalar ``exponent == 1`` branch is a run-time ``lax.cond``."""
+
+
 class Progress(NamedTuple):
     """Where a step is inside a phase of ``total`` steps starting at ``begin``.
 
@@ -141,10 +145,21 @@ def powered_blend(
         other = jnp.where(from_start, end, start)
         return _exact_ends(anchor + (other - anchor) * w, start, end, q)
 
-    operands = (_as(start, dtype), _as(end, dtype), p.done, p.left, exponent)
-    if jnp.ndim(exponent) == 0:
-        return jax.lax.cond(exponent == 1, plain, powered, *operands)
-    return jnp.where(exponent == 1, plain(*operands), powered(*operands))
+    @jax.custom_jvp
+    def value(*operands: jax.Array) -> jax.Array:
+        e = operands[-1]
+        if jnp.ndim(e) == 0 and operands[2].size >= COND_MIN_SIZE:
+            return jax.lax.cond(e == 1, plain, powered, *operands)
+        # Few steps (a train step) or per-step exponents (a join): a select is cheaper.
+        return jnp.where(e == 1, plain(*operands), powered(*operands))
+
+    @value.defjvp
+    def _(primals: tuple[jax.Array, ...], tangents: tuple[jax.Array, ...]):
+        # The cheap path does not depend on the exponent; derivatives come from the general
+        # formula, which is smooth through exponent == 1.
+        return value(*primals), jax.jvp(powered, primals, tangents)[1]
+
+    return value(_as(start, dtype), _as(end, dtype), p.done, p.left, exponent)
 
 
 class Weights(NamedTuple):

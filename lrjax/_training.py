@@ -27,7 +27,10 @@ _INT32_MAX = 2**31 - 1
 
 
 def num_training_steps(
-    num_examples: int, batch_size: int, epochs: int | float = 1, drop_remainder: bool = False
+    num_examples: ArrayLike,
+    batch_size: ArrayLike,
+    epochs: ArrayLike = 1,
+    drop_remainder: bool = False,
 ) -> int:
     r"""The number of optimizer updates in ``epochs`` passes over ``num_examples`` examples.
 
@@ -67,6 +70,8 @@ def num_training_steps(
     n = _python_int(func, "num_examples", num_examples)
     b = _python_int(func, "batch_size", batch_size)
     flag = v.as_flag(func, "drop_remainder", drop_remainder)
+    if isinstance(epochs, Tracer):
+        raise TypeError(f"{func}(epochs=<traced>): epochs must be a concrete number")
     v.as_value(func, "epochs", epochs, positive=True)
     per_epoch = n // b if flag else -(-n // b)
     if per_epoch == 0:
@@ -77,7 +82,7 @@ def num_training_steps(
     if isinstance(epochs, (int, np.integer)):
         total = int(epochs) * per_epoch
     else:
-        total = math.floor(float(epochs) * per_epoch)
+        total = math.floor(float(np.asarray(epochs)) * per_epoch)
         if total < 1:
             raise ValueError(
                 f"{func}(epochs={epochs!r}): epochs must cover at least one update "

@@ -92,8 +92,10 @@ def as_value(
     if arr is not None:
         if not np.issubdtype(arr.dtype, np.number):
             _fail(func, name, value, "must be a real number", TypeError)
-        if not np.all(np.isfinite(arr)):
-            _fail(func, name, value, "must be finite")
+        with np.errstate(over="ignore"):
+            representable = np.isfinite(arr.astype(float_dtype()))
+        if not np.all(np.isfinite(arr)) or not np.all(representable):
+            _fail(func, name, value, f"must be finite (in {float_dtype()})")
         if positive and not np.all(arr > 0):
             _fail(func, name, value, "must be > 0")
         if nonnegative and not np.all(arr >= 0):

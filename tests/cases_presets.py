@@ -261,12 +261,14 @@ def ref_noam(t, d_model, warmup_steps, scale=1.0):
 
 
 def ref_inverse_sqrt(t, peak_value, warmup_steps, timescale=None, init_value=0.0):
-    """Hugging Face's ``_get_inverse_sqrt_schedule_lr_lambda``, times the peak."""
+    """Hugging Face's ``_get_inverse_sqrt_schedule_lr_lambda`` times the peak, with a
+    configurable start of the warmup: ``1 / sqrt((t + shift) / timescale)`` for ``t >= W``."""
     t = _f(t)
     if timescale is None:
         timescale = warmup_steps or 10_000
     shift = timescale - warmup_steps
-    decay = peak_value / np.sqrt((t + shift) / timescale)
+    after = np.maximum(t, warmup_steps)  # the decay branch is used from W on only
+    decay = peak_value / np.sqrt((after + shift) / timescale)
     return np.where(
         t < warmup_steps, _linear_warmup(t, init_value, peak_value, warmup_steps), decay
     )
@@ -491,7 +493,14 @@ CASES: list[Case] = [
         Case(
             f"one_cycle_{anneal}_three_phase",
             lrjax.one_cycle,
-            dict(peak_value=1.0, total_steps=100, pct_start=0.3, anneal=anneal, three_phase=True),
+            dict(
+                peak_value=1.0,
+                total_steps=100,
+                pct_start=0.3,
+                final_div_factor=1e4,
+                anneal=anneal,
+                three_phase=True,
+            ),
             ref_one_cycle,
             dict(total_steps=[3, 4, 1000], pct_start=[0.01, 0.45], final_div_factor=[1.0]),
             end=100,

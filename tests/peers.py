@@ -76,7 +76,7 @@ import sys
 import types
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -366,7 +366,8 @@ def optax_optimizer_curve(schedule: Callable, num_steps: int) -> np.ndarray:
 
     def update(state, _):
         updates, state = optimizer.update(grads, state, params)
-        return state, (state.hyperparams["learning_rate"], -updates)
+        state = cast(Any, state)
+        return state, (state.hyperparams["learning_rate"], -cast(Any, updates))
 
     _, (lrs, applied) = jax.jit(lambda state: jax.lax.scan(update, state, None, length=num_steps))(
         optimizer.init(params)
@@ -408,7 +409,7 @@ def timm_scheduler_module() -> types.ModuleType:
     stub = types.ModuleType("timm")
     stub.__path__ = list(spec.submodule_search_locations)
     stub.__file__ = spec.origin
-    stub.__lrjax_stub__ = True
+    setattr(stub, "__lrjax_stub__", True)  # noqa: B010
     sys.modules["timm"] = stub
     return importlib.import_module("timm.scheduler")
 

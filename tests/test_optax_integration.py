@@ -334,3 +334,33 @@ def test_external_int64_step_for_runs_past_int32() -> None:
         state.hyperparams["learning_rate"] = s(step)
         updates, state = opt.update(jnp.ones(1, jnp.float32), state, params)
         assert float(updates[0]) == -0.25
+
+
+# -- schedule length from the data ---------------------------------------------------------
+
+
+def test_num_training_steps() -> None:
+    assert lrjax.num_training_steps(5000, 32, 3) == 3 * 157 == 471
+    assert lrjax.num_training_steps(5000, 32, 3, drop_remainder=True) == 3 * 156
+    assert lrjax.num_training_steps(64, 32, 2) == lrjax.num_training_steps(64, 32, 2, True) == 4
+    assert lrjax.num_training_steps(10, 100) == 1  # one partial batch
+    assert lrjax.num_training_steps(1000, 32, 0.5) == 16  # floor(0.5 * 32)
+    assert lrjax.num_training_steps(np.int64(1000), 1e1, np.int32(2)) == 200
+    with pytest.raises(ValueError, match=r"num_training_steps\(batch_size=0\).*>= 1"):
+        lrjax.num_training_steps(100, 0, 1)
+    with pytest.raises(ValueError, match="num_examples"):
+        lrjax.num_training_steps(-5, 10, 1)
+    with pytest.raises(ValueError, match="whole number"):
+        lrjax.num_training_steps(100.5, 10, 1)
+    with pytest.raises(TypeError, match="batch_size"):
+        lrjax.num_training_steps(100, True, 1)
+    with pytest.raises(ValueError, match="epochs must be > 0"):
+        lrjax.num_training_steps(100, 10, 0)
+    with pytest.raises(ValueError, match="at least one update"):
+        lrjax.num_training_steps(100, 10, 0.05)
+    with pytest.raises(ValueError, match="batch_size must be <= num_examples"):
+        lrjax.num_training_steps(10, 32, 1, drop_remainder=True)
+    with pytest.raises(TypeError, match="drop_remainder"):
+        lrjax.num_training_steps(10, 2, 1, drop_remainder=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="concrete"):
+        jax.jit(lambda n: lrjax.num_training_steps(n, 2, 1))(10)

@@ -10,6 +10,7 @@ Run with ``KERAS_BACKEND=jax python -m pytest tests/test_peers_oracle.py -W erro
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ from peers import (
 )
 
 ROUNDED = {"rtol": 0, "atol": 6e-4}  # PEERS.md prints 3-4 decimals
-FLOAT32 = {"rtol": 1e-6, "atol": 1e-7}
+FLOAT32: dict[str, Any] = {"rtol": 1e-6, "atol": 1e-7}
 
 needs_timm = pytest.mark.skipif(
     importlib.util.find_spec("timm") is None,
