@@ -324,7 +324,9 @@ def exponential_decay(
     :math:`I` is ``init_value``, :math:`r` is ``decay_rate``, :math:`T` is
     ``transition_steps`` and :math:`B` is ``transition_begin``. Unbounded: it keeps going
     by the formula, floored by ``end_value`` when :math:`r < 1` (ceilinged when
-    :math:`r > 1`). The exponent's integer part is computed exactly in integers.
+    :math:`r > 1`). The exponent's integer part is computed exactly in integers; the power
+    is ``exp(p * log(r))``, whose float32 rounding of ``log(r)`` limits the relative error to
+    about ``1.2e-7 * |log(value / I)|`` (2e-6 at ``1e-5 * I``); exact under x64.
 
     Args:
       init_value: value up to step ``transition_begin``; ``>= 0``.

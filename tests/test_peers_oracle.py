@@ -9,7 +9,6 @@ Run with ``KERAS_BACKEND=jax python -m pytest tests/test_peers_oracle.py -W erro
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import numpy as np
@@ -30,10 +29,6 @@ from peers import (
 ROUNDED = {"rtol": 0, "atol": 6e-4}  # PEERS.md prints 3-4 decimals
 FLOAT32: dict[str, Any] = {"rtol": 1e-6, "atol": 1e-7}
 
-needs_timm = pytest.mark.skipif(
-    importlib.util.find_spec("timm") is None,
-    reason="timm is not installed: pip install --no-deps timm==1.0.31",
-)
 
 
 # ------------------------------------------------------------------ Hugging Face
@@ -239,7 +234,6 @@ def test_optax_vmap_fallbacks_cover_scalar_and_interpolating_schedules():
 # ------------------------------------------------------------------------- timm
 
 
-@needs_timm
 def test_timm_cosine_warmup_prefix():
     kwargs = {"t_initial": 10, "warmup_t": 2}
     no_prefix = timm_curve("CosineLRScheduler", 1.0, 14, **kwargs)
@@ -251,20 +245,17 @@ def test_timm_cosine_warmup_prefix():
     assert prefix[11] > 0 and prefix[12] == 0
 
 
-@needs_timm
 def test_timm_cosine_cycles():
     lr = timm_curve("CosineLRScheduler", 1.0, 14, t_initial=4, cycle_limit=3, cycle_decay=0.5)
     np.testing.assert_allclose(lr[:6], [1, 0.854, 0.5, 0.146, 0.5, 0.427], **ROUNDED)
     assert lr[11] > 0 and lr[12] == 0
 
 
-@needs_timm
 def test_timm_multistep_drops_one_step_before_milestone():
     lr = timm_curve("MultiStepLRScheduler", 1.0, 8, decay_t=[3, 6], decay_rate=0.1)
     assert list(np.flatnonzero(np.diff(lr)) + 1) == [2, 5]
 
 
-@needs_timm
 def test_timm_wsd():
     lr = timm_curve("WSDLRScheduler", 1.0, 14, t_initial=10, decay_t=4, warmup_t=2)
     np.testing.assert_allclose(
@@ -272,7 +263,6 @@ def test_timm_wsd():
     )
 
 
-@needs_timm
 def test_timm_update_0_is_the_constructor_value():
     # Tanh without warmup: the constructor leaves base_lr, _get_lr(0) is slightly below it.
     loop = timm_curve("TanhLRScheduler", 1.0, 12, t_initial=10)
