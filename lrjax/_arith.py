@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
@@ -24,6 +23,7 @@ from ._base import (
     as_schedule,
     evaluate_child,
     format_value,
+    pytree_schedule,
 )
 from ._primitives import Constant
 
@@ -48,7 +48,7 @@ def _merged_boundaries(
     return tuple(sorted({p for s in schedules for p in s.phase_boundaries(horizon)}))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Add(AbstractSchedule):
     """``left + right`` pointwise (built by ``+`` or :func:`add`)."""
@@ -67,7 +67,7 @@ class Add(AbstractSchedule):
         return _operands(self.left, "+", self.right)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Multiply(AbstractSchedule):
     """``left * right`` pointwise (built by ``*`` or :func:`multiply`)."""
@@ -86,7 +86,7 @@ class Multiply(AbstractSchedule):
         return _operands(self.left, "*", self.right)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Divide(AbstractSchedule):
     """``left / right`` pointwise (built by ``/`` or :func:`divide`)."""
@@ -151,7 +151,7 @@ def negate(schedule: Schedule | ArrayLike) -> Multiply:
     return multiply(-1.0, schedule)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Minimum(AbstractSchedule):
     """The pointwise minimum of schedules (built by :func:`minimum`)."""
@@ -177,7 +177,7 @@ class Minimum(AbstractSchedule):
         return minimum(*args["schedules"])
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Maximum(AbstractSchedule):
     """The pointwise maximum of schedules (built by :func:`maximum`)."""
@@ -237,7 +237,7 @@ def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
     return Maximum(_schedules("maximum", schedules))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Clip(AbstractSchedule):
     """A schedule clipped to ``[lower, upper]`` (built by :func:`clip`)."""

@@ -1,7 +1,7 @@
 """What a schedule is: an immutable pytree of hyperparameters with ``__call__(step)``.
 
-Every concrete schedule class is a frozen dataclass registered with
-``jax.tree_util.register_dataclass``. Numeric hyperparameters (values, step counts,
+Every concrete schedule class is a frozen dataclass registered as a pytree by
+:func:`pytree_schedule`. Numeric hyperparameters (values, step counts,
 boundaries, periods) are pytree leaves; only structure (family, number of pieces, shape
 names, ``staircase``) is static. So a schedule is an ordinary argument of ``jax.jit``
 (new values never retrace), can be stacked and ``jax.vmap``-ed over, and
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,43 @@ Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 """Anything callable as ``step -> value``: an lrjax schedule or a plain function."""
 
 _REGISTRY: dict[str, type[AbstractSchedule]] = {}
+_T = TypeVar("_T")
+
+
+def pytree_schedule(cls: type[_T]) -> type[_T]:
+    """Register a frozen schedule dataclass as a pytree (a class decorator).
+
+    Fields whose metadata says ``static=True`` (shape names, ``staircase``) go into the
+    treedef; every other field is a child. This is ``jax.tree_util.register_dataclass``
+    except that the class itself is part of the treedef's identity: jax 0.10's C++
+    dataclass nodes compare equal across classes with the same field layout (``a + 4``
+    and ``a / 4`` had equal treedefs with different hashes), so a treedef-keyed jit cache
+    could, on a hash-bucket collision, run one schedule's compiled program for the other.
+    Custom nodes registered by ``register_pytree_with_keys`` compare their types.
+    """
+    fields = dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
+    data = tuple(f.name for f in fields if not f.metadata.get("static", False))
+    meta = tuple(f.name for f in fields if f.metadata.get("static", False))
+    keys = tuple(jax.tree_util.GetAttrKey(name) for name in data)
+
+    def flatten_with_keys(x: Any) -> tuple[list[tuple[Any, Any]], tuple[Any, ...]]:
+        return [(k, getattr(x, n)) for k, n in zip(keys, data)], tuple(getattr(x, n) for n in meta)
+
+    def flatten(x: Any) -> tuple[list[Any], tuple[Any, ...]]:
+        return [getattr(x, n) for n in data], tuple(getattr(x, n) for n in meta)
+
+    def unflatten(aux: tuple[Any, ...], children: Any) -> Any:
+        # Bypass __init__ like jax's own unflatten does for dataclasses: children may be
+        # placeholders (None, object()) during tree transformations.
+        obj = object.__new__(cls)
+        for name, value in zip(meta, aux):
+            object.__setattr__(obj, name, value)
+        for name, value in zip(data, children):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
+    return cls
 
 
 def registered_classes() -> dict[str, type[AbstractSchedule]]:
@@ -242,7 +279,7 @@ def format_field(value: Any) -> str:
     return format_value(value)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class FunctionSchedule(AbstractSchedule):
     """A plain Python callable ``step -> value`` (an optax schedule, a lambda) as a child.

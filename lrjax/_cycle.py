@@ -10,7 +10,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._base import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+    evaluate_child,
+    pytree_schedule,
+)
 from ._steps import as_step_dtype
 
 _MAX_LISTED_RESTARTS = 1000
@@ -53,7 +61,7 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     return k, local, length
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Cycle(AbstractSchedule):
     """A schedule restarted periodically (built by :func:`cycle`)."""

@@ -20,7 +20,15 @@ import numpy as np
 from jax.core import Tracer
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._base import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+    evaluate_child,
+    pytree_schedule,
+)
 from ._piecewise import piece_index
 
 
@@ -110,7 +118,7 @@ def evaluate_grouped(
     return result
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Join(AbstractSchedule):
     """Schedules joined at boundaries (built by :func:`join_schedules`).

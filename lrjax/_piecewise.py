@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike
+from ._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from ._progress import anchored_blend, linear_weight, progress
 from ._steps import search_step
 
@@ -56,7 +55,7 @@ def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
     return tuple(sorted({int(b) for b in values if b > 0}))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class PiecewiseConstant(AbstractSchedule):
     """Piecewise constant values (built by :func:`piecewise_constant`)."""
@@ -106,7 +105,7 @@ def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseCon
     return PiecewiseConstant(b, vals)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class PiecewiseLinear(AbstractSchedule):
     """Linear interpolation through points (built by :func:`piecewise_linear`)."""

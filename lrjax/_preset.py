@@ -8,7 +8,7 @@ jitted without retracing and differentiated, and the composition is written once
 
 To add one::
 
-    @jax.tree_util.register_dataclass
+    @pytree_schedule
     @dataclasses.dataclass(frozen=True, eq=False, repr=False)
     class WarmupConstant(AbstractPreset):
         peak_value: Array

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _validate as v
 from ._arith import add, multiply
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule
+from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, pytree_schedule
 from ._cycle import cycle
 from ._dtypes import float_dtype
 from ._join import join_schedules
@@ -130,7 +130,7 @@ def _warmup_then(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ShapedDecay(AbstractSchedule):
     """A decay with a ramp shape of SEMANTICS §3 (built by :func:`shaped_decay`)."""
@@ -191,7 +191,7 @@ def shaped_decay(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TanhDecay(AbstractSchedule):
     """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
@@ -306,7 +306,7 @@ def tanh_decay(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupCosineDecay(AbstractPreset):
     """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
@@ -386,7 +386,7 @@ def warmup_cosine_decay(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupLinearDecay(AbstractPreset):
     """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
@@ -449,7 +449,7 @@ def warmup_linear_decay(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupPolynomialDecay(AbstractPreset):
     """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
@@ -517,7 +517,7 @@ def warmup_polynomial_decay(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupConstant(AbstractPreset):
     """Linear warmup then a constant (built by :func:`warmup_constant`)."""
@@ -564,7 +564,7 @@ def warmup_constant(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupExponentialDecay(AbstractPreset):
     """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
@@ -667,7 +667,7 @@ def warmup_exponential_decay(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupStableDecay(AbstractPreset):
     """Warmup, constant, then decay (built by :func:`warmup_stable_decay`).
@@ -815,7 +815,7 @@ def warmup_stable_decay(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OneCycle(AbstractPreset):
     """The one-cycle policy (built by :func:`one_cycle`)."""
@@ -936,7 +936,7 @@ def one_cycle(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SGDR(AbstractPreset):
     """Cosine decay with warm restarts (built by :func:`sgdr`)."""
@@ -1029,7 +1029,7 @@ def sgdr(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Cyclic(AbstractPreset):
     """Cyclical learning rates (built by :func:`cyclic`)."""
@@ -1130,7 +1130,7 @@ def cyclic(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class StepDecay(AbstractPreset):
     """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
@@ -1183,7 +1183,7 @@ def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class MultistepDecay(AbstractPreset):
     """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
@@ -1240,7 +1240,7 @@ def multistep_decay(
 # ======================================================================================
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Noam(AbstractPreset):
     """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
@@ -1298,7 +1298,7 @@ INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
 """Timescale of :func:`inverse_sqrt` without a warmup (Hugging Face's default)."""
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class InverseSqrt(AbstractPreset):
     """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""

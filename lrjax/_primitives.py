@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike
+from ._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from ._progress import (
     anchored_blend,
     half_cosine_weight,
@@ -49,7 +49,7 @@ def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Constant(AbstractSchedule):
     """The constant schedule ``value`` (built by :func:`constant`)."""
@@ -84,7 +84,7 @@ def constant(value: ArrayLike) -> Constant:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Linear(AbstractSchedule):
     """Linear interpolation between two values (built by :func:`linear`)."""
@@ -144,7 +144,7 @@ def linear(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Polynomial(AbstractSchedule):
     """Polynomial decay (built by :func:`polynomial`)."""
@@ -206,7 +206,7 @@ def polynomial(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class CosineDecay(AbstractSchedule):
     """Cosine decay (built by :func:`cosine_decay`)."""
@@ -271,7 +271,7 @@ def cosine_decay(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ExponentialDecay(AbstractSchedule):
     """Exponential decay (built by :func:`exponential_decay`)."""
@@ -374,7 +374,7 @@ def exponential_decay(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class InverseTimeDecay(AbstractSchedule):
     """Inverse time decay (built by :func:`inverse_time_decay`)."""
@@ -429,7 +429,7 @@ def inverse_time_decay(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class RsqrtDecay(AbstractSchedule):
     """Inverse square root decay (built by :func:`rsqrt_decay`)."""

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from ._base import AbstractSchedule, Array, ArrayLike, as_schedule
+from ._base import AbstractSchedule, Array, ArrayLike, as_schedule, pytree_schedule
 
 
 def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
@@ -109,7 +109,7 @@ def _label_value(value: Any) -> str:
     return str(value)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False)
 class Sweep:
     """A batched schedule over a grid, with the grid's axis names and values.

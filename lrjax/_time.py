@@ -5,16 +5,23 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._base import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+    evaluate_child,
+    pytree_schedule,
+)
 from ._steps import as_step_dtype, is_integer_step
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Shift(AbstractSchedule):
     """A delayed schedule (built by :func:`shift`)."""
@@ -57,7 +64,7 @@ def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
     return Shift(as_schedule(schedule, f, "schedule"), v.as_count(f, "steps", steps))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Stretch(AbstractSchedule):
     """A schedule with rescaled time (built by :func:`stretch`)."""
@@ -109,7 +116,7 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Quantize(AbstractSchedule):
     """A schedule held constant over blocks of steps (built by :func:`quantize`)."""

@@ -5,16 +5,23 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-import jax
 import jax.numpy as jnp
 
 from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, evaluate_child
+from ._base import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+    evaluate_child,
+    pytree_schedule,
+)
 from ._progress import SHAPES, Progress, progress, ramp
 from ._steps import as_step_dtype
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Warmup(AbstractSchedule):
     """A warmup ramp before a schedule (built by :func:`warmup`)."""

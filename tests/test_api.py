@@ -76,3 +76,26 @@ def test_a_schedule_is_an_ordinary_jit_argument_of_a_train_step():
         for warm in [0, 5, 50]:
             step(lrjax.warmup(lrjax.cosine_decay(peak, 100), warm), 7)
     assert len(traces) == 1
+
+
+def test_schedule_classes_are_part_of_the_treedef():
+    # jit caches compiled programs by treedef: if two classes with the same field layout
+    # had equal treedefs, a hash-bucket collision would run ``a + 4`` as ``a / 4``.
+    from cases import all_cases
+
+    a = lrjax.linear(1.0, 0.0, 10)
+    same_layout = [a + 4, a - 4, a * 4, a / 4, lrjax.minimum(a, 4), lrjax.maximum(a, 4)]
+    schedules = same_layout + [case.build() for case in all_cases()]
+    treedefs = [jax.tree_util.tree_structure(s) for s in schedules]
+    for i, x in enumerate(schedules):
+        for j in range(i):
+            if type(x) is not type(schedules[j]):
+                assert treedefs[i] != treedefs[j], (x, schedules[j])
+
+
+def test_one_jitted_function_evaluates_same_layout_classes_correctly():
+    a = lrjax.linear(1.0, 0.0, 10)
+    t = jnp.arange(11)
+    f = jax.jit(lambda s, t: s(t))
+    for s, op in [(a + 4, np.add), (a / 4, np.divide), (a * 4, np.multiply), (a - 4, np.subtract)]:
+        np.testing.assert_allclose(f(s, t), op(np.asarray(a(t)), 4), rtol=1e-6)

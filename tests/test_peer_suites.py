@@ -95,6 +95,10 @@ def _start(peer: str, tmp_path: pathlib.Path) -> tuple[subprocess.Popen, pathlib
         os.devnull,
         "--rootdir",
         str(tmp_path),
+        # Only the peer's own configuration: when the virtual environment lives inside this
+        # repository (as in CI), pytest would otherwise load our conftest.py (strict dtype
+        # and rank promotion) for the peer's test files.
+        "--noconftest",
         "-p",
         "no:cacheprovider",
         "-p",

@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import _validate as v
 from .._arith import Add
-from .._base import AbstractSchedule, Array, ArrayLike
+from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from .._cycle import Cycle
 from .._dtypes import int_max
 from .._piecewise import PiecewiseConstant
@@ -79,7 +79,7 @@ def _check_name(func: str, name: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasExponentialDecay(AbstractPreset):
     """Keras's ``ExponentialDecay`` (built by :func:`ExponentialDecay`)."""
@@ -146,7 +146,7 @@ def ExponentialDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasPiecewiseConstantDecay(AbstractPreset):
     """Keras's ``PiecewiseConstantDecay`` (built by :func:`PiecewiseConstantDecay`)."""
@@ -211,7 +211,7 @@ def PiecewiseConstantDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasPolynomialDecay(AbstractSchedule):
     """Keras's ``PolynomialDecay`` (built by :func:`PolynomialDecay`)."""
@@ -295,7 +295,7 @@ def PolynomialDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasInverseTimeDecay(AbstractPreset):
     """Keras's ``InverseTimeDecay`` (built by :func:`InverseTimeDecay`)."""
@@ -355,7 +355,7 @@ def InverseTimeDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasCosineDecay(AbstractPreset):
     """Keras's ``CosineDecay`` (built by :func:`CosineDecay`)."""
@@ -439,7 +439,7 @@ def CosineDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasCosineDecayRestarts(AbstractPreset):
     """Keras's ``CosineDecayRestarts`` (built by :func:`CosineDecayRestarts`)."""

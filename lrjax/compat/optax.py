@@ -58,7 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, Schedule
+from .._base import AbstractSchedule, Array, ArrayLike, Schedule, pytree_schedule
 from .._dtypes import float_dtype, int_dtype, int_max
 from .._join import Join
 from .._join import join_schedules as _core_join
@@ -148,7 +148,7 @@ def constant_schedule(value: ArrayLike) -> Constant:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPolynomial(AbstractPreset):
     """optax's ``polynomial_schedule`` (built by :func:`polynomial_schedule`)."""
@@ -213,7 +213,7 @@ def polynomial_schedule(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxLinear(AbstractPreset):
     """optax's ``linear_schedule`` (built by :func:`linear_schedule`)."""
@@ -333,7 +333,7 @@ def _pairs(steps: Any, scales: Any) -> list[list[Any]]:
     return [[a, b] for a, b in zip(np.asarray(steps), np.asarray(scales), strict=True)]
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPiecewiseConstant(AbstractPreset):
     """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
@@ -388,7 +388,7 @@ def piecewise_constant_schedule(
     return OptaxPiecewiseConstant(v.as_value(f, "init_value", init_value), steps, scales)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPiecewiseInterpolate(AbstractSchedule):
     """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
@@ -458,7 +458,7 @@ def piecewise_interpolate_schedule(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxExponentialDecay(AbstractPreset):
     """optax's ``exponential_decay`` (built by :func:`exponential_decay`)."""
@@ -539,7 +539,7 @@ def _check_positive_steps(func: str, name: str, leaf: Any) -> None:
         raise ValueError(f"{func}({name}={value!r}): {name} must be > 0")
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxCosineDecay(AbstractPreset):
     """optax's ``cosine_decay_schedule`` (built by :func:`cosine_decay_schedule`)."""
@@ -598,7 +598,7 @@ def cosine_decay_schedule(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupCosineDecay(AbstractPreset):
     """optax's ``warmup_cosine_decay_schedule`` (built by :func:`warmup_cosine_decay_schedule`)."""
@@ -680,7 +680,7 @@ def warmup_cosine_decay_schedule(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupExponentialDecay(AbstractPreset):
     """optax's ``warmup_exponential_decay_schedule`` (built by its factory)."""
@@ -767,7 +767,7 @@ def warmup_exponential_decay_schedule(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupConstant(AbstractPreset):
     """optax's ``warmup_constant_schedule`` (built by :func:`warmup_constant_schedule`)."""
@@ -848,7 +848,7 @@ def _onecycle_steps(func: str, transition_steps: Any) -> Any:
     return steps
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxLinearOnecycle(AbstractPreset):
     """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`).
@@ -933,7 +933,7 @@ def linear_onecycle_schedule(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxCosineOnecycle(AbstractPreset):
     """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`).

@@ -33,7 +33,7 @@ import numpy as np
 from jax.core import Tracer
 
 from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike
+from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from .._cycle import geometric_cycle
 from .._piecewise import piece_index
 from .._progress import Progress, Weights, blend, cosine_weights, power_weights, progress
@@ -137,7 +137,7 @@ def _cycle_args(f: str, **kw: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmCosine(AbstractTimmCycle):
     """timm ``CosineLRScheduler`` (built by :func:`cosine_lr`)."""
@@ -211,7 +211,7 @@ def cosine_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmTanh(AbstractTimmCycle):
     """timm ``TanhLRScheduler`` (built by :func:`tanh_lr`)."""
@@ -308,7 +308,7 @@ def tanh_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmPoly(AbstractTimmCycle):
     """timm ``PolyLRScheduler`` (built by :func:`poly_lr`)."""
@@ -388,7 +388,7 @@ def poly_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmStep(AbstractTimmScheduler):
     """timm ``StepLRScheduler`` (built by :func:`step_lr`)."""
@@ -452,7 +452,7 @@ def step_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmMultiStep(AbstractTimmScheduler):
     """timm ``MultiStepLRScheduler`` (built by :func:`multistep_lr`)."""

@@ -43,13 +43,12 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
 from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, as_schedule
+from .._base import AbstractSchedule, Array, ArrayLike, as_schedule, pytree_schedule
 from .._cycle import cycle, geometric_cycle
 from .._join import join_schedules
 from .._piecewise import piecewise_constant
@@ -97,7 +96,7 @@ class AbstractTorchChainable(AbstractPreset):
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchStepLR(AbstractTorchChainable):
     """torch ``StepLR`` (built by :func:`step_lr`)."""
@@ -140,7 +139,7 @@ def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) ->
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchMultiStepLR(AbstractTorchChainable):
     """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
@@ -196,7 +195,7 @@ def multistep_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchConstantLR(AbstractTorchChainable):
     """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
@@ -259,7 +258,7 @@ def constant_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchLinearLR(AbstractTorchChainable):
     """torch ``LinearLR`` (built by :func:`linear_lr`)."""
@@ -323,7 +322,7 @@ def linear_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchExponentialLR(AbstractTorchChainable):
     """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
@@ -364,7 +363,7 @@ def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchPolynomialLR(AbstractTorchChainable):
     """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
@@ -413,7 +412,7 @@ def polynomial_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCosineAnnealingLR(AbstractTorchChainable):
     """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
@@ -474,7 +473,7 @@ def cosine_annealing_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCosineAnnealingWarmRestarts(AbstractSchedule):
     """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`).
@@ -546,7 +545,7 @@ def cosine_annealing_warm_restarts(
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCyclicLR(AbstractPreset):
     """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
@@ -638,7 +637,7 @@ def _phase(num: Array, den: Array) -> Array:
     return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchOneCycleLR(AbstractSchedule):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
@@ -763,7 +762,7 @@ def one_cycle_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchSequentialLR(AbstractPreset):
     """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
@@ -821,7 +820,7 @@ def sequential_lr(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchChainedScheduler(AbstractPreset):
     """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""

@@ -30,11 +30,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import jax
 import jax.numpy as jnp
 
 from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike
+from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from .._join import join_schedules
 from .._preset import AbstractPreset
 from .._primitives import constant, linear, polynomial, rsqrt_decay
@@ -76,7 +75,7 @@ def _decay_length(total: Any, warm: Any) -> Array:
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFDecayPhase(AbstractSchedule):
     """One HF decay phase from ``peak_value`` to ``floor_value`` (built by ``decay_phase``).
@@ -185,7 +184,7 @@ def decay_phase(
 
 
 # --------------------------------------------------------------------------------------
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFHardRestarts(AbstractSchedule):
     """HF's cosine with hard restarts after its warmup (built by ``hard_restarts``)."""
@@ -244,7 +243,7 @@ def _lr(f: str, learning_rate: Any) -> Any:
     return v.as_value(f, "learning_rate", learning_rate, nonnegative=True)
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFConstant(AbstractPreset):
     """HF ``constant`` (built by :func:`get_constant_schedule`)."""
@@ -276,7 +275,7 @@ def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
     return HFConstant(_lr("get_constant_schedule", learning_rate))
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFConstantWithWarmup(AbstractPreset):
     """HF ``constant_with_warmup`` (built by :func:`get_constant_schedule_with_warmup`)."""
@@ -316,7 +315,7 @@ def get_constant_schedule_with_warmup(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFLinearWithWarmup(AbstractPreset):
     """HF ``linear`` (built by :func:`get_linear_schedule_with_warmup`)."""
@@ -369,7 +368,7 @@ def _after(f: str, hold_after_end: Any) -> str:
     return "hold" if v.as_flag(f, "hold_after_end", hold_after_end) else "continue"
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithWarmup(AbstractPreset):
     """HF ``cosine`` (built by :func:`get_cosine_schedule_with_warmup`)."""
@@ -435,7 +434,7 @@ def get_cosine_schedule_with_warmup(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithHardRestarts(AbstractPreset):
     """HF ``cosine_with_restarts`` (built by
@@ -490,7 +489,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFPolynomialDecayWithWarmup(AbstractPreset):
     """HF ``polynomial`` (built by :func:`get_polynomial_decay_schedule_with_warmup`)."""
@@ -557,7 +556,7 @@ def get_polynomial_decay_schedule_with_warmup(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFInverseSqrt(AbstractPreset):
     """HF ``inverse_sqrt`` (built by :func:`get_inverse_sqrt_schedule`)."""
@@ -623,7 +622,7 @@ def _floor_value(learning_rate: Any, min_lr: Any, min_lr_rate: Any) -> Array:
     return jnp.asarray(learning_rate) * min_lr_rate
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithMinLR(AbstractPreset):
     """HF ``cosine_with_min_lr`` (built by :func:`get_cosine_with_min_lr_schedule_with_warmup`)."""
@@ -696,7 +695,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWarmupWithMinLR(AbstractPreset):
     """HF ``cosine_warmup_with_min_lr`` (built by
@@ -790,7 +789,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     )
 
 
-@jax.tree_util.register_dataclass
+@pytree_schedule
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFWarmupStableDecay(AbstractPreset):
     """HF ``warmup_stable_decay`` (built by :func:`get_wsd_schedule`)."""
