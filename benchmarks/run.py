@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 
 from benchmarks import _common as C  # noqa: E402
 
-BENCHMARKS = ["evaluate", "pieces", "sweep", "train_step", "precision", "adapters"]
+BENCHMARKS = ["evaluate", "pieces", "sweep", "train_step", "precision", "adapters", "envelope"]
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "RESULTS.md"
 

@@ -20,11 +20,19 @@ import jax
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLES = ["quickstart", "optax_training", "vmap_sweep", "torch_training", "keras_fit"]
+EXAMPLES = [
+    "quickstart",
+    "optax_training",
+    "flax_training",
+    "vmap_sweep",
+    "torch_training",
+    "keras_fit",
+]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
     "quickstart": ["compiled versions of mean_lr: 1", "restored schedule is identical"],
     "optax_training": ["loss on all data", "compiled versions of train_step: 2"],
+    "flax_training": ["16 updates; final loss", "last update used lr"],
     "vmap_sweep": ["64 configurations", "compiled versions of the sweep: 1"],
     "torch_training": ["resumed == uninterrupted: learning rates True, parameters True"],
     "keras_fit": [
@@ -146,6 +154,7 @@ DOC_OUTPUTS = [
     ["True 3"],
     ["20 0.0009698464418761432"],
     ["471 4.999999873689376e-05"],
+    ["1 True", "0.005"],
 ]
 
 

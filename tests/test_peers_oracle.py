@@ -30,7 +30,6 @@ ROUNDED = {"rtol": 0, "atol": 6e-4}  # PEERS.md prints 3-4 decimals
 FLOAT32: dict[str, Any] = {"rtol": 1e-6, "atol": 1e-7}
 
 
-
 # ------------------------------------------------------------------ Hugging Face
 
 
