@@ -3,9 +3,10 @@
 Both run one jitted kernel per chunk of a fixed number of steps. The steps are made inside
 the kernel from the chunk's first step (``lax.iota`` plus an offset), so there is never an
 N-sized step array, and the schedule is an ordinary (traced) argument: a kernel compiles
-once per schedule *structure* and chunk size, and new hyperparameter values or new
-lengths never recompile. The next chunk is dispatched before the previous one is copied
-to the host, so device compute and host copies overlap.
+once per schedule *structure* and chunk size, and new hyperparameter values never
+recompile (nor do new lengths that round to a chunk size already used). The next chunk
+is dispatched before the previous one is copied to the host, so device compute and host
+copies overlap.
 
 ``evaluate`` writes each chunk into a preallocated NumPy output (extra memory: two
 chunks). ``envelope`` reduces each chunk to per-bin minima and maxima inside the kernel
@@ -68,6 +69,24 @@ def _probe(schedule: AbstractSchedule, batch_ndim: int) -> tuple[int, ...] | Non
 _BATCH_CACHE: dict[Any, tuple[int, ...]] = {}
 
 
+def _leaf_type(leaf: Any) -> Any:
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is not None and not isinstance(leaf, Tracer):
+        return np.shape(leaf), dtype
+    return np.shape(leaf), str(jnp.result_type(leaf))
+
+
+def _structure_key(schedule: Any, leaves: list[Any], treedef: Any) -> tuple[Any, ...]:
+    """What a schedule's batch shape and value dtype depend on (a cache key).
+
+    The class and the printed treedef too: treedefs of two different registered dataclasses
+    with equal field counts can compare equal (jax 0.10). Leaves with a ``dtype`` (NumPy
+    and JAX arrays, as lrjax's constructors make them) are keyed by it directly, which is
+    much cheaper than ``jnp.result_type``.
+    """
+    return (type(schedule), str(treedef), x64_enabled(), tuple(map(_leaf_type, leaves)))
+
+
 def batch_shape(schedule: Any) -> tuple[int, ...]:
     """The batch shape of a schedule: ``()`` for an ordinary one.
 
@@ -85,11 +104,7 @@ def batch_shape(schedule: Any) -> tuple[int, ...]:
         return schedule.shape
     schedule = as_schedule(schedule, "batch_shape")
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = (
-        type(schedule),
-        str(treedef),
-        tuple((np.shape(leaf), str(jnp.result_type(leaf))) for leaf in leaves),
-    )
+    key = _structure_key(schedule, leaves, treedef)
     cached = _BATCH_CACHE.get(key)
     if cached is not None:
         return cached
@@ -140,6 +155,14 @@ _SMALL_CHUNK = 1 << 12
 """The smallest kernel ``evaluate`` sizes to a short request."""
 
 
+def _size_class(n: int) -> int:
+    """The smallest ``m * 2**k >= n`` with ``16 < m <= 32`` (``n`` itself up to 32)."""
+    if n <= 32:
+        return n
+    k = (n - 1).bit_length() - 5
+    return -(-n >> k) << k
+
+
 def chunk_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
     """Steps per kernel call: ``chunk_size`` values in all, shared by the batch members."""
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
@@ -155,31 +178,57 @@ def chunk_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
 # -- kernels -------------------------------------------------------------------------------
 
 
-def _values(schedule: AbstractSchedule, t: jax.Array, batch_ndim: int) -> jax.Array:
+def _members(
+    schedule: AbstractSchedule, batch: tuple[int, ...]
+) -> tuple[AbstractSchedule, tuple[int, ...] | None]:
+    """The schedule as one kernel argument, its batch dimensions flattened into one.
+
+    One ``jax.vmap`` over ``prod(batch)`` members instead of one per batch dimension: the
+    same operations per element (so the same values, bit for bit), a simpler program.
+    Returns the schedule and the batch shape to restore (None when not batched).
+    """
+    if not batch:
+        return schedule, None
+    members, ndim = math.prod(batch), len(batch)
+    return jax.tree_util.tree_map(
+        lambda leaf: np.reshape(np.asarray(leaf), (members, *np.shape(leaf)[ndim:])), schedule
+    ), batch
+
+
+def _values(schedule: AbstractSchedule, t: jax.Array, batch: tuple[int, ...] | None) -> jax.Array:
     # Exactly what `schedule(t)` runs, so the values are the same bit for bit.
-    return _batched(lambda s: _evaluate_jitted(s, t), batch_ndim)(schedule)
+    if batch is None:
+        return _evaluate_jitted(schedule, t)
+    values = jax.vmap(lambda s: _evaluate_jitted(s, t))(schedule)
+    return values.reshape(batch + values.shape[1:])
 
 
 def _range_kernel(
-    schedule: AbstractSchedule, start: jax.Array, stride: jax.Array, size: int, batch_ndim: int
+    schedule: AbstractSchedule,
+    start: jax.Array,
+    stride: jax.Array,
+    size: int,
+    batch: tuple[int, ...] | None,
 ) -> jax.Array:
     t = start + stride * lax.iota(start.dtype, size)
-    return _values(schedule, t, batch_ndim)
+    return _values(schedule, t, batch)
 
 
 def _unit_kernel(
-    schedule: AbstractSchedule, start: jax.Array, size: int, batch_ndim: int
+    schedule: AbstractSchedule, start: jax.Array, size: int, batch: tuple[int, ...] | None
 ) -> jax.Array:
-    return _values(schedule, start + lax.iota(start.dtype, size), batch_ndim)
+    return _values(schedule, start + lax.iota(start.dtype, size), batch)
 
 
-def _array_kernel(schedule: AbstractSchedule, steps: jax.Array, batch_ndim: int) -> jax.Array:
-    return _values(schedule, steps, batch_ndim)
+def _array_kernel(
+    schedule: AbstractSchedule, steps: jax.Array, batch: tuple[int, ...] | None
+) -> jax.Array:
+    return _values(schedule, steps, batch)
 
 
-_unit = jax.jit(_unit_kernel, static_argnames=("size", "batch_ndim"))
-_range = jax.jit(_range_kernel, static_argnames=("size", "batch_ndim"))
-_array = jax.jit(_array_kernel, static_argnames=("batch_ndim",))
+_unit = jax.jit(_unit_kernel, static_argnames=("size", "batch"))
+_range = jax.jit(_range_kernel, static_argnames=("size", "batch"))
+_array = jax.jit(_array_kernel, static_argnames=("batch",))
 
 
 PROFILE_TILE = 64
@@ -192,38 +241,58 @@ class Profile(NamedTuple):
     Batched schedules add leading batch axes to every field.
     """
 
-    values: jax.Array  # (..., size): the values; steps past the end are garbage
-    tile_min: jax.Array  # (..., tiles): min over the real steps of each tile
-    tile_max: jax.Array  # (..., tiles): max over the real steps of each tile
-    tile_sum: jax.Array  # (..., tiles): sum over the real steps of each tile
+    # Device arrays from the kernel; NumPy arrays for a last chunk trimmed on the host.
+    values: jax.Array | np.ndarray  # (..., size): the values; steps past the end are garbage
+    tile_min: jax.Array | np.ndarray  # (..., tiles): min over the real steps of each tile
+    tile_max: jax.Array | np.ndarray  # (..., tiles): max over the real steps of each tile
+    tile_sum: jax.Array | np.ndarray  # (..., tiles): sum over the real steps of each tile
+    # Tiles wholly past the end are garbage too: readers use the first ceil(k / TILE).
 
 
 def _profile_kernel(
-    schedule: AbstractSchedule, start: jax.Array, count: jax.Array, size: int, batch_ndim: int
+    schedule: AbstractSchedule,
+    start: jax.Array,
+    size: int,
+    batch: tuple[int, ...] | None,
 ) -> Profile:
-    """One chunk of ``size`` steps from ``start``, of which ``count`` are real.
+    """One chunk of ``size`` steps from ``start``: the values and their per-tile reductions.
 
     Serves both :func:`envelope` and :func:`lrjax.summarize`, so one compile covers both;
-    it is kept small because compiling it is most of the cost of a few million steps.
+    it is kept small because compiling it is most of the cost of a few million steps. The
+    reductions see every step of the chunk, with no mask for the steps past the end (a
+    mask costs a select per value and reduction, ~30% of the time); the one tile of the
+    last chunk that they spoil is recomputed on the host by :func:`_trim_last_tile`.
     """
-    values = _values(schedule, start + lax.iota(start.dtype, size), batch_ndim)
-    tiles = size // PROFILE_TILE
-    grid = values.reshape(values.shape[:-1] + (tiles, PROFILE_TILE))
-    real = lax.iota(start.dtype, size).reshape(tiles, PROFILE_TILE) < count
-    real = jnp.broadcast_to(real, grid.shape)
-    inf = jnp.asarray(jnp.inf, grid.dtype)
+    values = _values(schedule, start + lax.iota(start.dtype, size), batch)
+    grid = values.reshape(values.shape[:-1] + (size // PROFILE_TILE, PROFILE_TILE))
     return Profile(
         # Returning the values makes XLA compute them once into a buffer that the
         # reductions read, instead of recomputing the schedule inside each reduction
         # (3x slower); the buffer is one chunk and is dropped at once.
         values=values,
-        tile_min=jnp.min(jnp.where(real, grid, inf), axis=-1),
-        tile_max=jnp.max(jnp.where(real, grid, -inf), axis=-1),
-        tile_sum=jnp.sum(jnp.where(real, grid, jnp.zeros((), grid.dtype)), axis=-1),
+        tile_min=jnp.min(grid, axis=-1),
+        tile_max=jnp.max(grid, axis=-1),
+        tile_sum=jnp.sum(grid, axis=-1),
     )
 
 
-_profile = jax.jit(_profile_kernel, static_argnames=("size", "batch_ndim"))
+def _trim_last_tile(out: Profile, k: int) -> Profile:
+    """The profile of the first ``k`` steps of a chunk: the reductions of the tile that
+    holds step ``k - 1`` are recomputed from its real steps (later tiles are never read)."""
+    tile = (k - 1) // PROFILE_TILE
+    values = np.asarray(out.values)
+    real = values[..., tile * PROFILE_TILE : k]
+    tile_min, tile_max, tile_sum = (
+        np.array(field) for field in (out.tile_min, out.tile_max, out.tile_sum)
+    )
+    tile_min[..., tile] = np.min(real, axis=-1)
+    tile_max[..., tile] = np.max(real, axis=-1)
+    # Summed in the values' dtype, as the kernel does.
+    tile_sum[..., tile] = np.sum(real, axis=-1, dtype=real.dtype)
+    return Profile(values, tile_min, tile_max, tile_sum)
+
+
+_profile = jax.jit(_profile_kernel, static_argnames=("size", "batch"))
 
 
 def profile_chunks(
@@ -240,15 +309,20 @@ def profile_chunks(
     size = chunk_steps(batch, chunk_size)
     size = max(-(-size // PROFILE_TILE) * PROFILE_TILE, PROFILE_TILE)
     dtype = int_dtype()
+    schedule, mapped = _members(schedule, batch)
     pending: list[tuple[int, int, Profile]] = []
     for position in range(0, num_steps, size):
         k = min(size, num_steps - position)
-        start, count = np.asarray(position, dtype), np.asarray(k, dtype)
-        out = _profile(schedule, start, count, size=size, batch_ndim=len(batch))
+        out = _profile(schedule, np.asarray(position, dtype), size=size, batch=mapped)
         pending.append((position, k, out))
         if len(pending) >= _PIPELINE_DEPTH:
-            yield pending.pop(0)
-    yield from pending
+            yield _trimmed(*pending.pop(0))
+    for chunk in pending:
+        yield _trimmed(*chunk)
+
+
+def _trimmed(position: int, k: int, out: Profile) -> tuple[int, int, Profile]:
+    return position, k, (out if k % PROFILE_TILE == 0 else _trim_last_tile(out, k))
 
 
 # -- step specifications -------------------------------------------------------------------
@@ -333,8 +407,8 @@ def iter_chunks(
     computes while the host copies. ``values`` may be a view of a device buffer: copy it
     before the next iteration if you keep it.
     """
-    ndim = len(batch)
     dtype = int_dtype()
+    schedule, mapped = _members(schedule, batch)
     pending: list[tuple[int, int, jax.Array]] = []
     for position in range(0, spec.count, size):
         k = min(size, spec.count - position)
@@ -343,14 +417,14 @@ def iter_chunks(
             part = np.asarray(check_step(part))
             if k < size:
                 part = np.concatenate([part, np.zeros((size - k,), part.dtype)])
-            out = _array(schedule, part, batch_ndim=ndim)
+            out = _array(schedule, part, batch=mapped)
         elif spec.stride == 1:
             first = np.asarray(spec.start + position, dtype)
-            out = _unit(schedule, first, size=size, batch_ndim=ndim)
+            out = _unit(schedule, first, size=size, batch=mapped)
         else:
             first = np.asarray(spec.start + spec.stride * position, dtype)
             stride = np.asarray(spec.stride, dtype)
-            out = _range(schedule, first, stride, size=size, batch_ndim=ndim)
+            out = _range(schedule, first, stride, size=size, batch=mapped)
         pending.append((position, k, out))
         if len(pending) >= _PIPELINE_DEPTH:
             p, m, ready = pending.pop(0)
@@ -365,17 +439,11 @@ _DTYPE_CACHE: dict[Any, np.dtype] = {}
 def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
     """The dtype of the values (an abstract evaluation, cached per structure)."""
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = (
-        type(schedule),
-        str(treedef),
-        ndim,
-        x64_enabled(),
-        tuple((np.shape(leaf), str(jnp.result_type(leaf))) for leaf in leaves),
-    )
+    key = (ndim, _structure_key(schedule, leaves, treedef))
     dtype = _DTYPE_CACHE.get(key)
     if dtype is None:
         shape = jax.eval_shape(
-            lambda s: _values(s, jnp.zeros((1,), int_dtype()), ndim),
+            _batched(lambda s: _evaluate_jitted(s, jnp.zeros((1,), int_dtype())), ndim),
             schedule,
         )
         if len(_DTYPE_CACHE) > 4096:
@@ -395,8 +463,10 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
     evaluated alone by an ulp where XLA rewrites a division by a scalar into a reciprocal
     multiply, SEMANTICS §2). They are computed in chunks of ``chunk_size`` values by one
     jitted kernel whose steps are made inside it, so memory beyond the output is two
-    chunks, and a schedule structure compiles once (new hyperparameter values or lengths
-    never recompile; arrays of steps use a second kernel per step dtype).
+    chunks, and a schedule structure compiles once per kernel size (new hyperparameter
+    values never recompile; by default the steps are split into equal chunks rounded up to
+    one of 16 sizes per power of two, so few lengths need a new size; arrays of steps use a
+    second kernel per step dtype).
 
     Args:
       schedule: an lrjax schedule, a batched schedule (:func:`lrjax.stack`, a
@@ -429,9 +499,12 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
     spec = _steps("evaluate", steps)
     size = chunk_steps(batch, chunk_size)
     if chunk_size is None:
-        # A short request runs a kernel sized to it (a power of two, so at most a handful of
-        # sizes ever compile) instead of computing a whole default chunk.
-        size = min(size, max(_SMALL_CHUNK, 1 << max(spec.count - 1, 0).bit_length()))
+        # Split the steps into equal chunks of at most the default size and run a kernel
+        # sized to them, rounded up to a size class (at most 1/16 wasted; 16 classes per
+        # power of two, so few sizes ever compile). A whole default chunk for a short
+        # request, or a last chunk mostly past the end, would compute up to 2x the values.
+        chunks = max(-(-spec.count // size), 1)
+        size = min(size, max(_SMALL_CHUNK, _size_class(-(-spec.count // chunks))))
     out = np.empty(batch + (spec.count,), _output_dtype(schedule, len(batch)))
     for position, values in iter_chunks(schedule, batch, spec, size):
         out[..., position : position + values.shape[-1]] = values

@@ -36,7 +36,7 @@ def _structure_key(schedule: AbstractSchedule) -> Any:
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
     # The class and the printed treedef too: treedefs of two different registered
     # dataclasses with equal field counts can compare equal (jax 0.10).
-    kinds = tuple((np.shape(leaf), str(getattr(leaf, "dtype", None))) for leaf in leaves)
+    kinds = tuple((np.shape(leaf), getattr(leaf, "dtype", None)) for leaf in leaves)
     return (type(schedule), str(treedef), treedef, kinds)
 
 
@@ -74,17 +74,39 @@ def group_by_structure(
     return groups, stacked, tuple(layout)
 
 
+def take(table: jax.typing.ArrayLike, index: Array) -> Array:
+    """``table[index]`` along the first axis for in-range ``index`` (no bounds handling).
+
+    A scalar index is a ``dynamic_index`` (a train step); an array of indices is one
+    gather without the negative-index and out-of-bounds fix-ups of ``table[index]``.
+    """
+    table = jnp.asarray(table)
+    if jnp.ndim(index) == 0:
+        return jax.lax.dynamic_index_in_dim(table, index, 0, keepdims=False)
+    return table.at[index].get(mode="promise_in_bounds")
+
+
+def _scalar_members(group: AbstractSchedule) -> bool:
+    """Static: whether every stacked leaf holds one scalar per member."""
+    return all(jnp.ndim(leaf) == 1 for leaf in jax.tree_util.tree_leaves(group))
+
+
 def evaluate_members(group: AbstractSchedule, position: Array, t: Array) -> Array:
     """Evaluate member ``position[i]`` of a stacked group at step ``t[i]``, for every ``i``.
 
-    The members' hyperparameters are gathered per step, then one member's evaluation is
-    ``jax.vmap``-ed over the steps: for elementwise formulas this is the same fused
-    elementwise code as a single schedule, and it is correct for any child (a preset, a
-    piecewise child) whatever its internal shapes.
+    ``position`` has the shape of ``t`` and is in range. When every member's leaves are
+    scalars (cosine pieces, warmups of them, ...), each leaf is gathered once per step (a
+    scalar step: one dynamic index) and the structure is evaluated once on the gathered
+    leaves, which have the shape of the steps (see :func:`evaluate_child`). Otherwise
+    (members holding arrays: piecewise children, nested joins) one member's evaluation
+    is ``jax.vmap``-ed over the steps, which is correct whatever its internal shapes.
     """
+    if _scalar_members(group):
+        gathered = jax.tree_util.tree_map(lambda leaf: take(leaf, position), group)
+        return evaluate_child(gathered, t)
     flat_t = t.reshape(-1)
     flat_position = jnp.broadcast_to(position, t.shape).reshape(-1)
-    gathered = jax.tree_util.tree_map(lambda leaf: jnp.asarray(leaf)[flat_position], group)
+    gathered = jax.tree_util.tree_map(lambda leaf: take(leaf, flat_position), group)
     values = jax.vmap(evaluate_child)(gathered, flat_t)
     return values.reshape(t.shape)
 
@@ -101,19 +123,30 @@ def evaluate_grouped(
     index: Array,
     t: Array,
 ) -> Array:
-    """Evaluate member ``index`` (elementwise) of the grouped schedules at step ``t``."""
+    """Evaluate member ``index`` (elementwise) of the grouped schedules at step ``t``.
+
+    ``index`` is in ``[0, len(layout))``. Each group is evaluated once on all steps; a
+    stacked group reads its members' leaves at the position of the piece, or of its own
+    first member where another group's piece is active (so every read is in range).
+    """
+    if len(groups) == 1:
+        if not stacked[0]:
+            return evaluate_child(groups[0], t)
+        if all(p == i for i, (_, p) in enumerate(layout)):
+            return evaluate_members(groups[0], index, t)
     group_of = np.array([g for g, _ in layout], np.int32)
-    position_of = np.array([p for _, p in layout], np.int32)
+    which = take(group_of, index) if len(groups) > 1 else None
     result = None
     for g, (group, is_stacked) in enumerate(zip(groups, stacked, strict=True)):
         if is_stacked:
-            value = evaluate_members(group, jnp.asarray(position_of)[index], t)
+            position_of = np.array([p if h == g else 0 for h, p in layout], np.int32)
+            value = evaluate_members(group, take(position_of, index), t)
         else:
             value = evaluate_child(group, t)
         if result is None:
             result = value
         else:
-            result = jnp.where(jnp.asarray(group_of)[index] == g, value, result)
+            result = jnp.where(which == g, value, result)
     assert result is not None
     return result
 
@@ -148,7 +181,7 @@ class Join(AbstractSchedule):
         boundaries = jnp.asarray(self.boundaries)
         index = piece_index(boundaries, t)
         starts = jnp.concatenate([jnp.zeros((1,), boundaries.dtype), boundaries])
-        local = t - starts[index].astype(t.dtype)
+        local = t - take(starts, index).astype(t.dtype)
         return evaluate_grouped(self.groups, self.stacked, self.layout, index, local)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:

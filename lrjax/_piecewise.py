@@ -2,8 +2,7 @@
 
 The cost per step is O(log K) and the compiled graph does not grow with the number of
 boundaries K (optax unrolls one ``jnp.where`` per boundary: 170 004 HLO ops and 38 s to
-the first result at K = 10 000). For K <= ``WHERE_CHAIN_MAX`` a short chain of
-comparisons is used instead, which is faster than a binary search for tiny K.
+the first result at K = 10 000). See :func:`count_at_most` for the search.
 """
 
 from __future__ import annotations
@@ -13,17 +12,15 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from . import _validate as v
 from ._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
 from ._progress import anchored_blend, linear_weight, progress
 from ._steps import search_step
 
-WHERE_CHAIN_MAX = 8
-"""Up to this many boundaries, count them with comparisons instead of a binary search."""
-
-COMPARE_ALL_MAX = 1 << 16
-"""Up to this many (step, boundary) pairs, compare them all at once (no search loop)."""
+WHERE_CHAIN_MAX = 32
+"""Up to this many boundaries, compare a step with all of them at once (no search loop)."""
 
 
 def piece_index(boundaries: Array, t: Array) -> Array:
@@ -31,20 +28,55 @@ def piece_index(boundaries: Array, t: Array) -> Array:
 
     Pieces are half-open, ``[b[i-1], b[i])``: at ``t == b[i]`` the next piece is active.
     Float steps are compared through ``floor(t)`` so boundaries above 2**24 stay exact.
+    The boundaries must be non-decreasing (``jnp.searchsorted(b, t, side="right")``).
     """
     s = search_step(t)
-    b = jnp.asarray(boundaries).astype(s.dtype)
+    return count_at_most(jnp.asarray(boundaries).astype(s.dtype), s)
+
+
+def count_at_most(b: Array, s: Array) -> Array:
+    """The number of entries of the non-decreasing 1-D ``b`` that are ``<= s``, as int32.
+
+    Two stages, each free of data-dependent control flow, so the graph does not grow
+    with K = ``len(b)``:
+
+    1. Compare ``s`` with ``WHERE_CHAIN_MAX`` evenly spaced splitters ``b[m-1], b[2m-1],
+       ...`` (``m = ceil(K / WHERE_CHAIN_MAX)``) at once: one fused, vectorised pass with
+       no gathers. It pins the answer to a run of ``m`` candidates (all of them when
+       ``K <= WHERE_CHAIN_MAX``, where this is the whole search).
+    2. Binary-search that run, branch-free: ``pos + 2**l`` is kept when
+       ``b[pos + 2**l - 1] <= s``, for ``l`` from ``bit_length(m - 1) - 1`` down to 0,
+       in a ``fori_loop`` carrying only ``pos`` (one gather per step and level).
+
+    Gathers dominate on CPU (~70× a vectorised compare), so stage 1 saves five gathers
+    for 32 compares. On 1e6 steps this is 2.5–4× faster than ``jnp.searchsorted``'s
+    ``scan`` for K = 100 .. 10 000, and for a scalar step (a train step) it beats both
+    ``scan`` and comparing all K boundaries (~180 ns at K = 100, 1.3 µs at K = 1 000).
+    """
     count = b.shape[-1]
-    if count <= WHERE_CHAIN_MAX:
-        index = jnp.zeros(s.shape, jnp.int32)
-        for k in range(count):
-            index = index + (s >= b[k]).astype(jnp.int32)
-        return index
-    if s.size * count <= COMPARE_ALL_MAX:
-        # Few steps (a train step): one vectorised comparison beats a binary search's loop.
-        b_row = b.reshape((1,) * s.ndim + (count,))
-        return jnp.sum(s[..., None] >= b_row, axis=-1, dtype=jnp.int32)
-    return jnp.searchsorted(b, s, side="right").astype(jnp.int32)
+    if count == 0:
+        return jnp.zeros(s.shape, jnp.int32)
+    run = -(-count // WHERE_CHAIN_MAX)
+    # count // run <= WHERE_CHAIN_MAX splitters; the last run, after the last splitter,
+    # holds count % run < run boundaries, so every run has at most run - 1 to search.
+    # lax.slice, not b[...]: a slice that keeps everything stays in the graph.
+    splitters = lax.slice(b, (run - 1,), (run * (count // run),), (run,))
+    splitters = splitters.reshape((1,) * s.ndim + (-1,))
+    # A reduction over <= 32 elements stays one fused loop (XLA:CPU splits longer ones).
+    chunk = jnp.sum(s[..., None] >= splitters, axis=-1, dtype=jnp.int32)
+    depth = (run - 1).bit_length()
+
+    def level(carry: tuple[Array, Array]) -> tuple[Array, Array]:
+        i, pos = carry
+        candidate = pos + jnp.left_shift(jnp.int32(1), depth - 1 - i)
+        # candidate >= 1; clamped into the table, and masked where it runs past it.
+        below = b.at[jnp.minimum(candidate, count) - 1].get(mode="promise_in_bounds")
+        return i + 1, jnp.where((candidate <= count) & (below <= s), candidate, pos)
+
+    # A while_loop, not fori_loop: the graph keeps one shape for every K, including
+    # depth 0 (K <= WHERE_CHAIN_MAX), where XLA drops the loop at compile time.
+    _, pos = lax.while_loop(lambda c: c[0] < depth, level, (jnp.int32(0), chunk * run))
+    return pos
 
 
 def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ keeps relative precision at both ends.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ SHAPES = ("linear", "cosine", "1-sqrt", "square", "constant", "exponential")
 
 
 COND_MIN_SIZE = 1024
-"""From this many steps on, a scalar ``exponent == 1`` branch is a run-time ``lax.cond``."""
+"""From this many values on, ``exponent == 1`` everywhere is a run-time ``lax.cond``."""
 
 
 class Progress(NamedTuple):
@@ -112,6 +113,59 @@ def anchored_blend(
     return _exact_ends(anchor + (other - anchor) * weight(x), start, end, p)
 
 
+Operands = tuple[jax.Array, ...]
+
+
+def unit_exponent_branch(
+    plain: Callable[..., jax.Array], select: Callable[..., jax.Array], operands: Operands
+) -> jax.Array:
+    """``plain(*operands)`` if every exponent (the last operand) is 1, else ``select``.
+
+    The operands broadcast elementwise and ``select`` equals ``plain`` wherever the
+    exponent is 1, so the choice changes the cost, never the values. It is a run-time
+    ``lax.cond`` on ``all(exponent == 1)`` from ``COND_MIN_SIZE`` values on (a train step
+    takes the select, cheaper than a branch). Unlike a plain ``lax.cond``, it stays a
+    branch under ``jax.vmap``: ``vmap`` of a ``cond`` whose predicate is batched runs both
+    branches for every value, so a sweep whose configs all have exponent 1 (a batched
+    exponent leaf) would pay for ``log1p``, ``expm1`` and ``pow`` on every value. Here the
+    batching rule evaluates the batch as one elementwise call, with one predicate for the
+    whole batch.
+    """
+    return _branch(plain, select)(*operands)
+
+
+def _branch(plain: Callable[..., jax.Array], select: Callable[..., jax.Array]):
+    @jax.custom_batching.custom_vmap
+    def branch(*operands: jax.Array) -> jax.Array:
+        shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in operands))
+        if math.prod(shape) < COND_MIN_SIZE:
+            return select(*operands)
+
+        def only_plain(*operands: jax.Array) -> jax.Array:
+            # Both branches of a cond have one shape; plain ignores the exponent's.
+            return jnp.broadcast_to(plain(*operands), shape)
+
+        return jax.lax.cond(jnp.all(operands[-1] == 1), only_plain, select, *operands)
+
+    @branch.def_vmap
+    def _(axis_size: int, in_batched: list[bool], *operands: jax.Array):
+        if not any(in_batched):
+            return branch(*operands), False
+        # Elementwise, so a batch is one call on operands broadcast against each other:
+        # the batch axis leads and every operand is padded with unit axes to the rank of
+        # one member's result plus one (explicitly: rank promotion may be set to "raise").
+        rank = max(jnp.ndim(x) - b for x, b in zip(operands, in_batched, strict=True))
+        aligned = [
+            jnp.reshape(x, (axis_size,) + (1,) * (rank - jnp.ndim(x) + 1) + jnp.shape(x)[1:])
+            if b
+            else jnp.reshape(x, (1,) * (rank + 1 - jnp.ndim(x)) + jnp.shape(x))
+            for x, b in zip(operands, in_batched, strict=True)
+        ]
+        return branch(*aligned), True
+
+    return branch
+
+
 def powered_blend(
     start: Any,
     end: Any,
@@ -123,9 +177,10 @@ def powered_blend(
 
     The start weight is ``m ** exponent`` where ``m`` is the symmetric shape's start weight.
     Anchored at the end, the far weight is ``m ** exponent``; anchored at the start, it is
-    ``-expm1(exponent * log1p(-(1 - m)))``, precise where it is small. When the exponent
-    is a scalar, ``exponent == 1`` takes the cheap path of :func:`anchored_blend` at run time
-    (``lax.cond``); gradients stay finite at the endpoints (the "double where" pattern).
+    ``-expm1(exponent * log1p(-(1 - m)))``, precise where it is small. Where every
+    exponent is 1 (the default) the cheap path of :func:`anchored_blend` runs alone, decided
+    at run time (see :func:`unit_exponent_branch`); gradients stay finite at the endpoints
+    (the "double where" pattern).
     """
     dtype = p.done.dtype
     exponent = _as(exponent, dtype)
@@ -145,13 +200,13 @@ def powered_blend(
         other = jnp.where(from_start, end, start)
         return _exact_ends(anchor + (other - anchor) * w, start, end, q)
 
+    def select(*operands: jax.Array) -> jax.Array:
+        # Right for any mix of exponents: both formulas, chosen per value.
+        return jnp.where(operands[-1] == 1, plain(*operands), powered(*operands))
+
     @jax.custom_jvp
     def value(*operands: jax.Array) -> jax.Array:
-        e = operands[-1]
-        if jnp.ndim(e) == 0 and operands[2].size >= COND_MIN_SIZE:
-            return jax.lax.cond(e == 1, plain, powered, *operands)
-        # Few steps (a train step) or per-step exponents (a join): a select is cheaper.
-        return jnp.where(e == 1, plain(*operands), powered(*operands))
+        return unit_exponent_branch(plain, select, operands)
 
     @value.defjvp
     def _(primals: tuple[jax.Array, ...], tangents: tuple[jax.Array, ...]):

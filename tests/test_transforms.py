@@ -183,3 +183,29 @@ def test_jit_grad_is_finite_and_matches_finite_differences(case: Case):
 def test_no_leaked_tracers(case: Case):
     with jax.checking_leaks():
         jax.jit(lambda sched, t: sched(t))(case.build(), jnp.arange(10))
+
+
+def test_unit_exponents_stay_one_branch_under_vmap():
+    """A sweep whose configs all have exponent 1 runs the cheap formula alone.
+
+    ``vmap`` of a ``lax.cond`` with a batched predicate computes both branches for every
+    value; the batching rule keeps one run-time branch for the whole batch. The values
+    equal a loop over the configs, for unit and for mixed exponents.
+    """
+    steps = jnp.arange(4096, dtype=jnp.int32)
+
+    def sweep(exponents):
+        schedules = [
+            lrjax.warmup(lrjax.cosine_decay(1e-3 * (i + 1), 3000 + i, exponent=e), 100 + i)
+            for i, e in enumerate(exponents)
+        ]
+        batched = lrjax.stack(schedules)
+        run = jax.jit(jax.vmap(lambda s: s(steps)))
+        loop = np.stack([np.asarray(jax.jit(s)(steps)) for s in schedules])
+        return batched, run, loop
+
+    for exponents in ([1.0, 1.0, 1.0], [1.0, 2.0, 0.5]):
+        batched, run, loop = sweep(exponents)
+        np.testing.assert_allclose(np.asarray(run(batched)), loop, rtol=1e-6, atol=0)
+    program = str(jax.make_jaxpr(jax.vmap(lambda s: s(steps)))(batched))
+    assert "cond[" in program
