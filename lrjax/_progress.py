@@ -11,7 +11,6 @@ keeps relative precision at both ends.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -22,10 +21,6 @@ from ._steps import as_step_dtype
 
 SHAPES = ("linear", "cosine", "1-sqrt", "square", "constant", "exponential")
 """Ramp shapes, each a multiplier of the normalised distance from the peak (SEMANTICS §3)."""
-
-
-COND_MIN_SIZE = 1024
-"""From this many values on, ``exponent == 1`` everywhere is a run-time ``lax.cond``."""
 
 
 class Progress(NamedTuple):
@@ -123,8 +118,8 @@ def unit_exponent_branch(
 
     The operands broadcast elementwise and ``select`` equals ``plain`` wherever the
     exponent is 1, so the choice changes the cost, never the values. It is a run-time
-    ``lax.cond`` on ``all(exponent == 1)`` from ``COND_MIN_SIZE`` values on (a train step
-    takes the select, cheaper than a branch). Unlike a plain ``lax.cond``, it stays a
+    ``lax.cond`` on ``all(exponent == 1)``, even for one step: in a jitted train step the
+    branch costs less than the logarithms it skips. Unlike a plain ``lax.cond``, it stays a
     branch under ``jax.vmap``: ``vmap`` of a ``cond`` whose predicate is batched runs both
     branches for every value, so a sweep whose configs all have exponent 1 (a batched
     exponent leaf) would pay for ``log1p``, ``expm1`` and ``pow`` on every value. Here the
@@ -138,8 +133,6 @@ def _branch(plain: Callable[..., jax.Array], select: Callable[..., jax.Array]):
     @jax.custom_batching.custom_vmap
     def branch(*operands: jax.Array) -> jax.Array:
         shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in operands))
-        if math.prod(shape) < COND_MIN_SIZE:
-            return select(*operands)
 
         def only_plain(*operands: jax.Array) -> jax.Array:
             # Both branches of a cond have one shape; plain ignores the exponent's.

@@ -36,8 +36,12 @@ class Warmup(AbstractSchedule):
         steps = as_step_dtype(self.warmup_steps, t)
         # The child only ever sees steps >= 0 (finite values and gradients everywhere).
         after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
-        # The peak is the child at step 0: one scalar evaluation, not one per step.
-        peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype))
+        # The peak is the child at step 0, which is what `after` holds during the warmup
+        # (its step is clamped to 0 there): one evaluation of the child serves both, which
+        # halves its cost in a train step. After the warmup the ramp is not used;
+        # init_value stands in for the peak there, so that branch stays finite.
+        warming = t < steps
+        peak = jnp.where(warming, after, jnp.asarray(self.init_value).astype(after.dtype))
         p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
         # Distance from the peak is the fraction of the warmup still to go.
         before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
