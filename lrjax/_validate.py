@@ -89,15 +89,18 @@ def as_value(
     they become a NumPy array of the default float dtype. Tracers are cast, unchecked.
     """
     if shape == () and (type(value) is float or (type(value) is int and abs(value) <= 2**53)):
-        # The common case, checked without NumPy (a join of 1 000 pieces validates 3 000).
+        # The common case, a valid Python number, accepted without NumPy checks (a join of
+        # 1 000 pieces validates 3 000); anything else goes on to the checks below, which
+        # raise the errors.
         f = float(value)
-        if not (math.isfinite(f) and abs(f) < _float_overflow()):
-            _fail(func, name, value, f"must be finite (in {float_dtype()})")
-        if (positive and not f > 0) or (nonnegative and not f >= 0):
-            _fail(func, name, value, "must be > 0" if positive else "must be >= 0")
-        if at_least is not None and not f >= at_least:
-            _fail(func, name, value, f"must be >= {at_least}")
-        return np.asarray(value, dtype=float_dtype())
+        if (
+            math.isfinite(f)
+            and abs(f) < _float_overflow()
+            and (f > 0 or not positive)
+            and (f >= 0 or not nonnegative)
+            and (at_least is None or f >= at_least)
+        ):
+            return np.asarray(value, dtype=float_dtype())
     if isinstance(value, (list, tuple)):
         value = np.asarray(value)
     _check_kind(func, name, value)
