@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _ops_independent(results: dict, family: str, ks: list[int]) -> tuple[str, bool | None]:
     """Op counts of lrjax over K > WHERE_CHAIN_MAX (where the binary search is used)."""
-    from lrjax._piecewise import WHERE_CHAIN_MAX
+    from lrjax.schedules.piecewise import WHERE_CHAIN_MAX
 
     big = [k for k in ks if (k if family == "piecewise" else k - 1) > WHERE_CHAIN_MAX]
     ops = {k: results["lrjax", family, k]["ops"] for k in big}
@@ -300,7 +300,7 @@ def add_targets(report: C.Report, results: dict, sizes: dict[str, list[int]]) ->
 
 
 def _chain_max() -> int:
-    from lrjax._piecewise import WHERE_CHAIN_MAX
+    from lrjax.schedules.piecewise import WHERE_CHAIN_MAX
 
     return WHERE_CHAIN_MAX
 

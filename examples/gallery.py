@@ -59,7 +59,7 @@ def presets() -> dict[str, Any]:
         name: getattr(lrjax, name)
         for name in lrjax.__all__
         if inspect.isfunction(getattr(lrjax, name))
-        and getattr(lrjax, name).__module__ == "lrjax._presets"
+        and getattr(lrjax, name).__module__ == "lrjax.presets.recipes"
     }
 
 

@@ -19,8 +19,8 @@ except ImportError as _err:  # pragma: no cover - exercised only without keras
         "lrjax.keras needs Keras 3; install it with: pip install 'lrjax[keras]'"
     ) from _err
 
-from ._base import AbstractSchedule, as_schedule
-from ._config import from_config, to_config
+from lrjax.core.config import from_config, to_config
+from lrjax.core.schedule import AbstractSchedule, as_schedule
 
 __all__ = ["LearningRateSchedule"]
 

@@ -18,9 +18,9 @@ except ImportError as _err:  # pragma: no cover - exercised only without torch
         "lrjax.torch needs PyTorch; install it with: pip install 'lrjax[torch]'"
     ) from _err
 
-from ._base import AbstractSchedule, as_schedule
-from ._config import from_config, to_config
-from ._dtypes import int_max
+from lrjax.core.config import from_config, to_config
+from lrjax.core.dtypes import int_max
+from lrjax.core.schedule import AbstractSchedule, as_schedule
 
 __all__ = ["LRScheduler"]
 

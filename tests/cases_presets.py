@@ -1,4 +1,4 @@
-"""Registry cases for the presets (``lrjax._presets``), each with a float64 NumPy reference.
+"""Registry cases for the presets (``lrjax.presets.recipes``), each with a float64 NumPy reference.
 
 Every reference is written from the preset's documented formula (or, for ``cyclic``, from
 torch's ``CyclicLR.get_lr``), never by calling lrjax. ``tests/test_transforms.py`` runs the

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import lrjax
-from lrjax._cli import main
+from lrjax.tools.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPEC = "warmup(cosine_decay(3e-4, 100_000), 2_000)"

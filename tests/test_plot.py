@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import lrjax
-from lrjax._plot import envelope_line
+from lrjax.tools.plot import envelope_line
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

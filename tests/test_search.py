@@ -1,4 +1,4 @@
-"""The piece search behind piecewise schedules and joins (``lrjax._piecewise.count_at_most``).
+"""The piece search behind piecewise schedules and joins (``lrjax.schedules.piecewise.count_at_most``).
 
 It must equal ``np.searchsorted(b, t, side="right")`` for every non-decreasing ``b``:
 duplicates, boundaries at 0 and at the int32 maximum, K around the splitter count and
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import lrjax
-from lrjax._piecewise import WHERE_CHAIN_MAX, count_at_most, piece_index
+from lrjax.schedules.piecewise import WHERE_CHAIN_MAX, count_at_most, piece_index
 
 INT_MAX = np.iinfo(np.int32).max
 SIZES = [0, 1, 2, 7, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 1024, 1025, 4097]

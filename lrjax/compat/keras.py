@@ -39,20 +39,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _validate as v
-from .._arith import Add
-from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
-from .._cycle import Cycle
-from .._dtypes import int_max
-from .._piecewise import PiecewiseConstant
-from .._preset import AbstractPreset
-from .._primitives import Constant
-from .._primitives import CosineDecay as _CoreCosineDecay
-from .._primitives import ExponentialDecay as _CoreExponentialDecay
-from .._primitives import InverseTimeDecay as _CoreInverseTimeDecay
-from .._progress import Progress, blend, linear_weights, power_weights, progress
-from .._steps import as_step_dtype
-from .._warmup import Warmup
+from lrjax.combinators.arith import Add
+from lrjax.combinators.cycle import Cycle
+from lrjax.combinators.warmup import Warmup
+from lrjax.core import checks as v
+from lrjax.core.dtypes import int_max
+from lrjax.core.kernel import Progress, blend, linear_weights, power_weights, progress
+from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
+from lrjax.core.steps import as_step_dtype
+from lrjax.schedules.piecewise import PiecewiseConstant
+from lrjax.schedules.primitives import Constant
+from lrjax.schedules.primitives import CosineDecay as _CoreCosineDecay
+from lrjax.schedules.primitives import ExponentialDecay as _CoreExponentialDecay
+from lrjax.schedules.primitives import InverseTimeDecay as _CoreInverseTimeDecay
 
 __all__ = [
     "ExponentialDecay",
@@ -79,8 +78,6 @@ def _check_name(func: str, name: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasExponentialDecay(AbstractPreset):
     """Keras's ``ExponentialDecay`` (built by :func:`ExponentialDecay`)."""
 
@@ -146,8 +143,6 @@ def ExponentialDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasPiecewiseConstantDecay(AbstractPreset):
     """Keras's ``PiecewiseConstantDecay`` (built by :func:`PiecewiseConstantDecay`)."""
 
@@ -211,8 +206,6 @@ def PiecewiseConstantDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasPolynomialDecay(AbstractSchedule):
     """Keras's ``PolynomialDecay`` (built by :func:`PolynomialDecay`)."""
 
@@ -295,8 +288,6 @@ def PolynomialDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasInverseTimeDecay(AbstractPreset):
     """Keras's ``InverseTimeDecay`` (built by :func:`InverseTimeDecay`)."""
 
@@ -355,8 +346,6 @@ def InverseTimeDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasCosineDecay(AbstractPreset):
     """Keras's ``CosineDecay`` (built by :func:`CosineDecay`)."""
 
@@ -439,8 +428,6 @@ def CosineDecay(  # noqa: N802  (Keras's class name)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class KerasCosineDecayRestarts(AbstractPreset):
     """Keras's ``CosineDecayRestarts`` (built by :func:`CosineDecayRestarts`)."""
 

@@ -57,17 +57,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, Schedule, pytree_schedule
-from .._dtypes import float_dtype, int_dtype, int_max
-from .._join import Join
-from .._join import join_schedules as _core_join
-from .._piecewise import PiecewiseConstant, piece_index
-from .._preset import AbstractPreset
-from .._primitives import Constant, CosineDecay, ExponentialDecay, Linear, Polynomial
-from .._primitives import constant as _core_constant
-from .._progress import blend, progress, shape_weights
-from .._warmup import Warmup
+from lrjax.combinators.join import Join
+from lrjax.combinators.join import join_schedules as _core_join
+from lrjax.combinators.warmup import Warmup
+from lrjax.core import checks as v
+from lrjax.core.dtypes import float_dtype, int_dtype, int_max
+from lrjax.core.kernel import blend, progress, shape_weights
+from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, Schedule
+from lrjax.schedules.piecewise import PiecewiseConstant, piece_index
+from lrjax.schedules.primitives import Constant, CosineDecay, ExponentialDecay, Linear, Polynomial
+from lrjax.schedules.primitives import constant as _core_constant
 
 __all__ = [
     "constant_schedule",
@@ -148,8 +147,6 @@ def constant_schedule(value: ArrayLike) -> Constant:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPolynomial(AbstractPreset):
     """optax's ``polynomial_schedule`` (built by :func:`polynomial_schedule`)."""
 
@@ -213,8 +210,6 @@ def polynomial_schedule(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxLinear(AbstractPreset):
     """optax's ``linear_schedule`` (built by :func:`linear_schedule`)."""
 
@@ -333,8 +328,6 @@ def _pairs(steps: Any, scales: Any) -> list[list[Any]]:
     return [[a, b] for a, b in zip(np.asarray(steps), np.asarray(scales), strict=True)]
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPiecewiseConstant(AbstractPreset):
     """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
 
@@ -388,8 +381,6 @@ def piecewise_constant_schedule(
     return OptaxPiecewiseConstant(v.as_value(f, "init_value", init_value), steps, scales)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxPiecewiseInterpolate(AbstractSchedule):
     """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
 
@@ -458,8 +449,6 @@ def piecewise_interpolate_schedule(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxExponentialDecay(AbstractPreset):
     """optax's ``exponential_decay`` (built by :func:`exponential_decay`)."""
 
@@ -539,8 +528,6 @@ def _check_positive_steps(func: str, name: str, leaf: Any) -> None:
         raise ValueError(f"{func}({name}={value!r}): {name} must be > 0")
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxCosineDecay(AbstractPreset):
     """optax's ``cosine_decay_schedule`` (built by :func:`cosine_decay_schedule`)."""
 
@@ -598,8 +585,6 @@ def cosine_decay_schedule(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupCosineDecay(AbstractPreset):
     """optax's ``warmup_cosine_decay_schedule`` (built by :func:`warmup_cosine_decay_schedule`)."""
 
@@ -680,8 +665,6 @@ def warmup_cosine_decay_schedule(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupExponentialDecay(AbstractPreset):
     """optax's ``warmup_exponential_decay_schedule`` (built by its factory)."""
 
@@ -767,8 +750,6 @@ def warmup_exponential_decay_schedule(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxWarmupConstant(AbstractPreset):
     """optax's ``warmup_constant_schedule`` (built by :func:`warmup_constant_schedule`)."""
 
@@ -848,8 +829,6 @@ def _onecycle_steps(func: str, transition_steps: Any) -> Any:
     return steps
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxLinearOnecycle(AbstractPreset):
     """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`).
 
@@ -933,8 +912,6 @@ def linear_onecycle_schedule(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OptaxCosineOnecycle(AbstractPreset):
     """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`).
 

@@ -32,11 +32,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
-from .._cycle import geometric_cycle
-from .._piecewise import piece_index
-from .._progress import Progress, Weights, blend, cosine_weights, power_weights, progress
+from lrjax.combinators.cycle import geometric_cycle
+from lrjax.core import checks as v
+from lrjax.core.kernel import Progress, Weights, blend, cosine_weights, power_weights, progress
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.schedules.piecewise import piece_index
 
 __all__ = ["cosine_lr", "tanh_lr", "poly_lr", "step_lr", "multistep_lr"]
 
@@ -137,8 +137,6 @@ def _cycle_args(f: str, **kw: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmCosine(AbstractTimmCycle):
     """timm ``CosineLRScheduler`` (built by :func:`cosine_lr`)."""
 
@@ -211,8 +209,6 @@ def cosine_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmTanh(AbstractTimmCycle):
     """timm ``TanhLRScheduler`` (built by :func:`tanh_lr`)."""
 
@@ -308,8 +304,6 @@ def tanh_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmPoly(AbstractTimmCycle):
     """timm ``PolyLRScheduler`` (built by :func:`poly_lr`)."""
 
@@ -388,8 +382,6 @@ def poly_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmStep(AbstractTimmScheduler):
     """timm ``StepLRScheduler`` (built by :func:`step_lr`)."""
 
@@ -452,8 +444,6 @@ def step_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TimmMultiStep(AbstractTimmScheduler):
     """timm ``MultiStepLRScheduler`` (built by :func:`multistep_lr`)."""
 

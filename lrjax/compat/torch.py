@@ -47,14 +47,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, as_schedule, pytree_schedule
-from .._cycle import cycle, geometric_cycle
-from .._join import join_schedules
-from .._piecewise import piecewise_constant
-from .._preset import AbstractPreset
-from .._primitives import cosine_decay, exponential_decay, linear, polynomial
-from .._progress import Progress, blend, cosine_weights, progress, ramp
+from lrjax.combinators.cycle import cycle, geometric_cycle
+from lrjax.combinators.join import join_schedules
+from lrjax.core import checks as v
+from lrjax.core.kernel import Progress, blend, cosine_weights, progress, ramp
+from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, as_schedule
+from lrjax.schedules.piecewise import piecewise_constant
+from lrjax.schedules.primitives import cosine_decay, exponential_decay, linear, polynomial
 
 __all__ = [
     "step_lr",
@@ -96,8 +95,6 @@ class AbstractTorchChainable(AbstractPreset):
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchStepLR(AbstractTorchChainable):
     """torch ``StepLR`` (built by :func:`step_lr`)."""
 
@@ -139,8 +136,6 @@ def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) ->
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchMultiStepLR(AbstractTorchChainable):
     """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
 
@@ -195,8 +190,6 @@ def multistep_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchConstantLR(AbstractTorchChainable):
     """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
 
@@ -258,8 +251,6 @@ def constant_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchLinearLR(AbstractTorchChainable):
     """torch ``LinearLR`` (built by :func:`linear_lr`)."""
 
@@ -322,8 +313,6 @@ def linear_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchExponentialLR(AbstractTorchChainable):
     """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
 
@@ -363,8 +352,6 @@ def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchPolynomialLR(AbstractTorchChainable):
     """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
 
@@ -412,8 +399,6 @@ def polynomial_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCosineAnnealingLR(AbstractTorchChainable):
     """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
 
@@ -473,8 +458,6 @@ def cosine_annealing_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCosineAnnealingWarmRestarts(AbstractSchedule):
     """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`).
 
@@ -545,8 +528,6 @@ def cosine_annealing_warm_restarts(
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchCyclicLR(AbstractPreset):
     """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
 
@@ -637,8 +618,6 @@ def _phase(num: Array, den: Array) -> Array:
     return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchOneCycleLR(AbstractSchedule):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
 
@@ -762,8 +741,6 @@ def one_cycle_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchSequentialLR(AbstractPreset):
     """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
 
@@ -820,8 +797,6 @@ def sequential_lr(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TorchChainedScheduler(AbstractPreset):
     """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""
 

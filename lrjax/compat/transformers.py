@@ -32,13 +32,12 @@ from typing import Any, ClassVar
 
 import jax.numpy as jnp
 
-from .. import _validate as v
-from .._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
-from .._join import join_schedules
-from .._preset import AbstractPreset
-from .._primitives import constant, linear, polynomial, rsqrt_decay
-from .._progress import cosine_weights, progress, ramp
-from .._warmup import warmup
+from lrjax.combinators.join import join_schedules
+from lrjax.combinators.warmup import warmup
+from lrjax.core import checks as v
+from lrjax.core.kernel import cosine_weights, progress, ramp
+from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
+from lrjax.schedules.primitives import constant, linear, polynomial, rsqrt_decay
 
 __all__ = [
     "get_scheduler",
@@ -75,8 +74,6 @@ def _decay_length(total: Any, warm: Any) -> Array:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFDecayPhase(AbstractSchedule):
     """One HF decay phase from ``peak_value`` to ``floor_value`` (built by ``decay_phase``).
 
@@ -184,8 +181,6 @@ def decay_phase(
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFHardRestarts(AbstractSchedule):
     """HF's cosine with hard restarts after its warmup (built by ``hard_restarts``)."""
 
@@ -243,8 +238,6 @@ def _lr(f: str, learning_rate: Any) -> Any:
     return v.as_value(f, "learning_rate", learning_rate, nonnegative=True)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFConstant(AbstractPreset):
     """HF ``constant`` (built by :func:`get_constant_schedule`)."""
 
@@ -275,8 +268,6 @@ def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
     return HFConstant(_lr("get_constant_schedule", learning_rate))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFConstantWithWarmup(AbstractPreset):
     """HF ``constant_with_warmup`` (built by :func:`get_constant_schedule_with_warmup`)."""
 
@@ -315,8 +306,6 @@ def get_constant_schedule_with_warmup(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFLinearWithWarmup(AbstractPreset):
     """HF ``linear`` (built by :func:`get_linear_schedule_with_warmup`)."""
 
@@ -368,8 +357,6 @@ def _after(f: str, hold_after_end: Any) -> str:
     return "hold" if v.as_flag(f, "hold_after_end", hold_after_end) else "continue"
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithWarmup(AbstractPreset):
     """HF ``cosine`` (built by :func:`get_cosine_schedule_with_warmup`)."""
 
@@ -434,8 +421,6 @@ def get_cosine_schedule_with_warmup(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithHardRestarts(AbstractPreset):
     """HF ``cosine_with_restarts`` (built by
     :func:`get_cosine_with_hard_restarts_schedule_with_warmup`)."""
@@ -489,8 +474,6 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFPolynomialDecayWithWarmup(AbstractPreset):
     """HF ``polynomial`` (built by :func:`get_polynomial_decay_schedule_with_warmup`)."""
 
@@ -556,8 +539,6 @@ def get_polynomial_decay_schedule_with_warmup(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFInverseSqrt(AbstractPreset):
     """HF ``inverse_sqrt`` (built by :func:`get_inverse_sqrt_schedule`)."""
 
@@ -622,8 +603,6 @@ def _floor_value(learning_rate: Any, min_lr: Any, min_lr_rate: Any) -> Array:
     return jnp.asarray(learning_rate) * min_lr_rate
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWithMinLR(AbstractPreset):
     """HF ``cosine_with_min_lr`` (built by :func:`get_cosine_with_min_lr_schedule_with_warmup`)."""
 
@@ -695,8 +674,6 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFCosineWarmupWithMinLR(AbstractPreset):
     """HF ``cosine_warmup_with_min_lr`` (built by
     :func:`get_cosine_with_min_lr_schedule_with_warmup_lr_rate`)."""
@@ -789,8 +766,6 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class HFWarmupStableDecay(AbstractPreset):
     """HF ``warmup_stable_decay`` (built by :func:`get_wsd_schedule`)."""
 

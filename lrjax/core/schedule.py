@@ -1,7 +1,8 @@
 """What a schedule is: an immutable pytree of hyperparameters with ``__call__(step)``.
 
-Every concrete schedule class is a frozen dataclass registered as a pytree by
-:func:`pytree_schedule`. Numeric hyperparameters (values, step counts,
+A schedule class subclasses :class:`AbstractSchedule` and declares its hyperparameters as
+fields with their checks (see ``lrjax.core.fields``); the base class makes it a frozen
+dataclass registered as a pytree. Numeric hyperparameters (values, step counts,
 boundaries, periods) are pytree leaves; only structure (family, number of pieces, shape
 names, ``staircase``) is static. So a schedule is an ordinary argument of ``jax.jit``
 (new values never retrace), can be stacked and ``jax.vmap``-ed over, and
@@ -15,17 +16,19 @@ schedules. Schedules holding tracers compare by identity and are not hashable.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, dataclass_transform
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from ._dtypes import float_dtype
-from ._steps import canonical_step, check_step
+from lrjax.core import fields
+from lrjax.core.dtypes import float_dtype
+from lrjax.core.steps import canonical_step, check_step
 
 ArrayLike: TypeAlias = jax.typing.ArrayLike | Sequence[Any]
 """Numbers, NumPy or JAX arrays, and (nested) lists of numbers."""
@@ -34,23 +37,21 @@ Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 """Anything callable as ``step -> value``: an lrjax schedule or a plain function."""
 
 _REGISTRY: dict[str, type[AbstractSchedule]] = {}
-_T = TypeVar("_T")
 
 
-def pytree_schedule(cls: type[_T]) -> type[_T]:
-    """Register a frozen schedule dataclass as a pytree (a class decorator).
+def _register_pytree(cls: type) -> None:
+    """Register a schedule dataclass as a pytree whose treedef holds the class itself.
 
-    Fields whose metadata says ``static=True`` (shape names, ``staircase``) go into the
-    treedef; every other field is a child. This is ``jax.tree_util.register_dataclass``
-    except that the class itself is part of the treedef's identity: jax 0.10's C++
-    dataclass nodes compare equal across classes with the same field layout (``a + 4``
-    and ``a / 4`` had equal treedefs with different hashes), so a treedef-keyed jit cache
-    could, on a hash-bucket collision, run one schedule's compiled program for the other.
-    Custom nodes registered by ``register_pytree_with_keys`` compare their types.
+    Fields whose metadata says ``static`` go into the treedef; every other field is a
+    child. This is ``jax.tree_util.register_dataclass`` except that the class is part of
+    the treedef's identity: jax 0.10's C++ dataclass nodes compare equal across classes
+    with the same field layout (``a + 4`` and ``a / 4`` had equal treedefs with different
+    hashes), so a treedef-keyed jit cache could, on a hash-bucket collision, run one
+    schedule's compiled program for the other. Custom nodes compare their types.
     """
-    fields = dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
-    data = tuple(f.name for f in fields if not f.metadata.get("static", False))
-    meta = tuple(f.name for f in fields if f.metadata.get("static", False))
+    all_fields = dataclasses.fields(cls)
+    data = tuple(f.name for f in all_fields if not f.metadata.get("static", False))
+    meta = tuple(f.name for f in all_fields if f.metadata.get("static", False))
     keys = tuple(jax.tree_util.GetAttrKey(name) for name in data)
 
     def flatten_with_keys(x: Any) -> tuple[list[tuple[Any, Any]], tuple[Any, ...]]:
@@ -70,7 +71,6 @@ def pytree_schedule(cls: type[_T]) -> type[_T]:
         return obj
 
     jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
-    return cls
 
 
 def registered_classes() -> dict[str, type[AbstractSchedule]]:
@@ -78,12 +78,36 @@ def registered_classes() -> dict[str, type[AbstractSchedule]]:
     return dict(_REGISTRY)
 
 
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@dataclass_transform(
+    frozen_default=True,
+    eq_default=False,
+    field_specifiers=(
+        fields.value,
+        fields.count,
+        fields.values,
+        fields.counts,
+        fields.choice,
+        fields.flag,
+        fields.schedule,
+        fields.schedules,
+        fields.static,
+        fields.leaf,
+    ),
+)
 class AbstractSchedule:
     """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
 
-    Subclasses are frozen dataclasses registered as pytrees; they implement
-    ``_evaluate(t)`` on a canonical step (integer or float array, clamped to ``>= 0``,
-    see ``lrjax._steps``) and set ``factory``, the public function that builds them.
+    A subclass declares its fields (``lrjax.core.fields``) and implements ``_evaluate(t)``
+    on a canonical step (integer or float array, clamped to ``>= 0``, see
+    ``lrjax.core.steps``). Unless its name starts with ``Abstract``, the class becomes a
+    frozen dataclass registered as a pytree and as a config class; ``factory`` (a class
+    keyword, by default the class name in snake case) names the public function that
+    builds it, in error messages and in ``repr``. Construction converts every field with
+    its check, then runs :meth:`check` for rules between fields.
 
     Calling a schedule validates the step (``TypeError`` for bool/str/None/complex,
     ``OverflowError`` for concrete integers outside int32 when x64 is off) and evaluates
@@ -91,17 +115,38 @@ class AbstractSchedule:
     """
 
     factory: ClassVar[str] = ""
+    _converters: ClassVar[tuple[tuple[str, fields.Convert], ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, factory: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("Abstract"):
-            existing = _REGISTRY.get(cls.__name__)
-            if existing is not None and existing.__module__ != cls.__module__:
-                raise TypeError(
-                    f"schedule class name {cls.__name__!r} is already registered by "
-                    f"{existing.__module__}; choose another name"
-                )
-            _REGISTRY[cls.__name__] = cls
+        if cls.__name__.startswith("Abstract"):
+            return
+        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
+        _register_pytree(cls)
+        cls.factory = factory or cls.__dict__.get("factory") or _snake_case(cls.__name__)
+        cls._converters = tuple(
+            (f.name, f.metadata["convert"])
+            for f in dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
+            if f.metadata.get("convert") is not None
+        )
+        existing = _REGISTRY.get(cls.__name__)
+        if existing is not None and existing.__module__ != cls.__module__:
+            raise TypeError(
+                f"schedule class name {cls.__name__!r} is already registered by "
+                f"{existing.__module__}; choose another name"
+            )
+        _REGISTRY[cls.__name__] = cls
+
+    def __post_init__(self) -> None:
+        for name, convert in self._converters:
+            object.__setattr__(self, name, convert(self.factory, name, getattr(self, name)))
+        self.check()
+
+    def check(self) -> None:
+        """Rules between fields, on the converted fields (a no-op where they are traced).
+
+        Raise ``ValueError`` naming ``self.factory``, the arguments and their values.
+        """
 
     # -- evaluation -------------------------------------------------------------------
 
@@ -124,44 +169,44 @@ class AbstractSchedule:
     # -- arithmetic (pointwise) --------------------------------------------------------
 
     def __add__(self, other: Any) -> AbstractSchedule:
-        from ._arith import add
+        from lrjax.combinators.arith import add
 
         return add(self, other)
 
     def __radd__(self, other: Any) -> AbstractSchedule:
-        from ._arith import add
+        from lrjax.combinators.arith import add
 
         return add(other, self)
 
     def __sub__(self, other: Any) -> AbstractSchedule:
-        from ._arith import add, negate
+        from lrjax.combinators.arith import add, negate
 
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return add(self, -other)
         return add(self, negate(other))
 
     def __rsub__(self, other: Any) -> AbstractSchedule:
-        from ._arith import add, negate
+        from lrjax.combinators.arith import add, negate
 
         return add(other, negate(self))
 
     def __mul__(self, other: Any) -> AbstractSchedule:
-        from ._arith import multiply
+        from lrjax.combinators.arith import multiply
 
         return multiply(self, other)
 
     def __rmul__(self, other: Any) -> AbstractSchedule:
-        from ._arith import multiply
+        from lrjax.combinators.arith import multiply
 
         return multiply(other, self)
 
     def __truediv__(self, other: Any) -> AbstractSchedule:
-        from ._arith import divide
+        from lrjax.combinators.arith import divide
 
         return divide(self, other)
 
     def __neg__(self) -> AbstractSchedule:
-        from ._arith import negate
+        from lrjax.combinators.arith import negate
 
         return negate(self)
 
@@ -279,9 +324,7 @@ def format_field(value: Any) -> str:
     return format_value(value)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class FunctionSchedule(AbstractSchedule):
+class FunctionSchedule(AbstractSchedule, factory="function"):
     """A plain Python callable ``step -> value`` (an optax schedule, a lambda) as a child.
 
     The callable is static structure: it is hashed by identity, cannot be vmapped over and
@@ -290,8 +333,7 @@ class FunctionSchedule(AbstractSchedule):
     cast to the default float dtype.
     """
 
-    fn: Callable[[Any], Any] = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "function"
+    fn: Callable[[Any], Any] = fields.static()
 
     def _evaluate(self, t: Array) -> Array:
         flat = t.reshape(-1)
@@ -314,7 +356,7 @@ def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> Ab
         return x
     if callable(x):
         return FunctionSchedule(x)
-    from ._primitives import constant
+    from lrjax.schedules.primitives import constant
 
     try:
         return constant(x)
@@ -322,3 +364,28 @@ def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> Ab
         raise type(err)(
             f"{func}({name}={x!r}): {name} must be an lrjax schedule, a callable or a number"
         ) from None
+
+
+class AbstractPreset(AbstractSchedule):
+    """A schedule defined by composition: its fields are its public arguments.
+
+    A preset (``warmup_cosine_decay``, ``one_cycle``, a compat schedule such as Keras's
+    ``CosineDecay``) stores exactly the arguments it was called with, as pytree leaves, and
+    composes its schedule from primitives and combinators in :meth:`build` when evaluated.
+    So its repr and config read like the call that built it, every numeric argument can be
+    vmapped, jitted without retracing and differentiated, and the composition is written
+    once.
+    """
+
+    def build(self) -> AbstractSchedule:
+        """The schedule this preset stands for, composed from its (possibly traced) fields."""
+        raise NotImplementedError
+
+    def _evaluate(self, t: Array) -> Array:
+        return evaluate_child(self.build(), t)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        try:
+            return self.build().phase_boundaries(horizon)
+        except (TypeError, ValueError):
+            return ()

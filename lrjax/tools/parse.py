@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._base import AbstractSchedule, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_classes
 
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 60
@@ -175,7 +175,7 @@ class _Num:
 
 def _constant(value: float | int) -> Callable[[], AbstractSchedule]:
     def build() -> AbstractSchedule:
-        from ._primitives import constant
+        from lrjax.schedules.primitives import constant
 
         return constant(value)
 
@@ -310,7 +310,7 @@ class _Walker:
             if isinstance(op, ast.Mult):
                 return a * b
             if isinstance(b, AbstractSchedule) and not isinstance(a, AbstractSchedule):
-                from ._arith import divide
+                from lrjax.combinators.arith import divide
 
                 return divide(a, b)  # number / schedule (schedules have no __rtruediv__)
             return a / b
@@ -476,7 +476,7 @@ def parse(text: str) -> AbstractSchedule:
       >>> lrjax.parse("open('/etc/passwd')")
       Traceback (most recent call last):
       ...
-      lrjax._parse.ParseError: line 1, column 1: unknown schedule 'open' (hint: run `lrjax list`)
+      lrjax.tools.parse.ParseError: line 1, column 1: unknown schedule 'open' (hint: run `lrjax list`)
     """
     if not isinstance(text, str):
         raise ParseError(f"expected a string, got {type(text).__name__}")

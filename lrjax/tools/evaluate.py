@@ -30,9 +30,9 @@ import numpy as np
 from jax import lax
 from jax.core import Tracer
 
-from ._base import AbstractSchedule, _evaluate_jitted, as_schedule
-from ._dtypes import int_dtype, int_max, x64_enabled
-from ._steps import check_step
+from lrjax.core.dtypes import int_dtype, int_max, x64_enabled
+from lrjax.core.schedule import AbstractSchedule, _evaluate_jitted, as_schedule
+from lrjax.core.steps import check_step
 
 DEFAULT_CHUNK_SIZE = 1 << 18
 """Values computed per ``evaluate`` kernel call (steps × batch members): 1 MiB of float32.
@@ -105,7 +105,7 @@ def batch_shape(schedule: Any) -> tuple[int, ...]:
     Raises:
       ValueError: the leaves have no consistent leading batch dimensions.
     """
-    from ._sweep import Sweep
+    from lrjax.tools.sweep import Sweep
 
     if isinstance(schedule, Sweep):
         return schedule.shape
@@ -133,7 +133,7 @@ def batch_shape(schedule: Any) -> tuple[int, ...]:
 
 def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]:
     """The (possibly batched) schedule inside ``schedule`` and its batch shape."""
-    from ._sweep import Sweep
+    from lrjax.tools.sweep import Sweep
 
     if isinstance(schedule, Sweep):
         return schedule.schedule, schedule.shape

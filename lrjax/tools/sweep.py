@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from ._base import AbstractSchedule, Array, ArrayLike, as_schedule, pytree_schedule
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, as_schedule
 
 
 def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
@@ -109,7 +109,7 @@ def _label_value(value: Any) -> str:
     return str(value)
 
 
-@pytree_schedule
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True, eq=False)
 class Sweep:
     """A batched schedule over a grid, with the grid's axis names and values.

@@ -7,17 +7,16 @@ the first result at K = 10 000). See :func:`count_at_most` for the search.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
-from ._progress import anchored_blend, linear_weight, progress
-from ._steps import search_step
+from lrjax.core import checks as v
+from lrjax.core.kernel import anchored_blend, linear_weight, progress
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.steps import search_step
 
 WHERE_CHAIN_MAX = 32
 """Up to this many boundaries, compare a step with all of them at once (no search loop)."""
@@ -87,8 +86,6 @@ def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
     return tuple(sorted({int(b) for b in values if b > 0}))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class PiecewiseConstant(AbstractSchedule):
     """Piecewise constant values (built by :func:`piecewise_constant`)."""
 
@@ -137,8 +134,6 @@ def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseCon
     return PiecewiseConstant(b, vals)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class PiecewiseLinear(AbstractSchedule):
     """Linear interpolation through points (built by :func:`piecewise_linear`)."""
 

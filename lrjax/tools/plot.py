@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._base import AbstractSchedule
-from ._evaluate import Envelope, as_count, envelope, unwrap
+from lrjax.core.schedule import AbstractSchedule
+from lrjax.tools.evaluate import Envelope, as_count, envelope, unwrap
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -156,7 +156,7 @@ def plot(
     bins = _default_bins(ax) if num_bins is None else as_count("plot", "num_bins", num_bins)
     if bins < 1:
         raise ValueError(f"plot(num_bins={num_bins!r}): num_bins must be >= 1")
-    from ._sweep import Sweep
+    from lrjax.tools.sweep import Sweep
 
     marked: set[int] = set()
     for name, item in members:
@@ -181,7 +181,7 @@ def draw_envelope(
     **line_kwargs: Any,
 ) -> None:
     """Draw the envelope of ``item`` (a schedule, batched schedule or sweep) on ``ax``."""
-    from ._sweep import Sweep
+    from lrjax.tools.sweep import Sweep
 
     n = env.num_steps
     schedule, batch = unwrap(item, "plot")

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from jax.core import Tracer
 
-from ._base import AbstractSchedule, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_classes
 
 
 def _version() -> str:
-    from . import __version__
+    from lrjax import __version__
 
     return __version__
 

@@ -7,22 +7,19 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 
-from . import _validate as v
-from ._base import (
+from lrjax.core import checks as v
+from lrjax.core.kernel import SHAPES, Progress, progress, ramp
+from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
     as_schedule,
     evaluate_child,
-    pytree_schedule,
 )
-from ._progress import SHAPES, Progress, progress, ramp
-from ._steps import as_step_dtype
+from lrjax.core.steps import as_step_dtype
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Warmup(AbstractSchedule):
     """A warmup ramp before a schedule (built by :func:`warmup`)."""
 

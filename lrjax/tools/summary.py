@@ -15,8 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ._dtypes import float_dtype
-from ._evaluate import PROFILE_TILE, Envelope, EnvelopeBuilder, as_count, profile_chunks, unwrap
+from lrjax.core.dtypes import float_dtype
+from lrjax.tools.evaluate import (
+    PROFILE_TILE,
+    Envelope,
+    EnvelopeBuilder,
+    as_count,
+    profile_chunks,
+    unwrap,
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
+from lrjax.core.dtypes import float_dtype, int_dtype, int_max, x64_enabled
 
 
 def _overflow(step: Any) -> OverflowError:

@@ -3,30 +3,30 @@
 Each family is a frozen pytree dataclass built by a lowercase factory that validates
 concrete arguments and converts them to canonical leaves (floats for values, integers
 for step counts). Step arithmetic stays in integers until the final ratio (see
-``lrjax._progress``), so float32 results keep ~1e-7 relative precision up to step
+``lrjax.core.kernel``), so float32 results keep ~1e-7 relative precision up to step
 2**31 - 1.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate as v
-from ._base import AbstractSchedule, Array, ArrayLike, pytree_schedule
-from ._progress import (
+from lrjax.core import checks as v
+from lrjax.core import fields
+from lrjax.core.kernel import (
     anchored_blend,
     half_cosine_weight,
     linear_weight,
     powered_blend,
     progress,
 )
-from ._steps import as_step_dtype, is_integer_step
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.steps import as_step_dtype, is_integer_step
 
 
 def _dtype(leaf: Any) -> jnp.dtype:
@@ -49,13 +49,10 @@ def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor:
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Constant(AbstractSchedule):
     """The constant schedule ``value`` (built by :func:`constant`)."""
 
-    value: Array
-    factory: ClassVar[str] = "constant"
+    value: Array = fields.value()
 
     def _evaluate(self, t: Array) -> Array:
         value = jnp.asarray(self.value)  # per-step values when a join gathers the leaves
@@ -80,20 +77,17 @@ def constant(value: ArrayLike) -> Constant:
       >>> print(f"{float(s(10**6)):.1e}")
       3.0e-04
     """
-    return Constant(v.as_value("constant", "value", value))
+    return Constant(value)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Linear(AbstractSchedule):
     """Linear interpolation between two values (built by :func:`linear`)."""
 
-    init_value: Array
-    end_value: Array
-    transition_steps: Array
-    transition_begin: Array
-    factory: ClassVar[str] = "linear"
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+    transition_steps: Array = fields.count()
+    transition_begin: Array = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -134,27 +128,18 @@ def linear(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 1, 5, 10, 11]))])
       [1.0, 0.9, 0.5, 0.0, 0.0]
     """
-    f = "linear"
-    return Linear(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        v.as_count(f, "transition_steps", transition_steps),
-        v.as_count(f, "transition_begin", transition_begin),
-    )
+    return Linear(init_value, end_value, transition_steps, transition_begin)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Polynomial(AbstractSchedule):
     """Polynomial decay (built by :func:`polynomial`)."""
 
-    init_value: Array
-    end_value: Array
-    power: Array
-    transition_steps: Array
-    transition_begin: Array
-    factory: ClassVar[str] = "polynomial"
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+    power: Array = fields.value(positive=True)
+    transition_steps: Array = fields.count()
+    transition_begin: Array = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -195,27 +180,17 @@ def polynomial(
       >>> print(f"{float(s(5)):.4f}")
       0.2500
     """
-    f = "polynomial"
-    return Polynomial(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        v.as_value(f, "power", power, positive=True),
-        v.as_count(f, "transition_steps", transition_steps),
-        v.as_count(f, "transition_begin", transition_begin),
-    )
+    return Polynomial(init_value, end_value, power, transition_steps, transition_begin)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class CosineDecay(AbstractSchedule):
     """Cosine decay (built by :func:`cosine_decay`)."""
 
-    init_value: Array
-    decay_steps: Array
-    end_value: Array
-    exponent: Array
-    factory: ClassVar[str] = "cosine_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    decay_steps: Array = fields.count()
+    end_value: Array = fields.value(nonnegative=True)
+    exponent: Array = fields.value(positive=True)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -261,28 +236,33 @@ def cosine_decay(
     References:
       Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
     """
-    f = "cosine_decay"
-    return CosineDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        v.as_value(f, "exponent", exponent, positive=True),
-    )
+    return CosineDecay(init_value, decay_steps, end_value, exponent)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ExponentialDecay(AbstractSchedule):
     """Exponential decay (built by :func:`exponential_decay`)."""
 
-    init_value: Array
-    decay_rate: Array
-    transition_steps: Array
-    transition_begin: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    end_value: Array | None
-    factory: ClassVar[str] = "exponential_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    decay_rate: Array = fields.value(positive=True)
+    transition_steps: Array = fields.count(minimum=1)
+    transition_begin: Array = fields.count()
+    staircase: bool = fields.flag()
+    end_value: Array | None = fields.value(nonnegative=True, optional=True)
+
+    def check(self) -> None:
+        # end_value is a floor for a decay and a ceiling for a growth.
+        init, rate, end = (v.concrete(x) for x in (self.init_value, self.decay_rate, self.end_value))
+        if end is None or init is None or rate is None:
+            return
+        bound, relation = ("floor", "<=") if rate < 1 else ("ceiling", ">=")
+        ok = rate == 1 or (end <= init if rate < 1 else end >= init)
+        v.require(
+            ok,
+            self.factory,
+            f"end_value={end} is a {bound} and must be {relation} init_value={init} when "
+            f"decay_rate {'<' if rate < 1 else '>'} 1",
+        )
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -344,46 +324,19 @@ def exponential_decay(
       >>> print(f"{float(s(20)):.4f}")
       0.2500
     """
-    f = "exponential_decay"
-    init = v.as_value(f, "init_value", init_value, nonnegative=True)
-    rate = v.as_value(f, "decay_rate", decay_rate, positive=True)
-    end = None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True)
-    if end is not None:
-        i, r, e = v.concrete(init), v.concrete(rate), v.concrete(end)
-        if None not in (i, r, e):
-            if r < 1:
-                v.require(
-                    e <= i,
-                    f,
-                    f"end_value={e} is a floor and must be <= init_value={i} when decay_rate < 1",
-                )
-            elif r > 1:
-                v.require(
-                    e >= i,
-                    f,
-                    f"end_value={e} is a ceiling and must be >= init_value={i} when decay_rate > 1",
-                )
     return ExponentialDecay(
-        init,
-        rate,
-        v.as_count(f, "transition_steps", transition_steps, minimum=1),
-        v.as_count(f, "transition_begin", transition_begin),
-        v.as_flag(f, "staircase", staircase),
-        end,
+        init_value, decay_rate, transition_steps, transition_begin, staircase, end_value
     )
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class InverseTimeDecay(AbstractSchedule):
     """Inverse time decay (built by :func:`inverse_time_decay`)."""
 
-    init_value: Array
-    decay_rate: Array
-    decay_steps: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "inverse_time_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    decay_rate: Array = fields.value(nonnegative=True)
+    decay_steps: Array = fields.count(minimum=1)
+    staircase: bool = fields.flag()
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -419,25 +372,16 @@ def inverse_time_decay(
       >>> print(f"{float(s(20)):.4f}")
       0.5000
     """
-    f = "inverse_time_decay"
-    return InverseTimeDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_count(f, "decay_steps", decay_steps, minimum=1),
-        v.as_flag(f, "staircase", staircase),
-    )
+    return InverseTimeDecay(init_value, decay_rate, decay_steps, staircase)
 
 
 # --------------------------------------------------------------------------------------
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class RsqrtDecay(AbstractSchedule):
     """Inverse square root decay (built by :func:`rsqrt_decay`)."""
 
-    init_value: Array
-    timescale: Array
-    end_value: Array | None
-    factory: ClassVar[str] = "rsqrt_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    timescale: Array = fields.value(positive=True)
+    end_value: Array | None = fields.value(nonnegative=True, optional=True)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
@@ -477,12 +421,7 @@ def rsqrt_decay(
       >>> print(f"{float(s(300)):.4f}")
       0.5000
     """
-    f = "rsqrt_decay"
-    return RsqrtDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "timescale", timescale, positive=True),
-        None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True),
-    )
+    return RsqrtDecay(init_value, timescale, end_value)
 
 
 def concrete_points(*parts: Any) -> tuple[int, ...]:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate as v
-from ._base import (
+from lrjax.core import checks as v
+from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
     as_schedule,
     evaluate_child,
-    pytree_schedule,
 )
-from ._steps import as_step_dtype, is_integer_step
+from lrjax.core.steps import as_step_dtype, is_integer_step
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Shift(AbstractSchedule):
     """A delayed schedule (built by :func:`shift`)."""
 
@@ -64,8 +60,6 @@ def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
     return Shift(as_schedule(schedule, f, "schedule"), v.as_count(f, "steps", steps))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Stretch(AbstractSchedule):
     """A schedule with rescaled time (built by :func:`stretch`)."""
 
@@ -116,8 +110,6 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Quantize(AbstractSchedule):
     """A schedule held constant over blocks of steps (built by :func:`quantize`)."""
 

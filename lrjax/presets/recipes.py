@@ -21,15 +21,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate as v
-from ._arith import add, multiply
-from ._base import AbstractSchedule, Array, ArrayLike, Schedule, as_schedule, pytree_schedule
-from ._cycle import cycle
-from ._dtypes import float_dtype
-from ._join import join_schedules
-from ._piecewise import piecewise_constant
-from ._preset import AbstractPreset
-from ._primitives import (
+from lrjax.combinators.arith import add, multiply
+from lrjax.combinators.cycle import cycle
+from lrjax.combinators.join import join_schedules
+from lrjax.combinators.warmup import warmup
+from lrjax.core import checks as v
+from lrjax.core.dtypes import float_dtype
+from lrjax.core.kernel import Weights, blend, progress, ramp
+from lrjax.core.schedule import (
+    AbstractPreset,
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Schedule,
+    as_schedule,
+)
+from lrjax.schedules.piecewise import piecewise_constant
+from lrjax.schedules.primitives import (
     concrete_points,
     constant,
     cosine_decay,
@@ -38,8 +46,6 @@ from ._primitives import (
     polynomial,
     rsqrt_decay,
 )
-from ._progress import Weights, blend, progress, ramp
-from ._warmup import warmup
 
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "square", "exponential")
 """Shapes of a WSD decay, a WSD warmup and (linear, cosine) a one-cycle phase."""
@@ -130,8 +136,6 @@ def _warmup_then(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ShapedDecay(AbstractSchedule):
     """A decay with a ramp shape of SEMANTICS §3 (built by :func:`shaped_decay`)."""
 
@@ -176,7 +180,7 @@ def shaped_decay(
       A ``ShapedDecay`` schedule.
 
     Examples:
-      >>> s = lrjax._presets.shaped_decay(1.0, 0.0, decay_steps=100, shape="1-sqrt")
+      >>> s = lrjax.presets.recipes.shaped_decay(1.0, 0.0, decay_steps=100, shape="1-sqrt")
       >>> print(f"{float(s(25)):.4f}")
       0.5000
     """
@@ -191,8 +195,6 @@ def shaped_decay(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class TanhDecay(AbstractSchedule):
     """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
 
@@ -306,8 +308,6 @@ def tanh_decay(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupCosineDecay(AbstractPreset):
     """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
 
@@ -386,8 +386,6 @@ def warmup_cosine_decay(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupLinearDecay(AbstractPreset):
     """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
 
@@ -449,8 +447,6 @@ def warmup_linear_decay(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupPolynomialDecay(AbstractPreset):
     """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
 
@@ -517,8 +513,6 @@ def warmup_polynomial_decay(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupConstant(AbstractPreset):
     """Linear warmup then a constant (built by :func:`warmup_constant`)."""
 
@@ -564,8 +558,6 @@ def warmup_constant(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupExponentialDecay(AbstractPreset):
     """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
 
@@ -667,8 +659,6 @@ def warmup_exponential_decay(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class WarmupStableDecay(AbstractPreset):
     """Warmup, constant, then decay (built by :func:`warmup_stable_decay`).
 
@@ -815,8 +805,6 @@ def warmup_stable_decay(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class OneCycle(AbstractPreset):
     """The one-cycle policy (built by :func:`one_cycle`)."""
 
@@ -936,8 +924,6 @@ def one_cycle(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SGDR(AbstractPreset):
     """Cosine decay with warm restarts (built by :func:`sgdr`)."""
 
@@ -1029,8 +1015,6 @@ def sgdr(
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Cyclic(AbstractPreset):
     """Cyclical learning rates (built by :func:`cyclic`)."""
 
@@ -1130,8 +1114,6 @@ def cyclic(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class StepDecay(AbstractPreset):
     """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
 
@@ -1183,8 +1165,6 @@ def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0
     )
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class MultistepDecay(AbstractPreset):
     """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
 
@@ -1240,8 +1220,6 @@ def multistep_decay(
 # ======================================================================================
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Noam(AbstractPreset):
     """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
 
@@ -1298,8 +1276,6 @@ INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
 """Timescale of :func:`inverse_sqrt` without a warmup (Hugging Face's default)."""
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class InverseSqrt(AbstractPreset):
     """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""
 

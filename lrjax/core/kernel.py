@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._steps import as_step_dtype
+from lrjax.core.steps import as_step_dtype
 
 SHAPES = ("linear", "cosine", "1-sqrt", "square", "constant", "exponential")
 """Ramp shapes, each a multiplier of the normalised distance from the peak (SEMANTICS §3)."""

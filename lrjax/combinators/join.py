@@ -19,17 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from . import _validate as v
-from ._base import (
+from lrjax.core import checks as v
+from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
     as_schedule,
     evaluate_child,
-    pytree_schedule,
 )
-from ._piecewise import piece_index
+from lrjax.schedules.piecewise import piece_index
 
 
 def _structure_key(schedule: AbstractSchedule) -> Any:
@@ -151,8 +150,6 @@ def evaluate_grouped(
     return result
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Join(AbstractSchedule):
     """Schedules joined at boundaries (built by :func:`join_schedules`).
 

@@ -6,7 +6,6 @@ become ``constant`` schedules, so they are leaves too (vmappable, differentiable
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -14,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from . import _validate as v
-from ._base import (
+from lrjax.core import checks as v
+from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
@@ -23,9 +22,8 @@ from ._base import (
     as_schedule,
     evaluate_child,
     format_value,
-    pytree_schedule,
 )
-from ._primitives import Constant
+from lrjax.schedules.primitives import Constant
 
 
 def _operands(left: AbstractSchedule, op: str, right: AbstractSchedule) -> str:
@@ -48,8 +46,6 @@ def _merged_boundaries(
     return tuple(sorted({p for s in schedules for p in s.phase_boundaries(horizon)}))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Add(AbstractSchedule):
     """``left + right`` pointwise (built by ``+`` or :func:`add`)."""
 
@@ -67,8 +63,6 @@ class Add(AbstractSchedule):
         return _operands(self.left, "+", self.right)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Multiply(AbstractSchedule):
     """``left * right`` pointwise (built by ``*`` or :func:`multiply`)."""
 
@@ -86,8 +80,6 @@ class Multiply(AbstractSchedule):
         return _operands(self.left, "*", self.right)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Divide(AbstractSchedule):
     """``left / right`` pointwise (built by ``/`` or :func:`divide`)."""
 
@@ -151,8 +143,6 @@ def negate(schedule: Schedule | ArrayLike) -> Multiply:
     return multiply(-1.0, schedule)
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Minimum(AbstractSchedule):
     """The pointwise minimum of schedules (built by :func:`minimum`)."""
 
@@ -177,8 +167,6 @@ class Minimum(AbstractSchedule):
         return minimum(*args["schedules"])
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Maximum(AbstractSchedule):
     """The pointwise maximum of schedules (built by :func:`maximum`)."""
 
@@ -237,8 +225,6 @@ def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
     return Maximum(_schedules("maximum", schedules))
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Clip(AbstractSchedule):
     """A schedule clipped to ``[lower, upper]`` (built by :func:`clip`)."""
 

@@ -137,9 +137,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
     """The schedule as an indented tree: a node per schedule, numbers inline."""
-    from ._base import AbstractSchedule, format_field
-    from ._preset import AbstractPreset
-    from ._primitives import Constant
+    from lrjax.core.schedule import AbstractPreset, AbstractSchedule, format_field
+    from lrjax.schedules.primitives import Constant
 
     head = f"{name}: " if name else ""
     if isinstance(schedule, Constant):
@@ -234,8 +233,7 @@ def _first_line(obj: Any) -> str:
 def catalogue() -> dict[str, list[tuple[str, str]]]:
     """Sections of ``(name, one-line description)``: core, presets, and each compat module."""
     import lrjax
-
-    from ._parse import compat_modules, factories, public_names
+    from lrjax.tools.parse import compat_modules, factories, public_names
 
     bare, _ = factories()
     sections: dict[str, list[tuple[str, str]]] = {"core": [], "presets": []}
@@ -246,7 +244,7 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
             continue
         if module.startswith("lrjax.compat."):
             continue  # listed under its compat module
-        section = "presets" if module == "lrjax._presets" else "core"
+        section = "presets" if module == "lrjax.presets.recipes" else "core"
         sections[section].append((name, _first_line(fn)))
     for peer, module in sorted(compat_modules().items()):
         sections[f"compat.{peer}"] = [
@@ -315,8 +313,8 @@ def _compat(peer: str) -> Any:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Compose common recipes, summarize them over millions of steps and draw them."""
-    from ._plot import draw_envelope, finish_axes
-    from ._summary import summarize_with_envelope
+    from lrjax.tools.plot import draw_envelope, finish_axes
+    from lrjax.tools.summary import summarize_with_envelope
 
     n = args.steps
     _use_agg()
@@ -382,7 +380,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``lrjax`` command."""
-    from . import __version__
+    from lrjax import __version__
 
     parser = _Parser(
         prog="lrjax",

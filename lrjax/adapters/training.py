@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from . import _validate as v
-from ._base import Array, ArrayLike, Schedule
+from lrjax.core import checks as v
+from lrjax.core.schedule import Array, ArrayLike, Schedule
 
 _INT32_MAX = 2**31 - 1
 

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _validate as v
-from ._base import (
+from lrjax.core import checks as v
+from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
     as_schedule,
     evaluate_child,
-    pytree_schedule,
 )
-from ._steps import as_step_dtype
+from lrjax.core.steps import as_step_dtype
 
 _MAX_LISTED_RESTARTS = 1000
 
@@ -61,8 +59,6 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     return k, local, length
 
 
-@pytree_schedule
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Cycle(AbstractSchedule):
     """A schedule restarted periodically (built by :func:`cycle`)."""
 

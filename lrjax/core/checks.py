@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from ._dtypes import float_dtype, int_dtype, int_max, x64_enabled
+from lrjax.core.dtypes import float_dtype, int_dtype, int_max, x64_enabled
 
 
 def is_concrete(x: Any) -> bool:
@@ -104,7 +104,7 @@ def as_value(
     if isinstance(value, (list, tuple)):
         value = np.asarray(value)
     _check_kind(func, name, value)
-    if shape is not None and np.shape(value) != shape:
+    if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
         _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
     arr = _concrete_array(value)
     if arr is not None:
@@ -142,7 +142,7 @@ def as_count(
     if isinstance(value, (list, tuple)):
         value = np.asarray(value)
     _check_kind(func, name, value)
-    if shape is not None and np.shape(value) != shape:
+    if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
         _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
     arr = _concrete_array(value)
     if arr is not None:

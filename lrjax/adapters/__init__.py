@@ -1,0 +1,1 @@
+"""Adapters: lrjax schedules inside training loops (optax state, PyTorch, Keras)."""

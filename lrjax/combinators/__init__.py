@@ -1,0 +1,1 @@
+"""Combinators: schedules built from other schedules (join, warmup, cycle, arithmetic, time)."""

@@ -1,0 +1,1 @@
+"""Presets: the familiar recipes, composed from primitives and combinators."""

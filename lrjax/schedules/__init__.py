@@ -1,0 +1,1 @@
+"""Primitive schedule families: closed-form functions of the step."""

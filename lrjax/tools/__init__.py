@@ -1,0 +1,1 @@
+"""Tools over schedules: evaluate, envelope, summarize, sweep, plot, parse, the command line."""
