@@ -6,7 +6,8 @@ become ``constant`` schedules, so they are leaves too (vmappable, differentiable
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import jax.numpy as jnp
@@ -14,12 +15,12 @@ import numpy as np
 from jax.core import Tracer
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
-    as_schedule,
     evaluate_child,
     format_value,
 )
@@ -46,55 +47,40 @@ def _merged_boundaries(
     return tuple(sorted({p for s in schedules for p in s.phase_boundaries(horizon)}))
 
 
-class Add(AbstractSchedule):
+class AbstractBinary(AbstractSchedule):
+    """``left <op> right`` pointwise; subclasses name the operator."""
+
+    left: AbstractSchedule = fields.schedule()
+    right: AbstractSchedule = fields.schedule()
+    symbol: ClassVar[str]
+    operator: ClassVar[Callable[[Array, Array], Array]]
+
+    def _evaluate(self, t: Array) -> Array:
+        return self.operator(evaluate_child(self.left, t), evaluate_child(self.right, t))
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return _merged_boundaries((self.left, self.right), horizon)
+
+    def __repr__(self) -> str:
+        return _operands(self.left, self.symbol, self.right)
+
+
+class Add(AbstractBinary):
     """``left + right`` pointwise (built by ``+`` or :func:`add`)."""
 
-    left: AbstractSchedule
-    right: AbstractSchedule
-    factory: ClassVar[str] = "add"
-
-    def _evaluate(self, t: Array) -> Array:
-        return evaluate_child(self.left, t) + evaluate_child(self.right, t)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return _merged_boundaries((self.left, self.right), horizon)
-
-    def __repr__(self) -> str:
-        return _operands(self.left, "+", self.right)
+    symbol, operator = "+", staticmethod(jnp.add)
 
 
-class Multiply(AbstractSchedule):
+class Multiply(AbstractBinary):
     """``left * right`` pointwise (built by ``*`` or :func:`multiply`)."""
 
-    left: AbstractSchedule
-    right: AbstractSchedule
-    factory: ClassVar[str] = "multiply"
-
-    def _evaluate(self, t: Array) -> Array:
-        return evaluate_child(self.left, t) * evaluate_child(self.right, t)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return _merged_boundaries((self.left, self.right), horizon)
-
-    def __repr__(self) -> str:
-        return _operands(self.left, "*", self.right)
+    symbol, operator = "*", staticmethod(jnp.multiply)
 
 
-class Divide(AbstractSchedule):
+class Divide(AbstractBinary):
     """``left / right`` pointwise (built by ``/`` or :func:`divide`)."""
 
-    left: AbstractSchedule
-    right: AbstractSchedule
-    factory: ClassVar[str] = "divide"
-
-    def _evaluate(self, t: Array) -> Array:
-        return evaluate_child(self.left, t) / evaluate_child(self.right, t)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return _merged_boundaries((self.left, self.right), horizon)
-
-    def __repr__(self) -> str:
-        return _operands(self.left, "/", self.right)
+    symbol, operator = "/", staticmethod(jnp.divide)
 
 
 def add(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Add:
@@ -105,7 +91,7 @@ def add(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Add:
       >>> print(f"{float(s(10)):.2f}")
       0.50
     """
-    return Add(as_schedule(left, "add", "left"), as_schedule(right, "add", "right"))
+    return Add(left, right)
 
 
 def multiply(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Multiply:
@@ -116,7 +102,7 @@ def multiply(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Multipl
       >>> print(f"{float(s(5)):.2f}")
       1.00
     """
-    return Multiply(as_schedule(left, "multiply", "left"), as_schedule(right, "multiply", "right"))
+    return Multiply(left, right)
 
 
 def divide(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Divide:
@@ -129,7 +115,7 @@ def divide(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Divide:
     """
     if isinstance(right, (int, float)) and not isinstance(right, bool) and right == 0:
         raise ValueError("divide(right=0): right must be non-zero")
-    return Divide(as_schedule(left, "divide", "left"), as_schedule(right, "divide", "right"))
+    return Divide(left, right)
 
 
 def negate(schedule: Schedule | ArrayLike) -> Multiply:
@@ -143,60 +129,43 @@ def negate(schedule: Schedule | ArrayLike) -> Multiply:
     return multiply(-1.0, schedule)
 
 
-class Minimum(AbstractSchedule):
+class AbstractReduction(AbstractSchedule):
+    """A pointwise reduction over schedules; subclasses name it."""
+
+    schedules: tuple[AbstractSchedule, ...] = fields.schedules()
+    reduce: ClassVar[Callable[[Array, Array], Array]]
+
+    def _evaluate(self, t: Array) -> Array:
+        return functools.reduce(self.reduce, [evaluate_child(s, t) for s in self.schedules])
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return _merged_boundaries(self.schedules, horizon)
+
+    def __repr__(self) -> str:
+        return f"{self.factory}({', '.join(repr(s) for s in self.schedules)})"
+
+    @classmethod
+    def from_config_args(cls, args: dict[str, Any]) -> AbstractSchedule:
+        return cls(args["schedules"])
+
+
+class Minimum(AbstractReduction):
     """The pointwise minimum of schedules (built by :func:`minimum`)."""
 
-    schedules: tuple[AbstractSchedule, ...]
-    factory: ClassVar[str] = "minimum"
-
-    def _evaluate(self, t: Array) -> Array:
-        values = [evaluate_child(s, t) for s in self.schedules]
-        result = values[0]
-        for value in values[1:]:
-            result = jnp.minimum(result, value)
-        return result
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return _merged_boundaries(self.schedules, horizon)
-
-    def __repr__(self) -> str:
-        return f"minimum({', '.join(repr(s) for s in self.schedules)})"
-
-    @classmethod
-    def from_config_args(cls, args: dict[str, Any]) -> AbstractSchedule:
-        return minimum(*args["schedules"])
+    reduce = staticmethod(jnp.minimum)
 
 
-class Maximum(AbstractSchedule):
+class Maximum(AbstractReduction):
     """The pointwise maximum of schedules (built by :func:`maximum`)."""
 
-    schedules: tuple[AbstractSchedule, ...]
-    factory: ClassVar[str] = "maximum"
-
-    def _evaluate(self, t: Array) -> Array:
-        values = [evaluate_child(s, t) for s in self.schedules]
-        result = values[0]
-        for value in values[1:]:
-            result = jnp.maximum(result, value)
-        return result
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return _merged_boundaries(self.schedules, horizon)
-
-    def __repr__(self) -> str:
-        return f"maximum({', '.join(repr(s) for s in self.schedules)})"
-
-    @classmethod
-    def from_config_args(cls, args: dict[str, Any]) -> AbstractSchedule:
-        return maximum(*args["schedules"])
+    reduce = staticmethod(jnp.maximum)
 
 
-def _schedules(func: str, schedules: Sequence[Any]) -> tuple[AbstractSchedule, ...]:
+def _unpack(schedules: tuple[Any, ...]) -> Any:
+    """``f(s1, s2)`` or ``f([s1, s2])``."""
     if len(schedules) == 1 and isinstance(schedules[0], (list, tuple)):
-        schedules = schedules[0]
-    if not schedules:
-        raise ValueError(f"{func}(): needs at least one schedule")
-    return tuple(as_schedule(s, func, f"schedules[{i}]") for i, s in enumerate(schedules))
+        return schedules[0]
+    return schedules
 
 
 def minimum(*schedules: Schedule | ArrayLike) -> Minimum:
@@ -209,7 +178,7 @@ def minimum(*schedules: Schedule | ArrayLike) -> Minimum:
       >>> print([float(x) for x in s(jnp.array([0, 5, 10]))])
       [0.0, 1.0, 1.0]
     """
-    return Minimum(_schedules("minimum", schedules))
+    return Minimum(_unpack(schedules))
 
 
 def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
@@ -222,16 +191,20 @@ def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
       >>> print(f"{float(s(10)):.2f}")
       0.10
     """
-    return Maximum(_schedules("maximum", schedules))
+    return Maximum(_unpack(schedules))
 
 
 class Clip(AbstractSchedule):
     """A schedule clipped to ``[lower, upper]`` (built by :func:`clip`)."""
 
-    schedule: AbstractSchedule
-    lower: Array | None
-    upper: Array | None
-    factory: ClassVar[str] = "clip"
+    schedule: AbstractSchedule = fields.schedule()
+    lower: Array | None = fields.value(optional=True)
+    upper: Array | None = fields.value(optional=True)
+
+    def check(self) -> None:
+        lower, upper = v.concrete(self.lower), v.concrete(self.upper)
+        if lower is not None and upper is not None:
+            v.require(lower <= upper, self.factory, f"lower={lower} must be <= upper={upper}")
 
     def _evaluate(self, t: Array) -> Array:
         value = evaluate_child(self.schedule, t)
@@ -266,12 +239,4 @@ def clip(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10]))])
       [0.2, 0.5, 0.8]
     """
-    f = "clip"
-    child = as_schedule(schedule, f, "schedule")
-    lo = None if lower is None else v.as_value(f, "lower", lower)
-    hi = None if upper is None else v.as_value(f, "upper", upper)
-    if lo is not None and hi is not None:
-        a, b = v.concrete(lo), v.concrete(hi)
-        if a is not None and b is not None:
-            v.require(a <= b, f, f"lower={a} must be <= upper={b}")
-    return Clip(child, lo, hi)
+    return Clip(schedule, lower, upper)

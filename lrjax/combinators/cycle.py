@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
-    as_schedule,
     evaluate_child,
 )
 from lrjax.core.steps import as_step_dtype
@@ -62,12 +62,11 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
 class Cycle(AbstractSchedule):
     """A schedule restarted periodically (built by :func:`cycle`)."""
 
-    schedule: AbstractSchedule
-    period: Array
-    period_mul: Array
-    value_mul: Array
-    num_cycles: Array | None
-    factory: ClassVar[str] = "cycle"
+    schedule: AbstractSchedule = fields.schedule()
+    period: Array = fields.count(minimum=1)
+    period_mul: Array = fields.value(at_least=1.0)
+    value_mul: Array = fields.value(positive=True)
+    num_cycles: Array | None = fields.count(minimum=1, optional=True)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.period_mul).dtype
@@ -164,12 +163,4 @@ def cycle(
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15, 20]))])
       [1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    f = "cycle"
-    child = as_schedule(schedule, f, "schedule")
-    return Cycle(
-        child,
-        v.as_count(f, "period", period, minimum=1),
-        v.as_value(f, "period_mul", period_mul, at_least=1.0),
-        v.as_value(f, "value_mul", value_mul, positive=True),
-        None if num_cycles is None else v.as_count(f, "num_cycles", num_cycles, minimum=1),
-    )
+    return Cycle(schedule, period, period_mul, value_mul, num_cycles)

@@ -10,9 +10,8 @@ structure, not per piece (optax unrolls one ``where`` and one child per piece).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +19,7 @@ import numpy as np
 from jax.core import Tracer
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
@@ -150,18 +150,24 @@ def evaluate_grouped(
     return result
 
 
-class Join(AbstractSchedule):
+class Join(AbstractSchedule, factory="join_schedules"):
     """Schedules joined at boundaries (built by :func:`join_schedules`).
 
     ``groups`` holds the children stacked by structure; ``layout`` maps each piece to its
     ``(group, position)``. Use :attr:`schedules` for the children as given.
     """
 
-    groups: tuple[AbstractSchedule, ...]
-    boundaries: Array
-    stacked: tuple[bool, ...] = dataclasses.field(metadata=dict(static=True))
-    layout: tuple[tuple[int, int], ...] = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "join_schedules"
+    groups: tuple[AbstractSchedule, ...] = fields.leaf()
+    boundaries: Array = fields.counts(strictly_increasing=True)
+    stacked: tuple[bool, ...] = fields.static()
+    layout: tuple[tuple[int, int], ...] = fields.static()
+
+    def check(self) -> None:
+        if np.shape(self.boundaries)[-1] != len(self.layout) - 1:
+            raise ValueError(
+                f"{self.factory}: len(boundaries) must be len(schedules) - 1, got "
+                f"{np.shape(self.boundaries)[-1]} boundaries for {len(self.layout)} schedules"
+            )
 
     @property
     def schedules(self) -> tuple[AbstractSchedule, ...]:
@@ -226,11 +232,5 @@ def join_schedules(schedules: Sequence[Schedule | float], boundaries: ArrayLike)
     children = [as_schedule(s, f, f"schedules[{i}]") for i, s in enumerate(schedules)]
     if not children:
         raise ValueError(f"{f}(schedules=[]): schedules must hold at least one schedule")
-    bounds = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=True)
-    if np.shape(bounds)[0] != len(children) - 1:
-        raise ValueError(
-            f"{f}: len(boundaries) must be len(schedules) - 1, got {np.shape(bounds)[0]} "
-            f"boundaries for {len(children)} schedules"
-        )
     groups, stacked, layout = group_by_structure(children)
-    return Join(groups, bounds, stacked, layout)
+    return Join(groups, boundaries, stacked, layout)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import jax.numpy as jnp
 import numpy as np
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
-    as_schedule,
     evaluate_child,
 )
 from lrjax.core.steps import as_step_dtype, is_integer_step
@@ -22,9 +20,8 @@ from lrjax.core.steps import as_step_dtype, is_integer_step
 class Shift(AbstractSchedule):
     """A delayed schedule (built by :func:`shift`)."""
 
-    schedule: AbstractSchedule
-    steps: Array
-    factory: ClassVar[str] = "shift"
+    schedule: AbstractSchedule = fields.schedule()
+    steps: Array = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         local = jnp.maximum(t - as_step_dtype(self.steps, t), jnp.zeros((), t.dtype))
@@ -56,16 +53,14 @@ def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15]))])
       [1.0, 1.0, 0.5, 0.0]
     """
-    f = "shift"
-    return Shift(as_schedule(schedule, f, "schedule"), v.as_count(f, "steps", steps))
+    return Shift(schedule, steps)
 
 
 class Stretch(AbstractSchedule):
     """A schedule with rescaled time (built by :func:`stretch`)."""
 
-    schedule: AbstractSchedule
-    factor: Array
-    factory: ClassVar[str] = "stretch"
+    schedule: AbstractSchedule = fields.schedule()
+    factor: Array = fields.value(positive=True)
 
     def _evaluate(self, t: Array) -> Array:
         factor = jnp.asarray(self.factor)
@@ -104,18 +99,14 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
       >>> print([float(x) for x in s(jnp.array([0, 10, 20]))])
       [1.0, 0.5, 0.0]
     """
-    f = "stretch"
-    return Stretch(
-        as_schedule(schedule, f, "schedule"), v.as_value(f, "factor", factor, positive=True)
-    )
+    return Stretch(schedule, factor)
 
 
 class Quantize(AbstractSchedule):
     """A schedule held constant over blocks of steps (built by :func:`quantize`)."""
 
-    schedule: AbstractSchedule
-    every: Array
-    factory: ClassVar[str] = "quantize"
+    schedule: AbstractSchedule = fields.schedule()
+    every: Array = fields.count(minimum=1)
 
     def _evaluate(self, t: Array) -> Array:
         every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
@@ -153,5 +144,4 @@ def quantize(schedule: Schedule, every: ArrayLike) -> Quantize:
       >>> print([float(x) for x in s(jnp.array([0, 4, 5, 9, 10]))])
       [1.0, 1.0, 0.5, 0.5, 0.0]
     """
-    f = "quantize"
-    return Quantize(as_schedule(schedule, f, "schedule"), v.as_count(f, "every", every, minimum=1))
+    return Quantize(schedule, every)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
-
 import jax.numpy as jnp
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.kernel import SHAPES, Progress, progress, ramp
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
     Schedule,
-    as_schedule,
     evaluate_child,
 )
 from lrjax.core.steps import as_step_dtype
@@ -23,11 +20,14 @@ from lrjax.core.steps import as_step_dtype
 class Warmup(AbstractSchedule):
     """A warmup ramp before a schedule (built by :func:`warmup`)."""
 
-    schedule: AbstractSchedule
-    warmup_steps: Array
-    init_value: Array
-    shape: str = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "warmup"
+    schedule: AbstractSchedule = fields.schedule()
+    warmup_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
+    shape: str = fields.choice(SHAPES)
+
+    def check(self) -> None:
+        if self.shape == "exponential":  # a geometric ramp cannot start from 0
+            v.as_value(self.factory, "init_value", self.init_value, positive=True)
 
     def _evaluate(self, t: Array) -> Array:
         steps = as_step_dtype(self.warmup_steps, t)
@@ -90,10 +90,4 @@ def warmup(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10, 60, 110]))])
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
-    f = "warmup"
-    child = as_schedule(schedule, f, "schedule")
-    shape = v.as_choice(f, "shape", shape, SHAPES)
-    init = v.as_value(
-        f, "init_value", init_value, nonnegative=True, positive=shape == "exponential"
-    )
-    return Warmup(child, v.as_count(f, "warmup_steps", warmup_steps), init, shape)
+    return Warmup(schedule, warmup_steps, init_value, shape)

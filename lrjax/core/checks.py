@@ -174,7 +174,7 @@ def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing:
         values = jnp.stack([jnp.asarray(v) for v in values])
     elif isinstance(values, (list, tuple)):
         values = np.asarray(values) if len(values) else np.zeros((0,), int_dtype())
-    if np.ndim(values) != 1:
+    if np.ndim(values) != 1 and not isinstance(values, Tracer):
         _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
     leaf = as_count(func, name, values, shape=None)
     arr = _concrete_array(leaf)
@@ -193,7 +193,7 @@ def as_value_sequence(func: str, name: str, values: Any, **kwargs: Any) -> Any:
         values = jnp.stack([jnp.asarray(v, float_dtype()) for v in values])
     elif isinstance(values, (list, tuple)):
         values = np.asarray(values, dtype=np.float64) if len(values) else np.zeros((0,))
-    if np.ndim(values) != 1:
+    if np.ndim(values) != 1 and not isinstance(values, Tracer):
         _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
     return as_value(func, name, values, shape=None, **kwargs)
 

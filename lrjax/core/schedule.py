@@ -119,9 +119,10 @@ class AbstractSchedule:
 
     def __init_subclass__(cls, factory: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # Abstract bases are dataclasses too, so that their fields are inherited.
+        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         if cls.__name__.startswith("Abstract"):
             return
-        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         _register_pytree(cls)
         cls.factory = factory or cls.__dict__.get("factory") or _snake_case(cls.__name__)
         cls._converters = tuple(

@@ -7,13 +7,12 @@ the first result at K = 10 000). See :func:`count_at_most` for the search.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.kernel import anchored_blend, linear_weight, progress
 from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
 from lrjax.core.steps import search_step
@@ -89,9 +88,16 @@ def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
 class PiecewiseConstant(AbstractSchedule):
     """Piecewise constant values (built by :func:`piecewise_constant`)."""
 
-    boundaries: Array
-    values: Array
-    factory: ClassVar[str] = "piecewise_constant"
+    boundaries: Array = fields.counts()
+    values: Array = fields.values(nonnegative=True)
+
+    def check(self) -> None:
+        b, vals = v.concrete(self.boundaries), v.concrete(self.values)
+        if b is not None and vals is not None and np.shape(vals)[0] != np.shape(b)[0] + 1:
+            raise ValueError(
+                f"{self.factory}: len(values) must be len(boundaries) + 1, got "
+                f"{np.shape(vals)[0]} values for {np.shape(b)[0]} boundaries"
+            )
 
     def _evaluate(self, t: Array) -> Array:
         return jnp.asarray(self.values)[piece_index(self.boundaries, t)]
@@ -123,23 +129,24 @@ def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseCon
       >>> print([float(x) for x in s(jnp.array([99, 100, 199, 200]))])
       [1.0, 0.10000000149011612, 0.10000000149011612, 0.009999999776482582]
     """
-    f = "piecewise_constant"
-    b = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=False)
-    vals = v.as_value_sequence(f, "values", values, nonnegative=True)
-    if np.shape(vals)[0] != np.shape(b)[0] + 1:
-        raise ValueError(
-            f"{f}: len(values) must be len(boundaries) + 1, got {np.shape(vals)[0]} values "
-            f"for {np.shape(b)[0]} boundaries"
-        )
-    return PiecewiseConstant(b, vals)
+    return PiecewiseConstant(boundaries, values)
 
 
 class PiecewiseLinear(AbstractSchedule):
     """Linear interpolation through points (built by :func:`piecewise_linear`)."""
 
-    boundaries: Array
-    values: Array
-    factory: ClassVar[str] = "piecewise_linear"
+    boundaries: Array = fields.counts()
+    values: Array = fields.values(nonnegative=True)
+
+    def check(self) -> None:
+        b, vals = v.concrete(self.boundaries), v.concrete(self.values)
+        if b is None or vals is None:
+            return
+        if np.shape(vals)[0] != np.shape(b)[0] or np.shape(b)[0] == 0:
+            raise ValueError(
+                f"{self.factory}: values and boundaries must have the same non-zero length, "
+                f"got {np.shape(vals)[0]} values for {np.shape(b)[0]} boundaries"
+            )
 
     def _evaluate(self, t: Array) -> Array:
         values = jnp.asarray(self.values)
@@ -178,12 +185,4 @@ def piecewise_linear(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseLinea
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 20, 40]))])
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
-    f = "piecewise_linear"
-    b = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=False)
-    vals = v.as_value_sequence(f, "values", values, nonnegative=True)
-    if np.shape(vals)[0] != np.shape(b)[0] or np.shape(b)[0] == 0:
-        raise ValueError(
-            f"{f}: values and boundaries must have the same non-zero length, got "
-            f"{np.shape(vals)[0]} values for {np.shape(b)[0]} boundaries"
-        )
-    return PiecewiseLinear(b, vals)
+    return PiecewiseLinear(boundaries, values)
