@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
+from lrjax.core.kernel import geometric_cycle
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
@@ -20,43 +18,6 @@ from lrjax.core.schedule import (
 from lrjax.core.steps import as_step_dtype
 
 _MAX_LISTED_RESTARTS = 1000
-
-
-def snap_to_integer(x: Array) -> Array:
-    """``x`` rounded to the nearest integer when float rounding is all that separates them."""
-    r = jnp.round(x)
-    eps = jnp.finfo(x.dtype).eps
-    # The value snaps; the gradient stays that of x (d start / d period_mul is not 0).
-    snapped = x + jax.lax.stop_gradient(r - x)
-    return jnp.where(jnp.abs(x - r) <= 8 * eps * jnp.maximum(jnp.abs(x), 1), snapped, x)
-
-
-def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Array, Array]:
-    """Cycle index ``k``, step into the cycle and cycle length for geometric cycles.
-
-    Cycle ``k`` starts at ``P (mul**k - 1) / (mul - 1)`` and lasts ``P mul**k`` steps. The
-    index is estimated with a logarithm, then corrected by one either way against the
-    starts; starts within float rounding of an integer are that integer, so a restart that
-    falls on a whole step is found exactly (float32 ``expm1`` alone can miss it by an ulp).
-    ``mul == 1`` is for the caller to handle in exact integers; here it is replaced by 2.
-    """
-    mul = jnp.asarray(mul)
-    geometric = mul != 1
-    safe_mul = jnp.where(geometric, mul, jnp.asarray(2, mul.dtype)).astype(dtype)
-    log_mul = jnp.log(safe_mul)
-    tf, pf = t.astype(dtype), jnp.asarray(period).astype(dtype)
-
-    def start(k: Array) -> Array:
-        # expm1 keeps precision for mul close to 1.
-        return snap_to_integer(pf * jnp.expm1(k * log_mul) / (safe_mul - 1))
-
-    k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
-    k = jnp.where(tf < start(k), k - 1, k)
-    k = jnp.where(tf >= start(k + 1), k + 1, k)
-    k = jnp.maximum(k, 0)
-    length = snap_to_integer(pf * jnp.exp(k * log_mul))
-    local = jnp.clip(tf - start(k), 0, length)
-    return k, local, length
 
 
 class Cycle(AbstractSchedule):

@@ -44,7 +44,7 @@ from lrjax.combinators.cycle import Cycle
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
 from lrjax.core.dtypes import int_max
-from lrjax.core.kernel import Progress, blend, linear_weights, power_weights, progress
+from lrjax.core.kernel_legacy import Progress, blend, linear_weights, power_weights, progress
 from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
 from lrjax.core.steps import as_step_dtype
 from lrjax.schedules.piecewise import PiecewiseConstant

@@ -62,7 +62,7 @@ from lrjax.combinators.join import join_schedules as _core_join
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
 from lrjax.core.dtypes import float_dtype, int_dtype, int_max
-from lrjax.core.kernel import blend, progress, shape_weights
+from lrjax.core.kernel_legacy import blend, progress, shape_weights
 from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, Schedule
 from lrjax.schedules.piecewise import PiecewiseConstant, piece_index
 from lrjax.schedules.primitives import Constant, CosineDecay, ExponentialDecay, Linear, Polynomial

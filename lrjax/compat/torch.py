@@ -50,7 +50,7 @@ from jax.core import Tracer
 from lrjax.combinators.cycle import cycle, geometric_cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
-from lrjax.core.kernel import Progress, blend, cosine_weights, progress, ramp
+from lrjax.core.kernel_legacy import Progress, blend, cosine_weights, progress, ramp
 from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, as_schedule
 from lrjax.schedules.piecewise import piecewise_constant
 from lrjax.schedules.primitives import cosine_decay, exponential_decay, linear, polynomial

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
-from lrjax.core.kernel import cosine_weights, progress, ramp
+from lrjax.core.kernel_legacy import cosine_weights, progress, ramp
 from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
 from lrjax.schedules.primitives import constant, linear, polynomial, rsqrt_decay
 

@@ -1,1 +1,1 @@
-"""The core: what a schedule is (a pytree of checked fields), steps, dtypes, the numeric kernel, configs."""
+"""The core: what a schedule is (a pytree of checked fields), steps, dtypes, kernel, configs."""

@@ -1,4 +1,4 @@
-"""Integer-safe progress through a phase, and the shapes of ramps.
+"""The numeric kernel: integer-safe progress through a phase, the ramp shapes, cycles.
 
 Float32 holds integers exactly only up to 2**24, so a progress ratio ``t / T`` computed
 from a float step loses precision on long schedules, and ``1 + cos(pi t / T)`` cancels
@@ -16,11 +16,9 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax import Array
 
 from lrjax.core.steps import as_step_dtype
-
-SHAPES = ("linear", "cosine", "1-sqrt", "square", "constant", "exponential")
-"""Ramp shapes, each a multiplier of the normalised distance from the peak (SEMANTICS §3)."""
 
 
 class Progress(NamedTuple):
@@ -58,54 +56,166 @@ def progress(t: jax.Array, begin: jax.Array, total: jax.Array, dtype: jnp.dtype)
     return Progress(done, left)
 
 
-def _exact_ends(value: jax.Array, start: jax.Array, end: jax.Array, p: Progress) -> jax.Array:
-    return jnp.where(p.done == 0, start, jnp.where(p.left == 0, end, value))
-
-
 def _as(x: Any, dtype: jnp.dtype) -> jax.Array:
     return jnp.asarray(x).astype(dtype)
 
 
-def linear_weight(x: jax.Array) -> jax.Array:
-    """The far end's weight of a straight line at normalised distance ``x``: ``x``."""
-    return x
+# -- ramp shapes ------------------------------------------------------------------------
+#
+# A ramp goes from `start` (at done == 0) to `end` (at done == 1). It is evaluated from the
+# endpoint of smaller magnitude, the anchor: `anchor + (other - anchor) * w`, where `w` is
+# the weight of the far endpoint at the progress measured from the anchor. A warmup from 0
+# then keeps full relative precision at its first steps and a decay to 0 in its tail; the
+# anchor depends only on the endpoints, so each ramp has one formula and stays monotone.
+
+Weight = Callable[[Progress], jax.Array]
+"""The far endpoint's weight, given the progress measured from the anchor (``q.done`` is
+the normalised distance from the anchor, ``q.left`` the distance to the far end)."""
+
+
+class RampShape(NamedTuple):
+    """A ramp shape: the far weight from a start anchor and from an end anchor.
+
+    ``from_end`` is None for shapes whose halves mirror each other (``1 - w(x) ==
+    w(1 - x)``: linear, cosine), which need one weight function and one evaluation.
+    Both weights must be exactly 0 at distance 0 and exactly 1 at distance 1.
+    """
+
+    from_start: Weight
+    from_end: Weight | None = None
 
 
 def half_cosine_weight(x: jax.Array) -> jax.Array:
-    """The far end's weight of a half cosine: ``(1 - cos(pi x)) / 2``, as ``sin(pi/2 x)**2``.
-
-    Exact at 0 and 1, and with full relative precision near 0: no ``1 + cos`` cancellation
-    (optax's cosine tail has 1e-2 relative error).
-    """
+    """``(1 - cos(pi x)) / 2`` as ``sin(pi/2 x)**2``: exact at 0 and 1, and with full
+    relative precision near 0 (no ``1 + cos`` cancellation, optax's tails have 1e-2)."""
     w = jnp.sin(jnp.asarray(jnp.pi / 2, x.dtype) * x) ** 2
     return jnp.where(x == 1, jnp.ones((), x.dtype), w)
 
 
-SYMMETRIC_WEIGHTS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "linear": linear_weight,
-    "cosine": half_cosine_weight,
+def _square_root_far(q: Progress) -> jax.Array:
+    return jnp.sqrt(q.done)
+
+
+def _square_root_near(q: Progress) -> jax.Array:
+    # 1 - sqrt(1 - x) == x / (1 + sqrt(1 - x)): no cancellation near the end anchor.
+    return q.done / (1 + jnp.sqrt(q.left))
+
+
+def _step(q: Progress) -> jax.Array:
+    return jnp.where(q.done == 0, jnp.zeros((), q.done.dtype), jnp.ones((), q.done.dtype))
+
+
+_LINEAR = RampShape(lambda q: q.done)
+
+SHAPES: dict[str, RampShape | None] = {
+    "linear": _LINEAR,
+    "cosine": RampShape(lambda q: half_cosine_weight(q.done)),
+    # The start's weight is 1 - sqrt(d), (1 - d)**2, or a step down at d = 0 ("constant").
+    "1-sqrt": RampShape(_square_root_far, _square_root_near),
+    "square": RampShape(lambda q: q.done * (1 + q.left), lambda q: q.done * q.done),
+    "constant": RampShape(_step, lambda q: jnp.where(q.left == 0, 1.0, 0.0).astype(q.done.dtype)),
+    "exponential": None,  # geometric, not a blend: see `ramp`
 }
-"""Shapes whose two halves mirror each other: ``1 - w(x) == w(1 - x)``."""
+"""The registry of ramp shapes (warmups, decays, one-cycle and WSD phases), by name. Each
+is a multiplier of the normalised distance ``d`` from the start (docs/contract.md, Ramp
+shapes): "linear" ``1 - d``, "cosine" ``(1 + cos(pi d)) / 2``, "1-sqrt" ``1 - sqrt(d)``,
+"square" ``(1 - d)**2``, "constant" 1 at ``d = 0`` and 0 after, "exponential" geometric."""
 
 
-def anchored_blend(
-    start: Any, end: Any, p: Progress, weight: Callable[[jax.Array], jax.Array]
+def ramp(
+    shape: str | RampShape, start: Any, end: Any, p: Progress, exponent: Any = None
 ) -> jax.Array:
-    """Blend ``start`` into ``end`` along a symmetric shape, anchored at the smaller end.
+    """The value of a ramp of ``shape`` from ``start`` (``p.done == 0``) to ``end``.
 
-    With ``A`` the endpoint of smaller magnitude, ``B`` the other and ``x`` the normalised
-    distance from ``A``, the value is ``A + (B - A) * weight(x)``: a warmup from 0 keeps
-    relative precision at its first steps, a decay to 0 in its tail. The anchor depends only
-    on the endpoints, so each ramp has one formula and stays monotone; one evaluation of
-    ``weight`` per step. Exact at both endpoints.
+    ``shape`` is a name of :data:`SHAPES` or a :class:`RampShape`. With ``exponent``, the
+    start's weight ``m`` becomes ``m ** exponent`` (polynomial and powered cosine decays).
+    "exponential" is geometric, ``end * (start / end) ** (1 - d)``, and needs
+    ``start, end > 0`` (it falls back to linear where they are not, so a traced sweep never
+    produces NaN). Exact at both endpoints.
     """
     dtype = p.done.dtype
     start, end = _as(start, dtype), _as(end, dtype)
+    if shape == "exponential":
+        return _geometric(start, end, p)
+    weights = SHAPES[shape] if isinstance(shape, str) else shape
+    assert weights is not None
+    if exponent is None:
+        return _blend(weights, start, end, p.done, p.left)
+    return _powered(weights, start, end, p, _as(exponent, dtype))
+
+
+def _blend(
+    shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
+) -> jax.Array:
+    _, anchor, other, w = _far_weight(shape, start, end, done, left)
+    return _from_anchor(anchor, other, w)
+
+
+def _far_weight(
+    shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     from_start = jnp.abs(start) <= jnp.abs(end)
-    x = jnp.where(from_start, p.done, p.left)
-    anchor = jnp.where(from_start, start, end)
-    other = jnp.where(from_start, end, start)
-    return _exact_ends(anchor + (other - anchor) * weight(x), start, end, p)
+    q = Progress(jnp.where(from_start, done, left), jnp.where(from_start, left, done))
+    w = shape.from_start(q)
+    if shape.from_end is not None:
+        w = jnp.where(from_start, w, shape.from_end(q))
+    return from_start, jnp.where(from_start, start, end), jnp.where(from_start, end, start), w
+
+
+def _from_anchor(anchor: jax.Array, other: jax.Array, w: jax.Array) -> jax.Array:
+    value = anchor + (other - anchor) * w
+    # Exact endpoints (every weight is exactly 0 and 1 at its ends).
+    return jnp.where(w == 0, anchor, jnp.where(w == 1, other, value))
+
+
+def _powered(
+    shape: RampShape, start: jax.Array, end: jax.Array, p: Progress, exponent: jax.Array
+) -> jax.Array:
+    """The ramp with the start's weight ``m`` raised to ``exponent > 0``.
+
+    Anchored at the end, the far weight is ``m ** exponent``; anchored at the start, it is
+    ``1 - m ** exponent = -expm1(exponent * log1p(-(1 - m)))``, precise where it is small.
+    Where every exponent is 1 (the default) the plain blend runs alone, decided at run time
+    (see :func:`unit_exponent_branch`); gradients stay finite at the endpoints (the "double
+    where" pattern) and are those of the general formula, smooth through exponent 1.
+    """
+    dtype = p.done.dtype
+
+    def plain(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, _: jax.Array):
+        return _blend(shape, start, end, done, left)
+
+    def powered(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, e: jax.Array):
+        from_start, anchor, other, s = _far_weight(shape, start, end, done, left)
+        inside = (s > 0) & (s < 1)
+        safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
+        powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), safe**e)
+        return _from_anchor(anchor, other, jnp.where(inside, powered_far, s))
+
+    def select(*operands: jax.Array) -> jax.Array:
+        # Right for any mix of exponents: both formulas, chosen per value.
+        return jnp.where(operands[-1] == 1, plain(*operands), powered(*operands))
+
+    @jax.custom_jvp
+    def value(*operands: jax.Array) -> jax.Array:
+        return unit_exponent_branch(plain, select, operands)
+
+    @value.defjvp
+    def _(primals: tuple[jax.Array, ...], tangents: tuple[jax.Array, ...]):
+        return value(*primals), jax.jvp(powered, primals, tangents)[1]
+
+    return value(start, end, p.done, p.left, exponent)
+
+
+def _geometric(near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
+    dtype = p.done.dtype
+    valid = (near > 0) & (far > 0)
+    safe_near = jnp.where(valid, near, jnp.ones((), dtype))
+    safe_far = jnp.where(valid, far, jnp.ones((), dtype))
+    geometric = safe_far * jnp.exp(p.left * jnp.log(safe_near / safe_far))
+    # exp(log(.)) can overshoot by an ulp next to the end points: keep it between them.
+    geometric = jnp.clip(geometric, jnp.minimum(near, far), jnp.maximum(near, far))
+    geometric = jnp.where(p.done == 0, near, jnp.where(p.left == 0, far, geometric))
+    return jnp.where(valid, geometric, _blend(_LINEAR, near, far, p.done, p.left))
 
 
 Operands = tuple[jax.Array, ...]
@@ -159,157 +269,41 @@ def _branch(plain: Callable[..., jax.Array], select: Callable[..., jax.Array]):
     return branch
 
 
-def powered_blend(
-    start: Any,
-    end: Any,
-    p: Progress,
-    weight: Callable[[jax.Array], jax.Array],
-    exponent: Any,
-) -> jax.Array:
-    """Like :func:`anchored_blend`, with the start's weight raised to ``exponent > 0``.
+# -- cycles -------------------------------------------------------------------------------
 
-    The start weight is ``m ** exponent`` where ``m`` is the symmetric shape's start weight.
-    Anchored at the end, the far weight is ``m ** exponent``; anchored at the start, it is
-    ``-expm1(exponent * log1p(-(1 - m)))``, precise where it is small. Where every
-    exponent is 1 (the default) the cheap path of :func:`anchored_blend` runs alone, decided
-    at run time (see :func:`unit_exponent_branch`); gradients stay finite at the endpoints
-    (the "double where" pattern).
+
+def snap_to_integer(x: Array) -> Array:
+    """``x`` rounded to the nearest integer when float rounding is all that separates them."""
+    r = jnp.round(x)
+    eps = jnp.finfo(x.dtype).eps
+    # The value snaps; the gradient stays that of x (d start / d period_mul is not 0).
+    snapped = x + jax.lax.stop_gradient(r - x)
+    return jnp.where(jnp.abs(x - r) <= 8 * eps * jnp.maximum(jnp.abs(x), 1), snapped, x)
+
+
+def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Array, Array]:
+    """Cycle index ``k``, step into the cycle and cycle length for geometric cycles.
+
+    Cycle ``k`` starts at ``P (mul**k - 1) / (mul - 1)`` and lasts ``P mul**k`` steps. The
+    index is estimated with a logarithm, then corrected by one either way against the
+    starts; starts within float rounding of an integer are that integer, so a restart that
+    falls on a whole step is found exactly (float32 ``expm1`` alone can miss it by an ulp).
+    ``mul == 1`` is for the caller to handle in exact integers; here it is replaced by 2.
     """
-    dtype = p.done.dtype
-    exponent = _as(exponent, dtype)
+    mul = jnp.asarray(mul)
+    geometric = mul != 1
+    safe_mul = jnp.where(geometric, mul, jnp.asarray(2, mul.dtype)).astype(dtype)
+    log_mul = jnp.log(safe_mul)
+    tf, pf = t.astype(dtype), jnp.asarray(period).astype(dtype)
 
-    def plain(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, _: jax.Array):
-        return anchored_blend(start, end, Progress(done, left), weight)
+    def start(k: Array) -> Array:
+        # expm1 keeps precision for mul close to 1.
+        return snap_to_integer(pf * jnp.expm1(k * log_mul) / (safe_mul - 1))
 
-    def powered(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, e: jax.Array):
-        q = Progress(done, left)
-        from_start = jnp.abs(start) <= jnp.abs(end)
-        s = weight(jnp.where(from_start, q.done, q.left))
-        inside = (s > 0) & (s < 1)
-        safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
-        powered_end = -jnp.expm1(e * jnp.log1p(-safe))  # 1 - (1 - s)**e, precise for small s
-        w = jnp.where(inside, jnp.where(from_start, powered_end, safe**e), s)
-        anchor = jnp.where(from_start, start, end)
-        other = jnp.where(from_start, end, start)
-        return _exact_ends(anchor + (other - anchor) * w, start, end, q)
-
-    def select(*operands: jax.Array) -> jax.Array:
-        # Right for any mix of exponents: both formulas, chosen per value.
-        return jnp.where(operands[-1] == 1, plain(*operands), powered(*operands))
-
-    @jax.custom_jvp
-    def value(*operands: jax.Array) -> jax.Array:
-        return unit_exponent_branch(plain, select, operands)
-
-    @value.defjvp
-    def _(primals: tuple[jax.Array, ...], tangents: tuple[jax.Array, ...]):
-        # The cheap path does not depend on the exponent; derivatives come from the general
-        # formula, which is smooth through exponent == 1.
-        return value(*primals), jax.jvp(powered, primals, tangents)[1]
-
-    return value(_as(start, dtype), _as(end, dtype), p.done, p.left, exponent)
-
-
-class Weights(NamedTuple):
-    """How much of the start and of the end value a point of a ramp holds.
-
-    ``start`` is 1 at the start and 0 at the end; ``end == 1 - start``. Both are computed
-    directly (never as ``1 - x``), so each keeps full relative precision where it is small.
-    Used by the asymmetric shapes ("1-sqrt", "square", "constant").
-    """
-
-    start: jax.Array
-    end: jax.Array
-
-
-def linear_weights(p: Progress) -> Weights:
-    """Straight-line weights: ``start = 1 - done``, ``end = done``."""
-    return Weights(p.left, p.done)
-
-
-def cosine_weights(p: Progress) -> Weights:
-    """Half-cosine weights: ``start = (1 + cos(pi * done)) / 2``, both precise near 0."""
-    return Weights(half_cosine_weight(p.left), half_cosine_weight(p.done))
-
-
-def power_weights(w: Weights, exponent: Any) -> Weights:
-    """Raise the start weight to ``exponent > 0``; the end weight is ``1 - start**exponent``.
-
-    The end weight is ``-expm1(exponent * log1p(-w.end))``, precise where it is small. Both
-    are exact at 0 and 1 and have finite gradients there (the "double where" pattern).
-    """
-    dtype = w.start.dtype
-    exponent = _as(exponent, dtype)
-    one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
-    inside = (w.start > 0) & (w.start < 1)
-    safe_start = jnp.where(inside, w.start, jnp.asarray(0.5, dtype))
-    safe_end = jnp.where(inside, w.end, jnp.asarray(0.5, dtype))
-    start = jnp.where(inside, safe_start**exponent, jnp.where(w.start >= 1, one, zero))
-    end = jnp.where(inside, -jnp.expm1(exponent * jnp.log1p(-safe_end)), one - w.start)
-    return Weights(start, end)
-
-
-def shape_weights(shape: str, p: Progress) -> Weights:
-    """Both weights of any multiplier shape ("linear", "cosine", "1-sqrt", "square",
-    "constant") at normalised distance ``d = p.done`` from the start."""
-    if shape == "linear":
-        return linear_weights(p)
-    if shape == "cosine":
-        return cosine_weights(p)
-    return asymmetric_weights(shape, p)
-
-
-def asymmetric_weights(shape: str, p: Progress) -> Weights:
-    """The weights of an asymmetric ramp shape at normalised distance ``d = p.done``.
-
-    The start weight is the multiplier of SEMANTICS §3: "1-sqrt" ``1 - sqrt(d)``, "square"
-    ``(1 - d)**2``, "constant" 1 at ``d = 0`` and 0 elsewhere (a step).
-    """
-    if shape == "1-sqrt":
-        # 1 - sqrt(d) == (1 - d) / (1 + sqrt(d)): no cancellation as d -> 1.
-        root = jnp.sqrt(p.done)
-        return Weights(p.left / (1 + root), root)
-    if shape == "square":
-        return Weights(p.left * p.left, p.done * (1 + p.left))
-    if shape == "constant":
-        at_start = p.done == 0
-        one, zero = jnp.ones((), p.done.dtype), jnp.zeros((), p.done.dtype)
-        return Weights(jnp.where(at_start, one, zero), jnp.where(at_start, zero, one))
-    raise ValueError(f"unknown shape {shape!r}; valid shapes are {', '.join(SHAPES)}")
-
-
-def blend(start: Any, end: Any, w: Weights) -> jax.Array:
-    """``start * w.start + end * w.end``, anchored at the endpoint of smaller magnitude.
-
-    ``start + (end - start) * w.end`` when ``|start| <= |end|``, else
-    ``end + (start - end) * w.start``. One formula per ramp, so the result is monotone in the
-    weights. Exact at both endpoints.
-    """
-    dtype = w.start.dtype
-    start, end = _as(start, dtype), _as(end, dtype)
-    from_start = start + (end - start) * w.end
-    from_end = end + (start - end) * w.start
-    value = jnp.where(jnp.abs(start) <= jnp.abs(end), from_start, from_end)
-    return jnp.where(w.end == 0, start, jnp.where(w.start == 0, end, value))
-
-
-def ramp(shape: str, near: Any, far: Any, p: Progress) -> jax.Array:
-    """A ramp of ``shape`` equal to ``near`` at ``p.done == 0`` and ``far`` at ``p.done == 1``.
-
-    "exponential" is geometric, ``far * (near / far) ** (1 - d)``, and needs ``near, far > 0``
-    (it falls back to linear where they are not, so a traced sweep never produces NaN).
-    """
-    dtype = p.done.dtype
-    near, far = _as(near, dtype), _as(far, dtype)
-    if shape in SYMMETRIC_WEIGHTS:
-        return anchored_blend(near, far, p, SYMMETRIC_WEIGHTS[shape])
-    if shape != "exponential":
-        return blend(near, far, asymmetric_weights(shape, p))
-    valid = (near > 0) & (far > 0)
-    safe_near = jnp.where(valid, near, jnp.ones((), dtype))
-    safe_far = jnp.where(valid, far, jnp.ones((), dtype))
-    geometric = safe_far * jnp.exp(p.left * jnp.log(safe_near / safe_far))
-    # exp(log(.)) can overshoot by an ulp next to the end points: keep it between them.
-    geometric = jnp.clip(geometric, jnp.minimum(near, far), jnp.maximum(near, far))
-    geometric = _exact_ends(geometric, near, far, p)
-    return jnp.where(valid, geometric, anchored_blend(near, far, p, linear_weight))
+    k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
+    k = jnp.where(tf < start(k), k - 1, k)
+    k = jnp.where(tf >= start(k + 1), k + 1, k)
+    k = jnp.maximum(k, 0)
+    length = snap_to_integer(pf * jnp.exp(k * log_mul))
+    local = jnp.clip(tf - start(k), 0, length)
+    return k, local, length

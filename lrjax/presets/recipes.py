@@ -27,7 +27,7 @@ from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
 from lrjax.core.dtypes import float_dtype
-from lrjax.core.kernel import Weights, blend, progress, ramp
+from lrjax.core.kernel_legacy import Weights, blend, progress, ramp
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,

@@ -13,7 +13,7 @@ from jax import lax
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import anchored_blend, linear_weight, progress
+from lrjax.core.kernel import progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
 from lrjax.core.steps import search_step
 
@@ -157,7 +157,7 @@ class PiecewiseLinear(AbstractSchedule):
         right = jnp.clip(index, 0, last)
         begin = boundaries[left]
         p = progress(t, begin, boundaries[right] - begin, values.dtype)
-        return anchored_blend(values[left], values[right], p, linear_weight)
+        return ramp("linear", values[left], values[right], p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_boundaries(self.boundaries)

@@ -18,13 +18,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import (
-    anchored_blend,
-    half_cosine_weight,
-    linear_weight,
-    powered_blend,
-    progress,
-)
+from lrjax.core.kernel import progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
@@ -92,7 +86,7 @@ class Linear(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return anchored_blend(self.init_value, self.end_value, p, linear_weight)
+        return ramp("linear", self.init_value, self.end_value, p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -144,7 +138,7 @@ class Polynomial(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return powered_blend(self.init_value, self.end_value, p, linear_weight, self.power)
+        return ramp("linear", self.init_value, self.end_value, p, self.power)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
@@ -195,7 +189,7 @@ class CosineDecay(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        return powered_blend(self.init_value, self.end_value, p, half_cosine_weight, self.exponent)
+        return ramp("cosine", self.init_value, self.end_value, p, self.exponent)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.decay_steps)
@@ -252,7 +246,8 @@ class ExponentialDecay(AbstractSchedule):
 
     def check(self) -> None:
         # end_value is a floor for a decay and a ceiling for a growth.
-        init, rate, end = (v.concrete(x) for x in (self.init_value, self.decay_rate, self.end_value))
+        init, rate = v.concrete(self.init_value), v.concrete(self.decay_rate)
+        end = v.concrete(self.end_value)
         if end is None or init is None or rate is None:
             return
         bound, relation = ("floor", "<=") if rate < 1 else ("ceiling", ">=")
