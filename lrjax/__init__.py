@@ -84,6 +84,7 @@ from lrjax.schedules.primitives import ExponentialDecay as ExponentialDecay
 from lrjax.schedules.primitives import InverseTimeDecay as InverseTimeDecay
 from lrjax.schedules.primitives import Linear as Linear
 from lrjax.schedules.primitives import Polynomial as Polynomial
+from lrjax.schedules.primitives import RexDecay as RexDecay
 from lrjax.schedules.primitives import RsqrtDecay as RsqrtDecay
 from lrjax.schedules.primitives import constant as constant
 from lrjax.schedules.primitives import cosine_decay as cosine_decay
@@ -91,6 +92,7 @@ from lrjax.schedules.primitives import exponential_decay as exponential_decay
 from lrjax.schedules.primitives import inverse_time_decay as inverse_time_decay
 from lrjax.schedules.primitives import linear as linear
 from lrjax.schedules.primitives import polynomial as polynomial
+from lrjax.schedules.primitives import rex_decay as rex_decay
 from lrjax.schedules.primitives import rsqrt_decay as rsqrt_decay
 from lrjax.tools.evaluate import Envelope as Envelope
 from lrjax.tools.evaluate import envelope as envelope
@@ -118,6 +120,7 @@ __all__ = [
     "exponential_decay",
     "inverse_time_decay",
     "rsqrt_decay",
+    "rex_decay",
     "piecewise_constant",
     "piecewise_linear",
     # combinators
@@ -150,6 +153,7 @@ __all__ = [
     "ExponentialDecay",
     "InverseTimeDecay",
     "RsqrtDecay",
+    "RexDecay",
     "PiecewiseConstant",
     "PiecewiseLinear",
     "Join",

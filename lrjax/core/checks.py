@@ -73,6 +73,24 @@ def _to_leaf(value: Any, dtype: np.dtype) -> Any:
     return np.asarray(value, dtype=dtype)
 
 
+def _number(
+    func: str, name: str, value: Any, shape: tuple[int, ...] | None, requirement: str
+) -> tuple[Any, np.ndarray | None]:
+    """``value`` (lists as arrays) checked to be numbers of ``shape``, and its concrete array.
+
+    The shape is checked on concrete values only: a traced leaf may carry batch axes.
+    """
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    _check_kind(func, name, value)
+    if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
+        _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
+    arr = _concrete_array(value)
+    if arr is not None and not np.issubdtype(arr.dtype, np.number):
+        _fail(func, name, value, requirement, TypeError)
+    return value, arr
+
+
 def as_value(
     func: str,
     name: str,
@@ -101,15 +119,8 @@ def as_value(
             and (at_least is None or f >= at_least)
         ):
             return np.asarray(value, dtype=float_dtype())
-    if isinstance(value, (list, tuple)):
-        value = np.asarray(value)
-    _check_kind(func, name, value)
-    if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
-        _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
-    arr = _concrete_array(value)
+    value, arr = _number(func, name, value, shape, "must be a real number")
     if arr is not None:
-        if not np.issubdtype(arr.dtype, np.number):
-            _fail(func, name, value, "must be a real number", TypeError)
         with np.errstate(over="ignore"):
             representable = np.isfinite(arr.astype(float_dtype()))
         if not np.all(np.isfinite(arr)) or not np.all(representable):
@@ -139,15 +150,8 @@ def as_count(
     """
     if type(value) is int and shape == () and minimum <= value <= int_max():
         return np.asarray(value, dtype=int_dtype())  # the common case, without NumPy checks
-    if isinstance(value, (list, tuple)):
-        value = np.asarray(value)
-    _check_kind(func, name, value)
-    if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
-        _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
-    arr = _concrete_array(value)
+    value, arr = _number(func, name, value, shape, "must be an integer")
     if arr is not None:
-        if not np.issubdtype(arr.dtype, np.number):
-            _fail(func, name, value, "must be an integer", TypeError)
         if np.issubdtype(arr.dtype, np.floating):
             if not np.all(np.isfinite(arr)):
                 _fail(func, name, value, "must be finite")
