@@ -53,7 +53,7 @@ class AbstractBinary(AbstractSchedule):
     left: AbstractSchedule = fields.schedule()
     right: AbstractSchedule = fields.schedule()
     symbol: ClassVar[str]
-    operator: ClassVar[Callable[[Array, Array], Array]]
+    operator: ClassVar[Callable[..., Array]]
 
     def _evaluate(self, t: Array) -> Array:
         return self.operator(evaluate_child(self.left, t), evaluate_child(self.right, t))
@@ -133,7 +133,7 @@ class AbstractReduction(AbstractSchedule):
     """A pointwise reduction over schedules; subclasses name it."""
 
     schedules: tuple[AbstractSchedule, ...] = fields.schedules()
-    reduce: ClassVar[Callable[[Array, Array], Array]]
+    reduce: ClassVar[Callable[..., Array]]
 
     def _evaluate(self, t: Array) -> Array:
         return functools.reduce(self.reduce, [evaluate_child(s, t) for s in self.schedules])

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lrjax.core import checks
@@ -78,7 +78,7 @@ def counts(*, strictly_increasing: bool = False, default: Any = _NO_DEFAULT) -> 
     return _field(check, default=default)
 
 
-def choice(options: Sequence[str], *, default: Any = _NO_DEFAULT) -> Any:
+def choice(options: Iterable[str], *, default: Any = _NO_DEFAULT) -> Any:
     """A named option (a shape, a mode): one of ``options``, static structure."""
     options = tuple(options)
     return _field(lambda f, n, x: checks.as_choice(f, n, x, options), static=True, default=default)

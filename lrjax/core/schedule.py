@@ -19,7 +19,7 @@ import dataclasses
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeAlias, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import jax
 import jax.numpy as jnp
@@ -82,22 +82,6 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-@dataclass_transform(
-    frozen_default=True,
-    eq_default=False,
-    field_specifiers=(
-        fields.value,
-        fields.count,
-        fields.values,
-        fields.counts,
-        fields.choice,
-        fields.flag,
-        fields.schedule,
-        fields.schedules,
-        fields.static,
-        fields.leaf,
-    ),
-)
 class AbstractSchedule:
     """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
 
@@ -116,6 +100,12 @@ class AbstractSchedule:
 
     factory: ClassVar[str] = ""
     _converters: ClassVar[tuple[tuple[str, fields.Convert], ...]] = ()
+
+    if TYPE_CHECKING:
+        # Fields are annotated with what they hold (canonical arrays, child schedules), while
+        # the constructor accepts what their checks convert (numbers, lists, callables); the
+        # public factories carry the typed signatures.
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def __init_subclass__(cls, factory: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
