@@ -46,7 +46,7 @@ from lrjax.schedules.primitives import (
 from lrjax.schedules.shaped import DECAY_SHAPES, require_args, require_order, shaped_decay
 
 ANNEAL_SHAPES = tuple(sorted({"cosine", "linear"} & set(SHAPES)))
-"""Shapes of the phases of :func:`one_cycle` (listed as torch's ``anneal_strategy``)."""
+"""Shapes of the phases of :func:`one_cycle` (in alphabetical order, as messages list them)."""
 
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 """Modes of :func:`cyclic` (Smith 2015; torch ``CyclicLR``)."""
@@ -60,22 +60,15 @@ def _float(x: Any) -> Array:
     return jnp.asarray(x).astype(float_dtype())
 
 
-def _warmup_then(
-    decay: AbstractSchedule,
-    peak_value: Any,
-    warmup_steps: Any,
-    init_value: Any,
-    hold_steps: Any = 0,
-    shape: str = "linear",
-) -> AbstractSchedule:
-    """Ramp from ``init_value`` to ``peak_value`` over ``warmup_steps`` (a shaped warmup of a
-    constant), hold the peak for ``hold_steps``, then ``decay`` at its local step.
+def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "linear") -> Any:
+    """Ramp from ``s.init_value`` to ``s.peak_value`` over ``s.warmup_steps`` (a shaped warmup
+    of a constant), hold the peak for ``hold`` steps, then ``decay`` at its local step.
 
     Unlike ``warmup(decay, ...)``, the ramp always aims at the peak, also when the decay has
-    zero length (then the value jumps to the decay's end at ``warmup_steps + hold_steps``).
+    zero length (then the value jumps to the decay's end at ``warmup_steps + hold``).
     """
-    ramp = warmup(constant(peak_value), warmup_steps, init_value, shape=shape)
-    return join_schedules([ramp, decay], [warmup_steps + hold_steps])
+    ramp = warmup(constant(s.peak_value), s.warmup_steps, s.init_value, shape=shape)
+    return join_schedules([ramp, decay], [s.warmup_steps + hold])
 
 
 # ======================================================================================
@@ -99,7 +92,7 @@ class WarmupCosineDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
         decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        return _warmup_then(self, decay)
 
 
 def warmup_cosine_decay(
@@ -161,7 +154,7 @@ class WarmupLinearDecay(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        return _warmup_then(self, decay)
 
 
 def warmup_linear_decay(
@@ -218,7 +211,7 @@ class WarmupPolynomialDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         steps = self.total_steps - self.warmup_steps
         decay = polynomial(self.peak_value, self.end_value, self.power, steps)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        return _warmup_then(self, decay)
 
 
 def warmup_polynomial_decay(
@@ -314,19 +307,12 @@ class WarmupExponentialDecay(AbstractPreset):
     end_value: Array | None = fields.value(nonnegative=True, optional=True)
 
     def check(self) -> None:
+        # end_value is a floor for a decay and a ceiling for a growth.
         names = "peak_value decay_rate end_value"
-        require_args(
-            self,
-            names,
-            lambda p, r, e: r >= 1 or e <= p,
-            "end_value is a floor and must be <= peak_value when decay_rate < 1",
-        )
-        require_args(
-            self,
-            names,
-            lambda p, r, e: r <= 1 or e >= p,
-            "end_value is a ceiling and must be >= peak_value when decay_rate > 1",
-        )
+        floor = "end_value is a floor and must be <= peak_value when decay_rate < 1"
+        ceiling = "end_value is a ceiling and must be >= peak_value when decay_rate > 1"
+        require_args(self, names, lambda p, r, e: r >= 1 or e <= p, floor)
+        require_args(self, names, lambda p, r, e: r <= 1 or e >= p, ceiling)
 
     def build(self) -> AbstractSchedule:
         decay = exponential_decay(
@@ -405,11 +391,13 @@ class WarmupStableDecay(AbstractPreset):
     init_value: Array = fields.value(nonnegative=True)
     end_value: Array = fields.value(nonnegative=True)
     decay_schedule: AbstractSchedule | None = fields.leaf()  # made by the factory
-    decay_shape: str = fields.choice((*DECAY_SHAPES, "schedule"))
+    decay_shape: str = fields.static()  # checked in check(): "schedule" is no argument
     warmup_shape: str = fields.choice(DECAY_SHAPES)
 
     def check(self) -> None:
-        if self.decay_schedule is not None:
+        if self.decay_schedule is None:
+            v.as_choice(self.factory, "decay_shape", self.decay_shape, DECAY_SHAPES)
+        else:
             require_args(self, "decay_steps", lambda d: d >= 1, "decay_steps must be >= 1")
             require_args(
                 self,
@@ -439,22 +427,14 @@ class WarmupStableDecay(AbstractPreset):
             decay = shaped_decay(
                 self.peak_value, self.end_value, self.decay_steps, self.decay_shape
             )
-        return _warmup_then(
-            decay,
-            self.peak_value,
-            self.warmup_steps,
-            self.init_value,
-            self.stable_steps,
-            self.warmup_shape,
-        )
+        return _warmup_then(self, decay, self.stable_steps, self.warmup_shape)
 
 
 def _decay_shape(decay_shape: str | Schedule) -> tuple[AbstractSchedule | None, str]:
     """``warmup_stable_decay``'s ``decay_shape`` as its fields: (a schedule or None, a name)."""
     f = "warmup_stable_decay"
     if isinstance(decay_shape, str):
-        # "schedule" names the stored schedule; as an argument it is not a shape.
-        return None, v.as_choice(f, "decay_shape", decay_shape, DECAY_SHAPES)
+        return None, decay_shape
     if callable(decay_shape):
         return as_schedule(decay_shape, f, "decay_shape"), "schedule"
     valid = ", ".join(repr(c) for c in DECAY_SHAPES)
@@ -541,7 +521,7 @@ class OneCycle(AbstractPreset):
     """The one-cycle policy (built by :func:`one_cycle`)."""
 
     peak_value: Array = fields.value(nonnegative=True)
-    total_steps: Array = fields.count(minimum=2)
+    total_steps: Array = fields.count()  # >= 2, >= 3 with three_phase: see check()
     pct_start: Array = fields.value()
     div_factor: Array = fields.value(positive=True)
     final_div_factor: Array = fields.value(positive=True)
@@ -553,8 +533,8 @@ class OneCycle(AbstractPreset):
         require_args(
             self, "pct_start", lambda x: 0 < x < upper, f"pct_start must be in (0, {upper})"
         )
-        if self.three_phase:
-            require_args(self, "total_steps", lambda n: n >= 3, "total_steps must be >= 3")
+        least = 3 if self.three_phase else 2
+        require_args(self, "total_steps", lambda n: n >= least, f"total_steps must be >= {least}")
 
     def peak_step(self) -> Array:
         """The step of the peak, ``round(pct_start * total_steps)`` clipped (see factory)."""
@@ -669,7 +649,7 @@ class SGDR(AbstractPreset):
 
     def build(self) -> AbstractSchedule:
         decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
-        one = _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        one = _warmup_then(self, decay)
         return cycle(
             one,
             self.period,
@@ -730,14 +710,7 @@ def sgdr(
       Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
     """
     return SGDR(
-        peak_value,
-        period,
-        period_mul,
-        value_mul,
-        end_value,
-        warmup_steps,
-        init_value,
-        num_cycles,
+        peak_value, period, period_mul, value_mul, end_value, warmup_steps, init_value, num_cycles
     )
 
 
