@@ -391,7 +391,7 @@ class WarmupStableDecay(AbstractPreset):
     init_value: Array = fields.value(nonnegative=True)
     end_value: Array = fields.value(nonnegative=True)
     decay_schedule: AbstractSchedule | None = fields.leaf()  # made by the factory
-    decay_shape: str = fields.static()  # checked in check(): "schedule" is no argument
+    decay_shape: str = fields.static()  # one of DECAY_SHAPES or "schedule": see check()
     warmup_shape: str = fields.choice(DECAY_SHAPES)
 
     def check(self) -> None:
