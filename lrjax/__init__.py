@@ -53,7 +53,6 @@ from lrjax.presets.recipes import MultistepDecay as MultistepDecay
 from lrjax.presets.recipes import Noam as Noam
 from lrjax.presets.recipes import OneCycle as OneCycle
 from lrjax.presets.recipes import StepDecay as StepDecay
-from lrjax.presets.recipes import TanhDecay as TanhDecay
 from lrjax.presets.recipes import WarmupConstant as WarmupConstant
 from lrjax.presets.recipes import WarmupCosineDecay as WarmupCosineDecay
 from lrjax.presets.recipes import WarmupExponentialDecay as WarmupExponentialDecay
@@ -67,7 +66,6 @@ from lrjax.presets.recipes import noam as noam
 from lrjax.presets.recipes import one_cycle as one_cycle
 from lrjax.presets.recipes import sgdr as sgdr
 from lrjax.presets.recipes import step_decay as step_decay
-from lrjax.presets.recipes import tanh_decay as tanh_decay
 from lrjax.presets.recipes import warmup_constant as warmup_constant
 from lrjax.presets.recipes import warmup_cosine_decay as warmup_cosine_decay
 from lrjax.presets.recipes import warmup_exponential_decay as warmup_exponential_decay
@@ -94,6 +92,8 @@ from lrjax.schedules.primitives import linear as linear
 from lrjax.schedules.primitives import polynomial as polynomial
 from lrjax.schedules.primitives import rex_decay as rex_decay
 from lrjax.schedules.primitives import rsqrt_decay as rsqrt_decay
+from lrjax.schedules.shaped import TanhDecay as TanhDecay
+from lrjax.schedules.shaped import tanh_decay as tanh_decay
 from lrjax.tools.evaluate import Envelope as Envelope
 from lrjax.tools.evaluate import envelope as envelope
 from lrjax.tools.evaluate import evaluate as evaluate
@@ -121,6 +121,7 @@ __all__ = [
     "inverse_time_decay",
     "rsqrt_decay",
     "rex_decay",
+    "tanh_decay",
     "piecewise_constant",
     "piecewise_linear",
     # combinators
@@ -154,6 +155,7 @@ __all__ = [
     "InverseTimeDecay",
     "RsqrtDecay",
     "RexDecay",
+    "TanhDecay",
     "PiecewiseConstant",
     "PiecewiseLinear",
     "Join",
@@ -178,7 +180,6 @@ __all__ = [
     "one_cycle",
     "sgdr",
     "cyclic",
-    "tanh_decay",
     "step_decay",
     "multistep_decay",
     "noam",
@@ -192,7 +193,6 @@ __all__ = [
     "OneCycle",
     "SGDR",
     "Cyclic",
-    "TanhDecay",
     "StepDecay",
     "MultistepDecay",
     "Noam",

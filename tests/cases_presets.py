@@ -20,7 +20,7 @@ def _f(t):
 
 
 def _multiplier(shape, d):
-    """SEMANTICS §3: the multiplier at normalised distance ``d`` from the peak."""
+    """docs/contract.md, Ramp shapes: the multiplier at normalised distance ``d`` from the peak."""
     d = np.clip(d, 0.0, 1.0)
     if shape == "linear":
         return 1 - d

@@ -46,7 +46,7 @@ def values(schedule, steps) -> np.ndarray:
     return np.asarray(schedule(padded), np.float64)[:n]
 
 
-# -- closed forms (peer sequences of PEERS.md, and hand-computed values) ---------------
+# -- closed forms (peer sequences of docs/peers.md, and hand-computed values) ----------
 
 
 def test_warmup_cosine_decay_matches_optax_verified_sequence():
@@ -74,7 +74,8 @@ def test_warmup_polynomial_decay_power():
 
 
 def test_warmup_constant_with_zero_warmup_starts_at_the_peak():
-    # optax's warmup_constant_schedule(0, 1, 0) returns 0.0 forever (PEERS.md §2d).
+    # optax's warmup_constant_schedule(0, 1, 0) returns 0.0 forever (docs/peers.md, Zero
+    # warmup and degenerate lengths).
     s = lrjax.warmup_constant(1.0, warmup_steps=0)
     np.testing.assert_array_equal(values(s, [0, 1, 10**6]), [1, 1, 1])
 
@@ -85,7 +86,8 @@ def test_warmup_exponential_decay_matches_optax_verified_sequence():
 
 
 def test_warmup_stable_decay_matches_hugging_face_wsd_sequence():
-    # HF get_wsd_schedule(W=2, S=2, D=2, decay_type="1-sqrt", min_lr_ratio=.1), PEERS.md §3.3.
+    # HF get_wsd_schedule(W=2, S=2, D=2, decay_type="1-sqrt", min_lr_ratio=.1), docs/peers.md,
+    # Hugging Face.
     s = lrjax.warmup_stable_decay(1.0, 2, 2, 2, init_value=0.1, end_value=0.1, decay_shape="1-sqrt")
     np.testing.assert_allclose(
         values(s, range(8)), [0.1, 0.55, 1, 1, 1, 0.1 + 0.9 * (1 - 0.5**0.5), 0.1, 0.1], atol=1e-6
@@ -549,6 +551,12 @@ INVALID = [
         "'cosine', '1-sqrt', 'square', 'exponential'",
     ),
     (
+        # "schedule" is how a stored schedule-valued decay_shape is recorded, not a shape.
+        lrjax.warmup_stable_decay,
+        dict(peak_value=1.0, warmup_steps=1, stable_steps=1, decay_steps=1, decay_shape="schedule"),
+        "warmup_stable_decay(decay_shape='schedule'): decay_shape must be one of 'linear', ",
+    ),
+    (
         lrjax.warmup_stable_decay,
         dict(peak_value=1.0, warmup_steps=1, stable_steps=1, decay_steps=1, warmup_shape="cos"),
         "warmup_stable_decay(warmup_shape='cos'): warmup_shape must be one of",
@@ -741,6 +749,16 @@ def test_bad_arguments_raise_naming_the_function_and_argument(index):
 def test_wsd_decay_shape_of_the_wrong_type_is_a_type_error():
     with pytest.raises(TypeError, match=re.escape("warmup_stable_decay(decay_shape=3)")):
         lrjax.warmup_stable_decay(1.0, 1, 1, 1, decay_shape=3)  # type: ignore[arg-type]
+
+
+def test_shape_options_are_ramp_shapes_of_the_kernel():
+    from lrjax.core.kernel import SHAPES
+    from lrjax.presets.recipes import ANNEAL_SHAPES
+    from lrjax.schedules.shaped import DECAY_SHAPES
+
+    assert ANNEAL_SHAPES == ("cosine", "linear")
+    assert DECAY_SHAPES == ("linear", "cosine", "1-sqrt", "square", "exponential")
+    assert set(ANNEAL_SHAPES) <= set(DECAY_SHAPES) <= set(SHAPES)
 
 
 def test_validation_is_skipped_for_traced_arguments():

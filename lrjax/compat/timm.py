@@ -34,7 +34,14 @@ from jax.core import Tracer
 
 from lrjax.combinators.cycle import geometric_cycle
 from lrjax.core import checks as v
-from lrjax.core.kernel_legacy import Progress, Weights, blend, cosine_weights, power_weights, progress
+from lrjax.core.kernel_legacy import (
+    Progress,
+    Weights,
+    blend,
+    cosine_weights,
+    power_weights,
+    progress,
+)
 from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
 from lrjax.schedules.piecewise import piece_index
 

@@ -9,7 +9,8 @@ argument, echo the value and state the allowed range.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -242,3 +243,39 @@ def concrete(x: Any) -> Any:
 def is_finite_number(x: Any) -> bool:
     """True for a finite Python/NumPy number (used by parsers and config loaders)."""
     return isinstance(x, (int, float, np.number)) and math.isfinite(float(x))
+
+
+# -- rules between fields (a schedule's check hook) --------------------------------------
+
+
+class _Shown(float):
+    """A float32 leaf's value that prints with the digits it was given (0.1, not 0.100000001)."""
+
+    def __repr__(self) -> str:
+        return str(np.float32(self))
+
+
+def shown(x: Any) -> Any:
+    """The concrete scalar value of a leaf, printing as written (ints stay ints), or None
+    (traced, batched or absent)."""
+    c = concrete(x)
+    if c is None or np.ndim(c) != 0:
+        return None
+    return _Shown(c) if np.asarray(x).dtype == np.float32 else c
+
+
+def require_args(s: Any, names: str, rule: Callable[..., Any], message: str) -> None:
+    """Raise ``ValueError("factory(a=.., b=..): message")`` unless ``rule(a, b, ...)`` holds
+    for the fields ``names`` (space-separated); a no-op when one of them is not concrete."""
+    xs = [shown(getattr(s, name)) for name in names.split()]
+    if any(x is None for x in xs) or rule(*xs):
+        return
+    args = ", ".join(f"{name}={x!r}" for name, x in zip(names.split(), xs))
+    raise ValueError(f"{s.factory}({args}): {message}")
+
+
+def require_order(s: Any, small: str, big: str, strict: bool = False) -> None:
+    """``big >= small`` (``>`` when strict) for two fields of ``s``."""
+    relation = ">" if strict else ">="
+    rule = operator.lt if strict else operator.le
+    require_args(s, f"{small} {big}", rule, f"{big} must be {relation} {small}")

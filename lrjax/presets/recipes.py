@@ -4,30 +4,29 @@ Each preset is an :class:`~lrjax.AbstractPreset` that stores exactly its public 
 as pytree leaves (so its repr and config read like the call, and every numeric argument
 can be vmapped, jitted without retracing and differentiated) and builds its schedule from
 ``warmup``, ``join_schedules``, ``cycle``, ``linear``, ``cosine_decay``, ... when evaluated.
-Every preset follows SEMANTICS.md: ``t`` is the 0-based update index, phases are
+Every preset follows docs/contract.md: ``t`` is the 0-based update index, phases are
 half-open, endpoints are exact in float32, and a finite schedule holds its end value.
 
-Two small schedule families live here too because no core primitive has their shape:
-``tanh_decay`` and ``shaped_decay`` (a decay with any ramp shape of SEMANTICS §3, used by
-``warmup_stable_decay`` and ``one_cycle``).
+The decays of a named ramp shape (``shaped_decay``, used by ``warmup_stable_decay`` and
+``one_cycle``) and ``tanh_decay`` are schedule families of ``lrjax.schedules.shaped``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from lrjax.combinators.arith import add, multiply
 from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
+from lrjax.core import fields
+from lrjax.core.checks import require_args, require_order
 from lrjax.core.dtypes import float_dtype
-from lrjax.core.kernel_legacy import Weights, blend, progress, ramp
+from lrjax.core.kernel import SHAPES
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -38,7 +37,6 @@ from lrjax.core.schedule import (
 )
 from lrjax.schedules.piecewise import piecewise_constant
 from lrjax.schedules.primitives import (
-    concrete_points,
     constant,
     cosine_decay,
     exponential_decay,
@@ -46,261 +44,32 @@ from lrjax.schedules.primitives import (
     polynomial,
     rsqrt_decay,
 )
+from lrjax.schedules.shaped import DECAY_SHAPES, shaped_decay
 
-DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "square", "exponential")
-"""Shapes of a WSD decay, a WSD warmup and (linear, cosine) a one-cycle phase."""
-
-ANNEAL_SHAPES = ("cosine", "linear")
-"""Shapes of the phases of :func:`one_cycle`."""
+ANNEAL_SHAPES = tuple(sorted({"cosine", "linear"} & set(SHAPES)))
+"""Shapes of the phases of :func:`one_cycle` (in alphabetical order, as messages list them)."""
 
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 """Modes of :func:`cyclic` (Smith 2015; torch ``CyclicLR``)."""
 
-TANH_BOUND = 20.0
-"""``|lb|`` and ``|ub|`` of :func:`tanh_decay` are at most this (tanh is saturated beyond)."""
 
-
-# -- validation helpers ----------------------------------------------------------------
-
-
-def _scalar(x: Any) -> Any:
-    """The concrete scalar value of a leaf, or None (traced or batched)."""
-    c = v.concrete(x)
-    if c is None or np.ndim(c) != 0:
-        return None
-    return c
-
-
-class _Shown(float):
-    """A float32 leaf's value that prints with the digits it was given (0.1, not 0.100000001)."""
-
-    def __repr__(self) -> str:
-        return str(np.float32(self))
-
-
-def _shown(x: Any) -> Any:
-    """``_scalar(x)``, printing as written in messages (ints stay ints)."""
-    c = _scalar(x)
-    if c is None or isinstance(c, (int, np.integer)):
-        return c
-    return _Shown(c) if np.asarray(x).dtype == np.float32 else c
-
-
-def _require_order(f: str, small: tuple[str, Any], big: tuple[str, Any], strict: bool = False):
-    """``big >= small`` (``>`` when strict) when both are concrete scalars."""
-    (a_name, a), (b_name, b) = small, big
-    a, b = _shown(a), _shown(b)
-    if a is None or b is None:
-        return
-    ok = b > a if strict else b >= a
-    relation = ">" if strict else ">="
-    v.require(ok, f"{f}({a_name}={a!r}, {b_name}={b!r})", f"{b_name} must be {relation} {a_name}")
-
-
-def _require_open_unit(f: str, name: str, value: Any, upper: float = 1.0) -> None:
-    x = _shown(value)
-    if x is not None and not 0 < x < upper:
-        raise ValueError(f"{f}({name}={x!r}): {name} must be in (0, {upper})")
-
-
-def _require_positive_for(f: str, name: str, value: Any, reason: str) -> None:
-    x = _shown(value)
-    if x is not None and not x > 0:
-        raise ValueError(f"{f}({name}={x!r}): {name} must be > 0 {reason}")
+def _require_unit_gamma(s: AbstractSchedule) -> None:
+    require_args(s, "gamma", lambda g: g <= 1, "gamma must be in (0, 1]")
 
 
 def _float(x: Any) -> Array:
     return jnp.asarray(x).astype(float_dtype())
 
 
-def _warmup_then(
-    decay: AbstractSchedule,
-    peak_value: Any,
-    warmup_steps: Any,
-    init_value: Any,
-    hold_steps: Any = 0,
-    shape: str = "linear",
-) -> AbstractSchedule:
-    """Ramp from ``init_value`` to ``peak_value`` over ``warmup_steps`` (a shaped warmup of a
-    constant), hold the peak for ``hold_steps``, then ``decay`` at its local step.
+def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "linear") -> Any:
+    """Ramp from ``s.init_value`` to ``s.peak_value`` over ``s.warmup_steps`` (a shaped warmup
+    of a constant), hold the peak for ``hold`` steps, then ``decay`` at its local step.
 
     Unlike ``warmup(decay, ...)``, the ramp always aims at the peak, also when the decay has
-    zero length (then the value jumps to the decay's end at ``warmup_steps + hold_steps``).
+    zero length (then the value jumps to the decay's end at ``warmup_steps + hold``).
     """
-    ramp = warmup(constant(peak_value), warmup_steps, init_value, shape=shape)
-    return join_schedules([ramp, decay], [warmup_steps + hold_steps])
-
-
-# ======================================================================================
-# Schedule families without a core primitive
-# ======================================================================================
-
-
-class ShapedDecay(AbstractSchedule):
-    """A decay with a ramp shape of SEMANTICS §3 (built by :func:`shaped_decay`)."""
-
-    init_value: Array
-    end_value: Array
-    decay_steps: Array
-    shape: str = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "shaped_decay"
-
-    def _evaluate(self, t: Array) -> Array:
-        p = progress(
-            t, jnp.zeros((), t.dtype), self.decay_steps, jnp.asarray(self.init_value).dtype
-        )
-        return ramp(self.shape, self.init_value, self.end_value, p)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.decay_steps)
-
-
-def shaped_decay(
-    init_value: ArrayLike, end_value: ArrayLike, decay_steps: ArrayLike, shape: str = "linear"
-) -> ShapedDecay:
-    r"""A ramp from ``init_value`` to ``end_value`` whose shape is named (SEMANTICS §3).
-
-    .. math::
-      \eta(t) = E + (I - E)\, m\!\left(\tfrac{\min(t, T)}{T}\right)
-
-    where :math:`m(d)` is the shape's multiplier at distance :math:`d` from the start:
-    "linear" :math:`1 - d`, "cosine" :math:`(1 + \cos \pi d)/2`, "1-sqrt"
-    :math:`1 - \sqrt{d}`, "square" :math:`(1 - d)^2`; "exponential" is geometric,
-    :math:`I (E/I)^{d}`. A warmup of shape ``s`` (``lrjax.warmup(..., shape=s)``) is the
-    mirror image in time of ``shaped_decay(..., shape=s)``. Holds ``end_value`` from step
-    :math:`T` on; exact at both ends.
-
-    Args:
-      init_value: value at step 0; ``>= 0`` (``> 0`` for "exponential").
-      end_value: value from step ``decay_steps`` on; ``>= 0`` (``> 0`` for "exponential").
-      decay_steps: length of the ramp; an integer ``>= 0``.
-      shape: one of "linear", "cosine", "1-sqrt", "square", "exponential".
-
-    Returns:
-      A ``ShapedDecay`` schedule.
-
-    Examples:
-      >>> s = lrjax.presets.recipes.shaped_decay(1.0, 0.0, decay_steps=100, shape="1-sqrt")
-      >>> print(f"{float(s(25)):.4f}")
-      0.5000
-    """
-    f = "shaped_decay"
-    shape = v.as_choice(f, "shape", shape, DECAY_SHAPES)
-    geometric = shape == "exponential"
-    return ShapedDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True, positive=geometric),
-        v.as_value(f, "end_value", end_value, nonnegative=True, positive=geometric),
-        v.as_count(f, "decay_steps", decay_steps),
-        shape,
-    )
-
-
-class TanhDecay(AbstractSchedule):
-    """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
-
-    init_value: Array
-    decay_steps: Array
-    end_value: Array
-    lb: Array
-    ub: Array
-    factory: ClassVar[str] = "tanh_decay"
-
-    def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.init_value).dtype
-        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        lb, ub = jnp.asarray(self.lb).astype(dtype), jnp.asarray(self.ub).astype(dtype)
-        width = ub - lb
-        # start = (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) with x = ub - width * left,
-        # and end = 1 - start, each as one monotone chain that keeps relative precision
-        # where it is small (see _tanh_weight).
-        start = _tanh_weight(width * p.left, width, jnp.exp(-2 * ub))
-        end = _tanh_weight(width * p.done, width, jnp.exp(2 * lb))
-        one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
-        start = jnp.where(p.done == 0, one, jnp.where(p.left == 0, zero, start))
-        end = jnp.where(p.done == 0, zero, jnp.where(p.left == 0, one, end))
-        return blend(self.init_value, self.end_value, Weights(start, end))
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.decay_steps)
-
-
-def _tanh_weight(y: Array, width: Array, k: Array) -> Array:
-    """``g(y) / g(width)`` with ``g(y) = sigmoid(z + 2y) - sigmoid(z)`` and ``k = exp(z)``.
-
-    ``g(y) = k / (1 + k) / ((1 + k) / expm1(2y) + k)``, so the ratio is
-    ``((1 + k) / expm1(2 width) + k) / ((1 + k) / expm1(2y) + k)``: a chain of monotone
-    operations on ``y`` (so consecutive steps never reverse) that keeps full relative
-    precision as ``y -> 0`` (no cancellation). 0 at ``y == 0`` with finite gradients.
-    """
-    q = jnp.expm1(2 * y)
-    positive = q > 0
-    safe_q = jnp.where(positive, q, jnp.ones((), q.dtype))
-    full = (1 + k) / jnp.expm1(2 * width) + k
-    return jnp.where(positive, full / ((1 + k) / safe_q + k), jnp.zeros((), q.dtype))
-
-
-def tanh_decay(
-    init_value: ArrayLike,
-    decay_steps: ArrayLike,
-    end_value: ArrayLike = 0.0,
-    lb: ArrayLike = -7.0,
-    ub: ArrayLike = 3.0,
-) -> TanhDecay:
-    r"""Hyperbolic-tangent decay (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
-
-    .. math::
-      \eta(t) = E + (I - E)\,\frac{\tanh(u) - \tanh\big(l\,(1 - r) + u\,r\big)}
-                                {\tanh(u) - \tanh(l)},
-      \qquad r = \frac{\min(t, T)}{T}
-
-    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
-    ``decay_steps``, :math:`l` is ``lb`` and :math:`u` is ``ub``. Holds :math:`E` from
-    :math:`T` on.
-
-    This differs from timm's ``TanhLRScheduler`` (one cycle, no warmup) in:
-
-    1. timm's multiplier is :math:`\tfrac12(1 - \tanh(l(1 - r) + u r))`, which starts at
-       :math:`\tfrac12(1 + \tanh 7) = 0.99999917` and stops at
-       :math:`\tfrac12(1 - \tanh 3) = 0.00247` before jumping to ``lr_min`` at :math:`T`.
-       lrjax rescales the same tanh curve to start exactly at ``init_value`` and end exactly
-       at ``end_value`` (no jump); the two curves differ by at most 0.25 % of
-       :math:`I - E` with the default bounds. For timm's exact numbers use
-       ``lrjax.compat.timm``.
-
-    Args:
-      init_value: value at step 0; ``>= 0``.
-      decay_steps: length of the decay; an integer ``>= 0``.
-      end_value: value from step ``decay_steps`` on; ``>= 0``.
-      lb: lower bound of the tanh argument; ``lb < ub``, ``|lb| <= 20``.
-      ub: upper bound of the tanh argument; ``|ub| <= 20``.
-
-    Returns:
-      A ``TanhDecay`` schedule.
-
-    Examples:
-      >>> s = lrjax.tanh_decay(1.0, decay_steps=100)
-      >>> print([round(float(x), 4) for x in s(jnp.array([0, 50, 70, 100]))])
-      [1.0, 0.982, 0.4988, 0.0]
-
-    References:
-      Hsueh et al., `Stochastic Gradient Descent with Hyperbolic-Tangent Decay on
-      Classification <https://arxiv.org/abs/1806.01593>`_, 2019.
-    """
-    f = "tanh_decay"
-    lo = v.as_value(f, "lb", lb)
-    hi = v.as_value(f, "ub", ub)
-    for name, x in (("lb", lo), ("ub", hi)):
-        c = _shown(x)
-        if c is not None and abs(c) > TANH_BOUND:
-            raise ValueError(f"{f}({name}={c!r}): {name} must be in [-{TANH_BOUND}, {TANH_BOUND}]")
-    _require_order(f, ("lb", lo), ("ub", hi), strict=True)
-    return TanhDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        lo,
-        hi,
-    )
+    ramp = warmup(constant(s.peak_value), s.warmup_steps, s.init_value, shape=shape)
+    return join_schedules([ramp, decay], [s.warmup_steps + hold])
 
 
 # ======================================================================================
@@ -311,25 +80,20 @@ def tanh_decay(
 class WarmupCosineDecay(AbstractPreset):
     """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    total_steps: Array
-    init_value: Array
-    end_value: Array
-    exponent: Array
-    factory: ClassVar[str] = "warmup_cosine_decay"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    total_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+    exponent: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
         decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
-
-
-def _warmup_total(f: str, warmup_steps: ArrayLike, total_steps: ArrayLike) -> tuple[Any, Any]:
-    w = v.as_count(f, "warmup_steps", warmup_steps)
-    t = v.as_count(f, "total_steps", total_steps)
-    _require_order(f, ("warmup_steps", w), ("total_steps", t))
-    return w, t
+        return _warmup_then(self, decay)
 
 
 def warmup_cosine_decay(
@@ -374,31 +138,24 @@ def warmup_cosine_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 60, 110, 200]))])
       [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
-    f = "warmup_cosine_decay"
-    w, t = _warmup_total(f, warmup_steps, total_steps)
-    return WarmupCosineDecay(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        w,
-        t,
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        v.as_value(f, "exponent", exponent, positive=True),
-    )
+    return WarmupCosineDecay(peak_value, warmup_steps, total_steps, init_value, end_value, exponent)
 
 
 class WarmupLinearDecay(AbstractPreset):
     """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    total_steps: Array
-    init_value: Array
-    end_value: Array
-    factory: ClassVar[str] = "warmup_linear_decay"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    total_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        return _warmup_then(self, decay)
 
 
 def warmup_linear_decay(
@@ -436,32 +193,26 @@ def warmup_linear_decay(
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    f = "warmup_linear_decay"
-    w, t = _warmup_total(f, warmup_steps, total_steps)
-    return WarmupLinearDecay(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        w,
-        t,
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-    )
+    return WarmupLinearDecay(peak_value, warmup_steps, total_steps, init_value, end_value)
 
 
 class WarmupPolynomialDecay(AbstractPreset):
     """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    total_steps: Array
-    power: Array
-    init_value: Array
-    end_value: Array
-    factory: ClassVar[str] = "warmup_polynomial_decay"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    total_steps: Array = fields.count()
+    power: Array = fields.value(positive=True)
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         steps = self.total_steps - self.warmup_steps
         decay = polynomial(self.peak_value, self.end_value, self.power, steps)
-        return _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        return _warmup_then(self, decay)
 
 
 def warmup_polynomial_decay(
@@ -501,25 +252,17 @@ def warmup_polynomial_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 60, 110]))])
       [0.5, 1.0, 0.25, 0.0]
     """
-    f = "warmup_polynomial_decay"
-    w, t = _warmup_total(f, warmup_steps, total_steps)
     return WarmupPolynomialDecay(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        w,
-        t,
-        v.as_value(f, "power", power, positive=True),
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
+        peak_value, warmup_steps, total_steps, power, init_value, end_value
     )
 
 
 class WarmupConstant(AbstractPreset):
     """Linear warmup then a constant (built by :func:`warmup_constant`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    init_value: Array
-    factory: ClassVar[str] = "warmup_constant"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         return warmup(constant(self.peak_value), self.warmup_steps, self.init_value)
@@ -550,25 +293,27 @@ def warmup_constant(
       >>> print([float(x) for x in s(jnp.arange(6))])
       [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    f = "warmup_constant"
-    return WarmupConstant(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        v.as_count(f, "warmup_steps", warmup_steps),
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-    )
+    return WarmupConstant(peak_value, warmup_steps, init_value)
 
 
 class WarmupExponentialDecay(AbstractPreset):
     """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    decay_rate: Array
-    transition_steps: Array
-    init_value: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    end_value: Array | None
-    factory: ClassVar[str] = "warmup_exponential_decay"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    decay_rate: Array = fields.value(positive=True)
+    transition_steps: Array = fields.count(minimum=1)
+    init_value: Array = fields.value(nonnegative=True)
+    staircase: bool = fields.flag()
+    end_value: Array | None = fields.value(nonnegative=True, optional=True)
+
+    def check(self) -> None:
+        # end_value is a floor for a decay and a ceiling for a growth.
+        names = "peak_value decay_rate end_value"
+        floor = "end_value is a floor and must be <= peak_value when decay_rate < 1"
+        ceiling = "end_value is a ceiling and must be >= peak_value when decay_rate > 1"
+        require_args(self, names, lambda p, r, e: r >= 1 or e <= p, floor)
+        require_args(self, names, lambda p, r, e: r <= 1 or e >= p, ceiling)
 
     def build(self) -> AbstractSchedule:
         decay = exponential_decay(
@@ -623,34 +368,8 @@ def warmup_exponential_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 6, 15, 25]))])
       [0.0, 1.0, 0.933, 0.5, 0.25]
     """
-    f = "warmup_exponential_decay"
-    peak = v.as_value(f, "peak_value", peak_value, nonnegative=True)
-    rate = v.as_value(f, "decay_rate", decay_rate, positive=True)
-    end = None if end_value is None else v.as_value(f, "end_value", end_value, nonnegative=True)
-    if end is not None:
-        p, r, e = _shown(peak), _shown(rate), _shown(end)
-        if p is not None and r is not None and e is not None:
-            where = f"{f}(peak_value={p!r}, decay_rate={r!r}, end_value={e!r})"
-            if r < 1:
-                v.require(
-                    e <= p,
-                    where,
-                    "end_value is a floor and must be <= peak_value when decay_rate < 1",
-                )
-            elif r > 1:
-                v.require(
-                    e >= p,
-                    where,
-                    "end_value is a ceiling and must be >= peak_value when decay_rate > 1",
-                )
     return WarmupExponentialDecay(
-        peak,
-        v.as_count(f, "warmup_steps", warmup_steps),
-        rate,
-        v.as_count(f, "transition_steps", transition_steps, minimum=1),
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_flag(f, "staircase", staircase),
-        end,
+        peak_value, warmup_steps, decay_rate, transition_steps, init_value, staircase, end_value
     )
 
 
@@ -666,16 +385,33 @@ class WarmupStableDecay(AbstractPreset):
     held in ``decay_schedule`` (a child pytree, so its numbers are leaves too).
     """
 
-    peak_value: Array
-    warmup_steps: Array
-    stable_steps: Array
-    decay_steps: Array
-    init_value: Array
-    end_value: Array
-    decay_schedule: AbstractSchedule | None
-    decay_shape: str = dataclasses.field(metadata=dict(static=True))
-    warmup_shape: str = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "warmup_stable_decay"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    stable_steps: Array = fields.count()
+    decay_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
+    end_value: Array = fields.value(nonnegative=True)
+    decay_schedule: AbstractSchedule | None = fields.leaf()  # made by the factory
+    decay_shape: str = fields.static()  # one of DECAY_SHAPES or "schedule": see check()
+    warmup_shape: str = fields.choice(DECAY_SHAPES)
+
+    def check(self) -> None:
+        if self.decay_schedule is None:
+            v.as_choice(self.factory, "decay_shape", self.decay_shape, DECAY_SHAPES)
+        else:
+            require_args(self, "decay_steps", lambda d: d >= 1, "decay_steps must be >= 1")
+            require_args(
+                self,
+                "end_value",
+                lambda e: e == 0,
+                "end_value is unused when decay_shape is a schedule (its value at "
+                "decay_steps is held); leave it at 0",
+            )
+        for shape, names in (("warmup_shape", "init_value"), ("decay_shape", "end_value")):
+            if getattr(self, shape) == "exponential":
+                for name in (names, "peak_value"):
+                    reason = f'for {shape}="exponential"'
+                    require_args(self, name, lambda x: x > 0, f"{name} must be > 0 {reason}")
 
     def config_args(self) -> dict[str, Any]:
         args = super().config_args()
@@ -692,14 +428,20 @@ class WarmupStableDecay(AbstractPreset):
             decay = shaped_decay(
                 self.peak_value, self.end_value, self.decay_steps, self.decay_shape
             )
-        return _warmup_then(
-            decay,
-            self.peak_value,
-            self.warmup_steps,
-            self.init_value,
-            self.stable_steps,
-            self.warmup_shape,
-        )
+        return _warmup_then(self, decay, self.stable_steps, self.warmup_shape)
+
+
+def _decay_shape(decay_shape: str | Schedule) -> tuple[AbstractSchedule | None, str]:
+    """``warmup_stable_decay``'s ``decay_shape`` as its fields: (a schedule or None, a name)."""
+    f = "warmup_stable_decay"
+    if isinstance(decay_shape, str):
+        return None, decay_shape
+    if callable(decay_shape):
+        return as_schedule(decay_shape, f, "decay_shape"), "schedule"
+    valid = ", ".join(repr(c) for c in DECAY_SHAPES)
+    raise TypeError(
+        f"{f}(decay_shape={decay_shape!r}): decay_shape must be one of {valid} or a schedule"
+    )
 
 
 def warmup_stable_decay(
@@ -724,7 +466,7 @@ def warmup_stable_decay(
     where :math:`P` is ``peak_value``, :math:`W` is ``warmup_steps``, :math:`S` is
     ``stable_steps``, :math:`D` is ``decay_steps``, :math:`I` is ``init_value``, :math:`E`
     is ``end_value``, and :math:`m(d)` is a shape's multiplier at normalised distance
-    :math:`d` from the peak (SEMANTICS §3): "linear" :math:`1 - d`, "cosine"
+    :math:`d` from the peak (docs/contract.md, Ramp shapes): "linear" :math:`1 - d`, "cosine"
     :math:`(1 + \cos \pi d)/2`, "1-sqrt" :math:`1 - \sqrt{d}`, "square" :math:`(1 - d)^2`,
     "exponential" geometric (:math:`E (P/E)^{1 - d}` for the decay, :math:`I (P/I)^{t/W}`
     for the warmup). The same shape used for the warmup and the decay gives mirror images
@@ -757,43 +499,14 @@ def warmup_stable_decay(
       >>> print([round(float(x), 4) for x in s(jnp.arange(8))])
       [0.0, 0.2929, 1.0, 1.0, 1.0, 0.3636, 0.1, 0.1]
     """
-    f = "warmup_stable_decay"
-    warmup_shape = v.as_choice(f, "warmup_shape", warmup_shape, DECAY_SHAPES)
-    schedule: AbstractSchedule | None = None
-    if isinstance(decay_shape, str):
-        shape = v.as_choice(f, "decay_shape", decay_shape, DECAY_SHAPES)
-    elif isinstance(decay_shape, AbstractSchedule) or callable(decay_shape):
-        shape = "schedule"
-        schedule = as_schedule(decay_shape, f, "decay_shape")
-    else:
-        valid = ", ".join(repr(c) for c in DECAY_SHAPES)
-        raise TypeError(
-            f"{f}(decay_shape={decay_shape!r}): decay_shape must be one of {valid} or a schedule"
-        )
-    peak = v.as_value(f, "peak_value", peak_value, nonnegative=True)
-    init = v.as_value(f, "init_value", init_value, nonnegative=True)
-    end = v.as_value(f, "end_value", end_value, nonnegative=True)
-    decay = v.as_count(f, "decay_steps", decay_steps, minimum=1 if schedule is not None else 0)
-    if warmup_shape == "exponential":
-        _require_positive_for(f, "init_value", init, 'for warmup_shape="exponential"')
-        _require_positive_for(f, "peak_value", peak, 'for warmup_shape="exponential"')
-    if shape == "exponential":
-        _require_positive_for(f, "end_value", end, 'for decay_shape="exponential"')
-        _require_positive_for(f, "peak_value", peak, 'for decay_shape="exponential"')
-    if schedule is not None:
-        e = _shown(end)
-        if e is not None and e != 0:
-            raise ValueError(
-                f"{f}(end_value={e!r}): end_value is unused when decay_shape is a schedule "
-                "(its value at decay_steps is held); leave it at 0"
-            )
+    schedule, shape = _decay_shape(decay_shape)
     return WarmupStableDecay(
-        peak,
-        v.as_count(f, "warmup_steps", warmup_steps),
-        v.as_count(f, "stable_steps", stable_steps),
-        decay,
-        init,
-        end,
+        peak_value,
+        warmup_steps,
+        stable_steps,
+        decay_steps,
+        init_value,
+        end_value,
         schedule,
         shape,
         warmup_shape,
@@ -808,14 +521,21 @@ def warmup_stable_decay(
 class OneCycle(AbstractPreset):
     """The one-cycle policy (built by :func:`one_cycle`)."""
 
-    peak_value: Array
-    total_steps: Array
-    pct_start: Array
-    div_factor: Array
-    final_div_factor: Array
-    anneal: str = dataclasses.field(metadata=dict(static=True))
-    three_phase: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "one_cycle"
+    peak_value: Array = fields.value(nonnegative=True)
+    total_steps: Array = fields.count()  # >= 2, >= 3 with three_phase: see check()
+    pct_start: Array = fields.value()
+    div_factor: Array = fields.value(positive=True)
+    final_div_factor: Array = fields.value(positive=True)
+    anneal: str = fields.choice(ANNEAL_SHAPES)
+    three_phase: bool = fields.flag()
+
+    def check(self) -> None:
+        upper = 0.5 if self.three_phase else 1.0
+        require_args(
+            self, "pct_start", lambda x: 0 < x < upper, f"pct_start must be in (0, {upper})"
+        )
+        least = 3 if self.three_phase else 2
+        require_args(self, "total_steps", lambda n: n >= least, f"total_steps must be >= {least}")
 
     def peak_step(self) -> Array:
         """The step of the peak, ``round(pct_start * total_steps)`` clipped (see factory)."""
@@ -908,38 +628,29 @@ def one_cycle(
     References:
       Smith & Topin, `Super-Convergence <https://arxiv.org/abs/1708.07120>`_, 2018.
     """
-    f = "one_cycle"
-    anneal = v.as_choice(f, "anneal", anneal, ANNEAL_SHAPES)
-    three_phase = v.as_flag(f, "three_phase", three_phase)
-    pct = v.as_value(f, "pct_start", pct_start)
-    _require_open_unit(f, "pct_start", pct, 0.5 if three_phase else 1.0)
     return OneCycle(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        v.as_count(f, "total_steps", total_steps, minimum=3 if three_phase else 2),
-        pct,
-        v.as_value(f, "div_factor", div_factor, positive=True),
-        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
-        anneal,
-        three_phase,
+        peak_value, total_steps, pct_start, div_factor, final_div_factor, anneal, three_phase
     )
 
 
 class SGDR(AbstractPreset):
     """Cosine decay with warm restarts (built by :func:`sgdr`)."""
 
-    peak_value: Array
-    period: Array
-    period_mul: Array
-    value_mul: Array
-    end_value: Array
-    warmup_steps: Array
-    init_value: Array
-    num_cycles: Array | None
-    factory: ClassVar[str] = "sgdr"
+    peak_value: Array = fields.value(nonnegative=True)
+    period: Array = fields.count(minimum=1)
+    period_mul: Array = fields.value(at_least=1.0)
+    value_mul: Array = fields.value(positive=True)
+    end_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    init_value: Array = fields.value(nonnegative=True)
+    num_cycles: Array | None = fields.count(minimum=1, optional=True)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "period")
 
     def build(self) -> AbstractSchedule:
         decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
-        one = _warmup_then(decay, self.peak_value, self.warmup_steps, self.init_value)
+        one = _warmup_then(self, decay)
         return cycle(
             one,
             self.period,
@@ -999,32 +710,24 @@ def sgdr(
     References:
       Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
     """
-    f = "sgdr"
-    length = v.as_count(f, "period", period, minimum=1)
-    w = v.as_count(f, "warmup_steps", warmup_steps)
-    _require_order(f, ("warmup_steps", w), ("period", length))
     return SGDR(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        length,
-        v.as_value(f, "period_mul", period_mul, at_least=1.0),
-        v.as_value(f, "value_mul", value_mul, positive=True),
-        v.as_value(f, "end_value", end_value, nonnegative=True),
-        w,
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        None if num_cycles is None else v.as_count(f, "num_cycles", num_cycles, minimum=1),
+        peak_value, period, period_mul, value_mul, end_value, warmup_steps, init_value, num_cycles
     )
 
 
 class Cyclic(AbstractPreset):
     """Cyclical learning rates (built by :func:`cyclic`)."""
 
-    base_value: Array
-    max_value: Array
-    step_size_up: Array
-    step_size_down: Array | None
-    mode: str = dataclasses.field(metadata=dict(static=True))
-    gamma: Array
-    factory: ClassVar[str] = "cyclic"
+    base_value: Array = fields.value(nonnegative=True)
+    max_value: Array = fields.value(nonnegative=True)
+    step_size_up: Array = fields.count(minimum=1)
+    step_size_down: Array | None = fields.count(minimum=1, optional=True)
+    mode: str = fields.choice(CYCLIC_MODES)
+    gamma: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        require_order(self, "base_value", "max_value")
+        _require_unit_gamma(self)
 
     def build(self) -> AbstractSchedule:
         up = jnp.asarray(self.step_size_up)
@@ -1088,25 +791,7 @@ def cyclic(
       Smith, `Cyclical Learning Rates for Training Neural Networks
       <https://arxiv.org/abs/1506.01186>`_, 2017.
     """
-    f = "cyclic"
-    mode = v.as_choice(f, "mode", mode, CYCLIC_MODES)
-    base = v.as_value(f, "base_value", base_value, nonnegative=True)
-    top = v.as_value(f, "max_value", max_value, nonnegative=True)
-    _require_order(f, ("base_value", base), ("max_value", top))
-    g = v.as_value(f, "gamma", gamma, positive=True)
-    c = _shown(g)
-    if c is not None and c > 1:
-        raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
-    return Cyclic(
-        base,
-        top,
-        v.as_count(f, "step_size_up", step_size_up, minimum=1),
-        None
-        if step_size_down is None
-        else v.as_count(f, "step_size_down", step_size_down, minimum=1),
-        mode,
-        g,
-    )
+    return Cyclic(base_value, max_value, step_size_up, step_size_down, mode, gamma)
 
 
 # ======================================================================================
@@ -1117,21 +802,15 @@ def cyclic(
 class StepDecay(AbstractPreset):
     """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
 
-    init_value: Array
-    step_size: Array
-    gamma: Array
-    factory: ClassVar[str] = "step_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    step_size: Array = fields.count(minimum=1)
+    gamma: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        _require_unit_gamma(self)
 
     def build(self) -> AbstractSchedule:
         return exponential_decay(self.init_value, self.gamma, self.step_size, staircase=True)
-
-
-def _gamma(f: str, gamma: ArrayLike) -> Any:
-    g = v.as_value(f, "gamma", gamma, positive=True)
-    c = _shown(g)
-    if c is not None and c > 1:
-        raise ValueError(f"{f}(gamma={c!r}): gamma must be in (0, 1]")
-    return g
 
 
 def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) -> StepDecay:
@@ -1157,21 +836,18 @@ def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20]))])
       [1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    f = "step_decay"
-    return StepDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_count(f, "step_size", step_size, minimum=1),
-        _gamma(f, gamma),
-    )
+    return StepDecay(init_value, step_size, gamma)
 
 
 class MultistepDecay(AbstractPreset):
     """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
 
-    init_value: Array
-    milestones: Array
-    gamma: Array
-    factory: ClassVar[str] = "multistep_decay"
+    init_value: Array = fields.value(nonnegative=True)
+    milestones: Array = fields.counts()
+    gamma: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        _require_unit_gamma(self)
 
     def build(self) -> AbstractSchedule:
         milestones = jnp.asarray(self.milestones)
@@ -1207,12 +883,7 @@ def multistep_decay(
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20, 100]))])
       [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    f = "multistep_decay"
-    return MultistepDecay(
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-        v.as_count_sequence(f, "milestones", milestones, strictly_increasing=False),
-        _gamma(f, gamma),
-    )
+    return MultistepDecay(init_value, milestones, gamma)
 
 
 # ======================================================================================
@@ -1223,10 +894,9 @@ def multistep_decay(
 class Noam(AbstractPreset):
     """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
 
-    d_model: Array
-    warmup_steps: Array
-    scale: Array
-    factory: ClassVar[str] = "noam"
+    d_model: Array = fields.value(positive=True)
+    warmup_steps: Array = fields.count(minimum=1)
+    scale: Array = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         w = _float(self.warmup_steps)
@@ -1264,12 +934,7 @@ def noam(d_model: ArrayLike, warmup_steps: ArrayLike, scale: ArrayLike = 1.0) ->
     References:
       Vaswani et al., `Attention Is All You Need <https://arxiv.org/abs/1706.03762>`_, 2017.
     """
-    f = "noam"
-    return Noam(
-        v.as_value(f, "d_model", d_model, positive=True),
-        v.as_count(f, "warmup_steps", warmup_steps, minimum=1),
-        v.as_value(f, "scale", scale, positive=True),
-    )
+    return Noam(d_model, warmup_steps, scale)
 
 
 INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
@@ -1279,11 +944,10 @@ INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
 class InverseSqrt(AbstractPreset):
     """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""
 
-    peak_value: Array
-    warmup_steps: Array
-    timescale: Array | None
-    init_value: Array
-    factory: ClassVar[str] = "inverse_sqrt"
+    peak_value: Array = fields.value(nonnegative=True)
+    warmup_steps: Array = fields.count()
+    timescale: Array | None = fields.value(positive=True, optional=True)
+    init_value: Array = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         if self.timescale is None:
@@ -1327,10 +991,4 @@ def inverse_sqrt(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 50, 100, 400]))])
       [0.0, 0.5, 1.0, 0.5]
     """
-    f = "inverse_sqrt"
-    return InverseSqrt(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        v.as_count(f, "warmup_steps", warmup_steps),
-        None if timescale is None else v.as_value(f, "timescale", timescale, positive=True),
-        v.as_value(f, "init_value", init_value, nonnegative=True),
-    )
+    return InverseSqrt(peak_value, warmup_steps, timescale, init_value)
