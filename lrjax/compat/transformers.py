@@ -179,7 +179,8 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
         # ((num_cycles * t) mod L) / L, exact for integer num_cycles while num_cycles * t
         # < 2**24. The half cosine sin(pi/2 left)**2 is written out: cosine_decay or
         # ramp("cosine") at that step fuse differently in XLA and move saved values by 3 ulp.
-        r = jnp.mod(jnp.asarray(self.num_cycles).astype(dtype) * jnp.minimum(t, length), lf)
+        tc = jnp.minimum(t, length).astype(dtype)
+        r = jnp.mod(jnp.asarray(self.num_cycles).astype(dtype) * tc, lf)
         left = progress(r, jnp.zeros((), dtype), lf, dtype).left
         half = jnp.sin(jnp.asarray(jnp.pi / 2, dtype) * left) ** 2
         value = self.peak_value * jnp.where(left == 1, jnp.ones((), dtype), half)
