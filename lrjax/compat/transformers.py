@@ -5,7 +5,10 @@ in place of the optimizer and returns **absolute** values (HF's ``LambdaLR`` mul
 optimizer's lr by a lambda; here the product is the schedule). The value at step ``t`` is
 the learning rate of the ``t``-th update as the ``Trainer`` steps it
 (``optimizer.step(); lr_scheduler.step()``): ``learning_rate * lr_lambda(t)``. Nothing
-here imports transformers or torch.
+here imports transformers or torch. Each class stores HF's arguments and builds a core
+schedule or preset from them (``warmup_linear_decay``, ``inverse_sqrt``, ``warmup``,
+``join_schedules``, ...); only HF's cosine wave (``decay_phase``: ``num_cycles`` waves, going
+on past the end) and its hard restarts (``hard_restarts``: fractional periods) are formulas.
 
 Deliberate differences from Hugging Face:
 
@@ -266,7 +269,7 @@ def get_constant_schedule_with_warmup(
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
 
     Returns:
-      An ``HFConstantWithWarmup`` schedule (``warmup(constant(lr), W)``).
+      An ``HFConstantWithWarmup`` schedule (the preset ``warmup_constant(lr, W)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -305,7 +308,7 @@ def get_linear_schedule_with_warmup(
       num_training_steps: :math:`T`; an integer ``>= 0``.
 
     Returns:
-      An ``HFLinearWithWarmup`` schedule (a linear warmup joined to ``linear(lr, 0, T - W)``).
+      An ``HFLinearWithWarmup`` schedule (the preset ``warmup_linear_decay(lr, W, max(T, W))``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -477,7 +480,7 @@ def get_polynomial_decay_schedule_with_warmup(
       power: :math:`k`; ``> 0``.
 
     Returns:
-      An ``HFPolynomialDecayWithWarmup`` schedule (a linear warmup joined to a ``polynomial``).
+      An ``HFPolynomialDecayWithWarmup`` schedule (the preset ``warmup_polynomial_decay``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -516,7 +519,7 @@ def get_inverse_sqrt_schedule(
       timescale: :math:`\tau`; ``> 0``. Default ``W``, or 10 000 when ``W == 0`` (as HF).
 
     Returns:
-      An ``HFInverseSqrt`` schedule (``warmup(rsqrt_decay(lr, tau), W)``).
+      An ``HFInverseSqrt`` schedule (the preset ``inverse_sqrt(lr, W, timescale)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -720,23 +723,20 @@ class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
                 "negative)"
             )
 
-    def stable_steps(self) -> Array:
-        """HF's ``num_stable_steps``, by default ``T - W - D``."""
-        if self.num_stable_steps is not None:
-            return self.num_stable_steps
-        return self.num_training_steps - self.num_warmup_steps - self.num_decay_steps
-
     def build(self) -> AbstractSchedule:
-        # Core warmup_stable_decay has no num_cycles and holds its decay's last value; HF's
-        # cosine decay has num_cycles waves and jumps to the floor after (after="floor").
-        lr = self.learning_rate
+        # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
+        # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
+        # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
+        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
+        stable = self.num_stable_steps
+        if stable is None:  # HF's default; check() ensures num_training_steps is given then
+            stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
         floor = lr * self.min_lr_ratio
-        ramp_up = warmup(constant(lr), self.num_warmup_steps, floor, shape=self.warmup_type)
+        ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
         decay = decay_phase(
-            lr, floor, self.num_cycles, self.num_decay_steps, shape=self.decay_type, after="floor"
+            lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
         )
-        stable_end = self.num_warmup_steps + jnp.maximum(self.stable_steps(), 0)
-        return join_schedules([ramp_up, decay], stable_end[None])
+        return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
 
 
 def get_wsd_schedule(
