@@ -181,7 +181,7 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
         # is), so the local step is computed here: (num_cycles * progress) % 1 ==
         # ((num_cycles * t) mod L) / L, exact for integer num_cycles while num_cycles * t
         # < 2**24. The half cosine sin(pi/2 left)**2 is written out: cosine_decay or
-        # ramp("cosine") at that step fuse differently in XLA and move saved values by 3 ulp.
+        # ramp("cosine") at that step fuse differently in XLA and move saved values by 4 ulp.
         tc = jnp.minimum(t, length).astype(dtype)
         r = jnp.mod(jnp.asarray(self.num_cycles).astype(dtype) * tc, lf)
         left = progress(r, jnp.zeros((), dtype), lf, dtype).left
