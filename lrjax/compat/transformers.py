@@ -5,7 +5,10 @@ in place of the optimizer and returns **absolute** values (HF's ``LambdaLR`` mul
 optimizer's lr by a lambda; here the product is the schedule). The value at step ``t`` is
 the learning rate of the ``t``-th update as the ``Trainer`` steps it
 (``optimizer.step(); lr_scheduler.step()``): ``learning_rate * lr_lambda(t)``. Nothing
-here imports transformers or torch.
+here imports transformers or torch. Each class stores HF's arguments and builds a core
+schedule or preset from them (``warmup_linear_decay``, ``inverse_sqrt``, ``warmup``,
+``join_schedules``, ...); only HF's cosine wave (``decay_phase``: ``num_cycles`` waves, going
+on past the end) and its hard restarts (``hard_restarts``: fractional periods) are formulas.
 
 Deliberate differences from Hugging Face:
 
@@ -26,18 +29,24 @@ Deliberate differences from Hugging Face:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import jax.numpy as jnp
 
 from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
-from lrjax.core.kernel_legacy import cosine_weights, progress, ramp
+from lrjax.core import fields
+from lrjax.core.kernel import progress, ramp
 from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
-from lrjax.schedules.primitives import constant, linear, polynomial, rsqrt_decay
+from lrjax.presets.recipes import (
+    inverse_sqrt,
+    warmup_constant,
+    warmup_linear_decay,
+    warmup_polynomial_decay,
+)
+from lrjax.schedules.primitives import constant, linear
 
 __all__ = [
     "get_scheduler",
@@ -53,28 +62,11 @@ __all__ = [
     "get_wsd_schedule",
 ]
 
-_AFTER = ("hold", "continue", "floor")
 _DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
-def _hf_warmup(learning_rate: Any, warm: Any, after: AbstractSchedule) -> AbstractSchedule:
-    """HF's warmup ``lr * t / max(1, W)`` for ``t < W``, then ``after`` at local steps.
-
-    Not ``warmup(after, W)``: HF ramps toward ``learning_rate`` even where the decay starts
-    lower (``num_training_steps <= num_warmup_steps``).
-    """
-    warm = jnp.asarray(warm)
-    zero = 0.0 * jnp.asarray(learning_rate)
-    return join_schedules([linear(zero, learning_rate, warm), after], warm[None])
-
-
-def _decay_length(total: Any, warm: Any) -> Array:
-    """HF's ``max(1, num_training_steps - num_warmup_steps)``."""
-    return jnp.maximum(jnp.asarray(total) - jnp.asarray(warm), 1)
-
-
 # --------------------------------------------------------------------------------------
-class HFDecayPhase(AbstractSchedule):
+class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
     """One HF decay phase from ``peak_value`` to ``floor_value`` (built by ``decay_phase``).
 
     The step seen is ``e = t + offset`` out of ``decay_steps``. "cosine" is HF's wave
@@ -85,16 +77,21 @@ class HFDecayPhase(AbstractSchedule):
     jump to ``floor_value`` (HF's WSD).
     """
 
-    peak_value: Array
-    floor_value: Array
-    num_cycles: Array
-    decay_steps: Array
-    offset: int = dataclasses.field(metadata=dict(static=True))
-    shape: str = dataclasses.field(metadata=dict(static=True))
-    after: str = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "decay_phase"
+    peak_value: Array = fields.value(nonnegative=True)
+    floor_value: Array = fields.value(nonnegative=True)
+    num_cycles: Array = fields.value(nonnegative=True)
+    decay_steps: Array = fields.count()
+    offset: int = fields.static()
+    shape: str = fields.choice(_DECAY_SHAPES)
+    after: str = fields.choice(("hold", "continue", "floor"))
+
+    def check(self) -> None:
+        ok = self.offset in (0, 1) and not isinstance(self.offset, bool)
+        v.require(ok, f"{self.factory}(offset={self.offset!r})", "offset must be 0 or 1")
 
     def _evaluate(self, t: Array) -> Array:
+        # HF's cosine has `num_cycles` waves and goes on past its end ("continue"): no core
+        # shape does, so its wave is computed here; "linear" and "1-sqrt" are core ramps.
         dtype = jnp.asarray(self.peak_value).dtype
         e = t + jnp.asarray(self.offset, t.dtype)
         steps = jnp.asarray(self.decay_steps).astype(t.dtype)
@@ -108,11 +105,10 @@ class HFDecayPhase(AbstractSchedule):
             c = (nc - 0.5) - jnp.round(nc - 0.5)
             # cos(pi nc e / L)**2 == sin(pi (c - nc (L - e) / L))**2, with L - e an exact
             # integer (negative past the end when the formula continues).
+            left = p.left
             if self.after == "continue":
-                left = (length - e).astype(dtype) / length.astype(dtype)
-                left = jnp.where(e <= length, p.left, left)
-            else:
-                left = p.left
+                past = (length - e).astype(dtype) / length.astype(dtype)
+                left = jnp.where(e <= length, p.left, past)
             wave = jnp.sin(jnp.pi * (c - nc * left)) ** 2
             # The default half wave (num_cycles = 0.5): reduce the phase exactly in integers,
             # cos(pi (e - L) / (2 L))**2 with e - L taken modulo 2 L.
@@ -166,39 +162,31 @@ def decay_phase(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 15]))])
       [1.0, 0.5, 0.0, 0.5]
     """
-    f = "decay_phase"
-    if offset not in (0, 1) or isinstance(offset, bool):
-        raise ValueError(f"{f}(offset={offset!r}): offset must be 0 or 1")
-    return HFDecayPhase(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        v.as_value(f, "floor_value", floor_value, nonnegative=True),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-        v.as_count(f, "decay_steps", decay_steps),
-        offset,
-        v.as_choice(f, "shape", shape, _DECAY_SHAPES),
-        v.as_choice(f, "after", after, _AFTER),
-    )
+    return HFDecayPhase(peak_value, floor_value, num_cycles, decay_steps, offset, shape, after)
 
 
 # --------------------------------------------------------------------------------------
-class HFHardRestarts(AbstractSchedule):
+class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
     """HF's cosine with hard restarts after its warmup (built by ``hard_restarts``)."""
 
-    peak_value: Array
-    num_cycles: Array
-    decay_steps: Array
-    factory: ClassVar[str] = "hard_restarts"
+    peak_value: Array = fields.value(nonnegative=True)
+    num_cycles: Array = fields.value(nonnegative=True)
+    decay_steps: Array = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.peak_value).dtype
         length = jnp.maximum(jnp.asarray(self.decay_steps).astype(t.dtype), 1)
         lf = length.astype(dtype)
+        # A restart every L / num_cycles steps, rarely a whole number (a core cycle's period
+        # is), so the local step is computed here: (num_cycles * progress) % 1 ==
+        # ((num_cycles * t) mod L) / L, exact for integer num_cycles while num_cycles * t
+        # < 2**24. The half cosine sin(pi/2 left)**2 is written out: cosine_decay or
+        # ramp("cosine") at that step fuse differently in XLA and move saved values by 4 ulp.
         tc = jnp.minimum(t, length).astype(dtype)
-        # (num_cycles * progress) % 1 == ((num_cycles * t) mod L) / L: exact for integer
-        # num_cycles while num_cycles * t < 2**24.
         r = jnp.mod(jnp.asarray(self.num_cycles).astype(dtype) * tc, lf)
-        p = progress(r, jnp.zeros((), dtype), lf, dtype)
-        value = self.peak_value * cosine_weights(p).start
+        left = progress(r, jnp.zeros((), dtype), lf, dtype).left
+        half = jnp.sin(jnp.asarray(jnp.pi / 2, dtype) * left) ** 2
+        value = self.peak_value * jnp.where(left == 1, jnp.ones((), dtype), half)
         return jnp.where(t >= length, jnp.zeros((), dtype), value)
 
 
@@ -225,24 +213,14 @@ def hard_restarts(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 4, 5, 9, 10]))])
       [1.0, 0.095, 1.0, 0.095, 0.0]
     """
-    f = "hard_restarts"
-    return HFHardRestarts(
-        v.as_value(f, "peak_value", peak_value, nonnegative=True),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-        v.as_count(f, "decay_steps", decay_steps),
-    )
+    return HFHardRestarts(peak_value, num_cycles, decay_steps)
 
 
 # --------------------------------------------------------------------------------------
-def _lr(f: str, learning_rate: Any) -> Any:
-    return v.as_value(f, "learning_rate", learning_rate, nonnegative=True)
-
-
-class HFConstant(AbstractPreset):
+class HFConstant(AbstractPreset, factory="get_constant_schedule"):
     """HF ``constant`` (built by :func:`get_constant_schedule`)."""
 
-    learning_rate: Array
-    factory: ClassVar[str] = "get_constant_schedule"
+    learning_rate: Array = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         return constant(self.learning_rate)
@@ -265,18 +243,17 @@ def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
       >>> print(f"{float(lrh.get_constant_schedule(3e-4)(100)):.1e}")
       3.0e-04
     """
-    return HFConstant(_lr("get_constant_schedule", learning_rate))
+    return HFConstant(learning_rate)
 
 
-class HFConstantWithWarmup(AbstractPreset):
+class HFConstantWithWarmup(AbstractPreset, factory="get_constant_schedule_with_warmup"):
     """HF ``constant_with_warmup`` (built by :func:`get_constant_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    factory: ClassVar[str] = "get_constant_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
 
     def build(self) -> AbstractSchedule:
-        return warmup(constant(self.learning_rate), self.num_warmup_steps)
+        return warmup_constant(self.learning_rate, self.num_warmup_steps)
 
 
 def get_constant_schedule_with_warmup(
@@ -292,7 +269,7 @@ def get_constant_schedule_with_warmup(
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
 
     Returns:
-      An ``HFConstantWithWarmup`` schedule (``warmup(constant(lr), W)``).
+      An ``HFConstantWithWarmup`` schedule (the preset ``warmup_constant(lr, W)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -300,26 +277,20 @@ def get_constant_schedule_with_warmup(
       >>> print([float(x) for x in s(jnp.array([0, 1, 4, 9]))])
       [0.0, 0.25, 1.0, 1.0]
     """
-    f = "get_constant_schedule_with_warmup"
-    return HFConstantWithWarmup(
-        _lr(f, learning_rate), v.as_count(f, "num_warmup_steps", num_warmup_steps)
-    )
+    return HFConstantWithWarmup(learning_rate, num_warmup_steps)
 
 
-class HFLinearWithWarmup(AbstractPreset):
+class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmup"):
     """HF ``linear`` (built by :func:`get_linear_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    factory: ClassVar[str] = "get_linear_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
 
     def build(self) -> AbstractSchedule:
-        decay = jnp.maximum(jnp.asarray(self.num_training_steps) - self.num_warmup_steps, 0)
-        zero = 0.0 * jnp.asarray(self.learning_rate)
-        return _hf_warmup(
-            self.learning_rate, self.num_warmup_steps, linear(self.learning_rate, zero, decay)
-        )
+        # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
+        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
+        return warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
 
 
 def get_linear_schedule_with_warmup(
@@ -337,7 +308,7 @@ def get_linear_schedule_with_warmup(
       num_training_steps: :math:`T`; an integer ``>= 0``.
 
     Returns:
-      An ``HFLinearWithWarmup`` schedule (a linear warmup joined to ``linear(lr, 0, T - W)``).
+      An ``HFLinearWithWarmup`` schedule (the preset ``warmup_linear_decay(lr, W, max(T, W))``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -345,34 +316,28 @@ def get_linear_schedule_with_warmup(
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    f = "get_linear_schedule_with_warmup"
-    return HFLinearWithWarmup(
-        _lr(f, learning_rate),
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-    )
+    return HFLinearWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
 
 
-def _after(f: str, hold_after_end: Any) -> str:
-    return "hold" if v.as_flag(f, "hold_after_end", hold_after_end) else "continue"
+def _cosine(s: Any, floor: Any, offset: int = 0) -> HFDecayPhase:
+    """The cosine phase of HF's cosine schedule ``s``: its ``num_cycles`` waves from the
+    learning rate down to ``floor`` over ``max(1, T - W)`` steps, held or continued."""
+    length = jnp.maximum(jnp.asarray(s.num_training_steps) - s.num_warmup_steps, 1)
+    after = "hold" if s.hold_after_end else "continue"
+    return decay_phase(s.learning_rate, floor, s.num_cycles, length, offset, after=after)
 
 
-class HFCosineWithWarmup(AbstractPreset):
+class HFCosineWithWarmup(AbstractPreset, factory="get_cosine_schedule_with_warmup"):
     """HF ``cosine`` (built by :func:`get_cosine_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    num_cycles: Array
-    hold_after_end: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "get_cosine_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
+    num_cycles: Array = fields.value(nonnegative=True)
+    hold_after_end: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
-        length = _decay_length(self.num_training_steps, self.num_warmup_steps)
-        zero = 0.0 * jnp.asarray(self.learning_rate)
-        after = "hold" if self.hold_after_end else "continue"
-        wave = decay_phase(self.learning_rate, zero, self.num_cycles, length, after=after)
-        return warmup(wave, self.num_warmup_steps)
+        return warmup(_cosine(self, 0.0 * self.learning_rate), self.num_warmup_steps)
 
 
 def get_cosine_schedule_with_warmup(
@@ -411,28 +376,24 @@ def get_cosine_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in hf(jnp.arange(6, 9))])
       [0.0, 0.146, 0.5]
     """
-    f = "get_cosine_schedule_with_warmup"
     return HFCosineWithWarmup(
-        _lr(f, learning_rate),
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-        v.as_flag(f, "hold_after_end", hold_after_end),
+        learning_rate, num_warmup_steps, num_training_steps, num_cycles, hold_after_end
     )
 
 
-class HFCosineWithHardRestarts(AbstractPreset):
+class HFCosineWithHardRestarts(
+    AbstractPreset, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
+):
     """HF ``cosine_with_restarts`` (built by
     :func:`get_cosine_with_hard_restarts_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    num_cycles: Array
-    factory: ClassVar[str] = "get_cosine_with_hard_restarts_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
+    num_cycles: Array = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
-        length = _decay_length(self.num_training_steps, self.num_warmup_steps)
+        length = jnp.maximum(self.num_training_steps - self.num_warmup_steps, 1)
         wave = hard_restarts(self.learning_rate, self.num_cycles, length)
         return warmup(wave, self.num_warmup_steps)
 
@@ -465,29 +426,32 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 2, 5, 6, 9, 10]))])
       [0.0, 1.0, 0.146, 1.0, 0.146, 0.0]
     """
-    f = "get_cosine_with_hard_restarts_schedule_with_warmup"
-    return HFCosineWithHardRestarts(
-        _lr(f, learning_rate),
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-    )
+    return HFCosineWithHardRestarts(learning_rate, num_warmup_steps, num_training_steps, num_cycles)
 
 
-class HFPolynomialDecayWithWarmup(AbstractPreset):
+class HFPolynomialDecayWithWarmup(
+    AbstractPreset, factory="get_polynomial_decay_schedule_with_warmup"
+):
     """HF ``polynomial`` (built by :func:`get_polynomial_decay_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    lr_end: Array
-    power: Array
-    factory: ClassVar[str] = "get_polynomial_decay_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
+    lr_end: Array = fields.value(nonnegative=True)
+    power: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        a, b = v.concrete(self.learning_rate), v.concrete(self.lr_end)
+        if a is not None and b is not None:
+            where = f"{self.factory}(lr_end={b!r})"
+            v.require(a > b, where, f"lr_end must be smaller than learning_rate={a!r}")
 
     def build(self) -> AbstractSchedule:
-        decay = jnp.maximum(jnp.asarray(self.num_training_steps) - self.num_warmup_steps, 0)
-        poly = polynomial(self.learning_rate, self.lr_end, self.power, decay)
-        return _hf_warmup(self.learning_rate, self.num_warmup_steps, poly)
+        # HF holds lr_end after T, so from W on when T <= W.
+        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
+        return warmup_polynomial_decay(
+            self.learning_rate, self.num_warmup_steps, total, self.power, end_value=self.lr_end
+        )
 
 
 def get_polynomial_decay_schedule_with_warmup(
@@ -516,7 +480,7 @@ def get_polynomial_decay_schedule_with_warmup(
       power: :math:`k`; ``> 0``.
 
     Returns:
-      An ``HFPolynomialDecayWithWarmup`` schedule (a linear warmup joined to a ``polynomial``).
+      An ``HFPolynomialDecayWithWarmup`` schedule (the preset ``warmup_polynomial_decay``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -524,37 +488,20 @@ def get_polynomial_decay_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([1, 2, 7, 12, 20]))])
       [0.5, 1.0, 0.25, 0.0, 0.0]
     """
-    f = "get_polynomial_decay_schedule_with_warmup"
-    lr = _lr(f, learning_rate)
-    end = v.as_value(f, "lr_end", lr_end, nonnegative=True)
-    a, b = v.concrete(lr), v.concrete(end)
-    if a is not None and b is not None and not a > b:
-        raise ValueError(f"{f}(lr_end={b!r}): lr_end must be smaller than learning_rate={a!r}")
     return HFPolynomialDecayWithWarmup(
-        lr,
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-        end,
-        v.as_value(f, "power", power, positive=True),
+        learning_rate, num_warmup_steps, num_training_steps, lr_end, power
     )
 
 
-class HFInverseSqrt(AbstractPreset):
+class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
     """HF ``inverse_sqrt`` (built by :func:`get_inverse_sqrt_schedule`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    timescale: Array | None
-    factory: ClassVar[str] = "get_inverse_sqrt_schedule"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    timescale: Array | None = fields.value(positive=True, optional=True)
 
     def build(self) -> AbstractSchedule:
-        dtype = jnp.asarray(self.learning_rate).dtype
-        warm = jnp.asarray(self.num_warmup_steps)
-        if self.timescale is None:
-            scale = jnp.where(warm > 0, warm, 10_000).astype(dtype)
-        else:
-            scale = jnp.asarray(self.timescale)
-        return warmup(rsqrt_decay(self.learning_rate, scale), warm)
+        return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
 
 
 def get_inverse_sqrt_schedule(
@@ -572,7 +519,7 @@ def get_inverse_sqrt_schedule(
       timescale: :math:`\tau`; ``> 0``. Default ``W``, or 10 000 when ``W == 0`` (as HF).
 
     Returns:
-      An ``HFInverseSqrt`` schedule (``warmup(rsqrt_decay(lr, tau), W)``).
+      An ``HFInverseSqrt`` schedule (the preset ``inverse_sqrt(lr, W, timescale)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -580,47 +527,37 @@ def get_inverse_sqrt_schedule(
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 40]))])
       [0.5, 1.0, 0.5]
     """
-    f = "get_inverse_sqrt_schedule"
-    scale = None if timescale is None else v.as_value(f, "timescale", timescale, positive=True)
-    return HFInverseSqrt(
-        _lr(f, learning_rate), v.as_count(f, "num_warmup_steps", num_warmup_steps), scale
-    )
+    return HFInverseSqrt(learning_rate, num_warmup_steps, timescale)
 
 
-def _floor(f: str, learning_rate: Any, min_lr: Any, min_lr_rate: Any) -> tuple[Any, Any]:
-    if min_lr is not None and min_lr_rate is not None:
-        raise ValueError(f"{f}: only one of min_lr or min_lr_rate should be set")
-    if min_lr is None and min_lr_rate is None:
-        raise ValueError(f"{f}: one of min_lr or min_lr_rate should be set")
-    if min_lr is not None:
-        return v.as_value(f, "min_lr", min_lr, nonnegative=True), None
-    return None, v.as_value(f, "min_lr_rate", min_lr_rate, nonnegative=True)
+def _check_floor(s: Any) -> None:
+    """HF's rule: exactly one of ``min_lr`` and ``min_lr_rate``."""
+    given = (s.min_lr is not None) + (s.min_lr_rate is not None)
+    v.require(given < 2, s.factory, "only one of min_lr or min_lr_rate should be set")
+    v.require(given > 0, s.factory, "one of min_lr or min_lr_rate should be set")
 
 
-def _floor_value(learning_rate: Any, min_lr: Any, min_lr_rate: Any) -> Array:
-    if min_lr is not None:
-        return jnp.asarray(min_lr)
-    return jnp.asarray(learning_rate) * min_lr_rate
+def _floor(s: Any) -> Any:
+    """HF's floor: ``min_lr``, or ``min_lr_rate`` times the learning rate."""
+    return s.min_lr if s.min_lr is not None else s.learning_rate * s.min_lr_rate
 
 
-class HFCosineWithMinLR(AbstractPreset):
+class HFCosineWithMinLR(AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup"):
     """HF ``cosine_with_min_lr`` (built by :func:`get_cosine_with_min_lr_schedule_with_warmup`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    num_cycles: Array
-    min_lr: Array | None
-    min_lr_rate: Array | None
-    hold_after_end: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "get_cosine_with_min_lr_schedule_with_warmup"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
+    num_cycles: Array = fields.value(nonnegative=True)
+    min_lr: Array | None = fields.value(nonnegative=True, optional=True)
+    min_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
+    hold_after_end: bool = fields.flag()
+
+    def check(self) -> None:
+        _check_floor(self)
 
     def build(self) -> AbstractSchedule:
-        length = _decay_length(self.num_training_steps, self.num_warmup_steps)
-        floor = _floor_value(self.learning_rate, self.min_lr, self.min_lr_rate)
-        after = "hold" if self.hold_after_end else "continue"
-        wave = decay_phase(self.learning_rate, floor, self.num_cycles, length, after=after)
-        return warmup(wave, self.num_warmup_steps)
+        return warmup(_cosine(self, _floor(self)), self.num_warmup_steps)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
@@ -661,40 +598,39 @@ def get_cosine_with_min_lr_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([5, 10, 25, 40, 50]))])
       [0.5, 1.0, 0.55, 0.1, 0.1]
     """
-    f = "get_cosine_with_min_lr_schedule_with_warmup"
-    low, rate = _floor(f, learning_rate, min_lr, min_lr_rate)
     return HFCosineWithMinLR(
-        _lr(f, learning_rate),
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-        low,
-        rate,
-        v.as_flag(f, "hold_after_end", hold_after_end),
+        learning_rate,
+        num_warmup_steps,
+        num_training_steps,
+        num_cycles,
+        min_lr,
+        min_lr_rate,
+        hold_after_end,
     )
 
 
-class HFCosineWarmupWithMinLR(AbstractPreset):
+class HFCosineWarmupWithMinLR(
+    AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+):
     """HF ``cosine_warmup_with_min_lr`` (built by
     :func:`get_cosine_with_min_lr_schedule_with_warmup_lr_rate`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_training_steps: Array
-    num_cycles: Array
-    min_lr: Array | None
-    min_lr_rate: Array | None
-    warmup_lr_rate: Array | None
-    hold_after_end: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_training_steps: Array = fields.count()
+    num_cycles: Array = fields.value(nonnegative=True)
+    min_lr: Array | None = fields.value(nonnegative=True, optional=True)
+    min_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
+    warmup_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
+    hold_after_end: bool = fields.flag()
+
+    def check(self) -> None:
+        _check_floor(self)
 
     def build(self) -> AbstractSchedule:
-        lr = jnp.asarray(self.learning_rate)
-        warm = jnp.asarray(self.num_warmup_steps)
-        length = _decay_length(self.num_training_steps, warm)
-        floor = _floor_value(lr, self.min_lr, self.min_lr_rate)
-        after = "hold" if self.hold_after_end else "continue"
-        wave = decay_phase(lr, floor, self.num_cycles, length, offset=1, after=after)
+        # HF counts this schedule's steps from 1: its warmup does not start at 0 and its
+        # cosine is one step ahead (offset=1), so neither is a core warmup.
+        lr, warm = jnp.asarray(self.learning_rate), jnp.asarray(self.num_warmup_steps)
         if self.warmup_lr_rate is None:
             # (t + 1) / max(1, W): a line through lr / W at 0 and lr (W + 1) / W at W.
             per_step = lr / jnp.maximum(warm, 1).astype(lr.dtype)
@@ -702,7 +638,7 @@ class HFCosineWarmupWithMinLR(AbstractPreset):
         else:
             # w + (1 - w) t / max(1, W - 1)
             ramp_up = linear(lr * self.warmup_lr_rate, lr, jnp.maximum(warm - 1, 1))
-        return join_schedules([ramp_up, wave], warm[None])
+        return join_schedules([ramp_up, _cosine(self, _floor(self), offset=1)], warm[None])
 
 
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
@@ -747,56 +683,60 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [0.5, 1.0, 0.868, 0.55, 0.232, 0.1, 0.1]
     """
-    f = "get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
-    low, rate = _floor(f, learning_rate, min_lr, min_lr_rate)
-    w = (
-        None
-        if warmup_lr_rate is None
-        else v.as_value(f, "warmup_lr_rate", warmup_lr_rate, nonnegative=True)
-    )
     return HFCosineWarmupWithMinLR(
-        _lr(f, learning_rate),
-        v.as_count(f, "num_warmup_steps", num_warmup_steps),
-        v.as_count(f, "num_training_steps", num_training_steps),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
-        low,
-        rate,
-        w,
-        v.as_flag(f, "hold_after_end", hold_after_end),
+        learning_rate,
+        num_warmup_steps,
+        num_training_steps,
+        num_cycles,
+        min_lr,
+        min_lr_rate,
+        warmup_lr_rate,
+        hold_after_end,
     )
 
 
-class HFWarmupStableDecay(AbstractPreset):
+class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
     """HF ``warmup_stable_decay`` (built by :func:`get_wsd_schedule`)."""
 
-    learning_rate: Array
-    num_warmup_steps: Array
-    num_decay_steps: Array
-    num_training_steps: Array | None
-    num_stable_steps: Array | None
-    warmup_type: str = dataclasses.field(metadata=dict(static=True))
-    decay_type: str = dataclasses.field(metadata=dict(static=True))
-    min_lr_ratio: Array
-    num_cycles: Array
-    factory: ClassVar[str] = "get_wsd_schedule"
+    learning_rate: Array = fields.value(nonnegative=True)
+    num_warmup_steps: Array = fields.count()
+    num_decay_steps: Array = fields.count()
+    num_training_steps: Array | None = fields.count(optional=True)
+    num_stable_steps: Array | None = fields.count(optional=True)
+    warmup_type: str = fields.choice(_DECAY_SHAPES)
+    decay_type: str = fields.choice(_DECAY_SHAPES)
+    min_lr_ratio: Array = fields.value(nonnegative=True)
+    num_cycles: Array = fields.value(nonnegative=True)
+
+    def check(self) -> None:
+        total, stable = self.num_training_steps, self.num_stable_steps
+        v.require(
+            total is not None or stable is not None,
+            self.factory,
+            "either num_training_steps or num_stable_steps must be specified",
+        )
+        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, total))
+        if stable is None and None not in (w, d, n) and n < w + d:
+            raise ValueError(
+                f"{self.factory}(num_training_steps={n}): num_training_steps must be >= "
+                f"num_warmup_steps + num_decay_steps = {w + d} (the stable phase would be "
+                "negative)"
+            )
 
     def build(self) -> AbstractSchedule:
-        lr = jnp.asarray(self.learning_rate)
-        warm = jnp.asarray(self.num_warmup_steps)
-        decay_steps = jnp.asarray(self.num_decay_steps)
-        if self.num_stable_steps is not None:
-            stable = jnp.asarray(self.num_stable_steps)
-        else:
+        # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
+        # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
+        # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
+        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
+        stable = self.num_stable_steps
+        if stable is None:  # HF's default; check() ensures num_training_steps is given then
             stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
-        stable = jnp.maximum(stable, 0)
         floor = lr * self.min_lr_ratio
         ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
         decay = decay_phase(
             lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
         )
-        return join_schedules(
-            [ramp_up, join_schedules([constant(lr), decay], stable[None])], warm[None]
-        )
+        return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
 
 
 def get_wsd_schedule(
@@ -845,36 +785,16 @@ def get_wsd_schedule(
       >>> print([round(float(x), 3) for x in s(jnp.arange(8))])
       [0.1, 0.55, 1.0, 1.0, 1.0, 0.364, 0.1, 0.1]
     """
-    f = "get_wsd_schedule"
-    if num_training_steps is None and num_stable_steps is None:
-        raise ValueError(f"{f}: either num_training_steps or num_stable_steps must be specified")
-    warm = v.as_count(f, "num_warmup_steps", num_warmup_steps)
-    decay = v.as_count(f, "num_decay_steps", num_decay_steps)
-    total = (
-        None
-        if num_training_steps is None
-        else v.as_count(f, "num_training_steps", num_training_steps)
-    )
-    stable = (
-        None if num_stable_steps is None else v.as_count(f, "num_stable_steps", num_stable_steps)
-    )
-    if stable is None:
-        w, d, n = v.concrete(warm), v.concrete(decay), v.concrete(total)
-        if None not in (w, d, n) and n < w + d:
-            raise ValueError(
-                f"{f}(num_training_steps={n}): num_training_steps must be >= num_warmup_steps "
-                f"+ num_decay_steps = {w + d} (the stable phase would be negative)"
-            )
     return HFWarmupStableDecay(
-        _lr(f, learning_rate),
-        warm,
-        decay,
-        total,
-        stable,
-        v.as_choice(f, "warmup_type", warmup_type, _DECAY_SHAPES),
-        v.as_choice(f, "decay_type", decay_type, _DECAY_SHAPES),
-        v.as_value(f, "min_lr_ratio", min_lr_ratio, nonnegative=True),
-        v.as_value(f, "num_cycles", num_cycles, nonnegative=True),
+        learning_rate,
+        num_warmup_steps,
+        num_decay_steps,
+        num_training_steps,
+        num_stable_steps,
+        warmup_type,
+        decay_type,
+        min_lr_ratio,
+        num_cycles,
     )
 
 
@@ -942,19 +862,12 @@ def get_scheduler(
     fn: Any = _BY_NAME[key]
     if key == "constant":
         return fn(learning_rate)
-    kwargs = dict(scheduler_specific_kwargs or {})
     if num_warmup_steps is None:
         raise ValueError(f"{f}(name={key!r}): {key} requires `num_warmup_steps`")
+    kwargs = dict(scheduler_specific_kwargs or {})
     if key in ("constant_with_warmup", "inverse_sqrt"):
         return fn(learning_rate, num_warmup_steps=num_warmup_steps, **kwargs)
-    if key == "warmup_stable_decay":
-        return fn(
-            learning_rate,
-            num_warmup_steps=num_warmup_steps,
-            num_training_steps=num_training_steps,
-            **kwargs,
-        )
-    if num_training_steps is None:
+    if num_training_steps is None and key != "warmup_stable_decay":
         raise ValueError(f"{f}(name={key!r}): {key} requires `num_training_steps`")
     return fn(
         learning_rate,
