@@ -518,7 +518,7 @@ def cyclic_lr(
       gamma: the per-step factor of "exp_range"; ``> 0``.
 
     Returns:
-      A ``TorchCyclicLR`` schedule (``base_lr + cycle(join(linear, linear))``).
+      A ``TorchCyclicLR`` schedule (the preset ``cyclic``).
 
     Examples:
       >>> from lrjax.compat import torch as lrt
