@@ -23,25 +23,15 @@ Deliberate differences from timm:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax.core import Tracer
 
-from lrjax.combinators.cycle import geometric_cycle
 from lrjax.core import checks as v
-from lrjax.core.kernel_legacy import (
-    Progress,
-    Weights,
-    blend,
-    cosine_weights,
-    power_weights,
-    progress,
-)
+from lrjax.core import fields
+from lrjax.core.kernel import Progress, progress, ramp, restart_progress
 from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
 from lrjax.schedules.piecewise import piece_index
 
@@ -53,6 +43,17 @@ def _pow(x: Array, n: Array) -> Array:
     positive = x > 0
     safe = jnp.where(positive, x, jnp.ones((), x.dtype))
     return jnp.where(n == 0, jnp.ones((), x.dtype), jnp.where(positive, safe**n, 0 * x))
+
+
+def _power(a: Array, b: Array, e: Any) -> Progress:
+    """``(a**e, 1 - a**e)`` for ``a + b == 1``: timm's k-decay and poly exponents, which no
+    core ramp has. The second is ``-expm1(e log1p(-b))``, precise where it is small; both
+    are exact and have finite gradients at 0 and 1."""
+    e = jnp.asarray(e).astype(a.dtype)
+    inside = (a > 0) & (a < 1)
+    safe_a, safe_b = jnp.where(inside, a, 0.5), jnp.where(inside, b, 0.5)
+    first = jnp.where(inside, safe_a**e, jnp.where(a >= 1, 1.0, 0.0))
+    return Progress(first, jnp.where(inside, -jnp.expm1(e * jnp.log1p(-safe_b)), 1 - a))
 
 
 class AbstractTimmScheduler(AbstractSchedule):
@@ -76,17 +77,20 @@ class AbstractTimmScheduler(AbstractSchedule):
         local = jnp.maximum(t - warm, zero) if self.warmup_prefix else t
         value = self._decay(local)
         init = jnp.asarray(self.warmup_lr_init)
-        target = self._warmup_target(t)
         p = progress(t, zero, warm, value.dtype)
-        ramp = init + (target - init) * p.done
-        value = jnp.where(t < warm, ramp, value)
+        value = jnp.where(t < warm, ramp("linear", init, self._warmup_target(t), p), value)
         # The first update uses what timm's constructor put in the optimizer.
         first = jnp.where(warm > 0, init, jnp.asarray(self.base_lr))
         return jnp.where(t == 0, first, value)
 
 
 class AbstractTimmCycle(AbstractTimmScheduler):
-    """Cycles of timm's cosine, tanh and poly schedulers."""
+    """Cycles of timm's cosine, tanh and poly schedulers.
+
+    Not ``lrjax.cycle``: timm's ``cycle_decay`` scales only the part above ``lr_min``, its
+    ``cycle_limit`` may be 0, and its progress through a (possibly non-integer) cycle length
+    must keep full precision at both ends (``cycle`` squeezes each cycle onto one period).
+    """
 
     t_initial: Array
     lr_min: Array
@@ -94,73 +98,37 @@ class AbstractTimmCycle(AbstractTimmScheduler):
     cycle_decay: Array
     cycle_limit: Array
 
-    def _shape(self, done: Array, left: Array) -> Weights:
-        """Weights of ``lr_max`` and ``lr_min`` at fraction ``done = t_curr / t_i``."""
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        """timm's curve from ``lr_max`` to ``low`` at progress ``p = t_curr / t_i``."""
         raise NotImplementedError
 
     def _decay(self, t: Array) -> Array:
         dtype = jnp.asarray(self.base_lr).dtype
-        period = jnp.maximum(jnp.asarray(self.t_initial).astype(t.dtype), 1)
-        mul = jnp.asarray(self.cycle_mul)
-        geometric = mul != 1
-
-        # cycle_mul == 1: exact integers.
-        i_fixed = t // period
-        p_fixed = progress(t - i_fixed * period, jnp.zeros((), t.dtype), period, dtype)
-
-        # cycle_mul != 1: estimate the index, then correct it so that start(i) <= t < start(i+1).
-        k, t_curr, t_i = geometric_cycle(t, period, mul, dtype)
-        p_geo = progress(t_curr, jnp.zeros((), dtype), t_i, dtype)
-
-        index = jnp.where(geometric, k, i_fixed.astype(dtype))
-        done = jnp.where(geometric, p_geo.done, p_fixed.done)
-        left = jnp.where(geometric, p_geo.left, p_fixed.left)
+        index, p = restart_progress(t, self.t_initial, self.cycle_mul, dtype)
         low = jnp.asarray(self.lr_min)
         lr_max = self.base_lr * _pow(jnp.asarray(self.cycle_decay), index)
-        value = blend(lr_max, low, self._shape(done, left))
+        value = self._shape(lr_max, low, p)
         active = index < jnp.asarray(self.cycle_limit).astype(dtype)
         return jnp.where(active, value, jnp.broadcast_to(low, value.shape))
 
 
-def _k_progress(done: Array, left: Array, k: Array) -> Progress:
-    """``(x**k, 1 - x**k)`` for ``x = done``, the second precise as ``x -> 1``."""
-    w = power_weights(Weights(done, left), k)
-    return Progress(w.start, w.end)
-
-
-def _cycle_args(f: str, **kw: Any) -> dict[str, Any]:
-    mul = v.as_value(f, "cycle_mul", kw["cycle_mul"], at_least=1.0)
-    return dict(
-        base_lr=v.as_value(f, "base_lr", kw["base_lr"], nonnegative=True),
-        t_initial=v.as_count(f, "t_initial", kw["t_initial"], minimum=1),
-        lr_min=v.as_value(f, "lr_min", kw["lr_min"], nonnegative=True),
-        cycle_mul=mul,
-        cycle_decay=v.as_value(f, "cycle_decay", kw["cycle_decay"], nonnegative=True),
-        cycle_limit=v.as_count(f, "cycle_limit", kw["cycle_limit"]),
-        warmup_t=v.as_count(f, "warmup_t", kw["warmup_t"]),
-        warmup_lr_init=v.as_value(f, "warmup_lr_init", kw["warmup_lr_init"], nonnegative=True),
-        warmup_prefix=v.as_flag(f, "warmup_prefix", kw["warmup_prefix"]),
-    )
-
-
 # --------------------------------------------------------------------------------------
-class TimmCosine(AbstractTimmCycle):
+class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
     """timm ``CosineLRScheduler`` (built by :func:`cosine_lr`)."""
 
-    base_lr: Array
-    t_initial: Array
-    lr_min: Array
-    cycle_mul: Array
-    cycle_decay: Array
-    cycle_limit: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool = dataclasses.field(metadata=dict(static=True))
-    k_decay: Array
-    factory: ClassVar[str] = "cosine_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    t_initial: Array = fields.count(minimum=1)
+    lr_min: Array = fields.value(nonnegative=True)
+    cycle_mul: Array = fields.value(at_least=1.0)
+    cycle_decay: Array = fields.value(nonnegative=True)
+    cycle_limit: Array = fields.count()
+    warmup_t: Array = fields.count()
+    warmup_lr_init: Array = fields.value(nonnegative=True)
+    warmup_prefix: bool = fields.flag()
+    k_decay: Array = fields.value(positive=True)
 
-    def _shape(self, done: Array, left: Array) -> Weights:
-        return cosine_weights(_k_progress(done, left, self.k_decay))
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        return ramp("cosine", lr_max, low, _power(p.done, p.left, self.k_decay))
 
 
 def cosine_lr(
@@ -210,32 +178,37 @@ def cosine_lr(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 1, 2, 4, 5, 8, 12]))])
       [1.0, 0.854, 0.5, 0.5, 0.427, 0.25, 0.0]
     """
-    args = _cycle_args("cosine_lr", **locals())
-    f = "cosine_lr"
-    return TimmCosine(**args, k_decay=v.as_value(f, "k_decay", k_decay, positive=True))
+    return TimmCosine(**locals())
 
 
 # --------------------------------------------------------------------------------------
-class TimmTanh(AbstractTimmCycle):
+class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
     """timm ``TanhLRScheduler`` (built by :func:`tanh_lr`)."""
 
-    base_lr: Array
-    t_initial: Array
-    lb: Array
-    ub: Array
-    lr_min: Array
-    cycle_mul: Array
-    cycle_decay: Array
-    cycle_limit: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "tanh_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    t_initial: Array = fields.count(minimum=1)
+    lb: Array = fields.value()
+    ub: Array = fields.value()
+    lr_min: Array = fields.value(nonnegative=True)
+    cycle_mul: Array = fields.value(at_least=1.0)
+    cycle_decay: Array = fields.value(nonnegative=True)
+    cycle_limit: Array = fields.count()
+    warmup_t: Array = fields.count()
+    warmup_lr_init: Array = fields.value(nonnegative=True)
+    warmup_prefix: bool = fields.flag()
 
-    def _shape(self, done: Array, left: Array) -> Weights:
-        arg = self.lb * left + self.ub * done
-        # (1 - tanh(a)) / 2 == 1 / (1 + exp(2a)): both weights without cancellation.
-        return Weights(jax.nn.sigmoid(-2 * arg), jax.nn.sigmoid(2 * arg))
+    def check(self) -> None:
+        a, b = v.concrete(self.lb), v.concrete(self.ub)
+        ok = None if a is None or b is None else a < b
+        v.require(ok, f"{self.factory}(lb={a!r}, ub={b!r})", "lb must be < ub")
+
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        # timm's (1 - tanh(a)) / 2, unscaled (core tanh_decay rescales it to hit both ends),
+        # as 1 / (1 + exp(2a)): both weights without cancellation.
+        arg = self.lb * p.left + self.ub * p.done
+        return ramp(
+            "linear", lr_max, low, Progress(jax.nn.sigmoid(2 * arg), jax.nn.sigmoid(-2 * arg))
+        )
 
     def _warmup_target(self, t: Array) -> Array:
         if self.warmup_prefix:
@@ -288,48 +261,29 @@ def tanh_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 7, 10]))])
       [1.0, 1.0, 0.5, 0.0]
     """
-    args = _cycle_args("tanh_lr", **locals())
-    f = "tanh_lr"
-    low = v.as_value(f, "lb", lb)
-    high = v.as_value(f, "ub", ub)
-    a, b = v.concrete(low), v.concrete(high)
-    if a is not None and b is not None and not a < b:
-        raise ValueError(f"{f}(lb={a!r}, ub={b!r}): lb must be < ub")
-    return TimmTanh(
-        args["base_lr"],
-        args["t_initial"],
-        low,
-        high,
-        args["lr_min"],
-        args["cycle_mul"],
-        args["cycle_decay"],
-        args["cycle_limit"],
-        args["warmup_t"],
-        args["warmup_lr_init"],
-        args["warmup_prefix"],
-    )
+    return TimmTanh(**locals())
 
 
 # --------------------------------------------------------------------------------------
-class TimmPoly(AbstractTimmCycle):
+class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
     """timm ``PolyLRScheduler`` (built by :func:`poly_lr`)."""
 
-    base_lr: Array
-    t_initial: Array
-    power: Array
-    lr_min: Array
-    cycle_mul: Array
-    cycle_decay: Array
-    cycle_limit: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool = dataclasses.field(metadata=dict(static=True))
-    k_decay: Array
-    factory: ClassVar[str] = "poly_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    t_initial: Array = fields.count(minimum=1)
+    power: Array = fields.value(positive=True)
+    lr_min: Array = fields.value(nonnegative=True)
+    cycle_mul: Array = fields.value(at_least=1.0)
+    cycle_decay: Array = fields.value(nonnegative=True)
+    cycle_limit: Array = fields.count()
+    warmup_t: Array = fields.count()
+    warmup_lr_init: Array = fields.value(nonnegative=True)
+    warmup_prefix: bool = fields.flag()
+    k_decay: Array = fields.value(positive=True)
 
-    def _shape(self, done: Array, left: Array) -> Weights:
-        kp = _k_progress(done, left, self.k_decay)
-        return power_weights(Weights(kp.left, kp.done), self.power)
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        kp = _power(p.done, p.left, self.k_decay)
+        left, done = _power(kp.left, kp.done, self.power)  # (1 - x**k)**power and its rest
+        return ramp("linear", lr_max, low, Progress(done, left))
 
 
 def poly_lr(
@@ -371,38 +325,23 @@ def poly_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10]))])
       [1.0, 0.25, 0.0]
     """
-    args = _cycle_args("poly_lr", **locals())
-    f = "poly_lr"
-    return TimmPoly(
-        args["base_lr"],
-        args["t_initial"],
-        v.as_value(f, "power", power, positive=True),
-        args["lr_min"],
-        args["cycle_mul"],
-        args["cycle_decay"],
-        args["cycle_limit"],
-        args["warmup_t"],
-        args["warmup_lr_init"],
-        args["warmup_prefix"],
-        v.as_value(f, "k_decay", k_decay, positive=True),
-    )
+    return TimmPoly(**locals())
 
 
 # --------------------------------------------------------------------------------------
-class TimmStep(AbstractTimmScheduler):
+class TimmStep(AbstractTimmScheduler, factory="step_lr"):
     """timm ``StepLRScheduler`` (built by :func:`step_lr`)."""
 
-    base_lr: Array
-    decay_t: Array
-    decay_rate: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "step_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    decay_t: Array = fields.value(positive=True)
+    decay_rate: Array = fields.value(nonnegative=True)
+    warmup_t: Array = fields.count()
+    warmup_lr_init: Array = fields.value(nonnegative=True)
+    warmup_prefix: bool = fields.flag()
 
     def _decay(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.base_lr).dtype
-        n = jnp.floor(t.astype(dtype) / self.decay_t)
+        # decay_t may be fractional (a float in timm): not core exponential_decay's count.
+        n = jnp.floor(t.astype(jnp.asarray(self.base_lr).dtype) / self.decay_t)
         return self.base_lr * _pow(jnp.asarray(self.decay_rate), n)
 
 
@@ -439,28 +378,19 @@ def step_lr(
       >>> print([float(x) for x in s(jnp.array([0, 2, 3, 6]))])
       [1.0, 1.0, 0.5, 0.25]
     """
-    f = "step_lr"
-    return TimmStep(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_value(f, "decay_t", decay_t, positive=True),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_count(f, "warmup_t", warmup_t),
-        v.as_value(f, "warmup_lr_init", warmup_lr_init, nonnegative=True),
-        v.as_flag(f, "warmup_prefix", warmup_prefix),
-    )
+    return TimmStep(base_lr, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
 
 
 # --------------------------------------------------------------------------------------
-class TimmMultiStep(AbstractTimmScheduler):
+class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
     """timm ``MultiStepLRScheduler`` (built by :func:`multistep_lr`)."""
 
-    base_lr: Array
-    decay_t: Array
-    decay_rate: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "multistep_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    decay_t: Array = fields.counts()
+    decay_rate: Array = fields.value(nonnegative=True)
+    warmup_t: Array = fields.count()
+    warmup_lr_init: Array = fields.value(nonnegative=True)
+    warmup_prefix: bool = fields.flag()
 
     def _decay(self, t: Array) -> Array:
         dtype = jnp.asarray(self.base_lr).dtype
@@ -500,15 +430,5 @@ def multistep_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([1, 2, 4, 5]))])
       [1.0, 0.1, 0.1, 0.01]
     """
-    f = "multistep_lr"
-    ms = decay_t
-    if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
-        ms = np.asarray(ms) if len(ms) else np.zeros((0,), np.int64)
-    return TimmMultiStep(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count_sequence(f, "decay_t", ms, strictly_increasing=False),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_count(f, "warmup_t", warmup_t),
-        v.as_value(f, "warmup_lr_init", warmup_lr_init, nonnegative=True),
-        v.as_flag(f, "warmup_prefix", warmup_prefix),
-    )
+    args = (base_lr, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
+    return TimmMultiStep(*args)

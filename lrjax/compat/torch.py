@@ -41,17 +41,25 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.combinators.cycle import cycle, geometric_cycle
+from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
-from lrjax.core.kernel_legacy import Progress, blend, cosine_weights, progress, ramp
-from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, as_schedule
+from lrjax.core import fields
+from lrjax.core.kernel import Progress, ramp, restart_progress
+from lrjax.core.schedule import (
+    AbstractPreset,
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    as_schedule,
+    format_value,
+)
+from lrjax.presets.recipes import CYCLIC_MODES, cyclic
 from lrjax.schedules.piecewise import piecewise_constant
 from lrjax.schedules.primitives import cosine_decay, exponential_decay, linear, polynomial
 
@@ -71,10 +79,6 @@ __all__ = [
 ]
 
 
-def _f(x: Any) -> Array:
-    return jnp.asarray(x)
-
-
 def _lower(schedule: AbstractSchedule) -> AbstractSchedule:
     """A preset replaced by what it builds (join stacks and gathers its children's leaves
     per step, which a preset's factories, checking scalar arguments, do not accept)."""
@@ -83,25 +87,26 @@ def _lower(schedule: AbstractSchedule) -> AbstractSchedule:
     return schedule
 
 
+def _at_most_one(schedule: AbstractSchedule, name: str, interval: str) -> None:
+    """torch's factors are at most 1 (the field checks the lower end of ``interval``)."""
+    c = v.concrete(getattr(schedule, name))
+    ok = None if c is None else bool(np.all(c <= 1))
+    v.require(ok, f"{schedule.factory}({name}={c!r})", f"{name} must be in {interval}")
+
+
 class AbstractTorchChainable(AbstractPreset):
     """A multiplicative torch scheduler: ``base_lr`` times a factor of the step."""
 
     base_lr: Array
 
-    def factor(self) -> AbstractSchedule:
-        """The multiplier ``s(t) / base_lr`` (the schedule built with a base lr of 1)."""
-        one = jnp.ones_like(jnp.asarray(self.base_lr))
-        return dataclasses.replace(self, base_lr=one).build()  # type: ignore[call-arg]
-
 
 # --------------------------------------------------------------------------------------
-class TorchStepLR(AbstractTorchChainable):
+class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
     """torch ``StepLR`` (built by :func:`step_lr`)."""
 
-    base_lr: Array
-    step_size: Array
-    gamma: Array
-    factory: ClassVar[str] = "step_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    step_size: Array = fields.count(minimum=1)
+    gamma: Array = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
@@ -127,22 +132,16 @@ def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) ->
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 25]))])
       [1.0, 1.0, 0.5, 0.25]
     """
-    f = "step_lr"
-    return TorchStepLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count(f, "step_size", step_size, minimum=1),
-        v.as_value(f, "gamma", gamma, positive=True),
-    )
+    return TorchStepLR(base_lr, step_size, gamma)
 
 
 # --------------------------------------------------------------------------------------
-class TorchMultiStepLR(AbstractTorchChainable):
+class TorchMultiStepLR(AbstractTorchChainable, factory="multistep_lr"):
     """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
 
-    base_lr: Array
-    milestones: Array
-    gamma: Array
-    factory: ClassVar[str] = "multistep_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    milestones: Array = fields.counts()
+    gamma: Array = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         milestones = jnp.asarray(self.milestones)
@@ -176,41 +175,31 @@ def multistep_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([9, 10, 20]))])
       [1.0, 0.1, 0.01]
     """
-    f = "multistep_lr"
-    ms = milestones
+    ms = milestones  # torch counts milestones in any order (a Counter): sort them
     if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
         ms = sorted(ms)
     elif isinstance(ms, np.ndarray):
         ms = np.sort(ms)
-    return TorchMultiStepLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count_sequence(f, "milestones", ms, strictly_increasing=False),
-        v.as_value(f, "gamma", gamma, nonnegative=True),
-    )
+    return TorchMultiStepLR(base_lr, ms, gamma)
 
 
 # --------------------------------------------------------------------------------------
-class TorchConstantLR(AbstractTorchChainable):
+class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
     """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
 
-    base_lr: Array
-    factor_value: Array
-    total_iters: Array
-    factory: ClassVar[str] = "constant_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    factor: Array = fields.value(nonnegative=True)
+    total_iters: Array = fields.count()
 
-    def config_args(self) -> dict[str, Any]:
-        return {
-            "base_lr": self.base_lr,
-            "factor": self.factor_value,
-            "total_iters": self.total_iters,
-        }
+    def check(self) -> None:
+        _at_most_one(self, "factor", "[0, 1]")
 
     def build(self) -> AbstractSchedule:
         n = jnp.asarray(self.total_iters)
-        low = self.base_lr * self.factor_value
+        low = self.base_lr * self.factor
         # total_iters == 0: torch's recursive form applies the factor at step 0 and never
         # undoes it (it waits for last_epoch == total_iters, which has passed).
-        values = jnp.stack([low, jnp.where(n == 0, low, _f(self.base_lr))])
+        values = jnp.stack([low, jnp.where(n == 0, low, jnp.asarray(self.base_lr))])
         return piecewise_constant(n[None], values)
 
 
@@ -238,27 +227,21 @@ def constant_lr(
       >>> print([float(x) for x in s(jnp.array([0, 3, 4]))])
       [0.5, 0.5, 1.0]
     """
-    f = "constant_lr"
-    fac = v.as_value(f, "factor", factor, nonnegative=True)
-    c = v.concrete(fac)
-    if c is not None and c > 1:
-        raise ValueError(f"{f}(factor={c!r}): factor must be in [0, 1]")
-    return TorchConstantLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        fac,
-        v.as_count(f, "total_iters", total_iters),
-    )
+    return TorchConstantLR(base_lr, factor, total_iters)
 
 
 # --------------------------------------------------------------------------------------
-class TorchLinearLR(AbstractTorchChainable):
+class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
     """torch ``LinearLR`` (built by :func:`linear_lr`)."""
 
-    base_lr: Array
-    start_factor: Array
-    end_factor: Array
-    total_iters: Array
-    factory: ClassVar[str] = "linear_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    start_factor: Array = fields.value(positive=True)
+    end_factor: Array = fields.value(nonnegative=True)
+    total_iters: Array = fields.count()
+
+    def check(self) -> None:
+        _at_most_one(self, "start_factor", "(0, 1]")
+        _at_most_one(self, "end_factor", "[0, 1]")
 
     def build(self) -> AbstractSchedule:
         start = self.base_lr * self.start_factor
@@ -296,29 +279,15 @@ def linear_lr(
       >>> print([float(x) for x in s(jnp.array([0, 1, 3, 9]))])
       [0.25, 0.5, 1.0, 1.0]
     """
-    f = "linear_lr"
-    s = v.as_value(f, "start_factor", start_factor, positive=True)
-    e = v.as_value(f, "end_factor", end_factor, nonnegative=True)
-    for name, leaf in (("start_factor", s), ("end_factor", e)):
-        c = v.concrete(leaf)
-        if c is not None and c > 1:
-            low = "(0, 1]" if name == "start_factor" else "[0, 1]"
-            raise ValueError(f"{f}({name}={c!r}): {name} must be in {low}")
-    return TorchLinearLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        s,
-        e,
-        v.as_count(f, "total_iters", total_iters),
-    )
+    return TorchLinearLR(base_lr, start_factor, end_factor, total_iters)
 
 
 # --------------------------------------------------------------------------------------
-class TorchExponentialLR(AbstractTorchChainable):
+class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
     """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
 
-    base_lr: Array
-    gamma: Array
-    factory: ClassVar[str] = "exponential_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    gamma: Array = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         return exponential_decay(self.base_lr, self.gamma, 1)
@@ -344,25 +313,21 @@ def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
       >>> print(f"{float(s(3)):.4f}")
       0.1250
     """
-    f = "exponential_lr"
-    return TorchExponentialLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_value(f, "gamma", gamma, positive=True),
-    )
+    return TorchExponentialLR(base_lr, gamma)
 
 
 # --------------------------------------------------------------------------------------
-class TorchPolynomialLR(AbstractTorchChainable):
+class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
     """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
 
-    base_lr: Array
-    total_iters: Array
-    power: Array
-    factory: ClassVar[str] = "polynomial_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    total_iters: Array = fields.count()
+    power: Array = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         # total_iters == 0: torch's recursive form never changes the base lr.
-        end = jnp.where(jnp.asarray(self.total_iters) == 0, _f(self.base_lr), 0.0 * self.base_lr)
+        zero_iters = jnp.asarray(self.total_iters) == 0
+        end = jnp.where(zero_iters, jnp.asarray(self.base_lr), 0.0 * self.base_lr)
         return polynomial(self.base_lr, end, self.power, self.total_iters)
 
 
@@ -390,23 +355,17 @@ def polynomial_lr(
       >>> print(f"{float(s(5)):.4f}")
       0.2500
     """
-    f = "polynomial_lr"
-    return TorchPolynomialLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count(f, "total_iters", total_iters),
-        v.as_value(f, "power", power, positive=True),
-    )
+    return TorchPolynomialLR(base_lr, total_iters, power)
 
 
 # --------------------------------------------------------------------------------------
-class TorchCosineAnnealingLR(AbstractTorchChainable):
+class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_lr"):
     """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
 
-    base_lr: Array
-    T_max: Array
-    eta_min: Array
-    periodic: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "cosine_annealing_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    T_max: Array = fields.count(minimum=1)
+    eta_min: Array = fields.value(nonnegative=True)
+    periodic: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
         down = cosine_decay(self.base_lr, self.T_max, self.eta_min)
@@ -448,44 +407,27 @@ def cosine_annealing_lr(
       >>> print([round(float(x), 4) for x in p(jnp.array([0, 5, 10, 15, 20]))])
       [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    f = "cosine_annealing_lr"
-    return TorchCosineAnnealingLR(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count(f, "T_max", T_max, minimum=1),
-        v.as_value(f, "eta_min", eta_min, nonnegative=True),
-        v.as_flag(f, "periodic", periodic),
-    )
+    return TorchCosineAnnealingLR(base_lr, T_max, eta_min, periodic)
 
 
 # --------------------------------------------------------------------------------------
-class TorchCosineAnnealingWarmRestarts(AbstractSchedule):
+class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_annealing_warm_restarts"):
     """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`).
 
-    Written directly rather than as ``cycle(cosine_decay(...), T_0, period_mul=T_mult)``
-    so that every restart, a whole step, is found exactly (the float32 cycle start can miss
-    it by an ulp).
+    Not ``lrjax.sgdr(base_lr, T_0, period_mul=T_mult, end_value=eta_min)``, which equals it
+    bit for bit when ``T_mult`` is 1 or 2: ``cycle`` squeezes cycle ``k`` onto ``T_0``
+    steps, which for other ``T_mult`` loses relative precision at the end of each cycle
+    (5e-5 from torch near ``eta_min`` within 3 000 steps with ``T_mult=3``).
     """
 
-    base_lr: Array
-    T_0: Array
-    T_mult: Array
-    eta_min: Array
-    factory: ClassVar[str] = "cosine_annealing_warm_restarts"
+    base_lr: Array = fields.value(nonnegative=True)
+    T_0: Array = fields.count(minimum=1)
+    T_mult: Array = fields.count(minimum=1)
+    eta_min: Array = fields.value(nonnegative=True)
 
     def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.base_lr).dtype
-        period = jnp.maximum(jnp.asarray(self.T_0).astype(t.dtype), 1)
-        mul = jnp.asarray(self.T_mult).astype(dtype)
-        k_fixed = t // period
-        p_fixed = progress(t - k_fixed * period, jnp.zeros((), t.dtype), period, dtype)
-        _, local, length = geometric_cycle(t, period, mul, dtype)
-        p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
-        geometric = mul != 1
-        p = Progress(
-            jnp.where(geometric, p_geo.done, p_fixed.done),
-            jnp.where(geometric, p_geo.left, p_fixed.left),
-        )
-        return blend(self.base_lr, self.eta_min, cosine_weights(p))
+        _, p = restart_progress(t, self.T_0, self.T_mult, jnp.asarray(self.base_lr).dtype)
+        return ramp("cosine", self.base_lr, self.eta_min, p)
 
 
 def cosine_annealing_warm_restarts(
@@ -515,41 +457,34 @@ def cosine_annealing_warm_restarts(
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0]
     """
-    f = "cosine_annealing_warm_restarts"
-    return TorchCosineAnnealingWarmRestarts(
-        v.as_value(f, "base_lr", base_lr, nonnegative=True),
-        v.as_count(f, "T_0", T_0, minimum=1),
-        v.as_count(f, "T_mult", T_mult, minimum=1),
-        v.as_value(f, "eta_min", eta_min, nonnegative=True),
-    )
+    return TorchCosineAnnealingWarmRestarts(base_lr, T_0, T_mult, eta_min)
 
 
 # --------------------------------------------------------------------------------------
-_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
-class TorchCyclicLR(AbstractPreset):
+class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
     """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
 
-    base_lr: Array
-    max_lr: Array
-    step_size_up: Array
-    step_size_down: Array | None
-    mode: str = dataclasses.field(metadata=dict(static=True))
-    gamma: Array
-    factory: ClassVar[str] = "cyclic_lr"
+    base_lr: Array = fields.value(nonnegative=True)
+    max_lr: Array = fields.value(nonnegative=True)
+    step_size_up: Array = fields.count(minimum=1)
+    step_size_down: Array | None = fields.count(optional=True)
+    mode: str = fields.choice(CYCLIC_MODES)
+    gamma: Array = fields.value(positive=True)
+
+    def check(self) -> None:
+        b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
+        ok = None if b is None or m is None else m >= b
+        v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
 
     def build(self) -> AbstractSchedule:
-        up = jnp.asarray(self.step_size_up)
-        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
-        height = self.max_lr - self.base_lr
-        zero = 0.0 * height
-        triangle = join_schedules([linear(zero, height, up), linear(height, zero, down)], up[None])
-        value_mul = 0.5 if self.mode == "triangular2" else 1.0
-        wave: AbstractSchedule = cycle(triangle, up + down, value_mul=value_mul)
-        if self.mode == "exp_range":
-            wave = wave * exponential_decay(1.0, self.gamma, 1)
-        return self.base_lr + wave
+        # torch also allows step_size_down=0 (a sawtooth) and gamma > 1 ("exp_range"
+        # growing); core cyclic's formula covers both, and its range checks, which reject
+        # them, do not run on the traced leaves this is evaluated with.
+        return cyclic(
+            self.base_lr, self.max_lr, self.step_size_up, self.step_size_down, self.mode, self.gamma
+        )
 
 
 def cyclic_lr(
@@ -582,7 +517,7 @@ def cyclic_lr(
       gamma: the per-step factor of "exp_range"; ``> 0``.
 
     Returns:
-      A ``TorchCyclicLR`` schedule (``base_lr + cycle(join(linear, linear))``).
+      A ``TorchCyclicLR`` schedule (the preset ``cyclic``).
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -594,21 +529,7 @@ def cyclic_lr(
       Smith, `Cyclical Learning Rates for Training Neural Networks
       <https://arxiv.org/abs/1506.01186>`_, 2015.
     """
-    f = "cyclic_lr"
-    base = v.as_value(f, "base_lr", base_lr, nonnegative=True)
-    top = v.as_value(f, "max_lr", max_lr, nonnegative=True)
-    b, m = v.concrete(base), v.concrete(top)
-    if b is not None and m is not None and m < b:
-        raise ValueError(f"{f}(max_lr={m!r}): max_lr must be >= base_lr={b!r}")
-    down = None if step_size_down is None else v.as_count(f, "step_size_down", step_size_down)
-    return TorchCyclicLR(
-        base,
-        top,
-        v.as_count(f, "step_size_up", step_size_up, minimum=1),
-        down,
-        v.as_choice(f, "mode", mode, _CYCLIC_MODES),
-        v.as_value(f, "gamma", gamma, positive=True),
-    )
+    return TorchCyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
 
 
 # --------------------------------------------------------------------------------------
@@ -618,22 +539,34 @@ def _phase(num: Array, den: Array) -> Array:
     return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
 
 
-class TorchOneCycleLR(AbstractSchedule):
+class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
 
-    Written directly (not composed) because torch's phase ends, ``pct_start * total - 1``,
-    are real numbers: the ramp fractions are formed from integer step differences and the
-    real phase lengths so that both ends keep full relative precision.
+    Written directly, not as ``lrjax.one_cycle`` (whose phases end on whole steps):
+    torch's phase ends, ``pct_start * total - 1``, are real numbers. The ramp fractions
+    are formed from integer step differences and the real phase lengths so that both ends
+    keep full relative precision.
     """
 
-    max_lr: Array
-    total_steps: Array
-    pct_start: Array
-    anneal_strategy: str = dataclasses.field(metadata=dict(static=True))
-    div_factor: Array
-    final_div_factor: Array
-    three_phase: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "one_cycle_lr"
+    max_lr: Array = fields.value(nonnegative=True)
+    total_steps: Array = fields.count(minimum=1)
+    pct_start: Array = fields.value(nonnegative=True)
+    anneal_strategy: str = fields.choice(("cos", "linear"))
+    div_factor: Array = fields.value(positive=True)
+    final_div_factor: Array = fields.value(positive=True)
+    three_phase: bool = fields.flag()
+
+    def check(self) -> None:
+        f, p, n = self.factory, v.concrete(self.pct_start), v.concrete(self.total_steps)
+        pct = format_value(self.pct_start)
+        v.require(
+            None if p is None else p <= 1, f"{f}(pct_start={pct})", "pct_start must be in [0, 1]"
+        )
+        v.require(
+            None if p is None or n is None else not math.isclose(p * n, 1.0, rel_tol=1e-6),
+            f"{f}(pct_start={pct}, total_steps={n})",
+            "pct_start * total_steps must not be 1 (torch divides 0 by 0 at step 0)",
+        )
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.max_lr).dtype
@@ -712,44 +645,32 @@ def one_cycle_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 2, 3, 9, 10, 50]))])
       [0.04, 0.52, 1.0, 0.9505, 0.0, 0.0, 0.0]
     """
-    f = "one_cycle_lr"
     if total_steps is None:
+        f = "one_cycle_lr"
         if epochs is None or steps_per_epoch is None:
             raise ValueError(f"{f}: give total_steps, or both epochs and steps_per_epoch")
         for name, x in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
             v.as_count(f, name, x, minimum=1)
         total_steps = epochs * steps_per_epoch
-    total = v.as_count(f, "total_steps", total_steps, minimum=1)
-    pct = v.as_value(f, "pct_start", pct_start, nonnegative=True)
-    p, n = v.concrete(pct), v.concrete(total)
-    if p is not None and p > 1:
-        raise ValueError(f"{f}(pct_start={p!r}): pct_start must be in [0, 1]")
-    if p is not None and n is not None and math.isclose(float(p) * n, 1.0, rel_tol=1e-6):
-        raise ValueError(
-            f"{f}(pct_start={pct_start!r}, total_steps={n}): pct_start * total_steps must not be 1 "
-            "(torch divides 0 by 0 at step 0)"
-        )
     return TorchOneCycleLR(
-        v.as_value(f, "max_lr", max_lr, nonnegative=True),
-        total,
-        pct,
-        v.as_choice(f, "anneal_strategy", anneal_strategy, ("cos", "linear")),
-        v.as_value(f, "div_factor", div_factor, positive=True),
-        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
-        v.as_flag(f, "three_phase", three_phase),
+        max_lr, total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase
     )
 
 
 # --------------------------------------------------------------------------------------
-class TorchSequentialLR(AbstractPreset):
+class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
     """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
 
-    schedulers: tuple[AbstractSchedule, ...]
-    milestones: Array
-    factory: ClassVar[str] = "sequential_lr"
+    schedulers: tuple[AbstractSchedule, ...] = fields.schedules()
+    milestones: Array = fields.counts(strictly_increasing=True)
 
-    def config_args(self) -> dict[str, Any]:
-        return {"schedulers": list(self.schedulers), "milestones": self.milestones}
+    def check(self) -> None:
+        n, m = len(self.schedulers), np.shape(self.milestones)[0]
+        v.require(
+            m == n - 1,
+            self.factory,
+            f"len(milestones) must be len(schedulers) - 1, got {m} milestones for {n} schedulers",
+        )
 
     def build(self) -> AbstractSchedule:
         return join_schedules([_lower(s) for s in self.schedulers], self.milestones)
@@ -781,35 +702,47 @@ def sequential_lr(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 25, 40]))])
       [0.1, 0.55, 1.0, 0.5, 0.0]
     """
-    f = "sequential_lr"
-    if isinstance(schedulers, AbstractSchedule) or not isinstance(schedulers, Sequence):
-        raise TypeError(f"{f}(schedulers={schedulers!r}): schedulers must be a sequence")
-    children = tuple(as_schedule(s, f, f"schedulers[{i}]") for i, s in enumerate(schedulers))
-    if not children:
-        raise ValueError(f"{f}(schedulers=[]): schedulers must hold at least one schedule")
-    bounds = v.as_count_sequence(f, "milestones", milestones, strictly_increasing=True)
-    if np.shape(bounds)[0] != len(children) - 1:
-        raise ValueError(
-            f"{f}: len(milestones) must be len(schedulers) - 1, got {np.shape(bounds)[0]} "
-            f"milestones for {len(children)} schedulers"
-        )
-    return TorchSequentialLR(children, bounds)
+    return TorchSequentialLR(schedulers, milestones)
 
 
 # --------------------------------------------------------------------------------------
-class TorchChainedScheduler(AbstractPreset):
+class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
     """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""
 
-    schedulers: tuple[AbstractTorchChainable, ...]
-    factory: ClassVar[str] = "chained_scheduler"
+    schedulers: tuple[AbstractTorchChainable, ...] = fields.schedules()
 
-    def config_args(self) -> dict[str, Any]:
-        return {"schedulers": list(self.schedulers)}
+    def check(self) -> None:
+        f = self.factory
+        for i, child in enumerate(self.schedulers):
+            if not isinstance(child, AbstractTorchChainable):
+                raise TypeError(
+                    f"{f}(schedulers[{i}]={type(child).__name__}): only the multiplicative "
+                    "schedulers of lrjax.compat.torch can be chained (step_lr, multistep_lr, "
+                    "constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr "
+                    "with eta_min=0)"
+                )
+            if isinstance(child, TorchCosineAnnealingLR):
+                eta = v.concrete(child.eta_min)
+                v.require(
+                    not child.periodic and (eta is None or eta == 0),
+                    f"{f}(schedulers[{i}])",
+                    "a cosine_annealing_lr in a chain needs eta_min=0 and periodic=False "
+                    "(torch's update is not multiplicative otherwise)",
+                )
+        bases = [v.concrete(c.base_lr) for c in self.schedulers]
+        v.require(
+            None if None in bases else len({float(b) for b in bases}) == 1,
+            f,
+            "every scheduler must have the same base_lr (torch's share the optimizer's), "
+            f"got {[float(b) for b in bases if b is not None]}",
+        )
 
     def build(self) -> AbstractSchedule:
         result: AbstractSchedule = as_schedule(self.schedulers[0].base_lr)
         for child in self.schedulers:
-            result = result * child.factor()
+            # The child's factor: the child built with a base lr of 1.
+            one = jnp.ones_like(jnp.asarray(child.base_lr))
+            result = result * dataclasses.replace(child, base_lr=one).build()  # type: ignore[call-arg]
         return result
 
 
@@ -842,35 +775,6 @@ def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedSch
       >>> print(f"{float(s(5)):.4f}")
       0.3248
     """
-    f = "chained_scheduler"
-    if isinstance(schedulers, AbstractSchedule) or not isinstance(schedulers, Sequence):
-        raise TypeError(f"{f}(schedulers={schedulers!r}): schedulers must be a sequence")
-    flat: list[AbstractTorchChainable] = []
-    for i, child in enumerate(schedulers):
-        if isinstance(child, TorchChainedScheduler):
-            flat.extend(child.schedulers)
-            continue
-        if not isinstance(child, AbstractTorchChainable):
-            raise TypeError(
-                f"{f}(schedulers[{i}]={type(child).__name__}): only the multiplicative "
-                "schedulers of lrjax.compat.torch can be chained (step_lr, multistep_lr, "
-                "constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr "
-                "with eta_min=0)"
-            )
-        if isinstance(child, TorchCosineAnnealingLR):
-            eta = v.concrete(child.eta_min)
-            if child.periodic or (eta is not None and eta != 0):
-                raise ValueError(
-                    f"{f}(schedulers[{i}]): a cosine_annealing_lr in a chain needs eta_min=0 "
-                    "and periodic=False (torch's update is not multiplicative otherwise)"
-                )
-        flat.append(child)
-    if not flat:
-        raise ValueError(f"{f}(schedulers=[]): schedulers must hold at least one schedule")
-    bases = [v.concrete(c.base_lr) for c in flat]
-    if None not in bases and len({float(b) for b in bases}) > 1:
-        raise ValueError(
-            f"{f}: every scheduler must have the same base_lr (torch's share the optimizer's), "
-            f"got {[float(b) for b in bases]}"
-        )
-    return TorchChainedScheduler(tuple(flat))
+    # A nested chain contributes its schedulers: torch steps them all, in any order.
+    nested = [s.schedulers if isinstance(s, TorchChainedScheduler) else [s] for s in schedulers]
+    return TorchChainedScheduler([child for group in nested for child in group])
