@@ -73,6 +73,22 @@ def _register_pytree(cls: type) -> None:
     jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
 
 
+def _inheritable_fields(cls: type) -> None:
+    """Make the fields an abstract base declares with a specifier inherited by subclasses.
+
+    Its bare annotations only declare attributes that each concrete subclass defines as a
+    field itself, in the order of its own arguments.
+    """
+    annotations = cls.__dict__.get("__annotations__", {})
+    declared = {
+        n: a for n, a in annotations.items() if isinstance(cls.__dict__.get(n), dataclasses.Field)
+    }
+    if declared:
+        cls.__annotations__ = declared
+        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
+        cls.__annotations__ = annotations
+
+
 def registered_classes() -> dict[str, type[AbstractSchedule]]:
     """All concrete schedule classes by name (what ``from_config`` may build)."""
     return dict(_REGISTRY)
@@ -109,10 +125,10 @@ class AbstractSchedule:
 
     def __init_subclass__(cls, factory: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # Abstract bases are dataclasses too, so that their fields are inherited.
-        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         if cls.__name__.startswith("Abstract"):
+            _inheritable_fields(cls)
             return
+        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         _register_pytree(cls)
         cls.factory = factory or cls.__dict__.get("factory") or _snake_case(cls.__name__)
         cls._converters = tuple(
