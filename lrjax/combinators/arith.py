@@ -20,6 +20,8 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Child,
+    Param,
     Schedule,
     evaluate_child,
     format_value,
@@ -50,8 +52,8 @@ def _merged_boundaries(
 class AbstractBinary(AbstractSchedule):
     """``left <op> right`` pointwise; subclasses name the operator."""
 
-    left: AbstractSchedule = fields.schedule()
-    right: AbstractSchedule = fields.schedule()
+    left: Child = fields.schedule()
+    right: Child = fields.schedule()
     symbol: ClassVar[str]
     operator: ClassVar[Callable[..., Array]]
 
@@ -132,7 +134,7 @@ def negate(schedule: Schedule | ArrayLike) -> Multiply:
 class AbstractReduction(AbstractSchedule):
     """A pointwise reduction over schedules; subclasses name it."""
 
-    schedules: tuple[AbstractSchedule, ...] = fields.schedules()
+    schedules: tuple[Child, ...] = fields.schedules()
     reduce: ClassVar[Callable[..., Array]]
 
     def _evaluate(self, t: Array) -> Array:
@@ -197,9 +199,9 @@ def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
 class Clip(AbstractSchedule):
     """A schedule clipped to ``[lower, upper]`` (built by :func:`clip`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    lower: Array | None = fields.value(optional=True)
-    upper: Array | None = fields.value(optional=True)
+    schedule: Child = fields.schedule()
+    lower: Param | None = fields.value(optional=True)
+    upper: Param | None = fields.value(optional=True)
 
     def check(self) -> None:
         lower, upper = v.concrete(self.lower), v.concrete(self.upper)

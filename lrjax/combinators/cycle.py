@@ -12,6 +12,8 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Child,
+    Param,
     Schedule,
     evaluate_child,
 )
@@ -23,11 +25,11 @@ _MAX_LISTED_RESTARTS = 1000
 class Cycle(AbstractSchedule):
     """A schedule restarted periodically (built by :func:`cycle`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    period: Array = fields.count(minimum=1)
-    period_mul: Array = fields.value(at_least=1.0)
-    value_mul: Array = fields.value(positive=True)
-    num_cycles: Array | None = fields.count(minimum=1, optional=True)
+    schedule: Child = fields.schedule()
+    period: Param = fields.count(minimum=1)
+    period_mul: Param = fields.value(at_least=1.0)
+    value_mul: Param = fields.value(positive=True)
+    num_cycles: Param | None = fields.count(minimum=1, optional=True)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.period_mul).dtype

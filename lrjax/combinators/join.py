@@ -24,6 +24,7 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Param,
     Schedule,
     as_schedule,
     evaluate_child,
@@ -158,7 +159,7 @@ class Join(AbstractSchedule, factory="join_schedules"):
     """
 
     groups: tuple[AbstractSchedule, ...] = fields.leaf()
-    boundaries: Array = fields.counts(strictly_increasing=True)
+    boundaries: Param = fields.counts(strictly_increasing=True)
     stacked: tuple[bool, ...] = fields.static()
     layout: tuple[tuple[int, int], ...] = fields.static()
 

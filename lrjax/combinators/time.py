@@ -11,6 +11,8 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Child,
+    Param,
     Schedule,
     evaluate_child,
 )
@@ -20,8 +22,8 @@ from lrjax.core.steps import as_step_dtype, is_integer_step
 class Shift(AbstractSchedule):
     """A delayed schedule (built by :func:`shift`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    steps: Array = fields.count()
+    schedule: Child = fields.schedule()
+    steps: Param = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         local = jnp.maximum(t - as_step_dtype(self.steps, t), jnp.zeros((), t.dtype))
@@ -59,8 +61,8 @@ def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
 class Stretch(AbstractSchedule):
     """A schedule with rescaled time (built by :func:`stretch`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    factor: Array = fields.value(positive=True)
+    schedule: Child = fields.schedule()
+    factor: Param = fields.value(positive=True)
 
     def _evaluate(self, t: Array) -> Array:
         factor = jnp.asarray(self.factor)
@@ -105,8 +107,8 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
 class Quantize(AbstractSchedule):
     """A schedule held constant over blocks of steps (built by :func:`quantize`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    every: Array = fields.count(minimum=1)
+    schedule: Child = fields.schedule()
+    every: Param = fields.count(minimum=1)
 
     def _evaluate(self, t: Array) -> Array:
         every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))

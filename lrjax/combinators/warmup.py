@@ -11,6 +11,8 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Child,
+    Param,
     Schedule,
     evaluate_child,
 )
@@ -20,9 +22,9 @@ from lrjax.core.steps import as_step_dtype
 class Warmup(AbstractSchedule):
     """A warmup ramp before a schedule (built by :func:`warmup`)."""
 
-    schedule: AbstractSchedule = fields.schedule()
-    warmup_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
+    schedule: Child = fields.schedule()
+    warmup_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
     shape: str = fields.choice(SHAPES)
 
     def check(self) -> None:

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import Progress, progress, ramp, restart_progress
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
 from lrjax.schedules.piecewise import piece_index
 
 __all__ = ["cosine_lr", "tanh_lr", "poly_lr", "step_lr", "multistep_lr"]
@@ -116,16 +116,16 @@ class AbstractTimmCycle(AbstractTimmScheduler):
 class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
     """timm ``CosineLRScheduler`` (built by :func:`cosine_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    t_initial: Array = fields.count(minimum=1)
-    lr_min: Array = fields.value(nonnegative=True)
-    cycle_mul: Array = fields.value(at_least=1.0)
-    cycle_decay: Array = fields.value(nonnegative=True)
-    cycle_limit: Array = fields.count()
-    warmup_t: Array = fields.count()
-    warmup_lr_init: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    t_initial: Param = fields.count(minimum=1)
+    lr_min: Param = fields.value(nonnegative=True)
+    cycle_mul: Param = fields.value(at_least=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True)
+    cycle_limit: Param = fields.count()
+    warmup_t: Param = fields.count()
+    warmup_lr_init: Param = fields.value(nonnegative=True)
     warmup_prefix: bool = fields.flag()
-    k_decay: Array = fields.value(positive=True)
+    k_decay: Param = fields.value(positive=True)
 
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         return ramp("cosine", lr_max, low, _power(p.done, p.left, self.k_decay))
@@ -185,16 +185,16 @@ def cosine_lr(
 class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
     """timm ``TanhLRScheduler`` (built by :func:`tanh_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    t_initial: Array = fields.count(minimum=1)
-    lb: Array = fields.value()
-    ub: Array = fields.value()
-    lr_min: Array = fields.value(nonnegative=True)
-    cycle_mul: Array = fields.value(at_least=1.0)
-    cycle_decay: Array = fields.value(nonnegative=True)
-    cycle_limit: Array = fields.count()
-    warmup_t: Array = fields.count()
-    warmup_lr_init: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    t_initial: Param = fields.count(minimum=1)
+    lb: Param = fields.value()
+    ub: Param = fields.value()
+    lr_min: Param = fields.value(nonnegative=True)
+    cycle_mul: Param = fields.value(at_least=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True)
+    cycle_limit: Param = fields.count()
+    warmup_t: Param = fields.count()
+    warmup_lr_init: Param = fields.value(nonnegative=True)
     warmup_prefix: bool = fields.flag()
 
     def check(self) -> None:
@@ -268,17 +268,17 @@ def tanh_lr(
 class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
     """timm ``PolyLRScheduler`` (built by :func:`poly_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    t_initial: Array = fields.count(minimum=1)
-    power: Array = fields.value(positive=True)
-    lr_min: Array = fields.value(nonnegative=True)
-    cycle_mul: Array = fields.value(at_least=1.0)
-    cycle_decay: Array = fields.value(nonnegative=True)
-    cycle_limit: Array = fields.count()
-    warmup_t: Array = fields.count()
-    warmup_lr_init: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    t_initial: Param = fields.count(minimum=1)
+    power: Param = fields.value(positive=True)
+    lr_min: Param = fields.value(nonnegative=True)
+    cycle_mul: Param = fields.value(at_least=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True)
+    cycle_limit: Param = fields.count()
+    warmup_t: Param = fields.count()
+    warmup_lr_init: Param = fields.value(nonnegative=True)
     warmup_prefix: bool = fields.flag()
-    k_decay: Array = fields.value(positive=True)
+    k_decay: Param = fields.value(positive=True)
 
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         kp = _power(p.done, p.left, self.k_decay)
@@ -332,11 +332,11 @@ def poly_lr(
 class TimmStep(AbstractTimmScheduler, factory="step_lr"):
     """timm ``StepLRScheduler`` (built by :func:`step_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    decay_t: Array = fields.value(positive=True)
-    decay_rate: Array = fields.value(nonnegative=True)
-    warmup_t: Array = fields.count()
-    warmup_lr_init: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    decay_t: Param = fields.value(positive=True)
+    decay_rate: Param = fields.value(nonnegative=True)
+    warmup_t: Param = fields.count()
+    warmup_lr_init: Param = fields.value(nonnegative=True)
     warmup_prefix: bool = fields.flag()
 
     def _decay(self, t: Array) -> Array:
@@ -385,11 +385,11 @@ def step_lr(
 class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
     """timm ``MultiStepLRScheduler`` (built by :func:`multistep_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    decay_t: Array = fields.counts()
-    decay_rate: Array = fields.value(nonnegative=True)
-    warmup_t: Array = fields.count()
-    warmup_lr_init: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    decay_t: Param = fields.counts()
+    decay_rate: Param = fields.value(nonnegative=True)
+    warmup_t: Param = fields.count()
+    warmup_lr_init: Param = fields.value(nonnegative=True)
     warmup_prefix: bool = fields.flag()
 
     def _decay(self, t: Array) -> Array:

@@ -56,6 +56,8 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Child,
+    Param,
     as_schedule,
     format_value,
 )
@@ -104,9 +106,9 @@ class AbstractTorchChainable(AbstractPreset):
 class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
     """torch ``StepLR`` (built by :func:`step_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    step_size: Array = fields.count(minimum=1)
-    gamma: Array = fields.value(positive=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    step_size: Param = fields.count(minimum=1)
+    gamma: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
@@ -139,9 +141,9 @@ def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) ->
 class TorchMultiStepLR(AbstractTorchChainable, factory="multistep_lr"):
     """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    milestones: Array = fields.counts()
-    gamma: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    milestones: Param = fields.counts()
+    gamma: Param = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         milestones = jnp.asarray(self.milestones)
@@ -187,9 +189,9 @@ def multistep_lr(
 class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
     """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    factor: Array = fields.value(nonnegative=True)
-    total_iters: Array = fields.count()
+    base_lr: Param = fields.value(nonnegative=True)
+    factor: Param = fields.value(nonnegative=True)
+    total_iters: Param = fields.count()
 
     def check(self) -> None:
         _at_most_one(self, "factor", "[0, 1]")
@@ -234,10 +236,10 @@ def constant_lr(
 class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
     """torch ``LinearLR`` (built by :func:`linear_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    start_factor: Array = fields.value(positive=True)
-    end_factor: Array = fields.value(nonnegative=True)
-    total_iters: Array = fields.count()
+    base_lr: Param = fields.value(nonnegative=True)
+    start_factor: Param = fields.value(positive=True)
+    end_factor: Param = fields.value(nonnegative=True)
+    total_iters: Param = fields.count()
 
     def check(self) -> None:
         _at_most_one(self, "start_factor", "(0, 1]")
@@ -286,8 +288,8 @@ def linear_lr(
 class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
     """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    gamma: Array = fields.value(positive=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    gamma: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         return exponential_decay(self.base_lr, self.gamma, 1)
@@ -320,9 +322,9 @@ def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
 class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
     """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    total_iters: Array = fields.count()
-    power: Array = fields.value(positive=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    total_iters: Param = fields.count()
+    power: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         # total_iters == 0: torch's recursive form never changes the base lr.
@@ -362,9 +364,9 @@ def polynomial_lr(
 class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_lr"):
     """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    T_max: Array = fields.count(minimum=1)
-    eta_min: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    T_max: Param = fields.count(minimum=1)
+    eta_min: Param = fields.value(nonnegative=True)
     periodic: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
@@ -420,10 +422,10 @@ class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_anneali
     (5e-5 from torch near ``eta_min`` within 3 000 steps with ``T_mult=3``).
     """
 
-    base_lr: Array = fields.value(nonnegative=True)
-    T_0: Array = fields.count(minimum=1)
-    T_mult: Array = fields.count(minimum=1)
-    eta_min: Array = fields.value(nonnegative=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    T_0: Param = fields.count(minimum=1)
+    T_mult: Param = fields.count(minimum=1)
+    eta_min: Param = fields.value(nonnegative=True)
 
     def _evaluate(self, t: Array) -> Array:
         _, p = restart_progress(t, self.T_0, self.T_mult, jnp.asarray(self.base_lr).dtype)
@@ -466,12 +468,12 @@ def cosine_annealing_warm_restarts(
 class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
     """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
 
-    base_lr: Array = fields.value(nonnegative=True)
-    max_lr: Array = fields.value(nonnegative=True)
-    step_size_up: Array = fields.count(minimum=1)
-    step_size_down: Array | None = fields.count(optional=True)
+    base_lr: Param = fields.value(nonnegative=True)
+    max_lr: Param = fields.value(nonnegative=True)
+    step_size_up: Param = fields.count(minimum=1)
+    step_size_down: Param | None = fields.count(optional=True)
     mode: str = fields.choice(CYCLIC_MODES)
-    gamma: Array = fields.value(positive=True)
+    gamma: Param = fields.value(positive=True)
 
     def check(self) -> None:
         b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
@@ -548,12 +550,12 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     keep full relative precision.
     """
 
-    max_lr: Array = fields.value(nonnegative=True)
-    total_steps: Array = fields.count(minimum=1)
-    pct_start: Array = fields.value(nonnegative=True)
+    max_lr: Param = fields.value(nonnegative=True)
+    total_steps: Param = fields.count(minimum=1)
+    pct_start: Param = fields.value(nonnegative=True)
     anneal_strategy: str = fields.choice(("cos", "linear"))
-    div_factor: Array = fields.value(positive=True)
-    final_div_factor: Array = fields.value(positive=True)
+    div_factor: Param = fields.value(positive=True)
+    final_div_factor: Param = fields.value(positive=True)
     three_phase: bool = fields.flag()
 
     def check(self) -> None:
@@ -661,8 +663,8 @@ def one_cycle_lr(
 class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
     """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
 
-    schedulers: tuple[AbstractSchedule, ...] = fields.schedules()
-    milestones: Array = fields.counts(strictly_increasing=True)
+    schedulers: tuple[Child, ...] = fields.schedules()
+    milestones: Param = fields.counts(strictly_increasing=True)
 
     def check(self) -> None:
         n, m = len(self.schedulers), np.shape(self.milestones)[0]

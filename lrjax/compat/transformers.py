@@ -39,7 +39,7 @@ from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import progress, ramp
-from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
+from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, Param
 from lrjax.presets.recipes import (
     inverse_sqrt,
     warmup_constant,
@@ -77,10 +77,10 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
     jump to ``floor_value`` (HF's WSD).
     """
 
-    peak_value: Array = fields.value(nonnegative=True)
-    floor_value: Array = fields.value(nonnegative=True)
-    num_cycles: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
+    peak_value: Param = fields.value(nonnegative=True)
+    floor_value: Param = fields.value(nonnegative=True)
+    num_cycles: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
     offset: int = fields.static()
     shape: str = fields.choice(_DECAY_SHAPES)
     after: str = fields.choice(("hold", "continue", "floor"))
@@ -169,9 +169,9 @@ def decay_phase(
 class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
     """HF's cosine with hard restarts after its warmup (built by ``hard_restarts``)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    num_cycles: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
+    peak_value: Param = fields.value(nonnegative=True)
+    num_cycles: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.peak_value).dtype
@@ -220,7 +220,7 @@ def hard_restarts(
 class HFConstant(AbstractPreset, factory="get_constant_schedule"):
     """HF ``constant`` (built by :func:`get_constant_schedule`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
+    learning_rate: Param = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         return constant(self.learning_rate)
@@ -249,8 +249,8 @@ def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
 class HFConstantWithWarmup(AbstractPreset, factory="get_constant_schedule_with_warmup"):
     """HF ``constant_with_warmup`` (built by :func:`get_constant_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
         return warmup_constant(self.learning_rate, self.num_warmup_steps)
@@ -283,9 +283,9 @@ def get_constant_schedule_with_warmup(
 class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmup"):
     """HF ``linear`` (built by :func:`get_linear_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
         # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
@@ -330,10 +330,10 @@ def _cosine(s: Any, floor: Any, offset: int = 0) -> HFDecayPhase:
 class HFCosineWithWarmup(AbstractPreset, factory="get_cosine_schedule_with_warmup"):
     """HF ``cosine`` (built by :func:`get_cosine_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
-    num_cycles: Array = fields.value(nonnegative=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True)
     hold_after_end: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
@@ -387,10 +387,10 @@ class HFCosineWithHardRestarts(
     """HF ``cosine_with_restarts`` (built by
     :func:`get_cosine_with_hard_restarts_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
-    num_cycles: Array = fields.value(nonnegative=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         length = jnp.maximum(self.num_training_steps - self.num_warmup_steps, 1)
@@ -434,11 +434,11 @@ class HFPolynomialDecayWithWarmup(
 ):
     """HF ``polynomial`` (built by :func:`get_polynomial_decay_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
-    lr_end: Array = fields.value(nonnegative=True)
-    power: Array = fields.value(positive=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    lr_end: Param = fields.value(nonnegative=True)
+    power: Param = fields.value(positive=True)
 
     def check(self) -> None:
         a, b = v.concrete(self.learning_rate), v.concrete(self.lr_end)
@@ -496,9 +496,9 @@ def get_polynomial_decay_schedule_with_warmup(
 class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
     """HF ``inverse_sqrt`` (built by :func:`get_inverse_sqrt_schedule`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    timescale: Array | None = fields.value(positive=True, optional=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    timescale: Param | None = fields.value(positive=True, optional=True)
 
     def build(self) -> AbstractSchedule:
         return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
@@ -545,12 +545,12 @@ def _floor(s: Any) -> Any:
 class HFCosineWithMinLR(AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup"):
     """HF ``cosine_with_min_lr`` (built by :func:`get_cosine_with_min_lr_schedule_with_warmup`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
-    num_cycles: Array = fields.value(nonnegative=True)
-    min_lr: Array | None = fields.value(nonnegative=True, optional=True)
-    min_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True)
+    min_lr: Param | None = fields.value(nonnegative=True, optional=True)
+    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
     hold_after_end: bool = fields.flag()
 
     def check(self) -> None:
@@ -615,13 +615,13 @@ class HFCosineWarmupWithMinLR(
     """HF ``cosine_warmup_with_min_lr`` (built by
     :func:`get_cosine_with_min_lr_schedule_with_warmup_lr_rate`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_training_steps: Array = fields.count()
-    num_cycles: Array = fields.value(nonnegative=True)
-    min_lr: Array | None = fields.value(nonnegative=True, optional=True)
-    min_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
-    warmup_lr_rate: Array | None = fields.value(nonnegative=True, optional=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True)
+    min_lr: Param | None = fields.value(nonnegative=True, optional=True)
+    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
+    warmup_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
     hold_after_end: bool = fields.flag()
 
     def check(self) -> None:
@@ -698,15 +698,15 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
 class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
     """HF ``warmup_stable_decay`` (built by :func:`get_wsd_schedule`)."""
 
-    learning_rate: Array = fields.value(nonnegative=True)
-    num_warmup_steps: Array = fields.count()
-    num_decay_steps: Array = fields.count()
-    num_training_steps: Array | None = fields.count(optional=True)
-    num_stable_steps: Array | None = fields.count(optional=True)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_decay_steps: Param = fields.count()
+    num_training_steps: Param | None = fields.count(optional=True)
+    num_stable_steps: Param | None = fields.count(optional=True)
     warmup_type: str = fields.choice(_DECAY_SHAPES)
     decay_type: str = fields.choice(_DECAY_SHAPES)
-    min_lr_ratio: Array = fields.value(nonnegative=True)
-    num_cycles: Array = fields.value(nonnegative=True)
+    min_lr_ratio: Param = fields.value(nonnegative=True)
+    num_cycles: Param = fields.value(nonnegative=True)
 
     def check(self) -> None:
         total, stable = self.num_training_steps, self.num_stable_steps

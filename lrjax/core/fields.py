@@ -37,9 +37,15 @@ of the public function ``func``."""
 _NO_DEFAULT: Any = dataclasses.MISSING
 
 
-def _field(convert: Convert | None, *, static: bool = False, default: Any = _NO_DEFAULT) -> Any:
+def _field(
+    convert: Convert | None,
+    *,
+    static: bool = False,
+    default: Any = _NO_DEFAULT,
+    kw_only: bool = False,
+) -> Any:
     metadata = {"convert": convert, "static": static}
-    return dataclasses.field(default=default, metadata=metadata)
+    return dataclasses.field(default=default, kw_only=kw_only, metadata=metadata)
 
 
 def value(
@@ -49,6 +55,7 @@ def value(
     at_least: float | None = None,
     optional: bool = False,
     default: Any = _NO_DEFAULT,
+    kw_only: bool = False,
 ) -> Any:
     """A float hyperparameter (a learning rate, a factor): finite, a scalar leaf.
 
@@ -57,56 +64,65 @@ def value(
     check = functools.partial(
         checks.as_value, positive=positive, nonnegative=nonnegative, at_least=at_least
     )
-    return _field(_optional(check) if optional else check, default=default)
+    return _field(_optional(check) if optional else check, default=default, kw_only=kw_only)
 
 
-def count(*, minimum: int = 0, optional: bool = False, default: Any = _NO_DEFAULT) -> Any:
+def count(
+    *, minimum: int = 0, optional: bool = False, default: Any = _NO_DEFAULT, kw_only: bool = False
+) -> Any:
     """A step count or a step: a whole number ``>= minimum``, an integer scalar leaf."""
     check = functools.partial(checks.as_count, minimum=minimum)
-    return _field(_optional(check) if optional else check, default=default)
+    return _field(_optional(check) if optional else check, default=default, kw_only=kw_only)
 
 
-def values(*, nonnegative: bool = False, default: Any = _NO_DEFAULT) -> Any:
+def values(*, nonnegative: bool = False, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """A 1-D sequence of float values (the levels of a piecewise schedule): one leaf."""
     check = functools.partial(checks.as_value_sequence, nonnegative=nonnegative)
-    return _field(check, default=default)
+    return _field(check, default=default, kw_only=kw_only)
 
 
-def counts(*, strictly_increasing: bool = False, default: Any = _NO_DEFAULT) -> Any:
+def counts(
+    *, strictly_increasing: bool = False, default: Any = _NO_DEFAULT, kw_only: bool = False
+) -> Any:
     """A 1-D sequence of steps (boundaries), non-decreasing or strictly increasing: one leaf."""
     check = functools.partial(checks.as_count_sequence, strictly_increasing=strictly_increasing)
-    return _field(check, default=default)
+    return _field(check, default=default, kw_only=kw_only)
 
 
-def choice(options: Iterable[str], *, default: Any = _NO_DEFAULT) -> Any:
+def choice(options: Iterable[str], *, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """A named option (a shape, a mode): one of ``options``, static structure."""
     options = tuple(options)
-    return _field(lambda f, n, x: checks.as_choice(f, n, x, options), static=True, default=default)
+    return _field(
+        lambda f, n, x: checks.as_choice(f, n, x, options),
+        static=True,
+        default=default,
+        kw_only=kw_only,
+    )
 
 
-def flag(*, default: Any = _NO_DEFAULT) -> Any:
+def flag(*, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """A boolean option (``staircase``): static structure."""
-    return _field(checks.as_flag, static=True, default=default)
+    return _field(checks.as_flag, static=True, default=default, kw_only=kw_only)
 
 
-def schedule(*, default: Any = _NO_DEFAULT) -> Any:
+def schedule(*, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """A child schedule: an lrjax schedule, a plain callable or a number (a constant)."""
-    return _field(_as_schedule, default=default)
+    return _field(_as_schedule, default=default, kw_only=kw_only)
 
 
-def schedules(*, default: Any = _NO_DEFAULT) -> Any:
+def schedules(*, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """A non-empty sequence of child schedules, stored as a tuple."""
-    return _field(_as_schedules, default=default)
+    return _field(_as_schedules, default=default, kw_only=kw_only)
 
 
-def static(*, default: Any = _NO_DEFAULT) -> Any:
+def static(*, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """Structure that is not a number (a Python callable, a tuple of layout indices)."""
-    return _field(None, static=True, default=default)
+    return _field(None, static=True, default=default, kw_only=kw_only)
 
 
-def leaf(*, default: Any = _NO_DEFAULT) -> Any:
+def leaf(*, default: Any = _NO_DEFAULT, kw_only: bool = False) -> Any:
     """An array leaf stored as given: for internal nodes whose builder made it canonical."""
-    return _field(None, default=default)
+    return _field(None, default=default, kw_only=kw_only)
 
 
 def _optional(check: Convert) -> Convert:

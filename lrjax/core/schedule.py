@@ -16,10 +16,12 @@ schedules. Schedules holding tracers compare by identity and are not hashable.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, ParamSpec, TypeAlias, TypeVar, dataclass_transform
 
 import jax
 import jax.numpy as jnp
@@ -35,6 +37,12 @@ ArrayLike: TypeAlias = jax.typing.ArrayLike | Sequence[Any]
 Array: TypeAlias = jax.Array
 Schedule: TypeAlias = Callable[[ArrayLike], ArrayLike]
 """Anything callable as ``step -> value``: an lrjax schedule or a plain function."""
+Param: TypeAlias = Any
+"""A numeric field: a number or an array when given, a canonical leaf once its specifier has
+checked and converted it (type checkers see only one type per field, hence ``Any``)."""
+Child: TypeAlias = Any
+"""A child-schedule field: an lrjax schedule, a plain callable or a number when given, an
+lrjax schedule once converted."""
 
 _REGISTRY: dict[str, type[AbstractSchedule]] = {}
 
@@ -89,6 +97,28 @@ def _inheritable_fields(cls: type) -> None:
         cls.__annotations__ = annotations
 
 
+_P = ParamSpec("_P")
+_S = TypeVar("_S", bound="AbstractSchedule")
+
+
+def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
+    """The public factory of a schedule class: its constructor as a function named by
+    ``cls.factory``, with the class's signature and docstring (formula, arguments, example).
+
+    Examples:
+      >>> lrjax.linear.__name__, str(inspect.signature(lrjax.linear))
+      ('linear', '(init_value, end_value, transition_steps, transition_begin=0)')
+    """
+
+    @functools.wraps(cls, assigned=("__module__", "__doc__"), updated=())
+    def build(*args: _P.args, **kwargs: _P.kwargs) -> _S:
+        return cls(*args, **kwargs)
+
+    build.__name__ = build.__qualname__ = cls.factory  # pyright: ignore[reportAttributeAccessIssue]
+    build.__signature__ = inspect.signature(cls).replace(return_annotation=cls.__name__)  # pyright: ignore[reportAttributeAccessIssue]
+    return build
+
+
 def registered_classes() -> dict[str, type[AbstractSchedule]]:
     """All concrete schedule classes by name (what ``from_config`` may build)."""
     return dict(_REGISTRY)
@@ -98,6 +128,22 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
+@dataclass_transform(
+    frozen_default=True,
+    eq_default=False,
+    field_specifiers=(
+        fields.value,
+        fields.count,
+        fields.values,
+        fields.counts,
+        fields.choice,
+        fields.flag,
+        fields.schedule,
+        fields.schedules,
+        fields.static,
+        fields.leaf,
+    ),
+)
 class AbstractSchedule:
     """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
 
@@ -116,12 +162,6 @@ class AbstractSchedule:
 
     factory: ClassVar[str] = ""
     _converters: ClassVar[tuple[tuple[str, fields.Convert], ...]] = ()
-
-    if TYPE_CHECKING:
-        # Fields are annotated with what they hold (canonical arrays, child schedules), while
-        # the constructor accepts what their checks convert (numbers, lists, callables); the
-        # public factories carry the typed signatures.
-        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def __init_subclass__(cls, factory: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -32,6 +32,7 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     ArrayLike,
+    Param,
     Schedule,
     as_schedule,
 )
@@ -80,12 +81,12 @@ def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "l
 class WarmupCosineDecay(AbstractPreset):
     """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    total_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
-    exponent: Array = fields.value(positive=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    total_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
+    exponent: Param = fields.value(positive=True)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "total_steps")
@@ -144,11 +145,11 @@ def warmup_cosine_decay(
 class WarmupLinearDecay(AbstractPreset):
     """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    total_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    total_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "total_steps")
@@ -199,12 +200,12 @@ def warmup_linear_decay(
 class WarmupPolynomialDecay(AbstractPreset):
     """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    total_steps: Array = fields.count()
-    power: Array = fields.value(positive=True)
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    total_steps: Param = fields.count()
+    power: Param = fields.value(positive=True)
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "total_steps")
@@ -260,9 +261,9 @@ def warmup_polynomial_decay(
 class WarmupConstant(AbstractPreset):
     """Linear warmup then a constant (built by :func:`warmup_constant`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         return warmup(constant(self.peak_value), self.warmup_steps, self.init_value)
@@ -299,13 +300,13 @@ def warmup_constant(
 class WarmupExponentialDecay(AbstractPreset):
     """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    decay_rate: Array = fields.value(positive=True)
-    transition_steps: Array = fields.count(minimum=1)
-    init_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    decay_rate: Param = fields.value(positive=True)
+    transition_steps: Param = fields.count(minimum=1)
+    init_value: Param = fields.value(nonnegative=True)
     staircase: bool = fields.flag()
-    end_value: Array | None = fields.value(nonnegative=True, optional=True)
+    end_value: Param | None = fields.value(nonnegative=True, optional=True)
 
     def check(self) -> None:
         # end_value is a floor for a decay and a ceiling for a growth.
@@ -385,12 +386,12 @@ class WarmupStableDecay(AbstractPreset):
     held in ``decay_schedule`` (a child pytree, so its numbers are leaves too).
     """
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    stable_steps: Array = fields.count()
-    decay_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    stable_steps: Param = fields.count()
+    decay_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
     decay_schedule: AbstractSchedule | None = fields.leaf()  # made by the factory
     decay_shape: str = fields.static()  # one of DECAY_SHAPES or "schedule": see check()
     warmup_shape: str = fields.choice(DECAY_SHAPES)
@@ -521,11 +522,11 @@ def warmup_stable_decay(
 class OneCycle(AbstractPreset):
     """The one-cycle policy (built by :func:`one_cycle`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    total_steps: Array = fields.count()  # >= 2, >= 3 with three_phase: see check()
-    pct_start: Array = fields.value()
-    div_factor: Array = fields.value(positive=True)
-    final_div_factor: Array = fields.value(positive=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    total_steps: Param = fields.count()  # >= 2, >= 3 with three_phase: see check()
+    pct_start: Param = fields.value()
+    div_factor: Param = fields.value(positive=True)
+    final_div_factor: Param = fields.value(positive=True)
     anneal: str = fields.choice(ANNEAL_SHAPES)
     three_phase: bool = fields.flag()
 
@@ -636,14 +637,14 @@ def one_cycle(
 class SGDR(AbstractPreset):
     """Cosine decay with warm restarts (built by :func:`sgdr`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    period: Array = fields.count(minimum=1)
-    period_mul: Array = fields.value(at_least=1.0)
-    value_mul: Array = fields.value(positive=True)
-    end_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    init_value: Array = fields.value(nonnegative=True)
-    num_cycles: Array | None = fields.count(minimum=1, optional=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    period: Param = fields.count(minimum=1)
+    period_mul: Param = fields.value(at_least=1.0)
+    value_mul: Param = fields.value(positive=True)
+    end_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    num_cycles: Param | None = fields.count(minimum=1, optional=True)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "period")
@@ -718,12 +719,12 @@ def sgdr(
 class Cyclic(AbstractPreset):
     """Cyclical learning rates (built by :func:`cyclic`)."""
 
-    base_value: Array = fields.value(nonnegative=True)
-    max_value: Array = fields.value(nonnegative=True)
-    step_size_up: Array = fields.count(minimum=1)
-    step_size_down: Array | None = fields.count(minimum=1, optional=True)
+    base_value: Param = fields.value(nonnegative=True)
+    max_value: Param = fields.value(nonnegative=True)
+    step_size_up: Param = fields.count(minimum=1)
+    step_size_down: Param | None = fields.count(minimum=1, optional=True)
     mode: str = fields.choice(CYCLIC_MODES)
-    gamma: Array = fields.value(positive=True)
+    gamma: Param = fields.value(positive=True)
 
     def check(self) -> None:
         require_order(self, "base_value", "max_value")
@@ -802,9 +803,9 @@ def cyclic(
 class StepDecay(AbstractPreset):
     """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
 
-    init_value: Array = fields.value(nonnegative=True)
-    step_size: Array = fields.count(minimum=1)
-    gamma: Array = fields.value(positive=True)
+    init_value: Param = fields.value(nonnegative=True)
+    step_size: Param = fields.count(minimum=1)
+    gamma: Param = fields.value(positive=True)
 
     def check(self) -> None:
         _require_unit_gamma(self)
@@ -842,9 +843,9 @@ def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0
 class MultistepDecay(AbstractPreset):
     """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
 
-    init_value: Array = fields.value(nonnegative=True)
-    milestones: Array = fields.counts()
-    gamma: Array = fields.value(positive=True)
+    init_value: Param = fields.value(nonnegative=True)
+    milestones: Param = fields.counts()
+    gamma: Param = fields.value(positive=True)
 
     def check(self) -> None:
         _require_unit_gamma(self)
@@ -894,9 +895,9 @@ def multistep_decay(
 class Noam(AbstractPreset):
     """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
 
-    d_model: Array = fields.value(positive=True)
-    warmup_steps: Array = fields.count(minimum=1)
-    scale: Array = fields.value(positive=True)
+    d_model: Param = fields.value(positive=True)
+    warmup_steps: Param = fields.count(minimum=1)
+    scale: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
         w = _float(self.warmup_steps)
@@ -944,10 +945,10 @@ INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
 class InverseSqrt(AbstractPreset):
     """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""
 
-    peak_value: Array = fields.value(nonnegative=True)
-    warmup_steps: Array = fields.count()
-    timescale: Array | None = fields.value(positive=True, optional=True)
-    init_value: Array = fields.value(nonnegative=True)
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    timescale: Param | None = fields.value(positive=True, optional=True)
+    init_value: Param = fields.value(nonnegative=True)
 
     def build(self) -> AbstractSchedule:
         if self.timescale is None:

@@ -14,7 +14,7 @@ from jax import lax
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import progress, ramp
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
 from lrjax.core.steps import search_step
 
 WHERE_CHAIN_MAX = 32
@@ -88,8 +88,8 @@ def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
 class PiecewiseConstant(AbstractSchedule):
     """Piecewise constant values (built by :func:`piecewise_constant`)."""
 
-    boundaries: Array = fields.counts()
-    values: Array = fields.values(nonnegative=True)
+    boundaries: Param = fields.counts()
+    values: Param = fields.values(nonnegative=True)
 
     def check(self) -> None:
         b, vals = v.concrete(self.boundaries), v.concrete(self.values)
@@ -135,8 +135,8 @@ def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseCon
 class PiecewiseLinear(AbstractSchedule):
     """Linear interpolation through points (built by :func:`piecewise_linear`)."""
 
-    boundaries: Array = fields.counts()
-    values: Array = fields.values(nonnegative=True)
+    boundaries: Param = fields.counts()
+    values: Param = fields.values(nonnegative=True)
 
     def check(self) -> None:
         b, vals = v.concrete(self.boundaries), v.concrete(self.values)

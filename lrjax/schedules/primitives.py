@@ -19,7 +19,7 @@ import numpy as np
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import RampShape, progress, ramp
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
 
@@ -44,16 +44,6 @@ def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor:
 
 # --------------------------------------------------------------------------------------
 class Constant(AbstractSchedule):
-    """The constant schedule ``value`` (built by :func:`constant`)."""
-
-    value: Array = fields.value()
-
-    def _evaluate(self, t: Array) -> Array:
-        value = jnp.asarray(self.value)  # per-step values when a join gathers the leaves
-        return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, t.shape))
-
-
-def constant(value: ArrayLike) -> Constant:
     r"""The constant schedule.
 
     .. math::
@@ -71,33 +61,19 @@ def constant(value: ArrayLike) -> Constant:
       >>> print(f"{float(s(10**6)):.1e}")
       3.0e-04
     """
-    return Constant(value)
+
+    value: Param = fields.value()
+
+    def _evaluate(self, t: Array) -> Array:
+        value = jnp.asarray(self.value)  # per-step values when a join gathers the leaves
+        return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, t.shape))
+
+
+constant = make_factory(Constant)
 
 
 # --------------------------------------------------------------------------------------
 class Linear(AbstractSchedule):
-    """Linear interpolation between two values (built by :func:`linear`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
-    transition_steps: Array = fields.count()
-    transition_begin: Array = fields.count()
-
-    def _evaluate(self, t: Array) -> Array:
-        dtype = _dtype(self.init_value)
-        p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return ramp("linear", self.init_value, self.end_value, p)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.transition_begin, self.transition_steps)
-
-
-def linear(
-    init_value: ArrayLike,
-    end_value: ArrayLike,
-    transition_steps: ArrayLike,
-    transition_begin: ArrayLike = 0,
-) -> Linear:
     r"""Linear ramp from ``init_value`` to ``end_value``.
 
     .. math::
@@ -122,35 +98,26 @@ def linear(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 1, 5, 10, 11]))])
       [1.0, 0.9, 0.5, 0.0, 0.0]
     """
-    return Linear(init_value, end_value, transition_steps, transition_begin)
 
-
-# --------------------------------------------------------------------------------------
-class Polynomial(AbstractSchedule):
-    """Polynomial decay (built by :func:`polynomial`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
-    power: Array = fields.value(positive=True)
-    transition_steps: Array = fields.count()
-    transition_begin: Array = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
+    transition_steps: Param = fields.count()
+    transition_begin: Param = fields.count(default=0)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         p = progress(t, self.transition_begin, self.transition_steps, dtype)
-        return ramp("linear", self.init_value, self.end_value, p, self.power)
+        return ramp("linear", self.init_value, self.end_value, p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.transition_begin, self.transition_steps)
 
 
-def polynomial(
-    init_value: ArrayLike,
-    end_value: ArrayLike,
-    power: ArrayLike,
-    transition_steps: ArrayLike,
-    transition_begin: ArrayLike = 0,
-) -> Polynomial:
+linear = make_factory(Linear)
+
+
+# --------------------------------------------------------------------------------------
+class Polynomial(AbstractSchedule):
     r"""Polynomial ramp from ``init_value`` to ``end_value``.
 
     .. math::
@@ -174,33 +141,27 @@ def polynomial(
       >>> print(f"{float(s(5)):.4f}")
       0.2500
     """
-    return Polynomial(init_value, end_value, power, transition_steps, transition_begin)
+
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
+    power: Param = fields.value(positive=True)
+    transition_steps: Param = fields.count()
+    transition_begin: Param = fields.count(default=0)
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        p = progress(t, self.transition_begin, self.transition_steps, dtype)
+        return ramp("linear", self.init_value, self.end_value, p, self.power)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.transition_begin, self.transition_steps)
+
+
+polynomial = make_factory(Polynomial)
 
 
 # --------------------------------------------------------------------------------------
 class CosineDecay(AbstractSchedule):
-    """Cosine decay (built by :func:`cosine_decay`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
-    end_value: Array = fields.value(nonnegative=True)
-    exponent: Array = fields.value(positive=True)
-
-    def _evaluate(self, t: Array) -> Array:
-        dtype = _dtype(self.init_value)
-        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        return ramp("cosine", self.init_value, self.end_value, p, self.exponent)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.decay_steps)
-
-
-def cosine_decay(
-    init_value: ArrayLike,
-    decay_steps: ArrayLike,
-    end_value: ArrayLike = 0.0,
-    exponent: ArrayLike = 1.0,
-) -> CosineDecay:
     r"""Cosine decay from ``init_value`` to ``end_value`` over ``decay_steps`` steps.
 
     .. math::
@@ -230,19 +191,62 @@ def cosine_decay(
     References:
       Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
     """
-    return CosineDecay(init_value, decay_steps, end_value, exponent)
+
+    init_value: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+    exponent: Param = fields.value(positive=True, default=1.0)
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
+        return ramp("cosine", self.init_value, self.end_value, p, self.exponent)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+cosine_decay = make_factory(CosineDecay)
 
 
 # --------------------------------------------------------------------------------------
 class ExponentialDecay(AbstractSchedule):
-    """Exponential decay (built by :func:`exponential_decay`)."""
+    r"""Exponential decay: multiply by ``decay_rate`` every ``transition_steps`` steps.
 
-    init_value: Array = fields.value(nonnegative=True)
-    decay_rate: Array = fields.value(positive=True)
-    transition_steps: Array = fields.count(minimum=1)
-    transition_begin: Array = fields.count()
-    staircase: bool = fields.flag()
-    end_value: Array | None = fields.value(nonnegative=True, optional=True)
+    .. math::
+      \eta(t) = I\, r^{\,\max(t - B, 0) / T}
+
+    (with :math:`\lfloor \cdot \rfloor` on the exponent when ``staircase``), where
+    :math:`I` is ``init_value``, :math:`r` is ``decay_rate``, :math:`T` is
+    ``transition_steps`` and :math:`B` is ``transition_begin``. Unbounded: it keeps going
+    by the formula, floored by ``end_value`` when :math:`r < 1` (ceilinged when
+    :math:`r > 1`). The exponent's integer part is computed exactly in integers; the power
+    is ``exp(p * log(r))``, whose float32 rounding of ``log(r)`` limits the relative error to
+    about ``1.2e-7 * |log(value / I)|`` (2e-6 at ``1e-5 * I``); exact under x64.
+
+    Args:
+      init_value: value up to step ``transition_begin``; ``>= 0``.
+      decay_rate: factor per ``transition_steps`` steps; ``> 0``.
+      transition_steps: steps per factor of ``decay_rate``; an integer ``>= 1``.
+      transition_begin: step at which the decay starts; an integer ``>= 0``.
+      staircase: if True, the value changes only every ``transition_steps`` steps.
+      end_value: optional floor (``decay_rate < 1``) or ceiling (``decay_rate > 1``).
+
+    Returns:
+      An ``ExponentialDecay`` schedule.
+
+    Examples:
+      >>> s = lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10)
+      >>> print(f"{float(s(20)):.4f}")
+      0.2500
+    """
+
+    init_value: Param = fields.value(nonnegative=True)
+    decay_rate: Param = fields.value(positive=True)
+    transition_steps: Param = fields.count(minimum=1)
+    transition_begin: Param = fields.count(default=0)
+    staircase: bool = fields.flag(default=False)
+    end_value: Param | None = fields.value(nonnegative=True, optional=True, default=None)
 
     def check(self) -> None:
         # end_value is a floor for a decay and a ceiling for a growth.
@@ -282,69 +286,11 @@ class ExponentialDecay(AbstractSchedule):
         return concrete_points(self.transition_begin)
 
 
-def exponential_decay(
-    init_value: ArrayLike,
-    decay_rate: ArrayLike,
-    transition_steps: ArrayLike,
-    transition_begin: ArrayLike = 0,
-    staircase: bool = False,
-    end_value: ArrayLike | None = None,
-) -> ExponentialDecay:
-    r"""Exponential decay: multiply by ``decay_rate`` every ``transition_steps`` steps.
-
-    .. math::
-      \eta(t) = I\, r^{\,\max(t - B, 0) / T}
-
-    (with :math:`\lfloor \cdot \rfloor` on the exponent when ``staircase``), where
-    :math:`I` is ``init_value``, :math:`r` is ``decay_rate``, :math:`T` is
-    ``transition_steps`` and :math:`B` is ``transition_begin``. Unbounded: it keeps going
-    by the formula, floored by ``end_value`` when :math:`r < 1` (ceilinged when
-    :math:`r > 1`). The exponent's integer part is computed exactly in integers; the power
-    is ``exp(p * log(r))``, whose float32 rounding of ``log(r)`` limits the relative error to
-    about ``1.2e-7 * |log(value / I)|`` (2e-6 at ``1e-5 * I``); exact under x64.
-
-    Args:
-      init_value: value up to step ``transition_begin``; ``>= 0``.
-      decay_rate: factor per ``transition_steps`` steps; ``> 0``.
-      transition_steps: steps per factor of ``decay_rate``; an integer ``>= 1``.
-      transition_begin: step at which the decay starts; an integer ``>= 0``.
-      staircase: if True, the value changes only every ``transition_steps`` steps.
-      end_value: optional floor (``decay_rate < 1``) or ceiling (``decay_rate > 1``).
-
-    Returns:
-      An ``ExponentialDecay`` schedule.
-
-    Examples:
-      >>> s = lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10)
-      >>> print(f"{float(s(20)):.4f}")
-      0.2500
-    """
-    return ExponentialDecay(
-        init_value, decay_rate, transition_steps, transition_begin, staircase, end_value
-    )
+exponential_decay = make_factory(ExponentialDecay)
 
 
 # --------------------------------------------------------------------------------------
 class InverseTimeDecay(AbstractSchedule):
-    """Inverse time decay (built by :func:`inverse_time_decay`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    decay_rate: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count(minimum=1)
-    staircase: bool = fields.flag()
-
-    def _evaluate(self, t: Array) -> Array:
-        dtype = _dtype(self.init_value)
-        periods = _elapsed_periods(t, 0, self.decay_steps, dtype, floor=self.staircase)
-        return self.init_value / (1 + self.decay_rate * periods)
-
-
-def inverse_time_decay(
-    init_value: ArrayLike,
-    decay_rate: ArrayLike,
-    decay_steps: ArrayLike,
-    staircase: bool = False,
-) -> InverseTimeDecay:
     r"""Inverse time decay (Keras ``InverseTimeDecay``).
 
     .. math::
@@ -367,32 +313,23 @@ def inverse_time_decay(
       >>> print(f"{float(s(20)):.4f}")
       0.5000
     """
-    return InverseTimeDecay(init_value, decay_rate, decay_steps, staircase)
+
+    init_value: Param = fields.value(nonnegative=True)
+    decay_rate: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count(minimum=1)
+    staircase: bool = fields.flag(default=False)
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        periods = _elapsed_periods(t, 0, self.decay_steps, dtype, floor=self.staircase)
+        return self.init_value / (1 + self.decay_rate * periods)
+
+
+inverse_time_decay = make_factory(InverseTimeDecay)
 
 
 # --------------------------------------------------------------------------------------
 class RsqrtDecay(AbstractSchedule):
-    """Inverse square root decay (built by :func:`rsqrt_decay`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    timescale: Array = fields.value(positive=True)
-    end_value: Array | None = fields.value(nonnegative=True, optional=True)
-
-    def _evaluate(self, t: Array) -> Array:
-        dtype = _dtype(self.init_value)
-        scale = jnp.maximum(self.timescale, jnp.finfo(dtype).tiny)
-        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) / scale)
-        value = jnp.where(t == 0, self.init_value, value)
-        if self.end_value is not None:
-            value = jnp.maximum(value, self.end_value)
-        return value
-
-
-def rsqrt_decay(
-    init_value: ArrayLike,
-    timescale: ArrayLike = 1.0,
-    end_value: ArrayLike | None = None,
-) -> RsqrtDecay:
     r"""Inverse square root decay (the Transformer / T5 / Hugging Face ``inverse_sqrt`` family).
 
     .. math::
@@ -416,7 +353,22 @@ def rsqrt_decay(
       >>> print(f"{float(s(300)):.4f}")
       0.5000
     """
-    return RsqrtDecay(init_value, timescale, end_value)
+
+    init_value: Param = fields.value(nonnegative=True)
+    timescale: Param = fields.value(positive=True, default=1.0)
+    end_value: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = _dtype(self.init_value)
+        scale = jnp.maximum(self.timescale, jnp.finfo(dtype).tiny)
+        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) / scale)
+        value = jnp.where(t == 0, self.init_value, value)
+        if self.end_value is not None:
+            value = jnp.maximum(value, self.end_value)
+        return value
+
+
+rsqrt_decay = make_factory(RsqrtDecay)
 
 
 # REX's start weight 2(1 - d) / (2 - d) = 2 left / (1 + left) and its end weight
@@ -425,23 +377,6 @@ REX = RampShape(lambda q: q.done / (1 + q.left), lambda q: 2 * q.done / (1 + q.d
 
 
 class RexDecay(AbstractSchedule):
-    """REX decay (built by :func:`rex_decay`)."""
-
-    init_value: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
-    end_value: Array = fields.value(nonnegative=True)
-
-    def _evaluate(self, t: Array) -> Array:
-        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, _dtype(self.init_value))
-        return ramp(REX, self.init_value, self.end_value, p)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.decay_steps)
-
-
-def rex_decay(
-    init_value: ArrayLike, decay_steps: ArrayLike, end_value: ArrayLike = 0.0
-) -> RexDecay:
     r"""REX decay: a "reflected exponential" profile, between linear and step decay.
 
     .. math::
@@ -470,7 +405,20 @@ def rex_decay(
       Chen, Wolfe & Kyrillidis, `REX: Revisiting Budgeted Training with an Improved
       Schedule <https://arxiv.org/abs/2107.04197>`_, MLSys 2022.
     """
-    return RexDecay(init_value, decay_steps, end_value)
+
+    init_value: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+
+    def _evaluate(self, t: Array) -> Array:
+        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, _dtype(self.init_value))
+        return ramp(REX, self.init_value, self.end_value, p)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+rex_decay = make_factory(RexDecay)
 
 
 def concrete_points(*parts: Any) -> tuple[int, ...]:

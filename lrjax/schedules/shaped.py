@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from lrjax.core import fields
 from lrjax.core.checks import require_args, require_order
 from lrjax.core.kernel import SHAPES, Progress, RampShape, progress, ramp
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
 from lrjax.schedules.primitives import concrete_points
 
 DECAY_SHAPES = tuple(s for s in SHAPES if s != "constant")
@@ -29,9 +29,9 @@ TANH_BOUND = 20.0
 class ShapedDecay(AbstractSchedule):
     """A decay of a named ramp shape (built by :func:`shaped_decay`)."""
 
-    init_value: Array = fields.value(nonnegative=True)
-    end_value: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
+    init_value: Param = fields.value(nonnegative=True)
+    end_value: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
     shape: str = fields.choice(DECAY_SHAPES)
 
     def check(self) -> None:
@@ -86,11 +86,11 @@ def shaped_decay(
 class TanhDecay(AbstractSchedule):
     """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
 
-    init_value: Array = fields.value(nonnegative=True)
-    decay_steps: Array = fields.count()
-    end_value: Array = fields.value(nonnegative=True)
-    lb: Array = fields.value()
-    ub: Array = fields.value()
+    init_value: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
+    end_value: Param = fields.value(nonnegative=True)
+    lb: Param = fields.value()
+    ub: Param = fields.value()
 
     def check(self) -> None:
         bounds = f"[-{TANH_BOUND}, {TANH_BOUND}]"
