@@ -10,23 +10,13 @@ first update uses ``s(0)``, as in lrjax.
 This module does not import Keras. To use these schedules inside a Keras optimizer, use
 the adapter in ``lrjax.keras``.
 
-Conventions and deliberate deviations (each factory's docstring repeats its own):
-
-1. Precision: Keras casts the step to float32 before dividing, so its own error grows
-   with the step (consecutive steps collapse above 2**24); lrjax keeps the step in
-   integers and agrees with Keras within Keras's float32 rounding.
-2. Negative steps are clamped to 0 (lrjax convention; Keras extrapolates its formulas).
-3. ``name`` is accepted for signature compatibility and ignored: lrjax schedules have no
-   name scope, and configs do not store it.
-4. Arguments for which Keras returns NaN or inf raise at construction instead, naming the
-   factory, the argument, the value and the allowed range: ``decay_rate <= 0`` in
-   ``ExponentialDecay`` (Keras: NaN for negative rates; 0 after step 0 for a zero rate),
-   negative ``decay_rate`` in ``InverseTimeDecay``, ``power <= 0``, ``t_mul < 1`` or
-   ``m_mul <= 0`` in ``CosineDecayRestarts`` (Keras: NaN once the shrinking periods run
-   out), negative boundaries or ``warmup_steps``. Keras's own ``decay_steps <= 0`` error is
-   kept.
-5. Values are not sign-checked (Keras accepts negative learning rates), but must be
-   finite. ``PiecewiseConstantDecay`` returns float values even for integer ``values``.
+Each factory translates Keras's arguments onto core schedules (``lrjax.schedules``,
+``lrjax.combinators``, ``lrjax.presets``), and its docstring states its deviations: Keras
+casts the step to float32 (its error grows with the step), lrjax keeps it in integers;
+negative steps clamp to 0 (Keras extrapolates); ``name`` is accepted and ignored (configs
+do not store it); arguments for which Keras returns NaN or inf raise at construction;
+values may be negative but must be finite. ``docs/compat_optax_keras.md`` lists them all
+("Documented Keras deviations").
 """
 
 from __future__ import annotations

@@ -7,44 +7,12 @@ numeric argument, differentiate it, serialize it) equal to optax's at every opti
 convention is optax's own: the first update uses ``s(0)`` (``inject_hyperparams`` and
 ``scale_by_schedule`` evaluate the schedule at the pre-increment count).
 
-This module does not import optax.
-
-Conventions and deliberate deviations (each function's docstring repeats its own):
-
-1. Negative steps are clamped to 0 (lrjax convention). optax's ``cosine_decay_schedule``
-   is not clamped (``s(-1) = 0.9755 s(0)`` for ``decay_steps=10``) and
-   ``piecewise_interpolate_schedule`` returns 0 for ``t < 0``; here both give ``s(0)``.
-2. optax's quirks for ``t >= 0`` are reproduced, because reproducing optax is the point
-   of this module: ``linear_schedule``/``polynomial_schedule`` with
-   ``transition_steps <= 0`` hold ``init_value`` forever; ``warmup_constant_schedule``
-   with ``warmup_steps=0`` holds ``init_value`` forever; ``exponential_decay`` with
-   ``transition_steps <= 0`` or ``decay_rate == 0`` holds ``init_value``;
-   ``warmup_cosine_decay_schedule`` with ``peak_value == 0`` ignores ``end_value``; the
-   one-cycle schedules truncate their phase boundaries with ``int()`` and resolve
-   colliding boundaries like optax's dict literal (the later entry wins); their final
-   value is ``peak_value / (div_factor * final_div_factor)`` as in optax's code.
-3. Arguments that make optax return NaN or inf, or fail at call time, raise at
-   construction instead, naming the function, the argument, the value and the allowed
-   range: negative ``decay_rate`` (fractional powers of a negative number), ``power <= 0``
-   or ``exponent <= 0`` (``0 ** -p``), ``div_factor <= 0``, negative boundaries or
-   warmup lengths, an empty ``sgdr_schedule``. optax's own construction errors are kept
-   (``cosine_decay_schedule(decay_steps=0)``, ``warmup_cosine_decay_schedule`` with
-   ``decay_steps <= warmup_steps``, one-cycle ``transition_steps <= 0``).
-4. ``join_schedules`` validates like lrjax's: ``len(boundaries) == len(schedules) - 1``
-   and strictly increasing, non-negative boundaries. optax silently drops extra schedules
-   (``zip``) and lets a later, smaller boundary override an earlier one.
-5. Values are not sign-checked (optax accepts negative values), but must be finite.
-6. ``piecewise_constant_schedule`` and ``piecewise_interpolate_schedule`` also accept the
-   boundaries as a sequence of ``(step, scale)`` pairs (a later pair with the same step
-   wins, as in ``dict(pairs)``); configs store them that way, since JSON object keys
-   cannot be integers. Array steps work everywhere (optax's
-   ``piecewise_interpolate_schedule`` rejects them).
-7. When a one-cycle ``pct_start``/``pct_final`` or ``transition_steps`` is traced (built
-   inside ``jit``/``vmap``), ``int(pct * transition_steps)`` is computed as
-   ``floor(pct * transition_steps)`` in the default float dtype; in float32 it can differ
-   from optax's float64 ``int()`` by one step when the product is within float32 rounding
-   of an integer (it cannot under ``jax_enable_x64``). Concrete arguments use optax's
-   exact Python arithmetic.
+This module does not import optax. Each function translates optax's arguments and quirks
+onto core schedules (``lrjax.schedules``, ``lrjax.combinators``, ``lrjax.presets``), and its
+docstring states its deviations: negative steps clamp to 0; optax's quirks for ``t >= 0``
+are reproduced; arguments for which optax returns NaN or inf, or fails at call time, raise
+at construction; values may be negative but must be finite. ``docs/compat_optax_keras.md``
+lists them all ("Documented optax deviations and reproduced quirks").
 """
 
 from __future__ import annotations
@@ -112,17 +80,18 @@ def _optax_polynomial(init: Any, end: Any, steps: Any, begin: Any, power: Any = 
     return core.Polynomial(init, end, power, steps, begin)
 
 
-def _optax_exponential(
-    init: Any, steps: Any, rate: Any, begin: Any, staircase: bool, end: Any
-) -> core.ExponentialDecay:
-    """Core ``exponential_decay`` with optax's quirks: ``transition_steps <= 0`` or
-    ``decay_rate == 0`` hold ``init``, a negative ``transition_begin`` counts as 0."""
+def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
+    """Core ``exponential_decay`` from ``schedule``'s fields, with optax's quirks:
+    ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``, a negative
+    ``transition_begin`` counts as 0."""
+    rate, steps = schedule.decay_rate, schedule.transition_steps
     held = (jnp.asarray(steps) <= 0) | (jnp.asarray(rate) == 0)
     # optax clips with maximum when decay_rate < 1, else minimum (as core does); a held
     # schedule is never clipped, so clip it against itself.
-    end = None if end is None else jnp.where(held, init, end)
-    rate, steps = jnp.where(held, 1.0, rate), jnp.maximum(jnp.asarray(steps), 1)
-    return core.ExponentialDecay(init, rate, steps, jnp.maximum(begin, 0), staircase, end)
+    end = None if schedule.end_value is None else jnp.where(held, init, schedule.end_value)
+    rate, steps = jnp.where(held, 1.0, rate), jnp.maximum(steps, 1)
+    begin = jnp.maximum(schedule.transition_begin, 0)
+    return core.ExponentialDecay(init, rate, steps, begin, schedule.staircase, end)
 
 
 # --------------------------------------------------------------------------------------
@@ -443,14 +412,7 @@ class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
     end_value: Array | None = fields.value(optional=True)
 
     def build(self) -> AbstractSchedule:
-        return _optax_exponential(
-            self.init_value,
-            self.transition_steps,
-            self.decay_rate,
-            self.transition_begin,
-            self.staircase,
-            self.end_value,
-        )
+        return _optax_exponential(self, self.init_value)
 
 
 def exponential_decay(
@@ -639,14 +601,7 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
 
     def build(self) -> AbstractSchedule:
         ramp = core.Linear(self.init_value, self.peak_value, self.warmup_steps, 0)
-        decay = _optax_exponential(
-            self.peak_value,
-            self.transition_steps,
-            self.decay_rate,
-            self.transition_begin,
-            self.staircase,
-            self.end_value,
-        )
+        decay = _optax_exponential(self, self.peak_value)
         # A join, not a warmup: optax ramps to peak_value even when end_value clips the
         # decay's first value.
         return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
