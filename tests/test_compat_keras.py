@@ -277,7 +277,7 @@ def test_bad_arguments_raise_naming_the_class_and_argument(call, match):
 
 
 def test_cosine_with_warmup_equals_optax_warmup_cosine():
-    """PEERS.md §4: Keras's decay_steps excludes the warmup, optax's includes it."""
+    """docs/peers.md: Keras's decay_steps excludes the warmup, optax's includes it."""
     from lrjax.compat import optax as lro
 
     k = lrk.CosineDecay(0.0, 30, warmup_target=1.0, warmup_steps=10)(GRID[:60])

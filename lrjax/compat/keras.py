@@ -10,48 +10,40 @@ first update uses ``s(0)``, as in lrjax.
 This module does not import Keras. To use these schedules inside a Keras optimizer, use
 the adapter in ``lrjax.keras``.
 
-Conventions and deliberate deviations (each factory's docstring repeats its own):
-
-1. Precision: Keras casts the step to float32 before dividing, so its own error grows
-   with the step (consecutive steps collapse above 2**24); lrjax keeps the step in
-   integers and agrees with Keras within Keras's float32 rounding.
-2. Negative steps are clamped to 0 (lrjax convention; Keras extrapolates its formulas).
-3. ``name`` is accepted for signature compatibility and ignored: lrjax schedules have no
-   name scope, and configs do not store it.
-4. Arguments for which Keras returns NaN or inf raise at construction instead, naming the
-   factory, the argument, the value and the allowed range: ``decay_rate <= 0`` in
-   ``ExponentialDecay`` (Keras: NaN for negative rates; 0 after step 0 for a zero rate),
-   negative ``decay_rate`` in ``InverseTimeDecay``, ``power <= 0``, ``t_mul < 1`` or
-   ``m_mul <= 0`` in ``CosineDecayRestarts`` (Keras: NaN once the shrinking periods run
-   out), negative boundaries or ``warmup_steps``. Keras's own ``decay_steps <= 0`` error is
-   kept.
-5. Values are not sign-checked (Keras accepts negative learning rates), but must be
-   finite. ``PiecewiseConstantDecay`` returns float values even for integer ``values``.
+Each factory translates Keras's arguments onto core schedules (``lrjax.schedules``,
+``lrjax.combinators``, ``lrjax.presets``), and its docstring states its deviations: Keras
+casts the step to float32 (its error grows with the step), lrjax keeps it in integers;
+negative steps clamp to 0 (Keras extrapolates); ``name`` is accepted and ignored (configs
+do not store it); arguments for which Keras returns NaN or inf raise at construction;
+values may be negative but must be finite. ``docs/compat_optax_keras.md`` lists them all
+("Documented Keras deviations").
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from lrjax.combinators.arith import Add
-from lrjax.combinators.cycle import Cycle
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.dtypes import int_max
-from lrjax.core.kernel_legacy import Progress, blend, linear_weights, power_weights, progress
-from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike
-from lrjax.core.steps import as_step_dtype
+from lrjax.core.schedule import (
+    AbstractPreset,
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Param,
+    evaluate_child,
+)
+from lrjax.core.steps import as_step_dtype, is_integer_step
+from lrjax.presets.recipes import SGDR
+from lrjax.schedules import primitives as core
 from lrjax.schedules.piecewise import PiecewiseConstant
-from lrjax.schedules.primitives import Constant
-from lrjax.schedules.primitives import CosineDecay as _CoreCosineDecay
-from lrjax.schedules.primitives import ExponentialDecay as _CoreExponentialDecay
-from lrjax.schedules.primitives import InverseTimeDecay as _CoreInverseTimeDecay
 
 __all__ = [
     "ExponentialDecay",
@@ -63,39 +55,24 @@ __all__ = [
 ]
 
 
-def _f(x: Any) -> jax.Array:
-    return jnp.asarray(x)
-
-
-def _positive_count(func: str, name: str, value: Any) -> Any:
-    """A step count that must be ``> 0`` (Keras raises ``ValueError`` for ``<= 0`` too)."""
-    return v.as_count(func, name, value, minimum=1)
-
-
 def _check_name(func: str, name: Any) -> None:
+    # Keras's name scope: accepted for signature compatibility, not a field (configs omit it).
     if name is not None and not isinstance(name, str):
         raise TypeError(f"{func}(name={name!r}): name must be a string or None")
 
 
 # --------------------------------------------------------------------------------------
-class KerasExponentialDecay(AbstractPreset):
+class KerasExponentialDecay(AbstractPreset, factory="ExponentialDecay"):
     """Keras's ``ExponentialDecay`` (built by :func:`ExponentialDecay`)."""
 
-    initial_learning_rate: Array
-    decay_steps: Array
-    decay_rate: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "ExponentialDecay"
+    initial_learning_rate: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=1)
+    decay_rate: Param = fields.value(positive=True)
+    staircase: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
-        steps = _f(self.decay_steps)
-        return _CoreExponentialDecay(
-            self.initial_learning_rate,
-            self.decay_rate,
-            steps,
-            jnp.zeros((), steps.dtype),
-            self.staircase,
-            None,
+        return core.ExponentialDecay(
+            self.initial_learning_rate, self.decay_rate, self.decay_steps, 0, self.staircase, None
         )
 
 
@@ -132,27 +109,35 @@ def ExponentialDecay(  # noqa: N802  (Keras's class name)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 3, 100]))])
       ['0.1000', '0.1000', '0.0960', '0.0260']
     """
-    f = "ExponentialDecay"
-    _check_name(f, name)
-    return KerasExponentialDecay(
-        v.as_value(f, "initial_learning_rate", initial_learning_rate),
-        _positive_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "decay_rate", decay_rate, positive=True),
-        v.as_flag(f, "staircase", staircase),
-    )
+    _check_name("ExponentialDecay", name)
+    return KerasExponentialDecay(initial_learning_rate, decay_steps, decay_rate, staircase)
 
 
 # --------------------------------------------------------------------------------------
-class KerasPiecewiseConstantDecay(AbstractPreset):
+class KerasPiecewiseConstantDecay(AbstractPreset, factory="PiecewiseConstantDecay"):
     """Keras's ``PiecewiseConstantDecay`` (built by :func:`PiecewiseConstantDecay`)."""
 
-    boundaries: Array
-    values: Array
-    factory: ClassVar[str] = "PiecewiseConstantDecay"
+    boundaries: Param = fields.counts()
+    values: Param = fields.values()
+
+    def check(self) -> None:
+        n, k = np.shape(self.values)[0], np.shape(self.boundaries)[0]
+        v.require(
+            n == k + 1,
+            self.factory,
+            f"len(values) must be len(boundaries) + 1, got {n} values for {k} boundaries",
+        )
+        top = v.concrete(self.boundaries)
+        if top is not None and np.size(top) and np.max(top) >= int_max():
+            raise OverflowError(
+                f"{self.factory}(boundaries={top!r}): boundaries must be < {int_max()} (the "
+                "value changes at boundary + 1); enable 64-bit steps with "
+                "jax.config.update('jax_enable_x64', True)"
+            )
 
     def build(self) -> AbstractSchedule:
         # Keras changes the value one step after each boundary (t > b, not t >= b).
-        return PiecewiseConstant(_f(self.boundaries) + 1, self.values)
+        return PiecewiseConstant(jnp.asarray(self.boundaries) + 1, self.values)
 
 
 def PiecewiseConstantDecay(  # noqa: N802  (Keras's class name)
@@ -186,56 +171,43 @@ def PiecewiseConstantDecay(  # noqa: N802  (Keras's class name)
       >>> print([float(x) for x in s(jnp.array([100, 101, 110, 111]))])
       [1.0, 0.5, 0.5, 0.10000000149011612]
     """
-    f = "PiecewiseConstantDecay"
-    _check_name(f, name)
-    b = v.as_count_sequence(f, "boundaries", boundaries, strictly_increasing=False)
-    vals = v.as_value_sequence(f, "values", values)
-    if np.shape(vals)[0] != np.shape(b)[0] + 1:
-        raise ValueError(
-            f"{f}: len(values) must be len(boundaries) + 1, got {np.shape(vals)[0]} values "
-            f"for {np.shape(b)[0]} boundaries"
-        )
-    top = v.concrete(b)
-    if top is not None and np.size(top) and np.max(top) >= int_max():
-        raise OverflowError(
-            f"{f}(boundaries={top!r}): boundaries must be < {int_max()} (the value changes "
-            "at boundary + 1); enable 64-bit steps with "
-            "jax.config.update('jax_enable_x64', True)"
-        )
-    return KerasPiecewiseConstantDecay(b, vals)
+    _check_name("PiecewiseConstantDecay", name)
+    return KerasPiecewiseConstantDecay(boundaries, values)
 
 
 # --------------------------------------------------------------------------------------
-class KerasPolynomialDecay(AbstractSchedule):
+class KerasPolynomialDecay(AbstractSchedule, factory="PolynomialDecay"):
     """Keras's ``PolynomialDecay`` (built by :func:`PolynomialDecay`)."""
 
-    initial_learning_rate: Array
-    decay_steps: Array
-    end_learning_rate: Array
-    power: Array
-    cycle: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "PolynomialDecay"
+    initial_learning_rate: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=1)
+    end_learning_rate: Param = fields.value()
+    power: Param = fields.value(positive=True)
+    cycle: bool = fields.flag()
 
     def _evaluate(self, t: Array) -> Array:
-        init = _f(self.initial_learning_rate)
-        dtype = init.dtype
-        if not self.cycle:
-            p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-            weights = power_weights(linear_weights(p), self.power)
-            return blend(init, self.end_learning_rate, weights)
-        # Cycle: the horizon is the first multiple of decay_steps that is >= t (decay_steps
-        # at t = 0). Remaining steps to it in integers, the ratio in float.
-        steps = jnp.maximum(as_step_dtype(self.decay_steps, t), jnp.ones((), t.dtype))
-        offset = t % steps
-        zero = jnp.zeros((), t.dtype)
-        remaining = jnp.where(offset == 0, jnp.where(t == 0, steps, zero), steps - offset)
-        horizon = t.astype(dtype) + remaining.astype(dtype)
-        left = remaining.astype(dtype) / horizon
-        # The limit at t = +inf: the horizon grows with t, so the value tends to the end.
-        left = jnp.where(jnp.isinf(t.astype(dtype)), jnp.zeros((), dtype), left)
-        done = jnp.ones((), dtype) - left
-        weights = power_weights(linear_weights(Progress(done, left)), self.power)
-        return blend(init, self.end_learning_rate, weights)
+        init, horizon, step = self.initial_learning_rate, self.decay_steps, t
+        if self.cycle:
+            # Keras's horizon grows with the step, to k * decay_steps with k = ceil(t / D) (D at
+            # t = 0). No core schedule has a length that depends on the step, so core
+            # `polynomial` gets per-step leaves; its integer progress keeps the remaining steps
+            # exact.
+            d = as_step_dtype(self.decay_steps, t)
+            k = jnp.maximum(-(-t // d), jnp.ones((), t.dtype))
+            if is_integer_step(t):
+                # Where k * D overflows the step dtype: (r / kD)**p = k**-p (r / D)**p, a decay
+                # over D steps from a per-step initial value.
+                fits = k <= jnp.iinfo(t.dtype).max // d
+                end = jnp.asarray(self.end_learning_rate)
+                scaled = end + (init - end) * k.astype(end.dtype) ** -jnp.asarray(self.power)
+                init = jnp.where(fits, init, scaled)
+                step = jnp.where(fits, t, t - (k - 1) * d)
+                k = jnp.where(fits, k, jnp.ones((), t.dtype))
+            else:
+                k = jnp.where(jnp.isinf(t), 1, k)  # the limit at t = inf: end_learning_rate
+            horizon = k * d
+        decay = core.Polynomial(init, self.end_learning_rate, self.power, horizon, 0)
+        return evaluate_child(decay, step)
 
 
 def PolynomialDecay(  # noqa: N802  (Keras's class name)
@@ -276,29 +248,21 @@ def PolynomialDecay(  # noqa: N802  (Keras's class name)
       >>> print([f"{float(x):.3f}" for x in s(jnp.array([0, 10, 11, 15, 20, 21]))])
       ['1.000', '0.100', '0.505', '0.325', '0.100', '0.370']
     """
-    f = "PolynomialDecay"
-    _check_name(f, name)
-    return KerasPolynomialDecay(
-        v.as_value(f, "initial_learning_rate", initial_learning_rate),
-        _positive_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "end_learning_rate", end_learning_rate),
-        v.as_value(f, "power", power, positive=True),
-        v.as_flag(f, "cycle", cycle),
-    )
+    _check_name("PolynomialDecay", name)
+    return KerasPolynomialDecay(initial_learning_rate, decay_steps, end_learning_rate, power, cycle)
 
 
 # --------------------------------------------------------------------------------------
-class KerasInverseTimeDecay(AbstractPreset):
+class KerasInverseTimeDecay(AbstractPreset, factory="InverseTimeDecay"):
     """Keras's ``InverseTimeDecay`` (built by :func:`InverseTimeDecay`)."""
 
-    initial_learning_rate: Array
-    decay_steps: Array
-    decay_rate: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    factory: ClassVar[str] = "InverseTimeDecay"
+    initial_learning_rate: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=1)
+    decay_rate: Param = fields.value(nonnegative=True)
+    staircase: bool = fields.flag()
 
     def build(self) -> AbstractSchedule:
-        return _CoreInverseTimeDecay(
+        return core.InverseTimeDecay(
             self.initial_learning_rate, self.decay_rate, self.decay_steps, self.staircase
         )
 
@@ -335,44 +299,28 @@ def InverseTimeDecay(  # noqa: N802  (Keras's class name)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 10, 20]))])
       ['1.0000', '0.6667', '0.5000']
     """
-    f = "InverseTimeDecay"
-    _check_name(f, name)
-    return KerasInverseTimeDecay(
-        v.as_value(f, "initial_learning_rate", initial_learning_rate),
-        _positive_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_flag(f, "staircase", staircase),
-    )
+    _check_name("InverseTimeDecay", name)
+    return KerasInverseTimeDecay(initial_learning_rate, decay_steps, decay_rate, staircase)
 
 
 # --------------------------------------------------------------------------------------
-class KerasCosineDecay(AbstractPreset):
+class KerasCosineDecay(AbstractPreset, factory="CosineDecay"):
     """Keras's ``CosineDecay`` (built by :func:`CosineDecay`)."""
 
-    initial_learning_rate: Array
-    decay_steps: Array
-    alpha: Array
-    warmup_target: Array | None
-    warmup_steps: Array
-    factory: ClassVar[str] = "CosineDecay"
-
-    def config_args(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
+    initial_learning_rate: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=1)
+    alpha: Param = fields.value()
+    warmup_target: Param | None = fields.value(optional=True)
+    warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
-        init = _f(self.initial_learning_rate)
-        one = jnp.ones((), init.dtype)
+        # alpha is relative to the decay's start: the warmup target, or the initial value.
+        start = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        start = jnp.asarray(start)
+        decay = core.CosineDecay(start, self.decay_steps, self.alpha * start, 1.0)
         if self.warmup_target is None:
-            return _CoreCosineDecay(init, self.decay_steps, _f(self.alpha) * init, one)
-        target = _f(self.warmup_target)
-        decay = _CoreCosineDecay(target, self.decay_steps, _f(self.alpha) * target, one)
-        return Warmup(decay, self.warmup_steps, init, "linear")
+            return decay
+        return Warmup(decay, self.warmup_steps, self.initial_learning_rate, "linear")
 
 
 def CosineDecay(  # noqa: N802  (Keras's class name)
@@ -416,36 +364,34 @@ def CosineDecay(  # noqa: N802  (Keras's class name)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 25, 40, 50]))])
       ['0.0000', '0.5000', '1.0000', '0.5000', '0.0000', '0.0000']
     """
-    f = "CosineDecay"
-    _check_name(f, name)
-    return KerasCosineDecay(
-        v.as_value(f, "initial_learning_rate", initial_learning_rate),
-        _positive_count(f, "decay_steps", decay_steps),
-        v.as_value(f, "alpha", alpha),
-        None if warmup_target is None else v.as_value(f, "warmup_target", warmup_target),
-        v.as_count(f, "warmup_steps", warmup_steps),
-    )
+    _check_name("CosineDecay", name)
+    return KerasCosineDecay(initial_learning_rate, decay_steps, alpha, warmup_target, warmup_steps)
 
 
 # --------------------------------------------------------------------------------------
-class KerasCosineDecayRestarts(AbstractPreset):
+class KerasCosineDecayRestarts(AbstractPreset, factory="CosineDecayRestarts"):
     """Keras's ``CosineDecayRestarts`` (built by :func:`CosineDecayRestarts`)."""
 
-    initial_learning_rate: Array
-    first_decay_steps: Array
-    t_mul: Array
-    m_mul: Array
-    alpha: Array
-    factory: ClassVar[str] = "CosineDecayRestarts"
+    initial_learning_rate: Param = fields.value()
+    first_decay_steps: Param = fields.count(minimum=1)
+    t_mul: Param = fields.value(at_least=1.0)
+    m_mul: Param = fields.value(positive=True)
+    alpha: Param = fields.value()
 
     def build(self) -> AbstractSchedule:
-        init, alpha = _f(self.initial_learning_rate), _f(self.alpha)
-        floor = alpha * init
-        one = jnp.ones((), init.dtype)
-        decay = _CoreCosineDecay(init - floor, self.first_decay_steps, jnp.zeros_like(init), one)
-        restarts = Cycle(decay, self.first_decay_steps, self.t_mul, self.m_mul, None)
+        floor = self.alpha * jnp.asarray(self.initial_learning_rate)
+        restarts = SGDR(
+            peak_value=self.initial_learning_rate - floor,
+            period=self.first_decay_steps,
+            period_mul=self.t_mul,
+            value_mul=self.m_mul,
+            end_value=0.0,
+            warmup_steps=0,
+            init_value=0.0,
+            num_cycles=None,
+        )
         # m_mul scales only the cosine part above the floor alpha * I, as in Keras.
-        return Add(Constant(floor), restarts)
+        return Add(core.Constant(floor), restarts)
 
 
 def CosineDecayRestarts(  # noqa: N802  (Keras's class name)
@@ -490,12 +436,5 @@ def CosineDecayRestarts(  # noqa: N802  (Keras's class name)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 3, 4, 8, 12]))])
       ['1.0000', '0.5000', '0.1464', '0.5000', '0.2500', '0.2500']
     """
-    f = "CosineDecayRestarts"
-    _check_name(f, name)
-    return KerasCosineDecayRestarts(
-        v.as_value(f, "initial_learning_rate", initial_learning_rate),
-        _positive_count(f, "first_decay_steps", first_decay_steps),
-        v.as_value(f, "t_mul", t_mul, at_least=1.0),
-        v.as_value(f, "m_mul", m_mul, positive=True),
-        v.as_value(f, "alpha", alpha),
-    )
+    _check_name("CosineDecayRestarts", name)
+    return KerasCosineDecayRestarts(initial_learning_rate, first_decay_steps, t_mul, m_mul, alpha)

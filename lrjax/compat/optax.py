@@ -7,51 +7,18 @@ numeric argument, differentiate it, serialize it) equal to optax's at every opti
 convention is optax's own: the first update uses ``s(0)`` (``inject_hyperparams`` and
 ``scale_by_schedule`` evaluate the schedule at the pre-increment count).
 
-This module does not import optax.
-
-Conventions and deliberate deviations (each function's docstring repeats its own):
-
-1. Negative steps are clamped to 0 (lrjax convention). optax's ``cosine_decay_schedule``
-   is not clamped (``s(-1) = 0.9755 s(0)`` for ``decay_steps=10``) and
-   ``piecewise_interpolate_schedule`` returns 0 for ``t < 0``; here both give ``s(0)``.
-2. optax's quirks for ``t >= 0`` are reproduced, because reproducing optax is the point
-   of this module: ``linear_schedule``/``polynomial_schedule`` with
-   ``transition_steps <= 0`` hold ``init_value`` forever; ``warmup_constant_schedule``
-   with ``warmup_steps=0`` holds ``init_value`` forever; ``exponential_decay`` with
-   ``transition_steps <= 0`` or ``decay_rate == 0`` holds ``init_value``;
-   ``warmup_cosine_decay_schedule`` with ``peak_value == 0`` ignores ``end_value``; the
-   one-cycle schedules truncate their phase boundaries with ``int()`` and resolve
-   colliding boundaries like optax's dict literal (the later entry wins); their final
-   value is ``peak_value / (div_factor * final_div_factor)`` as in optax's code.
-3. Arguments that make optax return NaN or inf, or fail at call time, raise at
-   construction instead, naming the function, the argument, the value and the allowed
-   range: negative ``decay_rate`` (fractional powers of a negative number), ``power <= 0``
-   or ``exponent <= 0`` (``0 ** -p``), ``div_factor <= 0``, negative boundaries or
-   warmup lengths, an empty ``sgdr_schedule``. optax's own construction errors are kept
-   (``cosine_decay_schedule(decay_steps=0)``, ``warmup_cosine_decay_schedule`` with
-   ``decay_steps <= warmup_steps``, one-cycle ``transition_steps <= 0``).
-4. ``join_schedules`` validates like lrjax's: ``len(boundaries) == len(schedules) - 1``
-   and strictly increasing, non-negative boundaries. optax silently drops extra schedules
-   (``zip``) and lets a later, smaller boundary override an earlier one.
-5. Values are not sign-checked (optax accepts negative values), but must be finite.
-6. ``piecewise_constant_schedule`` and ``piecewise_interpolate_schedule`` also accept the
-   boundaries as a sequence of ``(step, scale)`` pairs (a later pair with the same step
-   wins, as in ``dict(pairs)``); configs store them that way, since JSON object keys
-   cannot be integers. Array steps work everywhere (optax's
-   ``piecewise_interpolate_schedule`` rejects them).
-7. When a one-cycle ``pct_start``/``pct_final`` or ``transition_steps`` is traced (built
-   inside ``jit``/``vmap``), ``int(pct * transition_steps)`` is computed as
-   ``floor(pct * transition_steps)`` in the default float dtype; in float32 it can differ
-   from optax's float64 ``int()`` by one step when the product is within float32 rounding
-   of an integer (it cannot under ``jax_enable_x64``). Concrete arguments use optax's
-   exact Python arithmetic.
+This module does not import optax. Each function translates optax's arguments and quirks
+onto core schedules (``lrjax.schedules``, ``lrjax.combinators``, ``lrjax.presets``), and its
+docstring states its deviations: negative steps clamp to 0; optax's quirks for ``t >= 0``
+are reproduced; arguments for which optax returns NaN or inf, or fails at call time, raise
+at construction; values may be negative but must be finite. ``docs/compat_optax_keras.md``
+lists them all ("Documented optax deviations and reproduced quirks").
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -61,12 +28,18 @@ from lrjax.combinators.join import Join
 from lrjax.combinators.join import join_schedules as _core_join
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
+from lrjax.core import fields
 from lrjax.core.dtypes import float_dtype, int_dtype, int_max
-from lrjax.core.kernel_legacy import blend, progress, shape_weights
-from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, Schedule
-from lrjax.schedules.piecewise import PiecewiseConstant, piece_index
-from lrjax.schedules.primitives import Constant, CosineDecay, ExponentialDecay, Linear, Polynomial
-from lrjax.schedules.primitives import constant as _core_constant
+from lrjax.core.schedule import (
+    AbstractPreset,
+    AbstractSchedule,
+    ArrayLike,
+    Param,
+    Schedule,
+    format_value,
+)
+from lrjax.schedules import primitives as core
+from lrjax.schedules.piecewise import PiecewiseConstant, PiecewiseLinear
 
 __all__ = [
     "constant_schedule",
@@ -89,41 +62,40 @@ __all__ = [
 _ANY_COUNT = -(2**31)
 
 
-def _f(x: Any) -> jax.Array:
-    return jnp.asarray(x)
+def _require_positive(schedule: AbstractSchedule, name: str) -> None:
+    """optax's own construction error for a length ``<= 0``."""
+    x = v.concrete(getattr(schedule, name))
+    if x is not None and not np.all(np.asarray(x) > 0):
+        raise ValueError(f"{schedule.factory}({name}={x!r}): {name} must be > 0")
 
 
-def _optax_linear_or_poly(
-    init: Any, end: Any, steps: Any, begin: Any, power: Any | None
-) -> AbstractSchedule:
-    """optax's polynomial/linear: ``transition_steps <= 0`` holds ``init``; begin >= 0."""
-    steps, begin = _f(steps), _f(begin)
-    held = steps <= 0
-    end = jnp.where(held, _f(init), _f(end))
-    steps = jnp.maximum(steps, jnp.zeros((), steps.dtype))
-    begin = jnp.maximum(begin, jnp.zeros((), begin.dtype))
+def _optax_polynomial(init: Any, end: Any, steps: Any, begin: Any, power: Any = None) -> Any:
+    """Core ``linear``/``polynomial`` with optax's quirks: ``transition_steps <= 0`` holds
+    ``init``, a negative ``transition_begin`` counts as 0."""
+    steps, begin = jnp.asarray(steps), jnp.asarray(begin)
+    end = jnp.where(steps <= 0, init, end)
+    steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
     if power is None:
-        return Linear(init, end, steps, begin)
-    return Polynomial(init, end, power, steps, begin)
+        return core.Linear(init, end, steps, begin)
+    return core.Polynomial(init, end, power, steps, begin)
 
 
-def _optax_exponential(
-    init: Any, steps: Any, rate: Any, begin: Any, staircase: bool, end: Any | None
-) -> ExponentialDecay:
-    """optax's exponential_decay: ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``."""
-    steps, rate, init = _f(steps), _f(rate), _f(init)
-    held = (steps <= 0) | (rate == 0)
-    rate = jnp.where(held, jnp.ones((), rate.dtype), rate)
-    steps = jnp.maximum(steps, jnp.ones((), steps.dtype))
-    begin = jnp.maximum(_f(begin), jnp.zeros((), _f(begin).dtype))
-    # optax clips with maximum when decay_rate < 1, else minimum (lrjax's ExponentialDecay
-    # does the same); a held schedule is never clipped, so clip it against itself.
-    end = None if end is None else jnp.where(held, init, _f(end))
-    return ExponentialDecay(init, rate, steps, begin, staircase, end)
+def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
+    """Core ``exponential_decay`` from ``schedule``'s fields, with optax's quirks:
+    ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``, a negative
+    ``transition_begin`` counts as 0."""
+    rate, steps = schedule.decay_rate, schedule.transition_steps
+    held = (jnp.asarray(steps) <= 0) | (jnp.asarray(rate) == 0)
+    # optax clips with maximum when decay_rate < 1, else minimum (as core does); a held
+    # schedule is never clipped, so clip it against itself.
+    end = None if schedule.end_value is None else jnp.where(held, init, schedule.end_value)
+    rate, steps = jnp.where(held, 1.0, rate), jnp.maximum(steps, 1)
+    begin = jnp.maximum(schedule.transition_begin, 0)
+    return core.ExponentialDecay(init, rate, steps, begin, schedule.staircase, end)
 
 
 # --------------------------------------------------------------------------------------
-def constant_schedule(value: ArrayLike) -> Constant:
+def constant_schedule(value: ArrayLike) -> core.Constant:
     r"""optax's ``constant_schedule``: ``value`` at every step.
 
     .. math::
@@ -143,22 +115,21 @@ def constant_schedule(value: ArrayLike) -> Constant:
       >>> print(f"{float(lro.constant_schedule(5)(100)):.4f}")
       5.0000
     """
-    return _core_constant(v.as_value("constant_schedule", "value", value))
+    return core.Constant(v.as_value("constant_schedule", "value", value))
 
 
 # --------------------------------------------------------------------------------------
-class OptaxPolynomial(AbstractPreset):
+class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
     """optax's ``polynomial_schedule`` (built by :func:`polynomial_schedule`)."""
 
-    init_value: Array
-    end_value: Array
-    power: Array
-    transition_steps: Array
-    transition_begin: Array
-    factory: ClassVar[str] = "polynomial_schedule"
+    init_value: Param = fields.value()
+    end_value: Param = fields.value()
+    power: Param = fields.value(positive=True)
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
 
     def build(self) -> AbstractSchedule:
-        return _optax_linear_or_poly(
+        return _optax_polynomial(
             self.init_value,
             self.end_value,
             self.transition_steps,
@@ -200,28 +171,20 @@ def polynomial_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 104, 105, 110]))])
       ['1.0000', '1.0000', '0.9803', '0.0101', '0.0100', '0.0100']
     """
-    f = "polynomial_schedule"
-    return OptaxPolynomial(
-        v.as_value(f, "init_value", init_value),
-        v.as_value(f, "end_value", end_value),
-        v.as_value(f, "power", power, positive=True),
-        v.as_count(f, "transition_steps", transition_steps, minimum=_ANY_COUNT),
-        v.as_count(f, "transition_begin", transition_begin, minimum=_ANY_COUNT),
-    )
+    return OptaxPolynomial(init_value, end_value, power, transition_steps, transition_begin)
 
 
-class OptaxLinear(AbstractPreset):
+class OptaxLinear(AbstractPreset, factory="linear_schedule"):
     """optax's ``linear_schedule`` (built by :func:`linear_schedule`)."""
 
-    init_value: Array
-    end_value: Array
-    transition_steps: Array
-    transition_begin: Array
-    factory: ClassVar[str] = "linear_schedule"
+    init_value: Param = fields.value()
+    end_value: Param = fields.value()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
 
     def build(self) -> AbstractSchedule:
-        return _optax_linear_or_poly(
-            self.init_value, self.end_value, self.transition_steps, self.transition_begin, None
+        return _optax_polynomial(
+            self.init_value, self.end_value, self.transition_steps, self.transition_begin
         )
 
 
@@ -258,51 +221,41 @@ def linear_schedule(
       >>> print(f"{float(lro.linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
       1.0
     """
-    f = "linear_schedule"
-    return OptaxLinear(
-        v.as_value(f, "init_value", init_value),
-        v.as_value(f, "end_value", end_value),
-        v.as_count(f, "transition_steps", transition_steps, minimum=_ANY_COUNT),
-        v.as_count(f, "transition_begin", transition_begin, minimum=_ANY_COUNT),
-    )
+    return OptaxLinear(init_value, end_value, transition_steps, transition_begin)
 
 
 # --------------------------------------------------------------------------------------
-def _boundaries_and_scales(
-    func: str, items: Mapping[Any, Any] | Sequence[Any] | None
-) -> tuple[Any, Any]:
-    """``{step: scale}`` (or ``(step, scale)`` pairs) as int and float leaves, in given order."""
-    if items is None:
-        pairs: list[Any] = []
-    elif isinstance(items, Mapping):
-        pairs = list(items.items())
+def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
+    """optax's ``{step: scale}`` (or ``(step, scale)`` pairs) as int and float leaves, in
+    the given order."""
+    name = "boundaries_and_scales"
+    if items is None or isinstance(items, Mapping):
+        pairs = list((items or {}).items())
     elif isinstance(items, (list, tuple)):
         pairs = list(items)
         if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
             raise TypeError(
-                f"{func}(boundaries_and_scales={items!r}): boundaries_and_scales must be a "
-                "dict {step: scale} or a sequence of (step, scale) pairs"
+                f"{func}({name}={items!r}): {name} must be a dict {{step: scale}} or a "
+                "sequence of (step, scale) pairs"
             )
     else:
         raise TypeError(
-            f"{func}(boundaries_and_scales={items!r}): boundaries_and_scales must be a "
-            "dict {step: scale}, a sequence of (step, scale) pairs, or None"
+            f"{func}({name}={items!r}): {name} must be a dict {{step: scale}}, a sequence of "
+            "(step, scale) pairs, or None"
         )
     if not pairs:
         return np.zeros((0,), int_dtype()), np.zeros((0,), float_dtype())
     steps = [p[0] for p in pairs]
-    scales = [p[1] for p in pairs]
-    steps_leaf = _count_list(func, steps)
-    scales_leaf = v.as_value_sequence(func, "boundaries_and_scales", scales, nonnegative=True)
-    return steps_leaf, scales_leaf
-
-
-def _count_list(func: str, steps: list[Any]) -> Any:
-    """Boundary steps in the given (unsorted) order, each an integer ``>= 0`` when concrete."""
-    if not all(v.is_concrete(s) for s in steps):
+    # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
+    if all(v.is_concrete(s) for s in steps):
+        stacked: Any = np.asarray(steps)
+    else:
         stacked = jnp.stack([jnp.asarray(s) for s in steps])
-        return v.as_count(func, "boundaries_and_scales", stacked, shape=None)
-    return v.as_count(func, "boundaries_and_scales", np.asarray(steps), shape=None)
+    scales = [p[1] for p in pairs]
+    return (
+        v.as_count(func, name, stacked, shape=None),
+        v.as_value_sequence(func, name, scales, nonnegative=True),
+    )
 
 
 def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
@@ -312,7 +265,7 @@ def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
     from ``bounds[i]`` on. Within a group of equal steps the winning scale comes first and
     the others become 1, so zero-length pieces between them change nothing.
     """
-    steps, scales, init = _f(steps), _f(scales), _f(init)
+    steps, scales, init = jnp.asarray(steps), jnp.asarray(scales), jnp.asarray(init)
     count = steps.shape[-1]
     if count == 0:
         return steps, init[None]
@@ -324,27 +277,37 @@ def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
     return bounds, values
 
 
+def _interpolate(kind: str, init: Any, steps: Any, scales: Any) -> AbstractSchedule:
+    """optax's piecewise interpolation: core ``piecewise_linear`` through the cumulative
+    values, or for "cosine" a core join of ``cosine_decay`` pieces between them."""
+    bounds, values = _table(init, steps, scales)
+    starts = jnp.concatenate([jnp.zeros((1,), bounds.dtype), bounds])
+    if kind == "linear":
+        return PiecewiseLinear(starts, values)
+    pieces = [
+        core.CosineDecay(values[i], bounds[i] - starts[i], values[i + 1], 1.0)
+        for i in range(bounds.shape[-1])
+    ]
+    return _core_join([*pieces, core.Constant(values[-1])], bounds)
+
+
 def _pairs(steps: Any, scales: Any) -> list[list[Any]]:
     return [[a, b] for a, b in zip(np.asarray(steps), np.asarray(scales), strict=True)]
 
 
-class OptaxPiecewiseConstant(AbstractPreset):
+class OptaxPiecewiseConstant(AbstractPreset, factory="piecewise_constant_schedule"):
     """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
 
-    init_value: Array
-    steps: Array
-    scales: Array
-    factory: ClassVar[str] = "piecewise_constant_schedule"
+    init_value: Param = fields.value()
+    steps: Param = fields.leaf()
+    scales: Param = fields.leaf()
 
     def config_args(self) -> dict[str, Any]:
-        return {
-            "init_value": self.init_value,
-            "boundaries_and_scales": _pairs(self.steps, self.scales),
-        }
+        pairs = _pairs(self.steps, self.scales)
+        return {"init_value": self.init_value, "boundaries_and_scales": pairs}
 
     def build(self) -> AbstractSchedule:
-        bounds, values = _table(self.init_value, self.steps, self.scales)
-        return PiecewiseConstant(bounds, values)
+        return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
 
 
 def piecewise_constant_schedule(
@@ -376,19 +339,17 @@ def piecewise_constant_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([99, 100, 199, 200]))])
       ['1.0000', '0.1000', '0.1000', '0.0010']
     """
-    f = "piecewise_constant_schedule"
-    steps, scales = _boundaries_and_scales(f, boundaries_and_scales)
-    return OptaxPiecewiseConstant(v.as_value(f, "init_value", init_value), steps, scales)
+    steps, scales = _boundaries_and_scales("piecewise_constant_schedule", boundaries_and_scales)
+    return OptaxPiecewiseConstant(init_value, steps, scales)
 
 
-class OptaxPiecewiseInterpolate(AbstractSchedule):
+class OptaxPiecewiseInterpolate(AbstractPreset, factory="piecewise_interpolate_schedule"):
     """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
 
-    interpolate_type: str = dataclasses.field(metadata=dict(static=True))
-    init_value: Array
-    steps: Array
-    scales: Array
-    factory: ClassVar[str] = "piecewise_interpolate_schedule"
+    interpolate_type: str = fields.choice(("linear", "cosine"))
+    init_value: Param = fields.value()
+    steps: Param = fields.leaf()
+    scales: Param = fields.leaf()
 
     def config_args(self) -> dict[str, Any]:
         return {
@@ -397,16 +358,8 @@ class OptaxPiecewiseInterpolate(AbstractSchedule):
             "boundaries_and_scales": _pairs(self.steps, self.scales),
         }
 
-    def _evaluate(self, t: Array) -> Array:
-        bounds, values = _table(self.init_value, self.steps, self.scales)
-        points = jnp.concatenate([jnp.zeros((1,), bounds.dtype), bounds])
-        last = values.shape[-1] - 1
-        index = piece_index(points, t)
-        left = jnp.clip(index - 1, 0, last)
-        right = jnp.clip(index, 0, last)
-        begin = points[left]
-        p = progress(t, begin, points[right] - begin, values.dtype)
-        return blend(values[left], values[right], shape_weights(self.interpolate_type, p))
+    def build(self) -> AbstractSchedule:
+        return _interpolate(self.interpolate_type, self.init_value, self.steps, self.scales)
 
 
 def piecewise_interpolate_schedule(
@@ -443,32 +396,23 @@ def piecewise_interpolate_schedule(
       ['1.0000', '0.5500', '0.1000', '0.0505', '0.0010', '0.0010']
     """
     f = "piecewise_interpolate_schedule"
-    kind = v.as_choice(f, "interpolate_type", interpolate_type, ("linear", "cosine"))
     steps, scales = _boundaries_and_scales(f, boundaries_and_scales)
-    return OptaxPiecewiseInterpolate(kind, v.as_value(f, "init_value", init_value), steps, scales)
+    return OptaxPiecewiseInterpolate(interpolate_type, init_value, steps, scales)
 
 
 # --------------------------------------------------------------------------------------
-class OptaxExponentialDecay(AbstractPreset):
+class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
     """optax's ``exponential_decay`` (built by :func:`exponential_decay`)."""
 
-    init_value: Array
-    transition_steps: Array
-    decay_rate: Array
-    transition_begin: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    end_value: Array | None
-    factory: ClassVar[str] = "exponential_decay"
+    init_value: Param = fields.value()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    decay_rate: Param = fields.value(nonnegative=True)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
+    staircase: bool = fields.flag()
+    end_value: Param | None = fields.value(optional=True)
 
     def build(self) -> AbstractSchedule:
-        return _optax_exponential(
-            self.init_value,
-            self.transition_steps,
-            self.decay_rate,
-            self.transition_begin,
-            self.staircase,
-            self.end_value,
-        )
+        return _optax_exponential(self, self.init_value)
 
 
 def exponential_decay(
@@ -510,36 +454,26 @@ def exponential_decay(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15]))])
       ['1.0000', '1.0000', '0.9330', '0.5000']
     """
-    f = "exponential_decay"
     return OptaxExponentialDecay(
-        v.as_value(f, "init_value", init_value),
-        v.as_count(f, "transition_steps", transition_steps, minimum=_ANY_COUNT),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_count(f, "transition_begin", transition_begin, minimum=_ANY_COUNT),
-        v.as_flag(f, "staircase", staircase),
-        None if end_value is None else v.as_value(f, "end_value", end_value),
+        init_value, transition_steps, decay_rate, transition_begin, staircase, end_value
     )
 
 
 # --------------------------------------------------------------------------------------
-def _check_positive_steps(func: str, name: str, leaf: Any) -> None:
-    value = v.concrete(leaf)
-    if value is not None and not np.all(np.asarray(value) > 0):
-        raise ValueError(f"{func}({name}={value!r}): {name} must be > 0")
-
-
-class OptaxCosineDecay(AbstractPreset):
+class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     """optax's ``cosine_decay_schedule`` (built by :func:`cosine_decay_schedule`)."""
 
-    init_value: Array
-    decay_steps: Array
-    alpha: Array
-    exponent: Array
-    factory: ClassVar[str] = "cosine_decay_schedule"
+    init_value: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=_ANY_COUNT)
+    alpha: Param = fields.value()
+    exponent: Param = fields.value(positive=True)
+
+    def check(self) -> None:
+        _require_positive(self, "decay_steps")
 
     def build(self) -> AbstractSchedule:
-        init = _f(self.init_value)
-        return CosineDecay(init, self.decay_steps, _f(self.alpha) * init, self.exponent)
+        end = self.alpha * jnp.asarray(self.init_value)
+        return core.CosineDecay(self.init_value, self.decay_steps, end, self.exponent)
 
 
 def cosine_decay_schedule(
@@ -574,33 +508,36 @@ def cosine_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 11]))])
       ['1.0000', '0.3250', '0.1000', '0.1000']
     """
-    f = "cosine_decay_schedule"
-    steps = v.as_count(f, "decay_steps", decay_steps, minimum=_ANY_COUNT)
-    _check_positive_steps(f, "decay_steps", steps)
-    return OptaxCosineDecay(
-        v.as_value(f, "init_value", init_value),
-        steps,
-        v.as_value(f, "alpha", alpha),
-        v.as_value(f, "exponent", exponent, positive=True),
-    )
+    return OptaxCosineDecay(init_value, decay_steps, alpha, exponent)
 
 
-class OptaxWarmupCosineDecay(AbstractPreset):
+class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedule"):
     """optax's ``warmup_cosine_decay_schedule`` (built by :func:`warmup_cosine_decay_schedule`)."""
 
-    init_value: Array
-    peak_value: Array
-    warmup_steps: Array
-    decay_steps: Array
-    end_value: Array
-    exponent: Array
-    factory: ClassVar[str] = "warmup_cosine_decay_schedule"
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
+    decay_steps: Param = fields.count(minimum=1)
+    end_value: Param = fields.value()
+    exponent: Param = fields.value(positive=True)
+
+    def check(self) -> None:
+        w, d = v.concrete(self.warmup_steps), v.concrete(self.decay_steps)
+        if w is not None and d is not None:
+            v.require(
+                np.all(np.asarray(d) > np.asarray(w)),
+                self.factory,
+                f"decay_steps={d} includes the warmup and must be > warmup_steps={w}",
+            )
 
     def build(self) -> AbstractSchedule:
-        peak = _f(self.peak_value)
         # optax: alpha = 0 if peak_value == 0 else end_value / peak_value.
-        end = jnp.where(peak == 0, jnp.zeros((), peak.dtype), _f(self.end_value))
-        decay = CosineDecay(peak, _f(self.decay_steps) - _f(self.warmup_steps), end, self.exponent)
+        end = jnp.where(jnp.asarray(self.peak_value) == 0, 0.0, self.end_value)
+        length = jnp.asarray(self.decay_steps) - self.warmup_steps
+        decay = core.CosineDecay(self.peak_value, length, end, self.exponent)
+        # Core warmup, not the warmup_cosine_decay preset: sgdr_schedule joins these cycles,
+        # and a join evaluates its members on per-step leaves, which the preset's inner
+        # join (boundaries [warmup_steps]) cannot take.
         return Warmup(decay, self.warmup_steps, self.init_value, "linear")
 
 
@@ -645,53 +582,29 @@ def warmup_cosine_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 1, 5, 6, 10, 15, 100]))])
       ['0.0000', '0.2000', '1.0000', '0.9780', '0.5500', '0.1000', '0.1000']
     """
-    f = "warmup_cosine_decay_schedule"
-    warm = v.as_count(f, "warmup_steps", warmup_steps)
-    decay = v.as_count(f, "decay_steps", decay_steps, minimum=1)
-    w, d = v.concrete(warm), v.concrete(decay)
-    if w is not None and d is not None:
-        v.require(
-            np.all(np.asarray(d) > np.asarray(w)),
-            f,
-            f"decay_steps={d} includes the warmup and must be > warmup_steps={w}",
-        )
     return OptaxWarmupCosineDecay(
-        v.as_value(f, "init_value", init_value),
-        v.as_value(f, "peak_value", peak_value),
-        warm,
-        decay,
-        v.as_value(f, "end_value", end_value),
-        v.as_value(f, "exponent", exponent, positive=True),
+        init_value, peak_value, warmup_steps, decay_steps, end_value, exponent
     )
 
 
-class OptaxWarmupExponentialDecay(AbstractPreset):
+class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
     """optax's ``warmup_exponential_decay_schedule`` (built by its factory)."""
 
-    init_value: Array
-    peak_value: Array
-    warmup_steps: Array
-    transition_steps: Array
-    decay_rate: Array
-    transition_begin: Array
-    staircase: bool = dataclasses.field(metadata=dict(static=True))
-    end_value: Array | None
-    factory: ClassVar[str] = "warmup_exponential_decay_schedule"
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    decay_rate: Param = fields.value(nonnegative=True)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
+    staircase: bool = fields.flag()
+    end_value: Param | None = fields.value(optional=True)
 
     def build(self) -> AbstractSchedule:
-        warm = _f(self.warmup_steps)
-        ramp = Linear(self.init_value, self.peak_value, warm, jnp.zeros((), warm.dtype))
-        decay = _optax_exponential(
-            self.peak_value,
-            self.transition_steps,
-            self.decay_rate,
-            self.transition_begin,
-            self.staircase,
-            self.end_value,
-        )
+        ramp = core.Linear(self.init_value, self.peak_value, self.warmup_steps, 0)
+        decay = _optax_exponential(self, self.peak_value)
         # A join, not a warmup: optax ramps to peak_value even when end_value clips the
         # decay's first value.
-        return _core_join([ramp, decay], jnp.reshape(warm, (1,)))
+        return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
 
 
 def warmup_exponential_decay_schedule(
@@ -737,32 +650,28 @@ def warmup_exponential_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15, 25]))])
       ['0.0000', '1.0000', '0.9330', '0.5000', '0.2500']
     """
-    f = "warmup_exponential_decay_schedule"
     return OptaxWarmupExponentialDecay(
-        v.as_value(f, "init_value", init_value),
-        v.as_value(f, "peak_value", peak_value),
-        v.as_count(f, "warmup_steps", warmup_steps),
-        v.as_count(f, "transition_steps", transition_steps, minimum=_ANY_COUNT),
-        v.as_value(f, "decay_rate", decay_rate, nonnegative=True),
-        v.as_count(f, "transition_begin", transition_begin, minimum=_ANY_COUNT),
-        v.as_flag(f, "staircase", staircase),
-        None if end_value is None else v.as_value(f, "end_value", end_value),
+        init_value,
+        peak_value,
+        warmup_steps,
+        transition_steps,
+        decay_rate,
+        transition_begin,
+        staircase,
+        end_value,
     )
 
 
-class OptaxWarmupConstant(AbstractPreset):
+class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     """optax's ``warmup_constant_schedule`` (built by :func:`warmup_constant_schedule`)."""
 
-    init_value: Array
-    peak_value: Array
-    warmup_steps: Array
-    factory: ClassVar[str] = "warmup_constant_schedule"
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
-        warm = _f(self.warmup_steps)
-        return _optax_linear_or_poly(
-            self.init_value, self.peak_value, warm, jnp.zeros((), warm.dtype), None
-        )
+        # optax builds linear_schedule(init_value, peak_value, warmup_steps), quirks included.
+        return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
 
 
 def warmup_constant_schedule(
@@ -794,67 +703,57 @@ def warmup_constant_schedule(
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 5, 10, 1000]))])
       ['0.0', '0.5', '1.0', '1.0']
     """
-    f = "warmup_constant_schedule"
-    return OptaxWarmupConstant(
-        v.as_value(f, "init_value", init_value),
-        v.as_value(f, "peak_value", peak_value),
-        v.as_count(f, "warmup_steps", warmup_steps),
-    )
+    return OptaxWarmupConstant(init_value, peak_value, warmup_steps)
 
 
 # --------------------------------------------------------------------------------------
-def _pct(func: str, name: str, value: Any) -> Any:
-    leaf = v.as_value(func, name, value)
-    x = v.concrete(leaf)
-    if x is not None and not 0 <= x <= 1:
-        raise ValueError(f"{func}({name}={value!r}): {name} must be in [0, 1]")
-    return leaf
+def _truncated(pct: Any, steps: Any) -> Any:
+    """optax's ``int(pct * transition_steps)``: exact Python arithmetic when concrete, else
+    ``floor`` in the default float dtype. None for arguments the fields' checks reject."""
+    try:
+        if v.is_concrete(pct) and v.is_concrete(steps):
+            exact = int(np.asarray(pct).item() * np.asarray(steps).item())
+            return np.asarray(exact, int_dtype())
+        product = jnp.asarray(pct, float_dtype()) * jnp.asarray(steps, float_dtype())
+        return jnp.floor(product).astype(int_dtype())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
-def _truncated_step(pct: Any, raw_pct: Any, steps: Any, raw_steps: Any) -> Any:
-    """optax's ``int(pct * transition_steps)``: exact Python arithmetic when concrete."""
-    if v.concrete(pct) is not None and v.concrete(steps) is not None:
-        if isinstance(raw_pct, (jax.Array, np.ndarray)):
-            raw_pct = np.asarray(raw_pct).item()
-        if isinstance(raw_steps, (jax.Array, np.ndarray)):
-            raw_steps = np.asarray(raw_steps).item()
-        return np.asarray(int(raw_pct * raw_steps), int_dtype())
-    product = _f(pct).astype(float_dtype()) * _f(steps).astype(float_dtype())
-    return jnp.floor(product).astype(int_dtype())
+class _AbstractOnecycle(AbstractPreset):
+    """optax's one-cycle schedules: the phase boundaries ``start_step``/``final_step`` hold
+    optax's ``int(pct * transition_steps)``, computed once by the factory from the public
+    arguments (not part of the config)."""
 
-
-def _onecycle_steps(func: str, transition_steps: Any) -> Any:
-    steps = v.as_count(func, "transition_steps", transition_steps, minimum=_ANY_COUNT)
-    _check_positive_steps(func, "transition_steps", steps)
-    return steps
-
-
-class OptaxLinearOnecycle(AbstractPreset):
-    """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`).
-
-    ``start_step`` and ``final_step`` hold optax's ``int(pct * transition_steps)``,
-    computed once at construction from the public arguments (not part of the config).
-    """
-
-    transition_steps: Array
-    peak_value: Array
-    pct_start: Array
-    pct_final: Array
-    div_factor: Array
-    final_div_factor: Array
-    start_step: Array
-    final_step: Array
-    factory: ClassVar[str] = "linear_onecycle_schedule"
+    def check(self) -> None:
+        _require_positive(self, "transition_steps")
+        for name in ("pct_start", "pct_final"):
+            x = v.concrete(getattr(self, name, None))
+            if x is not None and not 0 <= x <= 1:
+                shown = format_value(getattr(self, name))
+                raise ValueError(f"{self.factory}({name}={shown}): {name} must be in [0, 1]")
 
     def config_args(self) -> dict[str, Any]:
-        names = ["transition_steps", "peak_value", "pct_start", "pct_final", "div_factor"]
-        return {k: getattr(self, k) for k in [*names, "final_div_factor"]}
+        args = super().config_args()
+        return {k: x for k, x in args.items() if k not in ("start_step", "final_step")}
+
+
+class OptaxLinearOnecycle(_AbstractOnecycle, factory="linear_onecycle_schedule"):
+    """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`)."""
+
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    peak_value: Param = fields.value()
+    pct_start: Param = fields.value()
+    pct_final: Param = fields.value()
+    div_factor: Param = fields.value(positive=True)
+    final_div_factor: Param = fields.value(positive=True)
+    start_step: Param = fields.leaf()
+    final_step: Param = fields.leaf()
 
     def build(self) -> AbstractSchedule:
-        div, final = _f(self.div_factor), _f(self.final_div_factor)
-        steps = jnp.stack([_f(self.start_step), _f(self.final_step), _f(self.transition_steps)])
-        scales = jnp.stack([div, 1 / div, 1 / final])
-        return OptaxPiecewiseInterpolate("linear", _f(self.peak_value) / div, steps, scales)
+        d, f = jnp.asarray(self.div_factor), self.final_div_factor
+        steps = jnp.stack([self.start_step, self.final_step, self.transition_steps])
+        return _interpolate("linear", self.peak_value / d, steps, jnp.stack([d, 1 / d, 1 / f]))
 
 
 def linear_onecycle_schedule(
@@ -896,46 +795,32 @@ def linear_onecycle_schedule(
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 3, 7, 10, 11]))])
       ['100.0', '1000.0', '100.0', '1.0', '1.0']
     """
-    f = "linear_onecycle_schedule"
-    steps = _onecycle_steps(f, transition_steps)
-    start = _pct(f, "pct_start", pct_start)
-    final = _pct(f, "pct_final", pct_final)
     return OptaxLinearOnecycle(
-        steps,
-        v.as_value(f, "peak_value", peak_value),
-        start,
-        final,
-        v.as_value(f, "div_factor", div_factor, positive=True),
-        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
-        _truncated_step(start, pct_start, steps, transition_steps),
-        _truncated_step(final, pct_final, steps, transition_steps),
+        transition_steps,
+        peak_value,
+        pct_start,
+        pct_final,
+        div_factor,
+        final_div_factor,
+        _truncated(pct_start, transition_steps),
+        _truncated(pct_final, transition_steps),
     )
 
 
-class OptaxCosineOnecycle(AbstractPreset):
-    """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`).
+class OptaxCosineOnecycle(_AbstractOnecycle, factory="cosine_onecycle_schedule"):
+    """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`)."""
 
-    ``start_step`` holds optax's ``int(pct_start * transition_steps)``, computed once at
-    construction from the public arguments (not part of the config).
-    """
-
-    transition_steps: Array
-    peak_value: Array
-    pct_start: Array
-    div_factor: Array
-    final_div_factor: Array
-    start_step: Array
-    factory: ClassVar[str] = "cosine_onecycle_schedule"
-
-    def config_args(self) -> dict[str, Any]:
-        names = ["transition_steps", "peak_value", "pct_start", "div_factor", "final_div_factor"]
-        return {k: getattr(self, k) for k in names}
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    peak_value: Param = fields.value()
+    pct_start: Param = fields.value()
+    div_factor: Param = fields.value(positive=True)
+    final_div_factor: Param = fields.value(positive=True)
+    start_step: Param = fields.leaf()
 
     def build(self) -> AbstractSchedule:
-        div, final = _f(self.div_factor), _f(self.final_div_factor)
-        steps = jnp.stack([_f(self.start_step), _f(self.transition_steps)])
-        scales = jnp.stack([div, 1 / (div * final)])
-        return OptaxPiecewiseInterpolate("cosine", _f(self.peak_value) / div, steps, scales)
+        d, f = jnp.asarray(self.div_factor), self.final_div_factor
+        steps = jnp.stack([self.start_step, self.transition_steps])
+        return _interpolate("cosine", self.peak_value / d, steps, jnp.stack([d, 1 / (d * f)]))
 
 
 def cosine_onecycle_schedule(
@@ -973,16 +858,13 @@ def cosine_onecycle_schedule(
       >>> print([f"{float(x):.2f}" for x in s(jnp.array([0, 1, 2, 3, 4, 5, 6]))])
       ['100.00', '550.00', '1000.00', '750.25', '250.75', '1.00', '1.00']
     """
-    f = "cosine_onecycle_schedule"
-    steps = _onecycle_steps(f, transition_steps)
-    start = _pct(f, "pct_start", pct_start)
     return OptaxCosineOnecycle(
-        steps,
-        v.as_value(f, "peak_value", peak_value),
-        start,
-        v.as_value(f, "div_factor", div_factor, positive=True),
-        v.as_value(f, "final_div_factor", final_div_factor, positive=True),
-        _truncated_step(start, pct_start, steps, transition_steps),
+        transition_steps,
+        peak_value,
+        pct_start,
+        div_factor,
+        final_div_factor,
+        _truncated(pct_start, transition_steps),
     )
 
 
@@ -1034,7 +916,7 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
             )
         boundaries: Any = total.astype(int_dtype())
     else:
-        boundaries = jnp.cumsum(jnp.stack([_f(x) for x in lengths]))
+        boundaries = jnp.cumsum(jnp.stack([jnp.asarray(x) for x in lengths]))
     return _core_join(cycles, boundaries)
 
 
