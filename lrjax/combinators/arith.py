@@ -25,6 +25,7 @@ from lrjax.core.schedule import (
     Schedule,
     evaluate_child,
     format_value,
+    make_factory,
 )
 from lrjax.schedules.primitives import Constant
 
@@ -197,32 +198,6 @@ def maximum(*schedules: Schedule | ArrayLike) -> Maximum:
 
 
 class Clip(AbstractSchedule):
-    """A schedule clipped to ``[lower, upper]`` (built by :func:`clip`)."""
-
-    schedule: Child = fields.schedule()
-    lower: Param | None = fields.value(optional=True)
-    upper: Param | None = fields.value(optional=True)
-
-    def check(self) -> None:
-        lower, upper = v.concrete(self.lower), v.concrete(self.upper)
-        if lower is not None and upper is not None:
-            v.require(lower <= upper, self.factory, f"lower={lower} must be <= upper={upper}")
-
-    def _evaluate(self, t: Array) -> Array:
-        value = evaluate_child(self.schedule, t)
-        if self.lower is not None:
-            value = jnp.maximum(value, jnp.asarray(self.lower).astype(value.dtype))
-        if self.upper is not None:
-            value = jnp.minimum(value, jnp.asarray(self.upper).astype(value.dtype))
-        return value
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return self.schedule.phase_boundaries(horizon)
-
-
-def clip(
-    schedule: Schedule, lower: ArrayLike | None = None, upper: ArrayLike | None = None
-) -> Clip:
     r"""Clip a schedule to ``[lower, upper]`` pointwise.
 
     .. math::
@@ -241,4 +216,26 @@ def clip(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10]))])
       [0.2, 0.5, 0.8]
     """
-    return Clip(schedule, lower, upper)
+
+    schedule: Child = fields.schedule()
+    lower: Param | None = fields.value(optional=True, default=None)
+    upper: Param | None = fields.value(optional=True, default=None)
+
+    def check(self) -> None:
+        lower, upper = v.concrete(self.lower), v.concrete(self.upper)
+        if lower is not None and upper is not None:
+            v.require(lower <= upper, self.factory, f"lower={lower} must be <= upper={upper}")
+
+    def _evaluate(self, t: Array) -> Array:
+        value = evaluate_child(self.schedule, t)
+        if self.lower is not None:
+            value = jnp.maximum(value, jnp.asarray(self.lower).astype(value.dtype))
+        if self.upper is not None:
+            value = jnp.minimum(value, jnp.asarray(self.upper).astype(value.dtype))
+        return value
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return self.schedule.phase_boundaries(horizon)
+
+
+clip = make_factory(Clip)

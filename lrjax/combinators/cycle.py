@@ -11,11 +11,10 @@ from lrjax.core.kernel import geometric_cycle
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
-    ArrayLike,
     Child,
     Param,
-    Schedule,
     evaluate_child,
+    make_factory,
 )
 from lrjax.core.steps import as_step_dtype
 
@@ -23,13 +22,47 @@ _MAX_LISTED_RESTARTS = 1000
 
 
 class Cycle(AbstractSchedule):
-    """A schedule restarted periodically (built by :func:`cycle`)."""
+    r"""Restart ``schedule`` every ``period`` steps (SGDR-style warm restarts).
+
+    .. math::
+      \eta(t) = \gamma^{k}\, s\!\left(\frac{t - S_k}{\mu^{k}}\right),
+      \qquad S_k = P\,\frac{\mu^{k} - 1}{\mu - 1}\ (= kP \text{ when } \mu = 1)
+
+    where cycle :math:`k` is the one with :math:`S_k \le t < S_{k+1}`, :math:`P` is
+    ``period``, :math:`\mu` is ``period_mul`` and :math:`\gamma` is ``value_mul``. The
+    child is defined over one base period: the :math:`k`-th cycle lasts :math:`P\mu^k`
+    steps and the child sees it stretched to :math:`P` steps (SGDR's ``t_mul``, timm's
+    ``cycle_mul``); ``value_mul`` scales the whole value of cycle :math:`k` by
+    :math:`\gamma^k`. After ``num_cycles`` cycles the value holds at the end of the last
+    cycle, :math:`\gamma^{n-1} s(P)`; without ``num_cycles`` the restarts never end.
+
+    Closed form, no loop over cycles. With ``period_mul == 1`` the cycle index and the
+    local step are exact integers at any step. With ``period_mul != 1`` the cycle start
+    is found in float (corrected by one either way) and the local step is a float: in
+    float32 its absolute error grows like ``t * 6e-8`` (about 100 steps at ``t = 2**31``);
+    it disappears under ``jax_enable_x64``.
+
+    Args:
+      schedule: the schedule to repeat, defined on ``[0, period]``.
+      period: length of the first cycle; an integer ``>= 1``.
+      period_mul: growth factor of each cycle's length; ``>= 1``.
+      value_mul: factor applied to each successive cycle's values; ``> 0``.
+      num_cycles: number of cycles before holding, an integer ``>= 1``, or None (forever).
+
+    Returns:
+      A ``Cycle`` schedule.
+
+    Examples:
+      >>> s = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), period=10, value_mul=0.5)
+      >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15, 20]))])
+      [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
 
     schedule: Child = fields.schedule()
     period: Param = fields.count(minimum=1)
-    period_mul: Param = fields.value(at_least=1.0)
-    value_mul: Param = fields.value(positive=True)
-    num_cycles: Param | None = fields.count(minimum=1, optional=True)
+    period_mul: Param = fields.value(at_least=1.0, default=1.0, kw_only=True)
+    value_mul: Param = fields.value(positive=True, default=1.0, kw_only=True)
+    num_cycles: Param | None = fields.count(minimum=1, optional=True, default=None, kw_only=True)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = jnp.asarray(self.period_mul).dtype
@@ -83,47 +116,4 @@ class Cycle(AbstractSchedule):
         return tuple(points)
 
 
-def cycle(
-    schedule: Schedule,
-    period: ArrayLike,
-    *,
-    period_mul: ArrayLike = 1.0,
-    value_mul: ArrayLike = 1.0,
-    num_cycles: ArrayLike | None = None,
-) -> Cycle:
-    r"""Restart ``schedule`` every ``period`` steps (SGDR-style warm restarts).
-
-    .. math::
-      \eta(t) = \gamma^{k}\, s\!\left(\frac{t - S_k}{\mu^{k}}\right),
-      \qquad S_k = P\,\frac{\mu^{k} - 1}{\mu - 1}\ (= kP \text{ when } \mu = 1)
-
-    where cycle :math:`k` is the one with :math:`S_k \le t < S_{k+1}`, :math:`P` is
-    ``period``, :math:`\mu` is ``period_mul`` and :math:`\gamma` is ``value_mul``. The
-    child is defined over one base period: the :math:`k`-th cycle lasts :math:`P\mu^k`
-    steps and the child sees it stretched to :math:`P` steps (SGDR's ``t_mul``, timm's
-    ``cycle_mul``); ``value_mul`` scales the whole value of cycle :math:`k` by
-    :math:`\gamma^k`. After ``num_cycles`` cycles the value holds at the end of the last
-    cycle, :math:`\gamma^{n-1} s(P)`; without ``num_cycles`` the restarts never end.
-
-    Closed form, no loop over cycles. With ``period_mul == 1`` the cycle index and the
-    local step are exact integers at any step. With ``period_mul != 1`` the cycle start
-    is found in float (corrected by one either way) and the local step is a float: in
-    float32 its absolute error grows like ``t * 6e-8`` (about 100 steps at ``t = 2**31``);
-    it disappears under ``jax_enable_x64``.
-
-    Args:
-      schedule: the schedule to repeat, defined on ``[0, period]``.
-      period: length of the first cycle; an integer ``>= 1``.
-      period_mul: growth factor of each cycle's length; ``>= 1``.
-      value_mul: factor applied to each successive cycle's values; ``> 0``.
-      num_cycles: number of cycles before holding, an integer ``>= 1``, or None (forever).
-
-    Returns:
-      A ``Cycle`` schedule.
-
-    Examples:
-      >>> s = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), period=10, value_mul=0.5)
-      >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15, 20]))])
-      [1.0, 0.5, 0.5, 0.25, 0.25]
-    """
-    return Cycle(schedule, period, period_mul, value_mul, num_cycles)
+cycle = make_factory(Cycle)

@@ -10,34 +10,15 @@ from lrjax.core import fields
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
-    ArrayLike,
     Child,
     Param,
-    Schedule,
     evaluate_child,
+    make_factory,
 )
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
 
 class Shift(AbstractSchedule):
-    """A delayed schedule (built by :func:`shift`)."""
-
-    schedule: Child = fields.schedule()
-    steps: Param = fields.count()
-
-    def _evaluate(self, t: Array) -> Array:
-        local = jnp.maximum(t - as_step_dtype(self.steps, t), jnp.zeros((), t.dtype))
-        return evaluate_child(self.schedule, local)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        d = v.concrete(self.steps)
-        if d is None or np.ndim(d):
-            return ()
-        child = self.schedule.phase_boundaries(None if horizon is None else horizon - d)
-        return tuple(sorted({p for p in (d, *(d + c for c in child)) if p > 0}))
-
-
-def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
     r"""Delay a schedule by ``steps``: it holds ``schedule(0)`` until step ``steps``.
 
     .. math::
@@ -55,31 +36,26 @@ def shift(schedule: Schedule, steps: ArrayLike) -> Shift:
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15]))])
       [1.0, 1.0, 0.5, 0.0]
     """
-    return Shift(schedule, steps)
-
-
-class Stretch(AbstractSchedule):
-    """A schedule with rescaled time (built by :func:`stretch`)."""
 
     schedule: Child = fields.schedule()
-    factor: Param = fields.value(positive=True)
+    steps: Param = fields.count()
 
     def _evaluate(self, t: Array) -> Array:
-        factor = jnp.asarray(self.factor)
-        local = t.astype(factor.dtype) / factor
+        local = jnp.maximum(t - as_step_dtype(self.steps, t), jnp.zeros((), t.dtype))
         return evaluate_child(self.schedule, local)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        factor = v.concrete(self.factor)
-        if factor is None or np.ndim(factor):
+        d = v.concrete(self.steps)
+        if d is None or np.ndim(d):
             return ()
-        inner = None if horizon is None else int(horizon / factor) + 1
-        return tuple(
-            sorted({int(np.ceil(p * factor)) for p in self.schedule.phase_boundaries(inner)})
-        )
+        child = self.schedule.phase_boundaries(None if horizon is None else horizon - d)
+        return tuple(sorted({p for p in (d, *(d + c for c in child)) if p > 0}))
 
 
-def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
+shift = make_factory(Shift)
+
+
+class Stretch(AbstractSchedule):
     r"""Rescale time: ``factor > 1`` slows the schedule down, ``< 1`` speeds it up.
 
     .. math::
@@ -101,31 +77,29 @@ def stretch(schedule: Schedule, factor: ArrayLike) -> Stretch:
       >>> print([float(x) for x in s(jnp.array([0, 10, 20]))])
       [1.0, 0.5, 0.0]
     """
-    return Stretch(schedule, factor)
+
+    schedule: Child = fields.schedule()
+    factor: Param = fields.value(positive=True)
+
+    def _evaluate(self, t: Array) -> Array:
+        factor = jnp.asarray(self.factor)
+        local = t.astype(factor.dtype) / factor
+        return evaluate_child(self.schedule, local)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        factor = v.concrete(self.factor)
+        if factor is None or np.ndim(factor):
+            return ()
+        inner = None if horizon is None else int(horizon / factor) + 1
+        return tuple(
+            sorted({int(np.ceil(p * factor)) for p in self.schedule.phase_boundaries(inner)})
+        )
+
+
+stretch = make_factory(Stretch)
 
 
 class Quantize(AbstractSchedule):
-    """A schedule held constant over blocks of steps (built by :func:`quantize`)."""
-
-    schedule: Child = fields.schedule()
-    every: Param = fields.count(minimum=1)
-
-    def _evaluate(self, t: Array) -> Array:
-        every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
-        held = every * (t // every)
-        if not is_integer_step(t):
-            held = jnp.where(jnp.isinf(t), t, held)  # inf // every is nan
-        return evaluate_child(self.schedule, held)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        every = v.concrete(self.every)
-        if every is None or np.ndim(every):
-            return ()
-        child = self.schedule.phase_boundaries(horizon)
-        return tuple(sorted({int(-(-p // every) * every) for p in child}))
-
-
-def quantize(schedule: Schedule, every: ArrayLike) -> Quantize:
     r"""Hold the value for ``every`` steps: update it only once per block (per epoch).
 
     .. math::
@@ -146,4 +120,23 @@ def quantize(schedule: Schedule, every: ArrayLike) -> Quantize:
       >>> print([float(x) for x in s(jnp.array([0, 4, 5, 9, 10]))])
       [1.0, 1.0, 0.5, 0.5, 0.0]
     """
-    return Quantize(schedule, every)
+
+    schedule: Child = fields.schedule()
+    every: Param = fields.count(minimum=1)
+
+    def _evaluate(self, t: Array) -> Array:
+        every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
+        held = every * (t // every)
+        if not is_integer_step(t):
+            held = jnp.where(jnp.isinf(t), t, held)  # inf // every is nan
+        return evaluate_child(self.schedule, held)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        every = v.concrete(self.every)
+        if every is None or np.ndim(every):
+            return ()
+        child = self.schedule.phase_boundaries(horizon)
+        return tuple(sorted({int(-(-p // every) * every) for p in child}))
+
+
+quantize = make_factory(Quantize)

@@ -10,56 +10,15 @@ from lrjax.core.kernel import SHAPES, Progress, progress, ramp
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
-    ArrayLike,
     Child,
     Param,
-    Schedule,
     evaluate_child,
+    make_factory,
 )
 from lrjax.core.steps import as_step_dtype
 
 
 class Warmup(AbstractSchedule):
-    """A warmup ramp before a schedule (built by :func:`warmup`)."""
-
-    schedule: Child = fields.schedule()
-    warmup_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
-    shape: str = fields.choice(SHAPES)
-
-    def check(self) -> None:
-        if self.shape == "exponential":  # a geometric ramp cannot start from 0
-            v.as_value(self.factory, "init_value", self.init_value, positive=True)
-
-    def _evaluate(self, t: Array) -> Array:
-        steps = as_step_dtype(self.warmup_steps, t)
-        # The child only ever sees steps >= 0 (finite values and gradients everywhere).
-        after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
-        # The peak is the child at step 0, which is what `after` holds during the warmup
-        # (its step is clamped to 0 there): one evaluation of the child serves both, which
-        # halves its cost in a train step. After the warmup the ramp is not used;
-        # init_value stands in for the peak there, so that branch stays finite.
-        warming = t < steps
-        peak = jnp.where(warming, after, jnp.asarray(self.init_value).astype(after.dtype))
-        p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
-        # Distance from the peak is the fraction of the warmup still to go.
-        before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
-        return jnp.where(t >= steps, after, before)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        steps = v.concrete(self.warmup_steps)
-        if steps is None or jnp.ndim(steps):
-            return ()
-        child = self.schedule.phase_boundaries(None if horizon is None else horizon - steps)
-        return tuple(sorted({p for p in (steps, *(steps + c for c in child)) if p > 0}))
-
-
-def warmup(
-    schedule: Schedule,
-    warmup_steps: ArrayLike,
-    init_value: ArrayLike = 0.0,
-    shape: str = "linear",
-) -> Warmup:
     r"""Prefix ``schedule`` with a warmup ramp from ``init_value`` to ``schedule(0)``.
 
     .. math::
@@ -92,4 +51,37 @@ def warmup(
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10, 60, 110]))])
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
-    return Warmup(schedule, warmup_steps, init_value, shape)
+
+    schedule: Child = fields.schedule()
+    warmup_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    shape: str = fields.choice(SHAPES, default="linear")
+
+    def check(self) -> None:
+        if self.shape == "exponential":  # a geometric ramp cannot start from 0
+            v.as_value(self.factory, "init_value", self.init_value, positive=True)
+
+    def _evaluate(self, t: Array) -> Array:
+        steps = as_step_dtype(self.warmup_steps, t)
+        # The child only ever sees steps >= 0 (finite values and gradients everywhere).
+        after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
+        # The peak is the child at step 0, which is what `after` holds during the warmup
+        # (its step is clamped to 0 there): one evaluation of the child serves both, which
+        # halves its cost in a train step. After the warmup the ramp is not used;
+        # init_value stands in for the peak there, so that branch stays finite.
+        warming = t < steps
+        peak = jnp.where(warming, after, jnp.asarray(self.init_value).astype(after.dtype))
+        p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
+        # Distance from the peak is the fraction of the warmup still to go.
+        before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
+        return jnp.where(t >= steps, after, before)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        steps = v.concrete(self.warmup_steps)
+        if steps is None or jnp.ndim(steps):
+            return ()
+        child = self.schedule.phase_boundaries(None if horizon is None else horizon - steps)
+        return tuple(sorted({p for p in (steps, *(steps + c for c in child)) if p > 0}))
+
+
+warmup = make_factory(Warmup)

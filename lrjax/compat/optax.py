@@ -37,6 +37,7 @@ from lrjax.core.schedule import (
     Param,
     Schedule,
     format_value,
+    make_factory,
 )
 from lrjax.schedules import primitives as core
 from lrjax.schedules.piecewise import PiecewiseConstant, PiecewiseLinear
@@ -120,31 +121,6 @@ def constant_schedule(value: ArrayLike) -> core.Constant:
 
 # --------------------------------------------------------------------------------------
 class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
-    """optax's ``polynomial_schedule`` (built by :func:`polynomial_schedule`)."""
-
-    init_value: Param = fields.value()
-    end_value: Param = fields.value()
-    power: Param = fields.value(positive=True)
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
-
-    def build(self) -> AbstractSchedule:
-        return _optax_polynomial(
-            self.init_value,
-            self.end_value,
-            self.transition_steps,
-            self.transition_begin,
-            self.power,
-        )
-
-
-def polynomial_schedule(
-    init_value: ArrayLike,
-    end_value: ArrayLike,
-    power: ArrayLike,
-    transition_steps: ArrayLike,
-    transition_begin: ArrayLike = 0,
-) -> OptaxPolynomial:
     r"""optax's ``polynomial_schedule``: a polynomial ramp from ``init_value`` to ``end_value``.
 
     .. math::
@@ -171,29 +147,27 @@ def polynomial_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 104, 105, 110]))])
       ['1.0000', '1.0000', '0.9803', '0.0101', '0.0100', '0.0100']
     """
-    return OptaxPolynomial(init_value, end_value, power, transition_steps, transition_begin)
-
-
-class OptaxLinear(AbstractPreset, factory="linear_schedule"):
-    """optax's ``linear_schedule`` (built by :func:`linear_schedule`)."""
 
     init_value: Param = fields.value()
     end_value: Param = fields.value()
+    power: Param = fields.value(positive=True)
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
 
     def build(self) -> AbstractSchedule:
         return _optax_polynomial(
-            self.init_value, self.end_value, self.transition_steps, self.transition_begin
+            self.init_value,
+            self.end_value,
+            self.transition_steps,
+            self.transition_begin,
+            self.power,
         )
 
 
-def linear_schedule(
-    init_value: ArrayLike,
-    end_value: ArrayLike,
-    transition_steps: ArrayLike,
-    transition_begin: ArrayLike = 0,
-) -> OptaxLinear:
+polynomial_schedule = make_factory(OptaxPolynomial)
+
+
+class OptaxLinear(AbstractPreset, factory="linear_schedule"):
     r"""optax's ``linear_schedule``: a linear ramp from ``init_value`` to ``end_value``.
 
     .. math::
@@ -221,7 +195,19 @@ def linear_schedule(
       >>> print(f"{float(lro.linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
       1.0
     """
-    return OptaxLinear(init_value, end_value, transition_steps, transition_begin)
+
+    init_value: Param = fields.value()
+    end_value: Param = fields.value()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
+
+    def build(self) -> AbstractSchedule:
+        return _optax_polynomial(
+            self.init_value, self.end_value, self.transition_steps, self.transition_begin
+        )
+
+
+linear_schedule = make_factory(OptaxLinear)
 
 
 # --------------------------------------------------------------------------------------
@@ -402,27 +388,6 @@ def piecewise_interpolate_schedule(
 
 # --------------------------------------------------------------------------------------
 class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
-    """optax's ``exponential_decay`` (built by :func:`exponential_decay`)."""
-
-    init_value: Param = fields.value()
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    decay_rate: Param = fields.value(nonnegative=True)
-    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
-    staircase: bool = fields.flag()
-    end_value: Param | None = fields.value(optional=True)
-
-    def build(self) -> AbstractSchedule:
-        return _optax_exponential(self, self.init_value)
-
-
-def exponential_decay(
-    init_value: ArrayLike,
-    transition_steps: ArrayLike,
-    decay_rate: ArrayLike,
-    transition_begin: ArrayLike = 0,
-    staircase: bool = False,
-    end_value: ArrayLike | None = None,
-) -> OptaxExponentialDecay:
     r"""optax's ``exponential_decay`` (note optax's argument order: steps before rate).
 
     .. math::
@@ -454,34 +419,23 @@ def exponential_decay(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15]))])
       ['1.0000', '1.0000', '0.9330', '0.5000']
     """
-    return OptaxExponentialDecay(
-        init_value, transition_steps, decay_rate, transition_begin, staircase, end_value
-    )
+
+    init_value: Param = fields.value()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    decay_rate: Param = fields.value(nonnegative=True)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
+    staircase: bool = fields.flag(default=False)
+    end_value: Param | None = fields.value(optional=True, default=None)
+
+    def build(self) -> AbstractSchedule:
+        return _optax_exponential(self, self.init_value)
+
+
+exponential_decay = make_factory(OptaxExponentialDecay)
 
 
 # --------------------------------------------------------------------------------------
 class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
-    """optax's ``cosine_decay_schedule`` (built by :func:`cosine_decay_schedule`)."""
-
-    init_value: Param = fields.value()
-    decay_steps: Param = fields.count(minimum=_ANY_COUNT)
-    alpha: Param = fields.value()
-    exponent: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        _require_positive(self, "decay_steps")
-
-    def build(self) -> AbstractSchedule:
-        end = self.alpha * jnp.asarray(self.init_value)
-        return core.CosineDecay(self.init_value, self.decay_steps, end, self.exponent)
-
-
-def cosine_decay_schedule(
-    init_value: ArrayLike,
-    decay_steps: ArrayLike,
-    alpha: ArrayLike = 0.0,
-    exponent: ArrayLike = 1.0,
-) -> OptaxCosineDecay:
     r"""optax's ``cosine_decay_schedule``: cosine decay to a fraction ``alpha`` of ``init_value``.
 
     .. math::
@@ -508,47 +462,24 @@ def cosine_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 11]))])
       ['1.0000', '0.3250', '0.1000', '0.1000']
     """
-    return OptaxCosineDecay(init_value, decay_steps, alpha, exponent)
+
+    init_value: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=_ANY_COUNT)
+    alpha: Param = fields.value(default=0.0)
+    exponent: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        _require_positive(self, "decay_steps")
+
+    def build(self) -> AbstractSchedule:
+        end = self.alpha * jnp.asarray(self.init_value)
+        return core.CosineDecay(self.init_value, self.decay_steps, end, self.exponent)
+
+
+cosine_decay_schedule = make_factory(OptaxCosineDecay)
 
 
 class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedule"):
-    """optax's ``warmup_cosine_decay_schedule`` (built by :func:`warmup_cosine_decay_schedule`)."""
-
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
-    decay_steps: Param = fields.count(minimum=1)
-    end_value: Param = fields.value()
-    exponent: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        w, d = v.concrete(self.warmup_steps), v.concrete(self.decay_steps)
-        if w is not None and d is not None:
-            v.require(
-                np.all(np.asarray(d) > np.asarray(w)),
-                self.factory,
-                f"decay_steps={d} includes the warmup and must be > warmup_steps={w}",
-            )
-
-    def build(self) -> AbstractSchedule:
-        # optax: alpha = 0 if peak_value == 0 else end_value / peak_value.
-        end = jnp.where(jnp.asarray(self.peak_value) == 0, 0.0, self.end_value)
-        length = jnp.asarray(self.decay_steps) - self.warmup_steps
-        decay = core.CosineDecay(self.peak_value, length, end, self.exponent)
-        # Core warmup, not the warmup_cosine_decay preset: sgdr_schedule joins these cycles,
-        # and a join evaluates its members on per-step leaves, which the preset's inner
-        # join (boundaries [warmup_steps]) cannot take.
-        return Warmup(decay, self.warmup_steps, self.init_value, "linear")
-
-
-def warmup_cosine_decay_schedule(
-    init_value: ArrayLike,
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    decay_steps: ArrayLike,
-    end_value: ArrayLike = 0.0,
-    exponent: ArrayLike = 1.0,
-) -> OptaxWarmupCosineDecay:
     r"""optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
     .. math::
@@ -582,41 +513,38 @@ def warmup_cosine_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 1, 5, 6, 10, 15, 100]))])
       ['0.0000', '0.2000', '1.0000', '0.9780', '0.5500', '0.1000', '0.1000']
     """
-    return OptaxWarmupCosineDecay(
-        init_value, peak_value, warmup_steps, decay_steps, end_value, exponent
-    )
-
-
-class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
-    """optax's ``warmup_exponential_decay_schedule`` (built by its factory)."""
 
     init_value: Param = fields.value()
     peak_value: Param = fields.value()
     warmup_steps: Param = fields.count()
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    decay_rate: Param = fields.value(nonnegative=True)
-    transition_begin: Param = fields.count(minimum=_ANY_COUNT)
-    staircase: bool = fields.flag()
-    end_value: Param | None = fields.value(optional=True)
+    decay_steps: Param = fields.count(minimum=1)
+    end_value: Param = fields.value(default=0.0)
+    exponent: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        w, d = v.concrete(self.warmup_steps), v.concrete(self.decay_steps)
+        if w is not None and d is not None:
+            v.require(
+                np.all(np.asarray(d) > np.asarray(w)),
+                self.factory,
+                f"decay_steps={d} includes the warmup and must be > warmup_steps={w}",
+            )
 
     def build(self) -> AbstractSchedule:
-        ramp = core.Linear(self.init_value, self.peak_value, self.warmup_steps, 0)
-        decay = _optax_exponential(self, self.peak_value)
-        # A join, not a warmup: optax ramps to peak_value even when end_value clips the
-        # decay's first value.
-        return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
+        # optax: alpha = 0 if peak_value == 0 else end_value / peak_value.
+        end = jnp.where(jnp.asarray(self.peak_value) == 0, 0.0, self.end_value)
+        length = jnp.asarray(self.decay_steps) - self.warmup_steps
+        decay = core.CosineDecay(self.peak_value, length, end, self.exponent)
+        # Core warmup, not the warmup_cosine_decay preset: sgdr_schedule joins these cycles,
+        # and a join evaluates its members on per-step leaves, which the preset's inner
+        # join (boundaries [warmup_steps]) cannot take.
+        return Warmup(decay, self.warmup_steps, self.init_value, "linear")
 
 
-def warmup_exponential_decay_schedule(
-    init_value: ArrayLike,
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    transition_steps: ArrayLike,
-    decay_rate: ArrayLike,
-    transition_begin: ArrayLike = 0,
-    staircase: bool = False,
-    end_value: ArrayLike | None = None,
-) -> OptaxWarmupExponentialDecay:
+warmup_cosine_decay_schedule = make_factory(OptaxWarmupCosineDecay)
+
+
+class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
     r"""optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
 
     .. math::
@@ -650,35 +578,28 @@ def warmup_exponential_decay_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15, 25]))])
       ['0.0000', '1.0000', '0.9330', '0.5000', '0.2500']
     """
-    return OptaxWarmupExponentialDecay(
-        init_value,
-        peak_value,
-        warmup_steps,
-        transition_steps,
-        decay_rate,
-        transition_begin,
-        staircase,
-        end_value,
-    )
-
-
-class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
-    """optax's ``warmup_constant_schedule`` (built by :func:`warmup_constant_schedule`)."""
 
     init_value: Param = fields.value()
     peak_value: Param = fields.value()
     warmup_steps: Param = fields.count()
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    decay_rate: Param = fields.value(nonnegative=True)
+    transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
+    staircase: bool = fields.flag(default=False)
+    end_value: Param | None = fields.value(optional=True, default=None)
 
     def build(self) -> AbstractSchedule:
-        # optax builds linear_schedule(init_value, peak_value, warmup_steps), quirks included.
-        return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
+        ramp = core.Linear(self.init_value, self.peak_value, self.warmup_steps, 0)
+        decay = _optax_exponential(self, self.peak_value)
+        # A join, not a warmup: optax ramps to peak_value even when end_value clips the
+        # decay's first value.
+        return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
 
 
-def warmup_constant_schedule(
-    init_value: ArrayLike,
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-) -> OptaxWarmupConstant:
+warmup_exponential_decay_schedule = make_factory(OptaxWarmupExponentialDecay)
+
+
+class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     r"""optax's ``warmup_constant_schedule``: a linear warmup, then ``peak_value``.
 
     .. math::
@@ -703,7 +624,17 @@ def warmup_constant_schedule(
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 5, 10, 1000]))])
       ['0.0', '0.5', '1.0', '1.0']
     """
-    return OptaxWarmupConstant(init_value, peak_value, warmup_steps)
+
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
+
+    def build(self) -> AbstractSchedule:
+        # optax builds linear_schedule(init_value, peak_value, warmup_steps), quirks included.
+        return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
+
+
+warmup_constant_schedule = make_factory(OptaxWarmupConstant)
 
 
 # --------------------------------------------------------------------------------------

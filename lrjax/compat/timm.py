@@ -23,7 +23,6 @@ Deliberate differences from timm:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -32,7 +31,7 @@ import jax.numpy as jnp
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import Progress, progress, ramp, restart_progress
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param, make_factory
 from lrjax.schedules.piecewise import piece_index
 
 __all__ = ["cosine_lr", "tanh_lr", "poly_lr", "step_lr", "multistep_lr"]
@@ -330,29 +329,6 @@ def poly_lr(
 
 # --------------------------------------------------------------------------------------
 class TimmStep(AbstractTimmScheduler, factory="step_lr"):
-    """timm ``StepLRScheduler`` (built by :func:`step_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    decay_t: Param = fields.value(positive=True)
-    decay_rate: Param = fields.value(nonnegative=True)
-    warmup_t: Param = fields.count()
-    warmup_lr_init: Param = fields.value(nonnegative=True)
-    warmup_prefix: bool = fields.flag()
-
-    def _decay(self, t: Array) -> Array:
-        # decay_t may be fractional (a float in timm): not core exponential_decay's count.
-        n = jnp.floor(t.astype(jnp.asarray(self.base_lr).dtype) / self.decay_t)
-        return self.base_lr * _pow(jnp.asarray(self.decay_rate), n)
-
-
-def step_lr(
-    base_lr: ArrayLike,
-    decay_t: ArrayLike,
-    decay_rate: ArrayLike = 1.0,
-    warmup_t: ArrayLike = 0,
-    warmup_lr_init: ArrayLike = 0.0,
-    warmup_prefix: bool = True,
-) -> TimmStep:
     r"""timm ``StepLRScheduler``, stepped per update.
 
     .. math::
@@ -378,35 +354,25 @@ def step_lr(
       >>> print([float(x) for x in s(jnp.array([0, 2, 3, 6]))])
       [1.0, 1.0, 0.5, 0.25]
     """
-    return TimmStep(base_lr, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    decay_t: Param = fields.value(positive=True)
+    decay_rate: Param = fields.value(nonnegative=True, default=1.0)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=True)
+
+    def _decay(self, t: Array) -> Array:
+        # decay_t may be fractional (a float in timm): not core exponential_decay's count.
+        n = jnp.floor(t.astype(jnp.asarray(self.base_lr).dtype) / self.decay_t)
+        return self.base_lr * _pow(jnp.asarray(self.decay_rate), n)
+
+
+step_lr = make_factory(TimmStep)
 
 
 # --------------------------------------------------------------------------------------
 class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
-    """timm ``MultiStepLRScheduler`` (built by :func:`multistep_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    decay_t: Param = fields.counts()
-    decay_rate: Param = fields.value(nonnegative=True)
-    warmup_t: Param = fields.count()
-    warmup_lr_init: Param = fields.value(nonnegative=True)
-    warmup_prefix: bool = fields.flag()
-
-    def _decay(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.base_lr).dtype
-        # timm: bisect_right(decay_t, t + 1), milestone m applies from t = m - 1.
-        count = piece_index(jnp.asarray(self.decay_t), t + 1).astype(dtype)
-        return self.base_lr * _pow(jnp.asarray(self.decay_rate), count)
-
-
-def multistep_lr(
-    base_lr: ArrayLike,
-    decay_t: Sequence[int] | ArrayLike,
-    decay_rate: ArrayLike = 1.0,
-    warmup_t: ArrayLike = 0,
-    warmup_lr_init: ArrayLike = 0.0,
-    warmup_prefix: bool = True,
-) -> TimmMultiStep:
     r"""timm ``MultiStepLRScheduler``, stepped per update.
 
     .. math::
@@ -430,5 +396,19 @@ def multistep_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([1, 2, 4, 5]))])
       [1.0, 0.1, 0.1, 0.01]
     """
-    args = (base_lr, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
-    return TimmMultiStep(*args)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    decay_t: Param = fields.counts()
+    decay_rate: Param = fields.value(nonnegative=True, default=1.0)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=True)
+
+    def _decay(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        # timm: bisect_right(decay_t, t + 1), milestone m applies from t = m - 1.
+        count = piece_index(jnp.asarray(self.decay_t), t + 1).astype(dtype)
+        return self.base_lr * _pow(jnp.asarray(self.decay_rate), count)
+
+
+multistep_lr = make_factory(TimmMultiStep)

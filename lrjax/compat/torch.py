@@ -60,6 +60,7 @@ from lrjax.core.schedule import (
     Param,
     as_schedule,
     format_value,
+    make_factory,
 )
 from lrjax.presets.recipes import CYCLIC_MODES, cyclic
 from lrjax.schedules.piecewise import piecewise_constant
@@ -104,17 +105,6 @@ class AbstractTorchChainable(AbstractPreset):
 
 # --------------------------------------------------------------------------------------
 class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
-    """torch ``StepLR`` (built by :func:`step_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    step_size: Param = fields.count(minimum=1)
-    gamma: Param = fields.value(positive=True)
-
-    def build(self) -> AbstractSchedule:
-        return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
-
-
-def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) -> TorchStepLR:
     r"""torch ``StepLR``: multiply by ``gamma`` every ``step_size`` steps.
 
     .. math::
@@ -134,7 +124,16 @@ def step_lr(base_lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) ->
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 25]))])
       [1.0, 1.0, 0.5, 0.25]
     """
-    return TorchStepLR(base_lr, step_size, gamma)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    step_size: Param = fields.count(minimum=1)
+    gamma: Param = fields.value(positive=True, default=0.1)
+
+    def build(self) -> AbstractSchedule:
+        return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
+
+
+step_lr = make_factory(TorchStepLR)
 
 
 # --------------------------------------------------------------------------------------
@@ -187,27 +186,6 @@ def multistep_lr(
 
 # --------------------------------------------------------------------------------------
 class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
-    """torch ``ConstantLR`` (built by :func:`constant_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    factor: Param = fields.value(nonnegative=True)
-    total_iters: Param = fields.count()
-
-    def check(self) -> None:
-        _at_most_one(self, "factor", "[0, 1]")
-
-    def build(self) -> AbstractSchedule:
-        n = jnp.asarray(self.total_iters)
-        low = self.base_lr * self.factor
-        # total_iters == 0: torch's recursive form applies the factor at step 0 and never
-        # undoes it (it waits for last_epoch == total_iters, which has passed).
-        values = jnp.stack([low, jnp.where(n == 0, low, jnp.asarray(self.base_lr))])
-        return piecewise_constant(n[None], values)
-
-
-def constant_lr(
-    base_lr: ArrayLike, factor: ArrayLike = 1.0 / 3, total_iters: ArrayLike = 5
-) -> TorchConstantLR:
     r"""torch ``ConstantLR``: ``factor * base_lr`` for ``total_iters`` steps, then ``base_lr``.
 
     .. math::
@@ -229,36 +207,28 @@ def constant_lr(
       >>> print([float(x) for x in s(jnp.array([0, 3, 4]))])
       [0.5, 0.5, 1.0]
     """
-    return TorchConstantLR(base_lr, factor, total_iters)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    factor: Param = fields.value(nonnegative=True, default=1.0 / 3)
+    total_iters: Param = fields.count(default=5)
+
+    def check(self) -> None:
+        _at_most_one(self, "factor", "[0, 1]")
+
+    def build(self) -> AbstractSchedule:
+        n = jnp.asarray(self.total_iters)
+        low = self.base_lr * self.factor
+        # total_iters == 0: torch's recursive form applies the factor at step 0 and never
+        # undoes it (it waits for last_epoch == total_iters, which has passed).
+        values = jnp.stack([low, jnp.where(n == 0, low, jnp.asarray(self.base_lr))])
+        return piecewise_constant(n[None], values)
+
+
+constant_lr = make_factory(TorchConstantLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
-    """torch ``LinearLR`` (built by :func:`linear_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    start_factor: Param = fields.value(positive=True)
-    end_factor: Param = fields.value(nonnegative=True)
-    total_iters: Param = fields.count()
-
-    def check(self) -> None:
-        _at_most_one(self, "start_factor", "(0, 1]")
-        _at_most_one(self, "end_factor", "[0, 1]")
-
-    def build(self) -> AbstractSchedule:
-        start = self.base_lr * self.start_factor
-        end = self.base_lr * self.end_factor
-        # total_iters == 0: torch's recursive form keeps the start factor forever.
-        end = jnp.where(jnp.asarray(self.total_iters) == 0, start, end)
-        return linear(start, end, self.total_iters)
-
-
-def linear_lr(
-    base_lr: ArrayLike,
-    start_factor: ArrayLike = 1.0 / 3,
-    end_factor: ArrayLike = 1.0,
-    total_iters: ArrayLike = 5,
-) -> TorchLinearLR:
     r"""torch ``LinearLR``: the factor moves linearly from ``start_factor`` to ``end_factor``.
 
     .. math::
@@ -281,21 +251,29 @@ def linear_lr(
       >>> print([float(x) for x in s(jnp.array([0, 1, 3, 9]))])
       [0.25, 0.5, 1.0, 1.0]
     """
-    return TorchLinearLR(base_lr, start_factor, end_factor, total_iters)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    start_factor: Param = fields.value(positive=True, default=1.0 / 3)
+    end_factor: Param = fields.value(nonnegative=True, default=1.0)
+    total_iters: Param = fields.count(default=5)
+
+    def check(self) -> None:
+        _at_most_one(self, "start_factor", "(0, 1]")
+        _at_most_one(self, "end_factor", "[0, 1]")
+
+    def build(self) -> AbstractSchedule:
+        start = self.base_lr * self.start_factor
+        end = self.base_lr * self.end_factor
+        # total_iters == 0: torch's recursive form keeps the start factor forever.
+        end = jnp.where(jnp.asarray(self.total_iters) == 0, start, end)
+        return linear(start, end, self.total_iters)
+
+
+linear_lr = make_factory(TorchLinearLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
-    """torch ``ExponentialLR`` (built by :func:`exponential_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    gamma: Param = fields.value(positive=True)
-
-    def build(self) -> AbstractSchedule:
-        return exponential_decay(self.base_lr, self.gamma, 1)
-
-
-def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
     r"""torch ``ExponentialLR``: multiply by ``gamma`` every step.
 
     .. math::
@@ -315,27 +293,19 @@ def exponential_lr(base_lr: ArrayLike, gamma: ArrayLike) -> TorchExponentialLR:
       >>> print(f"{float(s(3)):.4f}")
       0.1250
     """
-    return TorchExponentialLR(base_lr, gamma)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    gamma: Param = fields.value(positive=True)
+
+    def build(self) -> AbstractSchedule:
+        return exponential_decay(self.base_lr, self.gamma, 1)
+
+
+exponential_lr = make_factory(TorchExponentialLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
-    """torch ``PolynomialLR`` (built by :func:`polynomial_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    total_iters: Param = fields.count()
-    power: Param = fields.value(positive=True)
-
-    def build(self) -> AbstractSchedule:
-        # total_iters == 0: torch's recursive form never changes the base lr.
-        zero_iters = jnp.asarray(self.total_iters) == 0
-        end = jnp.where(zero_iters, jnp.asarray(self.base_lr), 0.0 * self.base_lr)
-        return polynomial(self.base_lr, end, self.power, self.total_iters)
-
-
-def polynomial_lr(
-    base_lr: ArrayLike, total_iters: ArrayLike = 5, power: ArrayLike = 1.0
-) -> TorchPolynomialLR:
     r"""torch ``PolynomialLR``: polynomial decay to 0 over ``total_iters`` steps.
 
     .. math::
@@ -357,29 +327,23 @@ def polynomial_lr(
       >>> print(f"{float(s(5)):.4f}")
       0.2500
     """
-    return TorchPolynomialLR(base_lr, total_iters, power)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    total_iters: Param = fields.count(default=5)
+    power: Param = fields.value(positive=True, default=1.0)
+
+    def build(self) -> AbstractSchedule:
+        # total_iters == 0: torch's recursive form never changes the base lr.
+        zero_iters = jnp.asarray(self.total_iters) == 0
+        end = jnp.where(zero_iters, jnp.asarray(self.base_lr), 0.0 * self.base_lr)
+        return polynomial(self.base_lr, end, self.power, self.total_iters)
+
+
+polynomial_lr = make_factory(TorchPolynomialLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_lr"):
-    """torch ``CosineAnnealingLR`` (built by :func:`cosine_annealing_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    T_max: Param = fields.count(minimum=1)
-    eta_min: Param = fields.value(nonnegative=True)
-    periodic: bool = fields.flag()
-
-    def build(self) -> AbstractSchedule:
-        down = cosine_decay(self.base_lr, self.T_max, self.eta_min)
-        if not self.periodic:
-            return down
-        up = cosine_decay(self.eta_min, self.T_max, self.base_lr)
-        return cycle(join_schedules([down, up], self.T_max[None]), 2 * self.T_max)
-
-
-def cosine_annealing_lr(
-    base_lr: ArrayLike, T_max: ArrayLike, eta_min: ArrayLike = 0.0, periodic: bool = False
-) -> TorchCosineAnnealingLR:
     r"""torch ``CosineAnnealingLR``: cosine from ``base_lr`` to ``eta_min`` over ``T_max`` steps.
 
     .. math::
@@ -409,32 +373,25 @@ def cosine_annealing_lr(
       >>> print([round(float(x), 4) for x in p(jnp.array([0, 5, 10, 15, 20]))])
       [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    return TorchCosineAnnealingLR(base_lr, T_max, eta_min, periodic)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    T_max: Param = fields.count(minimum=1)
+    eta_min: Param = fields.value(nonnegative=True, default=0.0)
+    periodic: bool = fields.flag(default=False)
+
+    def build(self) -> AbstractSchedule:
+        down = cosine_decay(self.base_lr, self.T_max, self.eta_min)
+        if not self.periodic:
+            return down
+        up = cosine_decay(self.eta_min, self.T_max, self.base_lr)
+        return cycle(join_schedules([down, up], self.T_max[None]), 2 * self.T_max)
+
+
+cosine_annealing_lr = make_factory(TorchCosineAnnealingLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_annealing_warm_restarts"):
-    """torch ``CosineAnnealingWarmRestarts`` (built by :func:`cosine_annealing_warm_restarts`).
-
-    Not ``lrjax.sgdr(base_lr, T_0, period_mul=T_mult, end_value=eta_min)``, which equals it
-    bit for bit when ``T_mult`` is 1 or 2: ``cycle`` squeezes cycle ``k`` onto ``T_0``
-    steps, which for other ``T_mult`` loses relative precision at the end of each cycle
-    (5e-5 from torch near ``eta_min`` within 3 000 steps with ``T_mult=3``).
-    """
-
-    base_lr: Param = fields.value(nonnegative=True)
-    T_0: Param = fields.count(minimum=1)
-    T_mult: Param = fields.count(minimum=1)
-    eta_min: Param = fields.value(nonnegative=True)
-
-    def _evaluate(self, t: Array) -> Array:
-        _, p = restart_progress(t, self.T_0, self.T_mult, jnp.asarray(self.base_lr).dtype)
-        return ramp("cosine", self.base_lr, self.eta_min, p)
-
-
-def cosine_annealing_warm_restarts(
-    base_lr: ArrayLike, T_0: ArrayLike, T_mult: ArrayLike = 1, eta_min: ArrayLike = 0.0
-) -> TorchCosineAnnealingWarmRestarts:
     r"""torch ``CosineAnnealingWarmRestarts`` (SGDR): cosine restarts every ``T_i`` steps.
 
     .. math::
@@ -459,44 +416,24 @@ def cosine_annealing_warm_restarts(
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0]
     """
-    return TorchCosineAnnealingWarmRestarts(base_lr, T_0, T_mult, eta_min)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    T_0: Param = fields.count(minimum=1)
+    T_mult: Param = fields.count(minimum=1, default=1)
+    eta_min: Param = fields.value(nonnegative=True, default=0.0)
+
+    def _evaluate(self, t: Array) -> Array:
+        _, p = restart_progress(t, self.T_0, self.T_mult, jnp.asarray(self.base_lr).dtype)
+        return ramp("cosine", self.base_lr, self.eta_min, p)
+
+
+cosine_annealing_warm_restarts = make_factory(TorchCosineAnnealingWarmRestarts)
 
 
 # --------------------------------------------------------------------------------------
 
 
 class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
-    """torch ``CyclicLR`` (built by :func:`cyclic_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    max_lr: Param = fields.value(nonnegative=True)
-    step_size_up: Param = fields.count(minimum=1)
-    step_size_down: Param | None = fields.count(optional=True)
-    mode: str = fields.choice(CYCLIC_MODES)
-    gamma: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
-        ok = None if b is None or m is None else m >= b
-        v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
-
-    def build(self) -> AbstractSchedule:
-        # torch also allows step_size_down=0 (a sawtooth) and gamma > 1 ("exp_range"
-        # growing); core cyclic's formula covers both, and its range checks, which reject
-        # them, do not run on the traced leaves this is evaluated with.
-        return cyclic(
-            self.base_lr, self.max_lr, self.step_size_up, self.step_size_down, self.mode, self.gamma
-        )
-
-
-def cyclic_lr(
-    base_lr: ArrayLike,
-    max_lr: ArrayLike,
-    step_size_up: ArrayLike = 2000,
-    step_size_down: ArrayLike | None = None,
-    mode: str = "triangular",
-    gamma: ArrayLike = 1.0,
-) -> TorchCyclicLR:
     r"""torch ``CyclicLR`` (Smith 2015): triangular cycles between ``base_lr`` and ``max_lr``.
 
     .. math::
@@ -531,7 +468,29 @@ def cyclic_lr(
       Smith, `Cyclical Learning Rates for Training Neural Networks
       <https://arxiv.org/abs/1506.01186>`_, 2015.
     """
-    return TorchCyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
+
+    base_lr: Param = fields.value(nonnegative=True)
+    max_lr: Param = fields.value(nonnegative=True)
+    step_size_up: Param = fields.count(minimum=1, default=2000)
+    step_size_down: Param | None = fields.count(optional=True, default=None)
+    mode: str = fields.choice(CYCLIC_MODES, default="triangular")
+    gamma: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
+        ok = None if b is None or m is None else m >= b
+        v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
+
+    def build(self) -> AbstractSchedule:
+        # torch also allows step_size_down=0 (a sawtooth) and gamma > 1 ("exp_range"
+        # growing); core cyclic's formula covers both, and its range checks, which reject
+        # them, do not run on the traced leaves this is evaluated with.
+        return cyclic(
+            self.base_lr, self.max_lr, self.step_size_up, self.step_size_down, self.mode, self.gamma
+        )
+
+
+cyclic_lr = make_factory(TorchCyclicLR)
 
 
 # --------------------------------------------------------------------------------------
@@ -661,26 +620,6 @@ def one_cycle_lr(
 
 # --------------------------------------------------------------------------------------
 class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
-    """torch ``SequentialLR`` (built by :func:`sequential_lr`)."""
-
-    schedulers: tuple[Child, ...] = fields.schedules()
-    milestones: Param = fields.counts(strictly_increasing=True)
-
-    def check(self) -> None:
-        n, m = len(self.schedulers), np.shape(self.milestones)[0]
-        v.require(
-            m == n - 1,
-            self.factory,
-            f"len(milestones) must be len(schedulers) - 1, got {m} milestones for {n} schedulers",
-        )
-
-    def build(self) -> AbstractSchedule:
-        return join_schedules([_lower(s) for s in self.schedulers], self.milestones)
-
-
-def sequential_lr(
-    schedulers: Sequence[AbstractSchedule], milestones: Sequence[int] | ArrayLike
-) -> TorchSequentialLR:
     r"""torch ``SequentialLR``: each scheduler in turn, restarted at its milestone.
 
     .. math::
@@ -704,14 +643,30 @@ def sequential_lr(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 25, 40]))])
       [0.1, 0.55, 1.0, 0.5, 0.0]
     """
-    return TorchSequentialLR(schedulers, milestones)
+
+    schedulers: tuple[Child, ...] = fields.schedules()
+    milestones: Param = fields.counts(strictly_increasing=True)
+
+    def check(self) -> None:
+        n, m = len(self.schedulers), np.shape(self.milestones)[0]
+        v.require(
+            m == n - 1,
+            self.factory,
+            f"len(milestones) must be len(schedulers) - 1, got {m} milestones for {n} schedulers",
+        )
+
+    def build(self) -> AbstractSchedule:
+        return join_schedules([_lower(s) for s in self.schedulers], self.milestones)
+
+
+sequential_lr = make_factory(TorchSequentialLR)
 
 
 # --------------------------------------------------------------------------------------
 class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
     """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""
 
-    schedulers: tuple[AbstractTorchChainable, ...] = fields.schedules()
+    schedulers: tuple[Child, ...] = fields.schedules()  # AbstractTorchChainable
 
     def check(self) -> None:
         f = self.factory

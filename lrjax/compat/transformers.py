@@ -39,7 +39,14 @@ from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import progress, ramp
-from lrjax.core.schedule import AbstractPreset, AbstractSchedule, Array, ArrayLike, Param
+from lrjax.core.schedule import (
+    AbstractPreset,
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    Param,
+    make_factory,
+)
 from lrjax.presets.recipes import (
     inverse_sqrt,
     warmup_constant,
@@ -67,23 +74,43 @@ _DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
 # --------------------------------------------------------------------------------------
 class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
-    """One HF decay phase from ``peak_value`` to ``floor_value`` (built by ``decay_phase``).
+    r"""A Hugging Face decay phase (the building block of this module's schedules).
 
-    The step seen is ``e = t + offset`` out of ``decay_steps``. "cosine" is HF's wave
-    ``(1 + cos(2 pi num_cycles e / L)) / 2``, evaluated as ``sin^2(pi (c - num_cycles (L - e)
-    / L))`` (``c`` the fractional part of ``num_cycles - 1/2``) so the tail of the default
-    half wave keeps full relative precision; "linear" and "1-sqrt" are lrjax ramp shapes.
-    After the phase: "hold" its last value, "continue" the formula (HF's cosine), "floor"
-    jump to ``floor_value`` (HF's WSD).
+    .. math::
+      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{L}\right), \qquad
+      w_{\text{cosine}}(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right)
+
+    with :math:`w` linear :math:`1 - p` or 1-sqrt :math:`1 - \sqrt{p}` otherwise, where
+    :math:`P` is ``peak_value``, :math:`F` is ``floor_value``, :math:`c` is ``num_cycles``,
+    :math:`L` is ``decay_steps`` (at least 1) and :math:`o` is ``offset``.
+
+    Args:
+      peak_value: value at :math:`p = 0`; ``>= 0``.
+      floor_value: value the wave decays to; ``>= 0``.
+      num_cycles: number of cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
+      decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1, like HF's ``max(1, .)``).
+      offset: :math:`o`, 0 or 1 (``cosine_warmup_with_min_lr`` counts from 1; static).
+      shape: "cosine", "linear" or "1-sqrt" (static).
+      after: past the phase, "hold" the last value, "continue" the formula or jump to the
+        "floor" (static).
+
+    Returns:
+      An ``HFDecayPhase`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import transformers as lrh
+      >>> s = lrh.decay_phase(1.0, 0.0, 0.5, 10, after="continue")
+      >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 15]))])
+      [1.0, 0.5, 0.0, 0.5]
     """
 
     peak_value: Param = fields.value(nonnegative=True)
     floor_value: Param = fields.value(nonnegative=True)
     num_cycles: Param = fields.value(nonnegative=True)
     decay_steps: Param = fields.count()
-    offset: int = fields.static()
-    shape: str = fields.choice(_DECAY_SHAPES)
-    after: str = fields.choice(("hold", "continue", "floor"))
+    offset: int = fields.static(default=0)
+    shape: str = fields.choice(_DECAY_SHAPES, default="cosine")
+    after: str = fields.choice(("hold", "continue", "floor"), default="hold")
 
     def check(self) -> None:
         ok = self.offset in (0, 1) and not isinstance(self.offset, bool)
@@ -124,50 +151,31 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
         return value
 
 
-def decay_phase(
-    peak_value: ArrayLike,
-    floor_value: ArrayLike,
-    num_cycles: ArrayLike,
-    decay_steps: ArrayLike,
-    offset: int = 0,
-    shape: str = "cosine",
-    after: str = "hold",
-) -> HFDecayPhase:
-    r"""A Hugging Face decay phase (the building block of this module's schedules).
-
-    .. math::
-      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{L}\right), \qquad
-      w_{\text{cosine}}(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right)
-
-    with :math:`w` linear :math:`1 - p` or 1-sqrt :math:`1 - \sqrt{p}` otherwise, where
-    :math:`P` is ``peak_value``, :math:`F` is ``floor_value``, :math:`c` is ``num_cycles``,
-    :math:`L` is ``decay_steps`` (at least 1) and :math:`o` is ``offset``.
-
-    Args:
-      peak_value: value at :math:`p = 0`; ``>= 0``.
-      floor_value: value the wave decays to; ``>= 0``.
-      num_cycles: number of cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
-      decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1, like HF's ``max(1, .)``).
-      offset: :math:`o`, 0 or 1 (``cosine_warmup_with_min_lr`` counts from 1; static).
-      shape: "cosine", "linear" or "1-sqrt" (static).
-      after: past the phase, "hold" the last value, "continue" the formula or jump to the
-        "floor" (static).
-
-    Returns:
-      An ``HFDecayPhase`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import transformers as lrh
-      >>> s = lrh.decay_phase(1.0, 0.0, 0.5, 10, after="continue")
-      >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 15]))])
-      [1.0, 0.5, 0.0, 0.5]
-    """
-    return HFDecayPhase(peak_value, floor_value, num_cycles, decay_steps, offset, shape, after)
+decay_phase = make_factory(HFDecayPhase)
 
 
 # --------------------------------------------------------------------------------------
 class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
-    """HF's cosine with hard restarts after its warmup (built by ``hard_restarts``)."""
+    r"""HF's hard-restart cosine (without warmup): ``num_cycles`` half cosines, then 0.
+
+    .. math::
+      \eta(t) = P\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,((c\,t / L) \bmod 1)\right)\right)
+      \ \text{for}\ t < L, \qquad 0 \ \text{after}
+
+    Args:
+      peak_value: :math:`P`; ``>= 0``.
+      num_cycles: :math:`c`; ``>= 0``.
+      decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1).
+
+    Returns:
+      An ``HFHardRestarts`` schedule.
+
+    Examples:
+      >>> from lrjax.compat import transformers as lrh
+      >>> s = lrh.hard_restarts(1.0, 2, 10)
+      >>> print([round(float(x), 3) for x in s(jnp.array([0, 4, 5, 9, 10]))])
+      [1.0, 0.095, 1.0, 0.095, 0.0]
+    """
 
     peak_value: Param = fields.value(nonnegative=True)
     num_cycles: Param = fields.value(nonnegative=True)
@@ -190,43 +198,11 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
         return jnp.where(t >= length, jnp.zeros((), dtype), value)
 
 
-def hard_restarts(
-    peak_value: ArrayLike, num_cycles: ArrayLike, decay_steps: ArrayLike
-) -> HFHardRestarts:
-    r"""HF's hard-restart cosine (without warmup): ``num_cycles`` half cosines, then 0.
-
-    .. math::
-      \eta(t) = P\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,((c\,t / L) \bmod 1)\right)\right)
-      \ \text{for}\ t < L, \qquad 0 \ \text{after}
-
-    Args:
-      peak_value: :math:`P`; ``>= 0``.
-      num_cycles: :math:`c`; ``>= 0``.
-      decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1).
-
-    Returns:
-      An ``HFHardRestarts`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import transformers as lrh
-      >>> s = lrh.hard_restarts(1.0, 2, 10)
-      >>> print([round(float(x), 3) for x in s(jnp.array([0, 4, 5, 9, 10]))])
-      [1.0, 0.095, 1.0, 0.095, 0.0]
-    """
-    return HFHardRestarts(peak_value, num_cycles, decay_steps)
+hard_restarts = make_factory(HFHardRestarts)
 
 
 # --------------------------------------------------------------------------------------
 class HFConstant(AbstractPreset, factory="get_constant_schedule"):
-    """HF ``constant`` (built by :func:`get_constant_schedule`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-
-    def build(self) -> AbstractSchedule:
-        return constant(self.learning_rate)
-
-
-def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
     r"""HF ``get_constant_schedule``: the learning rate, always.
 
     .. math::
@@ -243,22 +219,17 @@ def get_constant_schedule(learning_rate: ArrayLike) -> HFConstant:
       >>> print(f"{float(lrh.get_constant_schedule(3e-4)(100)):.1e}")
       3.0e-04
     """
-    return HFConstant(learning_rate)
+
+    learning_rate: Param = fields.value(nonnegative=True)
+
+    def build(self) -> AbstractSchedule:
+        return constant(self.learning_rate)
+
+
+get_constant_schedule = make_factory(HFConstant)
 
 
 class HFConstantWithWarmup(AbstractPreset, factory="get_constant_schedule_with_warmup"):
-    """HF ``constant_with_warmup`` (built by :func:`get_constant_schedule_with_warmup`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-
-    def build(self) -> AbstractSchedule:
-        return warmup_constant(self.learning_rate, self.num_warmup_steps)
-
-
-def get_constant_schedule_with_warmup(
-    learning_rate: ArrayLike, num_warmup_steps: ArrayLike
-) -> HFConstantWithWarmup:
     r"""HF ``get_constant_schedule_with_warmup``: linear warmup from 0, then constant.
 
     .. math::
@@ -277,25 +248,18 @@ def get_constant_schedule_with_warmup(
       >>> print([float(x) for x in s(jnp.array([0, 1, 4, 9]))])
       [0.0, 0.25, 1.0, 1.0]
     """
-    return HFConstantWithWarmup(learning_rate, num_warmup_steps)
-
-
-class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmup"):
-    """HF ``linear`` (built by :func:`get_linear_schedule_with_warmup`)."""
 
     learning_rate: Param = fields.value(nonnegative=True)
     num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
-        # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
-        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
+        return warmup_constant(self.learning_rate, self.num_warmup_steps)
 
 
-def get_linear_schedule_with_warmup(
-    learning_rate: ArrayLike, num_warmup_steps: ArrayLike, num_training_steps: ArrayLike
-) -> HFLinearWithWarmup:
+get_constant_schedule_with_warmup = make_factory(HFConstantWithWarmup)
+
+
+class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmup"):
     r"""HF ``get_linear_schedule_with_warmup``: linear warmup from 0, linear decay to 0.
 
     .. math::
@@ -316,7 +280,18 @@ def get_linear_schedule_with_warmup(
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    return HFLinearWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+
+    def build(self) -> AbstractSchedule:
+        # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
+        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
+        return warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
+
+
+get_linear_schedule_with_warmup = make_factory(HFLinearWithWarmup)
 
 
 def _cosine(s: Any, floor: Any, offset: int = 0) -> HFDecayPhase:
@@ -328,25 +303,6 @@ def _cosine(s: Any, floor: Any, offset: int = 0) -> HFDecayPhase:
 
 
 class HFCosineWithWarmup(AbstractPreset, factory="get_cosine_schedule_with_warmup"):
-    """HF ``cosine`` (built by :func:`get_cosine_schedule_with_warmup`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True)
-    hold_after_end: bool = fields.flag()
-
-    def build(self) -> AbstractSchedule:
-        return warmup(_cosine(self, 0.0 * self.learning_rate), self.num_warmup_steps)
-
-
-def get_cosine_schedule_with_warmup(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_training_steps: ArrayLike,
-    num_cycles: ArrayLike = 0.5,
-    hold_after_end: bool = True,
-) -> HFCosineWithWarmup:
     r"""HF ``get_cosine_schedule_with_warmup``: linear warmup from 0, then a cosine wave.
 
     .. math::
@@ -376,34 +332,23 @@ def get_cosine_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in hf(jnp.arange(6, 9))])
       [0.0, 0.146, 0.5]
     """
-    return HFCosineWithWarmup(
-        learning_rate, num_warmup_steps, num_training_steps, num_cycles, hold_after_end
-    )
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
+    hold_after_end: bool = fields.flag(default=True)
+
+    def build(self) -> AbstractSchedule:
+        return warmup(_cosine(self, 0.0 * self.learning_rate), self.num_warmup_steps)
+
+
+get_cosine_schedule_with_warmup = make_factory(HFCosineWithWarmup)
 
 
 class HFCosineWithHardRestarts(
     AbstractPreset, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
 ):
-    """HF ``cosine_with_restarts`` (built by
-    :func:`get_cosine_with_hard_restarts_schedule_with_warmup`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True)
-
-    def build(self) -> AbstractSchedule:
-        length = jnp.maximum(self.num_training_steps - self.num_warmup_steps, 1)
-        wave = hard_restarts(self.learning_rate, self.num_cycles, length)
-        return warmup(wave, self.num_warmup_steps)
-
-
-def get_cosine_with_hard_restarts_schedule_with_warmup(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_training_steps: ArrayLike,
-    num_cycles: ArrayLike = 1,
-) -> HFCosineWithHardRestarts:
     r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``.
 
     .. math::
@@ -426,41 +371,24 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 2, 5, 6, 9, 10]))])
       [0.0, 1.0, 0.146, 1.0, 0.146, 0.0]
     """
-    return HFCosineWithHardRestarts(learning_rate, num_warmup_steps, num_training_steps, num_cycles)
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True, default=1)
+
+    def build(self) -> AbstractSchedule:
+        length = jnp.maximum(self.num_training_steps - self.num_warmup_steps, 1)
+        wave = hard_restarts(self.learning_rate, self.num_cycles, length)
+        return warmup(wave, self.num_warmup_steps)
+
+
+get_cosine_with_hard_restarts_schedule_with_warmup = make_factory(HFCosineWithHardRestarts)
 
 
 class HFPolynomialDecayWithWarmup(
     AbstractPreset, factory="get_polynomial_decay_schedule_with_warmup"
 ):
-    """HF ``polynomial`` (built by :func:`get_polynomial_decay_schedule_with_warmup`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    lr_end: Param = fields.value(nonnegative=True)
-    power: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        a, b = v.concrete(self.learning_rate), v.concrete(self.lr_end)
-        if a is not None and b is not None:
-            where = f"{self.factory}(lr_end={b!r})"
-            v.require(a > b, where, f"lr_end must be smaller than learning_rate={a!r}")
-
-    def build(self) -> AbstractSchedule:
-        # HF holds lr_end after T, so from W on when T <= W.
-        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_polynomial_decay(
-            self.learning_rate, self.num_warmup_steps, total, self.power, end_value=self.lr_end
-        )
-
-
-def get_polynomial_decay_schedule_with_warmup(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_training_steps: ArrayLike,
-    lr_end: ArrayLike = 1e-7,
-    power: ArrayLike = 1.0,
-) -> HFPolynomialDecayWithWarmup:
     r"""HF ``get_polynomial_decay_schedule_with_warmup`` (BERT/fairseq polynomial decay).
 
     .. math::
@@ -488,25 +416,31 @@ def get_polynomial_decay_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([1, 2, 7, 12, 20]))])
       [0.5, 1.0, 0.25, 0.0, 0.0]
     """
-    return HFPolynomialDecayWithWarmup(
-        learning_rate, num_warmup_steps, num_training_steps, lr_end, power
-    )
-
-
-class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
-    """HF ``inverse_sqrt`` (built by :func:`get_inverse_sqrt_schedule`)."""
 
     learning_rate: Param = fields.value(nonnegative=True)
     num_warmup_steps: Param = fields.count()
-    timescale: Param | None = fields.value(positive=True, optional=True)
+    num_training_steps: Param = fields.count()
+    lr_end: Param = fields.value(nonnegative=True, default=1e-7)
+    power: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        a, b = v.concrete(self.learning_rate), v.concrete(self.lr_end)
+        if a is not None and b is not None:
+            where = f"{self.factory}(lr_end={b!r})"
+            v.require(a > b, where, f"lr_end must be smaller than learning_rate={a!r}")
 
     def build(self) -> AbstractSchedule:
-        return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
+        # HF holds lr_end after T, so from W on when T <= W.
+        total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
+        return warmup_polynomial_decay(
+            self.learning_rate, self.num_warmup_steps, total, self.power, end_value=self.lr_end
+        )
 
 
-def get_inverse_sqrt_schedule(
-    learning_rate: ArrayLike, num_warmup_steps: ArrayLike, timescale: ArrayLike | None = None
-) -> HFInverseSqrt:
+get_polynomial_decay_schedule_with_warmup = make_factory(HFPolynomialDecayWithWarmup)
+
+
+class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
     r"""HF ``get_inverse_sqrt_schedule``: linear warmup from 0, then inverse square root.
 
     .. math::
@@ -527,7 +461,16 @@ def get_inverse_sqrt_schedule(
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 40]))])
       [0.5, 1.0, 0.5]
     """
-    return HFInverseSqrt(learning_rate, num_warmup_steps, timescale)
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    timescale: Param | None = fields.value(positive=True, optional=True, default=None)
+
+    def build(self) -> AbstractSchedule:
+        return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
+
+
+get_inverse_sqrt_schedule = make_factory(HFInverseSqrt)
 
 
 def _check_floor(s: Any) -> None:
@@ -543,32 +486,6 @@ def _floor(s: Any) -> Any:
 
 
 class HFCosineWithMinLR(AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup"):
-    """HF ``cosine_with_min_lr`` (built by :func:`get_cosine_with_min_lr_schedule_with_warmup`)."""
-
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True)
-    min_lr: Param | None = fields.value(nonnegative=True, optional=True)
-    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
-    hold_after_end: bool = fields.flag()
-
-    def check(self) -> None:
-        _check_floor(self)
-
-    def build(self) -> AbstractSchedule:
-        return warmup(_cosine(self, _floor(self)), self.num_warmup_steps)
-
-
-def get_cosine_with_min_lr_schedule_with_warmup(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_training_steps: ArrayLike,
-    num_cycles: ArrayLike = 0.5,
-    min_lr: ArrayLike | None = None,
-    min_lr_rate: ArrayLike | None = None,
-    hold_after_end: bool = True,
-) -> HFCosineWithMinLR:
     r"""HF ``get_cosine_with_min_lr_schedule_with_warmup``: cosine down to a floor.
 
     .. math::
@@ -598,59 +515,28 @@ def get_cosine_with_min_lr_schedule_with_warmup(
       >>> print([round(float(x), 3) for x in s(jnp.array([5, 10, 25, 40, 50]))])
       [0.5, 1.0, 0.55, 0.1, 0.1]
     """
-    return HFCosineWithMinLR(
-        learning_rate,
-        num_warmup_steps,
-        num_training_steps,
-        num_cycles,
-        min_lr,
-        min_lr_rate,
-        hold_after_end,
-    )
-
-
-class HFCosineWarmupWithMinLR(
-    AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
-):
-    """HF ``cosine_warmup_with_min_lr`` (built by
-    :func:`get_cosine_with_min_lr_schedule_with_warmup_lr_rate`)."""
 
     learning_rate: Param = fields.value(nonnegative=True)
     num_warmup_steps: Param = fields.count()
     num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True)
-    min_lr: Param | None = fields.value(nonnegative=True, optional=True)
-    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
-    warmup_lr_rate: Param | None = fields.value(nonnegative=True, optional=True)
-    hold_after_end: bool = fields.flag()
+    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
+    min_lr: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    hold_after_end: bool = fields.flag(default=True)
 
     def check(self) -> None:
         _check_floor(self)
 
     def build(self) -> AbstractSchedule:
-        # HF counts this schedule's steps from 1: its warmup does not start at 0 and its
-        # cosine is one step ahead (offset=1), so neither is a core warmup.
-        lr, warm = jnp.asarray(self.learning_rate), jnp.asarray(self.num_warmup_steps)
-        if self.warmup_lr_rate is None:
-            # (t + 1) / max(1, W): a line through lr / W at 0 and lr (W + 1) / W at W.
-            per_step = lr / jnp.maximum(warm, 1).astype(lr.dtype)
-            ramp_up = linear(per_step, lr + per_step, warm)
-        else:
-            # w + (1 - w) t / max(1, W - 1)
-            ramp_up = linear(lr * self.warmup_lr_rate, lr, jnp.maximum(warm - 1, 1))
-        return join_schedules([ramp_up, _cosine(self, _floor(self), offset=1)], warm[None])
+        return warmup(_cosine(self, _floor(self)), self.num_warmup_steps)
 
 
-def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_training_steps: ArrayLike,
-    num_cycles: ArrayLike = 0.5,
-    min_lr: ArrayLike | None = None,
-    min_lr_rate: ArrayLike | None = None,
-    warmup_lr_rate: ArrayLike | None = None,
-    hold_after_end: bool = True,
-) -> HFCosineWarmupWithMinLR:
+get_cosine_with_min_lr_schedule_with_warmup = make_factory(HFCosineWithMinLR)
+
+
+class HFCosineWarmupWithMinLR(
+    AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+):
     r"""HF ``cosine_warmup_with_min_lr``: warmup that starts above 0, cosine to a floor.
 
     .. math::
@@ -683,73 +569,37 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [0.5, 1.0, 0.868, 0.55, 0.232, 0.1, 0.1]
     """
-    return HFCosineWarmupWithMinLR(
-        learning_rate,
-        num_warmup_steps,
-        num_training_steps,
-        num_cycles,
-        min_lr,
-        min_lr_rate,
-        warmup_lr_rate,
-        hold_after_end,
-    )
-
-
-class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
-    """HF ``warmup_stable_decay`` (built by :func:`get_wsd_schedule`)."""
 
     learning_rate: Param = fields.value(nonnegative=True)
     num_warmup_steps: Param = fields.count()
-    num_decay_steps: Param = fields.count()
-    num_training_steps: Param | None = fields.count(optional=True)
-    num_stable_steps: Param | None = fields.count(optional=True)
-    warmup_type: str = fields.choice(_DECAY_SHAPES)
-    decay_type: str = fields.choice(_DECAY_SHAPES)
-    min_lr_ratio: Param = fields.value(nonnegative=True)
-    num_cycles: Param = fields.value(nonnegative=True)
+    num_training_steps: Param = fields.count()
+    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
+    min_lr: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    warmup_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    hold_after_end: bool = fields.flag(default=True)
 
     def check(self) -> None:
-        total, stable = self.num_training_steps, self.num_stable_steps
-        v.require(
-            total is not None or stable is not None,
-            self.factory,
-            "either num_training_steps or num_stable_steps must be specified",
-        )
-        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, total))
-        if stable is None and None not in (w, d, n) and n < w + d:
-            raise ValueError(
-                f"{self.factory}(num_training_steps={n}): num_training_steps must be >= "
-                f"num_warmup_steps + num_decay_steps = {w + d} (the stable phase would be "
-                "negative)"
-            )
+        _check_floor(self)
 
     def build(self) -> AbstractSchedule:
-        # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
-        # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
-        # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
-        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
-        stable = self.num_stable_steps
-        if stable is None:  # HF's default; check() ensures num_training_steps is given then
-            stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
-        floor = lr * self.min_lr_ratio
-        ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
-        decay = decay_phase(
-            lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
-        )
-        return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
+        # HF counts this schedule's steps from 1: its warmup does not start at 0 and its
+        # cosine is one step ahead (offset=1), so neither is a core warmup.
+        lr, warm = jnp.asarray(self.learning_rate), jnp.asarray(self.num_warmup_steps)
+        if self.warmup_lr_rate is None:
+            # (t + 1) / max(1, W): a line through lr / W at 0 and lr (W + 1) / W at W.
+            per_step = lr / jnp.maximum(warm, 1).astype(lr.dtype)
+            ramp_up = linear(per_step, lr + per_step, warm)
+        else:
+            # w + (1 - w) t / max(1, W - 1)
+            ramp_up = linear(lr * self.warmup_lr_rate, lr, jnp.maximum(warm - 1, 1))
+        return join_schedules([ramp_up, _cosine(self, _floor(self), offset=1)], warm[None])
 
 
-def get_wsd_schedule(
-    learning_rate: ArrayLike,
-    num_warmup_steps: ArrayLike,
-    num_decay_steps: ArrayLike,
-    num_training_steps: ArrayLike | None = None,
-    num_stable_steps: ArrayLike | None = None,
-    warmup_type: str = "linear",
-    decay_type: str = "cosine",
-    min_lr_ratio: ArrayLike = 0.0,
-    num_cycles: ArrayLike = 0.5,
-) -> HFWarmupStableDecay:
+get_cosine_with_min_lr_schedule_with_warmup_lr_rate = make_factory(HFCosineWarmupWithMinLR)
+
+
+class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
     r"""HF ``get_wsd_schedule``: warmup, stable, decay, then the floor.
 
     With :math:`m` = ``min_lr_ratio``, :math:`S` = ``num_stable_steps`` (default
@@ -785,17 +635,49 @@ def get_wsd_schedule(
       >>> print([round(float(x), 3) for x in s(jnp.arange(8))])
       [0.1, 0.55, 1.0, 1.0, 1.0, 0.364, 0.1, 0.1]
     """
-    return HFWarmupStableDecay(
-        learning_rate,
-        num_warmup_steps,
-        num_decay_steps,
-        num_training_steps,
-        num_stable_steps,
-        warmup_type,
-        decay_type,
-        min_lr_ratio,
-        num_cycles,
-    )
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+    num_decay_steps: Param = fields.count()
+    num_training_steps: Param | None = fields.count(optional=True, default=None)
+    num_stable_steps: Param | None = fields.count(optional=True, default=None)
+    warmup_type: str = fields.choice(_DECAY_SHAPES, default="linear")
+    decay_type: str = fields.choice(_DECAY_SHAPES, default="cosine")
+    min_lr_ratio: Param = fields.value(nonnegative=True, default=0.0)
+    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
+
+    def check(self) -> None:
+        total, stable = self.num_training_steps, self.num_stable_steps
+        v.require(
+            total is not None or stable is not None,
+            self.factory,
+            "either num_training_steps or num_stable_steps must be specified",
+        )
+        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, total))
+        if stable is None and None not in (w, d, n) and n < w + d:
+            raise ValueError(
+                f"{self.factory}(num_training_steps={n}): num_training_steps must be >= "
+                f"num_warmup_steps + num_decay_steps = {w + d} (the stable phase would be "
+                "negative)"
+            )
+
+    def build(self) -> AbstractSchedule:
+        # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
+        # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
+        # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
+        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
+        stable = self.num_stable_steps
+        if stable is None:  # HF's default; check() ensures num_training_steps is given then
+            stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
+        floor = lr * self.min_lr_ratio
+        ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
+        decay = decay_phase(
+            lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
+        )
+        return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
+
+
+get_wsd_schedule = make_factory(HFWarmupStableDecay)
 
 
 # --------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from lrjax.core.schedule import (
     Param,
     Schedule,
     as_schedule,
+    make_factory,
 )
 from lrjax.schedules.piecewise import piecewise_constant
 from lrjax.schedules.primitives import (
@@ -79,32 +80,6 @@ def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "l
 
 
 class WarmupCosineDecay(AbstractPreset):
-    """Linear warmup then cosine decay (built by :func:`warmup_cosine_decay`)."""
-
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    total_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
-    end_value: Param = fields.value(nonnegative=True)
-    exponent: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        require_order(self, "warmup_steps", "total_steps")
-
-    def build(self) -> AbstractSchedule:
-        decay_steps = self.total_steps - self.warmup_steps
-        decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
-        return _warmup_then(self, decay)
-
-
-def warmup_cosine_decay(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    total_steps: ArrayLike,
-    init_value: ArrayLike = 0.0,
-    end_value: ArrayLike = 0.0,
-    exponent: ArrayLike = 1.0,
-) -> WarmupCosineDecay:
     r"""Linear warmup to ``peak_value``, then cosine decay to ``end_value``.
 
     .. math::
@@ -139,33 +114,27 @@ def warmup_cosine_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 60, 110, 200]))])
       [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
-    return WarmupCosineDecay(peak_value, warmup_steps, total_steps, init_value, end_value, exponent)
-
-
-class WarmupLinearDecay(AbstractPreset):
-    """Linear warmup then linear decay (built by :func:`warmup_linear_decay`)."""
 
     peak_value: Param = fields.value(nonnegative=True)
     warmup_steps: Param = fields.count()
     total_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
-    end_value: Param = fields.value(nonnegative=True)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+    exponent: Param = fields.value(positive=True, default=1.0)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
-        decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
+        decay_steps = self.total_steps - self.warmup_steps
+        decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
         return _warmup_then(self, decay)
 
 
-def warmup_linear_decay(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    total_steps: ArrayLike,
-    init_value: ArrayLike = 0.0,
-    end_value: ArrayLike = 0.0,
-) -> WarmupLinearDecay:
+warmup_cosine_decay = make_factory(WarmupCosineDecay)
+
+
+class WarmupLinearDecay(AbstractPreset):
     r"""Linear warmup to ``peak_value``, then linear decay to ``end_value``.
 
     .. math::
@@ -194,36 +163,25 @@ def warmup_linear_decay(
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
-    return WarmupLinearDecay(peak_value, warmup_steps, total_steps, init_value, end_value)
-
-
-class WarmupPolynomialDecay(AbstractPreset):
-    """Linear warmup then polynomial decay (built by :func:`warmup_polynomial_decay`)."""
 
     peak_value: Param = fields.value(nonnegative=True)
     warmup_steps: Param = fields.count()
     total_steps: Param = fields.count()
-    power: Param = fields.value(positive=True)
-    init_value: Param = fields.value(nonnegative=True)
-    end_value: Param = fields.value(nonnegative=True)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
 
     def check(self) -> None:
         require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
-        steps = self.total_steps - self.warmup_steps
-        decay = polynomial(self.peak_value, self.end_value, self.power, steps)
+        decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
         return _warmup_then(self, decay)
 
 
-def warmup_polynomial_decay(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    total_steps: ArrayLike,
-    power: ArrayLike = 1.0,
-    init_value: ArrayLike = 0.0,
-    end_value: ArrayLike = 0.0,
-) -> WarmupPolynomialDecay:
+warmup_linear_decay = make_factory(WarmupLinearDecay)
+
+
+class WarmupPolynomialDecay(AbstractPreset):
     r"""Linear warmup to ``peak_value``, then polynomial decay to ``end_value``.
 
     .. math::
@@ -253,25 +211,27 @@ def warmup_polynomial_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 60, 110]))])
       [0.5, 1.0, 0.25, 0.0]
     """
-    return WarmupPolynomialDecay(
-        peak_value, warmup_steps, total_steps, power, init_value, end_value
-    )
-
-
-class WarmupConstant(AbstractPreset):
-    """Linear warmup then a constant (built by :func:`warmup_constant`)."""
 
     peak_value: Param = fields.value(nonnegative=True)
     warmup_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
+    total_steps: Param = fields.count()
+    power: Param = fields.value(positive=True, default=1.0)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
-        return warmup(constant(self.peak_value), self.warmup_steps, self.init_value)
+        steps = self.total_steps - self.warmup_steps
+        decay = polynomial(self.peak_value, self.end_value, self.power, steps)
+        return _warmup_then(self, decay)
 
 
-def warmup_constant(
-    peak_value: ArrayLike, warmup_steps: ArrayLike, init_value: ArrayLike = 0.0
-) -> WarmupConstant:
+warmup_polynomial_decay = make_factory(WarmupPolynomialDecay)
+
+
+class WarmupConstant(AbstractPreset):
     r"""Linear warmup to ``peak_value``, then constant.
 
     .. math::
@@ -294,48 +254,19 @@ def warmup_constant(
       >>> print([float(x) for x in s(jnp.arange(6))])
       [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    return WarmupConstant(peak_value, warmup_steps, init_value)
-
-
-class WarmupExponentialDecay(AbstractPreset):
-    """Linear warmup then exponential decay (built by :func:`warmup_exponential_decay`)."""
 
     peak_value: Param = fields.value(nonnegative=True)
     warmup_steps: Param = fields.count()
-    decay_rate: Param = fields.value(positive=True)
-    transition_steps: Param = fields.count(minimum=1)
-    init_value: Param = fields.value(nonnegative=True)
-    staircase: bool = fields.flag()
-    end_value: Param | None = fields.value(nonnegative=True, optional=True)
-
-    def check(self) -> None:
-        # end_value is a floor for a decay and a ceiling for a growth.
-        names = "peak_value decay_rate end_value"
-        floor = "end_value is a floor and must be <= peak_value when decay_rate < 1"
-        ceiling = "end_value is a ceiling and must be >= peak_value when decay_rate > 1"
-        require_args(self, names, lambda p, r, e: r >= 1 or e <= p, floor)
-        require_args(self, names, lambda p, r, e: r <= 1 or e >= p, ceiling)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
 
     def build(self) -> AbstractSchedule:
-        decay = exponential_decay(
-            self.peak_value,
-            self.decay_rate,
-            self.transition_steps,
-            staircase=self.staircase,
-            end_value=self.end_value,
-        )
-        return warmup(decay, self.warmup_steps, self.init_value)
+        return warmup(constant(self.peak_value), self.warmup_steps, self.init_value)
 
 
-def warmup_exponential_decay(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    decay_rate: ArrayLike,
-    transition_steps: ArrayLike,
-    init_value: ArrayLike = 0.0,
-    staircase: bool = False,
-    end_value: ArrayLike | None = None,
-) -> WarmupExponentialDecay:
+warmup_constant = make_factory(WarmupConstant)
+
+
+class WarmupExponentialDecay(AbstractPreset):
     r"""Linear warmup to ``peak_value``, then exponential decay.
 
     .. math::
@@ -369,9 +300,35 @@ def warmup_exponential_decay(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 6, 15, 25]))])
       [0.0, 1.0, 0.933, 0.5, 0.25]
     """
-    return WarmupExponentialDecay(
-        peak_value, warmup_steps, decay_rate, transition_steps, init_value, staircase, end_value
-    )
+
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    decay_rate: Param = fields.value(positive=True)
+    transition_steps: Param = fields.count(minimum=1)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    staircase: bool = fields.flag(default=False)
+    end_value: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+
+    def check(self) -> None:
+        # end_value is a floor for a decay and a ceiling for a growth.
+        names = "peak_value decay_rate end_value"
+        floor = "end_value is a floor and must be <= peak_value when decay_rate < 1"
+        ceiling = "end_value is a ceiling and must be >= peak_value when decay_rate > 1"
+        require_args(self, names, lambda p, r, e: r >= 1 or e <= p, floor)
+        require_args(self, names, lambda p, r, e: r <= 1 or e >= p, ceiling)
+
+    def build(self) -> AbstractSchedule:
+        decay = exponential_decay(
+            self.peak_value,
+            self.decay_rate,
+            self.transition_steps,
+            staircase=self.staircase,
+            end_value=self.end_value,
+        )
+        return warmup(decay, self.warmup_steps, self.init_value)
+
+
+warmup_exponential_decay = make_factory(WarmupExponentialDecay)
 
 
 # ======================================================================================
@@ -520,55 +477,6 @@ def warmup_stable_decay(
 
 
 class OneCycle(AbstractPreset):
-    """The one-cycle policy (built by :func:`one_cycle`)."""
-
-    peak_value: Param = fields.value(nonnegative=True)
-    total_steps: Param = fields.count()  # >= 2, >= 3 with three_phase: see check()
-    pct_start: Param = fields.value()
-    div_factor: Param = fields.value(positive=True)
-    final_div_factor: Param = fields.value(positive=True)
-    anneal: str = fields.choice(ANNEAL_SHAPES)
-    three_phase: bool = fields.flag()
-
-    def check(self) -> None:
-        upper = 0.5 if self.three_phase else 1.0
-        require_args(
-            self, "pct_start", lambda x: 0 < x < upper, f"pct_start must be in (0, {upper})"
-        )
-        least = 3 if self.three_phase else 2
-        require_args(self, "total_steps", lambda n: n >= least, f"total_steps must be >= {least}")
-
-    def peak_step(self) -> Array:
-        """The step of the peak, ``round(pct_start * total_steps)`` clipped (see factory)."""
-        total = jnp.asarray(self.total_steps)
-        pct = jnp.asarray(self.pct_start)
-        peak = jnp.round(pct * total.astype(pct.dtype)).astype(total.dtype)
-        last = (total - 1) // 2 if self.three_phase else total - 1
-        return jnp.clip(peak, 1, jnp.maximum(last, 1))
-
-    def build(self) -> AbstractSchedule:
-        total = jnp.asarray(self.total_steps)
-        initial = self.peak_value / self.div_factor
-        final = initial / self.final_div_factor
-        peak = self.peak_step()
-        if self.three_phase:
-            down = shaped_decay(self.peak_value, initial, peak, self.anneal)
-            anneal = shaped_decay(initial, final, total - 2 * peak, self.anneal)
-            body = join_schedules([down, anneal], [peak])
-        else:
-            body = shaped_decay(self.peak_value, final, total - peak, self.anneal)
-        return warmup(body, peak, initial, shape=self.anneal)
-
-
-def one_cycle(
-    peak_value: ArrayLike,
-    total_steps: ArrayLike,
-    pct_start: ArrayLike = 0.3,
-    div_factor: ArrayLike = 25.0,
-    final_div_factor: ArrayLike = 1e4,
-    anneal: str = "cosine",
-    three_phase: bool = False,
-) -> OneCycle:
     r"""The one-cycle policy (Smith & Topin 2018), in lrjax's step convention.
 
     Two phases: from :math:`P/\delta` up to :math:`P` at step :math:`K`, then down to
@@ -629,48 +537,49 @@ def one_cycle(
     References:
       Smith & Topin, `Super-Convergence <https://arxiv.org/abs/1708.07120>`_, 2018.
     """
-    return OneCycle(
-        peak_value, total_steps, pct_start, div_factor, final_div_factor, anneal, three_phase
-    )
+
+    peak_value: Param = fields.value(nonnegative=True)
+    total_steps: Param = fields.count()  # >= 2, >= 3 with three_phase: see check()
+    pct_start: Param = fields.value(default=0.3)
+    div_factor: Param = fields.value(positive=True, default=25.0)
+    final_div_factor: Param = fields.value(positive=True, default=1e4)
+    anneal: str = fields.choice(ANNEAL_SHAPES, default="cosine")
+    three_phase: bool = fields.flag(default=False)
+
+    def check(self) -> None:
+        upper = 0.5 if self.three_phase else 1.0
+        require_args(
+            self, "pct_start", lambda x: 0 < x < upper, f"pct_start must be in (0, {upper})"
+        )
+        least = 3 if self.three_phase else 2
+        require_args(self, "total_steps", lambda n: n >= least, f"total_steps must be >= {least}")
+
+    def peak_step(self) -> Array:
+        """The step of the peak, ``round(pct_start * total_steps)`` clipped (see factory)."""
+        total = jnp.asarray(self.total_steps)
+        pct = jnp.asarray(self.pct_start)
+        peak = jnp.round(pct * total.astype(pct.dtype)).astype(total.dtype)
+        last = (total - 1) // 2 if self.three_phase else total - 1
+        return jnp.clip(peak, 1, jnp.maximum(last, 1))
+
+    def build(self) -> AbstractSchedule:
+        total = jnp.asarray(self.total_steps)
+        initial = self.peak_value / self.div_factor
+        final = initial / self.final_div_factor
+        peak = self.peak_step()
+        if self.three_phase:
+            down = shaped_decay(self.peak_value, initial, peak, self.anneal)
+            anneal = shaped_decay(initial, final, total - 2 * peak, self.anneal)
+            body = join_schedules([down, anneal], [peak])
+        else:
+            body = shaped_decay(self.peak_value, final, total - peak, self.anneal)
+        return warmup(body, peak, initial, shape=self.anneal)
+
+
+one_cycle = make_factory(OneCycle)
 
 
 class SGDR(AbstractPreset):
-    """Cosine decay with warm restarts (built by :func:`sgdr`)."""
-
-    peak_value: Param = fields.value(nonnegative=True)
-    period: Param = fields.count(minimum=1)
-    period_mul: Param = fields.value(at_least=1.0)
-    value_mul: Param = fields.value(positive=True)
-    end_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
-    num_cycles: Param | None = fields.count(minimum=1, optional=True)
-
-    def check(self) -> None:
-        require_order(self, "warmup_steps", "period")
-
-    def build(self) -> AbstractSchedule:
-        decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
-        one = _warmup_then(self, decay)
-        return cycle(
-            one,
-            self.period,
-            period_mul=self.period_mul,
-            value_mul=self.value_mul,
-            num_cycles=self.num_cycles,
-        )
-
-
-def sgdr(
-    peak_value: ArrayLike,
-    period: ArrayLike,
-    period_mul: ArrayLike = 1.0,
-    value_mul: ArrayLike = 1.0,
-    end_value: ArrayLike = 0.0,
-    warmup_steps: ArrayLike = 0,
-    init_value: ArrayLike = 0.0,
-    num_cycles: ArrayLike | None = None,
-) -> SGDR:
     r"""Cosine annealing with warm restarts (SGDR), optionally with a warmup per cycle.
 
     .. math::
@@ -711,51 +620,35 @@ def sgdr(
     References:
       Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
     """
-    return SGDR(
-        peak_value, period, period_mul, value_mul, end_value, warmup_steps, init_value, num_cycles
-    )
+
+    peak_value: Param = fields.value(nonnegative=True)
+    period: Param = fields.count(minimum=1)
+    period_mul: Param = fields.value(at_least=1.0, default=1.0)
+    value_mul: Param = fields.value(positive=True, default=1.0)
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_steps: Param = fields.count(default=0)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    num_cycles: Param | None = fields.count(minimum=1, optional=True, default=None)
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "period")
+
+    def build(self) -> AbstractSchedule:
+        decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
+        one = _warmup_then(self, decay)
+        return cycle(
+            one,
+            self.period,
+            period_mul=self.period_mul,
+            value_mul=self.value_mul,
+            num_cycles=self.num_cycles,
+        )
+
+
+sgdr = make_factory(SGDR)
 
 
 class Cyclic(AbstractPreset):
-    """Cyclical learning rates (built by :func:`cyclic`)."""
-
-    base_value: Param = fields.value(nonnegative=True)
-    max_value: Param = fields.value(nonnegative=True)
-    step_size_up: Param = fields.count(minimum=1)
-    step_size_down: Param | None = fields.count(minimum=1, optional=True)
-    mode: str = fields.choice(CYCLIC_MODES)
-    gamma: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        require_order(self, "base_value", "max_value")
-        _require_unit_gamma(self)
-
-    def build(self) -> AbstractSchedule:
-        up = jnp.asarray(self.step_size_up)
-        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
-        period = up + down
-        base, top = self.base_value, self.max_value
-        triangle = join_schedules([linear(base, top, up), linear(top, base, down)], [up])
-        if self.mode == "triangular":
-            return cycle(triangle, period)
-        unit = join_schedules([linear(0.0, 1.0, up), linear(1.0, 0.0, down)], [up])
-        height = _float(top) - _float(base)
-        if self.mode == "triangular2":
-            # The first cycle is the exact triangle; cycle k >= 1 has height / 2**k.
-            later = cycle(unit, period, value_mul=0.5)
-            return join_schedules([triangle, add(base, multiply(0.5 * height, later))], [period])
-        scale = exponential_decay(1.0, self.gamma, 1)
-        return add(base, multiply(height, multiply(cycle(unit, period), scale)))
-
-
-def cyclic(
-    base_value: ArrayLike,
-    max_value: ArrayLike,
-    step_size_up: ArrayLike,
-    step_size_down: ArrayLike | None = None,
-    mode: str = "triangular",
-    gamma: ArrayLike = 1.0,
-) -> Cyclic:
     r"""Cyclical learning rates (Smith 2015; torch's ``CyclicLR``).
 
     .. math::
@@ -792,7 +685,37 @@ def cyclic(
       Smith, `Cyclical Learning Rates for Training Neural Networks
       <https://arxiv.org/abs/1506.01186>`_, 2017.
     """
-    return Cyclic(base_value, max_value, step_size_up, step_size_down, mode, gamma)
+
+    base_value: Param = fields.value(nonnegative=True)
+    max_value: Param = fields.value(nonnegative=True)
+    step_size_up: Param = fields.count(minimum=1)
+    step_size_down: Param | None = fields.count(minimum=1, optional=True, default=None)
+    mode: str = fields.choice(CYCLIC_MODES, default="triangular")
+    gamma: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        require_order(self, "base_value", "max_value")
+        _require_unit_gamma(self)
+
+    def build(self) -> AbstractSchedule:
+        up = jnp.asarray(self.step_size_up)
+        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
+        period = up + down
+        base, top = self.base_value, self.max_value
+        triangle = join_schedules([linear(base, top, up), linear(top, base, down)], [up])
+        if self.mode == "triangular":
+            return cycle(triangle, period)
+        unit = join_schedules([linear(0.0, 1.0, up), linear(1.0, 0.0, down)], [up])
+        height = _float(top) - _float(base)
+        if self.mode == "triangular2":
+            # The first cycle is the exact triangle; cycle k >= 1 has height / 2**k.
+            later = cycle(unit, period, value_mul=0.5)
+            return join_schedules([triangle, add(base, multiply(0.5 * height, later))], [period])
+        scale = exponential_decay(1.0, self.gamma, 1)
+        return add(base, multiply(height, multiply(cycle(unit, period), scale)))
+
+
+cyclic = make_factory(Cyclic)
 
 
 # ======================================================================================
@@ -801,20 +724,6 @@ def cyclic(
 
 
 class StepDecay(AbstractPreset):
-    """Multiply by ``gamma`` every ``step_size`` steps (built by :func:`step_decay`)."""
-
-    init_value: Param = fields.value(nonnegative=True)
-    step_size: Param = fields.count(minimum=1)
-    gamma: Param = fields.value(positive=True)
-
-    def check(self) -> None:
-        _require_unit_gamma(self)
-
-    def build(self) -> AbstractSchedule:
-        return exponential_decay(self.init_value, self.gamma, self.step_size, staircase=True)
-
-
-def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1) -> StepDecay:
     r"""Step decay: multiply by ``gamma`` every ``step_size`` steps (torch's ``StepLR``).
 
     .. math::
@@ -837,30 +746,22 @@ def step_decay(init_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20]))])
       [1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    return StepDecay(init_value, step_size, gamma)
-
-
-class MultistepDecay(AbstractPreset):
-    """Multiply by ``gamma`` at each milestone (built by :func:`multistep_decay`)."""
 
     init_value: Param = fields.value(nonnegative=True)
-    milestones: Param = fields.counts()
-    gamma: Param = fields.value(positive=True)
+    step_size: Param = fields.count(minimum=1)
+    gamma: Param = fields.value(positive=True, default=0.1)
 
     def check(self) -> None:
         _require_unit_gamma(self)
 
     def build(self) -> AbstractSchedule:
-        milestones = jnp.asarray(self.milestones)
-        gamma = _float(self.gamma)
-        factors = jnp.cumprod(jnp.full(milestones.shape, gamma))
-        values = _float(self.init_value) * jnp.concatenate([jnp.ones((1,), gamma.dtype), factors])
-        return piecewise_constant(milestones, values)
+        return exponential_decay(self.init_value, self.gamma, self.step_size, staircase=True)
 
 
-def multistep_decay(
-    init_value: ArrayLike, milestones: ArrayLike, gamma: ArrayLike = 0.1
-) -> MultistepDecay:
+step_decay = make_factory(StepDecay)
+
+
+class MultistepDecay(AbstractPreset):
     r"""Multiply by ``gamma`` at each milestone (torch's ``MultiStepLR``).
 
     .. math::
@@ -884,7 +785,23 @@ def multistep_decay(
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20, 100]))])
       [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    return MultistepDecay(init_value, milestones, gamma)
+
+    init_value: Param = fields.value(nonnegative=True)
+    milestones: Param = fields.counts()
+    gamma: Param = fields.value(positive=True, default=0.1)
+
+    def check(self) -> None:
+        _require_unit_gamma(self)
+
+    def build(self) -> AbstractSchedule:
+        milestones = jnp.asarray(self.milestones)
+        gamma = _float(self.gamma)
+        factors = jnp.cumprod(jnp.full(milestones.shape, gamma))
+        values = _float(self.init_value) * jnp.concatenate([jnp.ones((1,), gamma.dtype), factors])
+        return piecewise_constant(milestones, values)
+
+
+multistep_decay = make_factory(MultistepDecay)
 
 
 # ======================================================================================
@@ -893,19 +810,6 @@ def multistep_decay(
 
 
 class Noam(AbstractPreset):
-    """The Transformer schedule of Vaswani et al. (built by :func:`noam`)."""
-
-    d_model: Param = fields.value(positive=True)
-    warmup_steps: Param = fields.count(minimum=1)
-    scale: Param = fields.value(positive=True)
-
-    def build(self) -> AbstractSchedule:
-        w = _float(self.warmup_steps)
-        peak = self.scale * jax.lax.rsqrt(_float(self.d_model)) * jax.lax.rsqrt(w)
-        return warmup(rsqrt_decay(peak, w), self.warmup_steps - 1, peak / w)
-
-
-def noam(d_model: ArrayLike, warmup_steps: ArrayLike, scale: ArrayLike = 1.0) -> Noam:
     r"""The Transformer ("Noam") schedule of *Attention Is All You Need*.
 
     .. math::
@@ -935,7 +839,18 @@ def noam(d_model: ArrayLike, warmup_steps: ArrayLike, scale: ArrayLike = 1.0) ->
     References:
       Vaswani et al., `Attention Is All You Need <https://arxiv.org/abs/1706.03762>`_, 2017.
     """
-    return Noam(d_model, warmup_steps, scale)
+
+    d_model: Param = fields.value(positive=True)
+    warmup_steps: Param = fields.count(minimum=1)
+    scale: Param = fields.value(positive=True, default=1.0)
+
+    def build(self) -> AbstractSchedule:
+        w = _float(self.warmup_steps)
+        peak = self.scale * jax.lax.rsqrt(_float(self.d_model)) * jax.lax.rsqrt(w)
+        return warmup(rsqrt_decay(peak, w), self.warmup_steps - 1, peak / w)
+
+
+noam = make_factory(Noam)
 
 
 INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
@@ -943,28 +858,6 @@ INVERSE_SQRT_DEFAULT_TIMESCALE = 10_000
 
 
 class InverseSqrt(AbstractPreset):
-    """Warmup then inverse square root decay (built by :func:`inverse_sqrt`)."""
-
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    timescale: Param | None = fields.value(positive=True, optional=True)
-    init_value: Param = fields.value(nonnegative=True)
-
-    def build(self) -> AbstractSchedule:
-        if self.timescale is None:
-            w = jnp.asarray(self.warmup_steps)
-            timescale = _float(jnp.where(w > 0, w, INVERSE_SQRT_DEFAULT_TIMESCALE))
-        else:
-            timescale = self.timescale
-        return warmup(rsqrt_decay(self.peak_value, timescale), self.warmup_steps, self.init_value)
-
-
-def inverse_sqrt(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    timescale: ArrayLike | None = None,
-    init_value: ArrayLike = 0.0,
-) -> InverseSqrt:
     r"""Linear warmup, then inverse square root decay (Hugging Face ``inverse_sqrt``).
 
     .. math::
@@ -992,4 +885,19 @@ def inverse_sqrt(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 50, 100, 400]))])
       [0.0, 0.5, 1.0, 0.5]
     """
-    return InverseSqrt(peak_value, warmup_steps, timescale, init_value)
+
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    timescale: Param | None = fields.value(positive=True, optional=True, default=None)
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+
+    def build(self) -> AbstractSchedule:
+        if self.timescale is None:
+            w = jnp.asarray(self.warmup_steps)
+            timescale = _float(jnp.where(w > 0, w, INVERSE_SQRT_DEFAULT_TIMESCALE))
+        else:
+            timescale = self.timescale
+        return warmup(rsqrt_decay(self.peak_value, timescale), self.warmup_steps, self.init_value)
+
+
+inverse_sqrt = make_factory(InverseSqrt)

@@ -14,7 +14,7 @@ from jax import lax
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import progress, ramp
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
+from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.core.steps import search_step
 
 WHERE_CHAIN_MAX = 32
@@ -86,27 +86,6 @@ def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
 
 
 class PiecewiseConstant(AbstractSchedule):
-    """Piecewise constant values (built by :func:`piecewise_constant`)."""
-
-    boundaries: Param = fields.counts()
-    values: Param = fields.values(nonnegative=True)
-
-    def check(self) -> None:
-        b, vals = v.concrete(self.boundaries), v.concrete(self.values)
-        if b is not None and vals is not None and np.shape(vals)[0] != np.shape(b)[0] + 1:
-            raise ValueError(
-                f"{self.factory}: len(values) must be len(boundaries) + 1, got "
-                f"{np.shape(vals)[0]} values for {np.shape(b)[0]} boundaries"
-            )
-
-    def _evaluate(self, t: Array) -> Array:
-        return jnp.asarray(self.values)[piece_index(self.boundaries, t)]
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_boundaries(self.boundaries)
-
-
-def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseConstant:
     r"""Piecewise constant schedule with absolute values.
 
     .. math::
@@ -129,11 +108,50 @@ def piecewise_constant(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseCon
       >>> print([float(x) for x in s(jnp.array([99, 100, 199, 200]))])
       [1.0, 0.10000000149011612, 0.10000000149011612, 0.009999999776482582]
     """
-    return PiecewiseConstant(boundaries, values)
+
+    boundaries: Param = fields.counts()
+    values: Param = fields.values(nonnegative=True)
+
+    def check(self) -> None:
+        b, vals = v.concrete(self.boundaries), v.concrete(self.values)
+        if b is not None and vals is not None and np.shape(vals)[0] != np.shape(b)[0] + 1:
+            raise ValueError(
+                f"{self.factory}: len(values) must be len(boundaries) + 1, got "
+                f"{np.shape(vals)[0]} values for {np.shape(b)[0]} boundaries"
+            )
+
+    def _evaluate(self, t: Array) -> Array:
+        return jnp.asarray(self.values)[piece_index(self.boundaries, t)]
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_boundaries(self.boundaries)
+
+
+piecewise_constant = make_factory(PiecewiseConstant)
 
 
 class PiecewiseLinear(AbstractSchedule):
-    """Linear interpolation through points (built by :func:`piecewise_linear`)."""
+    r"""Linear interpolation through the points ``(boundaries[i], values[i])``.
+
+    .. math::
+      \eta(t) = v_{i+1} + (v_i - v_{i+1})\,\frac{b_{i+1} - t}{b_{i+1} - b_i}
+      \quad\text{for}\quad b_i \le t < b_{i+1}
+
+    Holds ``values[0]`` before the first point and ``values[-1]`` after the last. Equal
+    consecutive boundaries make a jump.
+
+    Args:
+      boundaries: the points' steps; non-negative, non-decreasing integers.
+      values: the points' values, as many as ``boundaries`` (at least one), each ``>= 0``.
+
+    Returns:
+      A ``PiecewiseLinear`` schedule; O(log K) per step, graph size independent of K.
+
+    Examples:
+      >>> s = lrjax.piecewise_linear([0, 10, 30], [0.0, 1.0, 0.0])
+      >>> print([float(x) for x in s(jnp.array([0, 5, 10, 20, 40]))])
+      [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
 
     boundaries: Param = fields.counts()
     values: Param = fields.values(nonnegative=True)
@@ -163,26 +181,4 @@ class PiecewiseLinear(AbstractSchedule):
         return concrete_boundaries(self.boundaries)
 
 
-def piecewise_linear(boundaries: ArrayLike, values: ArrayLike) -> PiecewiseLinear:
-    r"""Linear interpolation through the points ``(boundaries[i], values[i])``.
-
-    .. math::
-      \eta(t) = v_{i+1} + (v_i - v_{i+1})\,\frac{b_{i+1} - t}{b_{i+1} - b_i}
-      \quad\text{for}\quad b_i \le t < b_{i+1}
-
-    Holds ``values[0]`` before the first point and ``values[-1]`` after the last. Equal
-    consecutive boundaries make a jump.
-
-    Args:
-      boundaries: the points' steps; non-negative, non-decreasing integers.
-      values: the points' values, as many as ``boundaries`` (at least one), each ``>= 0``.
-
-    Returns:
-      A ``PiecewiseLinear`` schedule; O(log K) per step, graph size independent of K.
-
-    Examples:
-      >>> s = lrjax.piecewise_linear([0, 10, 30], [0.0, 1.0, 0.0])
-      >>> print([float(x) for x in s(jnp.array([0, 5, 10, 20, 40]))])
-      [0.0, 0.5, 1.0, 0.5, 0.0]
-    """
-    return PiecewiseLinear(boundaries, values)
+piecewise_linear = make_factory(PiecewiseLinear)

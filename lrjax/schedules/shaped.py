@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from lrjax.core import fields
 from lrjax.core.checks import require_args, require_order
 from lrjax.core.kernel import SHAPES, Progress, RampShape, progress, ramp
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param
+from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.schedules.primitives import concrete_points
 
 DECAY_SHAPES = tuple(s for s in SHAPES if s != "constant")
@@ -27,31 +27,6 @@ TANH_BOUND = 20.0
 
 # --------------------------------------------------------------------------------------
 class ShapedDecay(AbstractSchedule):
-    """A decay of a named ramp shape (built by :func:`shaped_decay`)."""
-
-    init_value: Param = fields.value(nonnegative=True)
-    end_value: Param = fields.value(nonnegative=True)
-    decay_steps: Param = fields.count()
-    shape: str = fields.choice(DECAY_SHAPES)
-
-    def check(self) -> None:
-        if self.shape == "exponential":  # geometric: both ends must be > 0
-            for name in ("init_value", "end_value"):
-                require_args(self, name, lambda x: x > 0, f"{name} must be > 0")
-
-    def _evaluate(self, t: Array) -> Array:
-        p = progress(
-            t, jnp.zeros((), t.dtype), self.decay_steps, jnp.asarray(self.init_value).dtype
-        )
-        return ramp(self.shape, self.init_value, self.end_value, p)
-
-    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        return concrete_points(self.decay_steps)
-
-
-def shaped_decay(
-    init_value: ArrayLike, end_value: ArrayLike, decay_steps: ArrayLike, shape: str = "linear"
-) -> ShapedDecay:
     r"""A ramp from ``init_value`` to ``end_value`` whose shape is named.
 
     .. math::
@@ -79,67 +54,32 @@ def shaped_decay(
       >>> print(f"{float(s(25)):.4f}")
       0.5000
     """
-    return ShapedDecay(init_value, end_value, decay_steps, shape)
-
-
-# --------------------------------------------------------------------------------------
-class TanhDecay(AbstractSchedule):
-    """Hyperbolic-tangent decay (built by :func:`tanh_decay`)."""
 
     init_value: Param = fields.value(nonnegative=True)
-    decay_steps: Param = fields.count()
     end_value: Param = fields.value(nonnegative=True)
-    lb: Param = fields.value()
-    ub: Param = fields.value()
+    decay_steps: Param = fields.count()
+    shape: str = fields.choice(DECAY_SHAPES, default="linear")
 
     def check(self) -> None:
-        bounds = f"[-{TANH_BOUND}, {TANH_BOUND}]"
-        for name in ("lb", "ub"):
-            require_args(self, name, lambda x: abs(x) <= TANH_BOUND, f"{name} must be in {bounds}")
-        require_order(self, "lb", "ub", strict=True)
+        if self.shape == "exponential":  # geometric: both ends must be > 0
+            for name in ("init_value", "end_value"):
+                require_args(self, name, lambda x: x > 0, f"{name} must be > 0")
 
     def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.init_value).dtype
-        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
-        lb, ub = jnp.asarray(self.lb).astype(dtype), jnp.asarray(self.ub).astype(dtype)
-        width = ub - lb
-
-        def weight(k: Array) -> Callable[[Progress], Array]:
-            # The far end's weight, (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) from the
-            # end and its complement from the start, each one monotone chain that keeps
-            # relative precision where it is small (see _tanh_weight); exactly 1 at the far end.
-            one = jnp.ones((), dtype)
-            return lambda q: jnp.where(q.left == 0, one, _tanh_weight(width * q.done, width, k))
-
-        shape = RampShape(weight(jnp.exp(2 * lb)), weight(jnp.exp(-2 * ub)))
-        return ramp(shape, self.init_value, self.end_value, p)
+        p = progress(
+            t, jnp.zeros((), t.dtype), self.decay_steps, jnp.asarray(self.init_value).dtype
+        )
+        return ramp(self.shape, self.init_value, self.end_value, p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.decay_steps)
 
 
-def _tanh_weight(y: Array, width: Array, k: Array) -> Array:
-    """``g(y) / g(width)`` with ``g(y) = sigmoid(z + 2y) - sigmoid(z)`` and ``k = exp(z)``.
-
-    ``g(y) = k / (1 + k) / ((1 + k) / expm1(2y) + k)``, so the ratio is
-    ``((1 + k) / expm1(2 width) + k) / ((1 + k) / expm1(2y) + k)``: a chain of monotone
-    operations on ``y`` (so consecutive steps never reverse) that keeps full relative
-    precision as ``y -> 0`` (no cancellation). 0 at ``y == 0`` with finite gradients.
-    """
-    q = jnp.expm1(2 * y)
-    positive = q > 0
-    safe_q = jnp.where(positive, q, jnp.ones((), q.dtype))
-    full = (1 + k) / jnp.expm1(2 * width) + k
-    return jnp.where(positive, full / ((1 + k) / safe_q + k), jnp.zeros((), q.dtype))
+shaped_decay = make_factory(ShapedDecay)
 
 
-def tanh_decay(
-    init_value: ArrayLike,
-    decay_steps: ArrayLike,
-    end_value: ArrayLike = 0.0,
-    lb: ArrayLike = -7.0,
-    ub: ArrayLike = 3.0,
-) -> TanhDecay:
+# --------------------------------------------------------------------------------------
+class TanhDecay(AbstractSchedule):
     r"""Hyperbolic-tangent decay (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
 
     .. math::
@@ -180,4 +120,52 @@ def tanh_decay(
       Hsueh et al., `Stochastic Gradient Descent with Hyperbolic-Tangent Decay on
       Classification <https://arxiv.org/abs/1806.01593>`_, 2019.
     """
-    return TanhDecay(init_value, decay_steps, end_value, lb, ub)
+
+    init_value: Param = fields.value(nonnegative=True)
+    decay_steps: Param = fields.count()
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+    lb: Param = fields.value(default=-7.0)
+    ub: Param = fields.value(default=3.0)
+
+    def check(self) -> None:
+        bounds = f"[-{TANH_BOUND}, {TANH_BOUND}]"
+        for name in ("lb", "ub"):
+            require_args(self, name, lambda x: abs(x) <= TANH_BOUND, f"{name} must be in {bounds}")
+        require_order(self, "lb", "ub", strict=True)
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.init_value).dtype
+        p = progress(t, jnp.zeros((), t.dtype), self.decay_steps, dtype)
+        lb, ub = jnp.asarray(self.lb).astype(dtype), jnp.asarray(self.ub).astype(dtype)
+        width = ub - lb
+
+        def weight(k: Array) -> Callable[[Progress], Array]:
+            # The far end's weight, (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) from the
+            # end and its complement from the start, each one monotone chain that keeps
+            # relative precision where it is small (see _tanh_weight); exactly 1 at the far end.
+            one = jnp.ones((), dtype)
+            return lambda q: jnp.where(q.left == 0, one, _tanh_weight(width * q.done, width, k))
+
+        shape = RampShape(weight(jnp.exp(2 * lb)), weight(jnp.exp(-2 * ub)))
+        return ramp(shape, self.init_value, self.end_value, p)
+
+    def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
+        return concrete_points(self.decay_steps)
+
+
+tanh_decay = make_factory(TanhDecay)
+
+
+def _tanh_weight(y: Array, width: Array, k: Array) -> Array:
+    """``g(y) / g(width)`` with ``g(y) = sigmoid(z + 2y) - sigmoid(z)`` and ``k = exp(z)``.
+
+    ``g(y) = k / (1 + k) / ((1 + k) / expm1(2y) + k)``, so the ratio is
+    ``((1 + k) / expm1(2 width) + k) / ((1 + k) / expm1(2y) + k)``: a chain of monotone
+    operations on ``y`` (so consecutive steps never reverse) that keeps full relative
+    precision as ``y -> 0`` (no cancellation). 0 at ``y == 0`` with finite gradients.
+    """
+    q = jnp.expm1(2 * y)
+    positive = q > 0
+    safe_q = jnp.where(positive, q, jnp.ones((), q.dtype))
+    full = (1 + k) / jnp.expm1(2 * width) + k
+    return jnp.where(positive, full / ((1 + k) / safe_q + k), jnp.zeros((), q.dtype))
