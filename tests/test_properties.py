@@ -7,7 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lrjax
@@ -132,8 +132,7 @@ def test_gradients_are_finite(pair, step_list):
     t = jnp.asarray(np.asarray(step_list, np.int64).astype(np.int32))
     leaves, treedef = jax.tree_util.tree_flatten(s)
     floats = [i for i, x in enumerate(leaves) if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating)]
-    if not floats:
-        return
+    assume(floats)  # a schedule without float leaves has nothing to differentiate
 
     def total(float_leaves):
         full = list(leaves)
