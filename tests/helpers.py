@@ -24,8 +24,8 @@ def assert_trees_all_close(a: Any, b: Any, rtol: float = 0.0, atol: float = 0.0)
 def assert_close_to_reference(actual: Any, expected: Any, rtol: float, scale: float) -> None:
     """``actual`` (float32) matches a float64 reference.
 
-    Relative error ``<= rtol`` where the reference is ``>= 1e-6 * scale`` (docs/contract.md, Precision),
-    and absolute error ``<= rtol * scale`` everywhere.
+    Relative error ``<= rtol`` where the reference is ``>= 1e-6 * scale`` (docs/contract.md,
+    Precision), and absolute error ``<= rtol * scale`` everywhere.
     """
     actual = np.asarray(actual, np.float64)
     expected = np.asarray(expected, np.float64)
