@@ -31,7 +31,7 @@ def test_benchmarks_quick_run_every_script():
     for name in BENCHMARKS:
         assert f"--- {name}" in proc.stdout
     # Each report has its targets table and the summary lists every target.
-    assert proc.stdout.count("**Targets (../shared/PERF.md)**") == len(BENCHMARKS)
+    assert proc.stdout.count("**Targets (benchmarks/TARGETS.md)**") == len(BENCHMARKS)
     assert "failed" not in proc.stdout.split("Targets:")[-1]
     # --quick never overwrites the committed results.
     after = results.read_bytes() if results.exists() else None
