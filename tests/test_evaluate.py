@@ -10,7 +10,7 @@ from cases import CORE_CASES, all_cases
 from helpers import x64
 
 import lrjax
-from lrjax import _evaluate
+from lrjax.tools import evaluate as _evaluate
 
 CHUNK = 64  # a small chunk makes every test cross chunk boundaries
 
