@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.run import BENCHMARKS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_benchmarks_quick_run_every_script():
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONWARNINGS="ignore::DeprecationWarning")
     results = ROOT / "benchmarks" / "RESULTS.md"

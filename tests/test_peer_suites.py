@@ -141,6 +141,7 @@ def suites(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("peer", ["optax", "keras"])
 def test_peer_suite_passes_except_documented_deviations(suites, peer):
     failed, passed, output = suites[peer]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,7 @@ def schedules(draw, depth=0):
 _evaluate = jax.jit(lambda s, t: s(t))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(schedules(), steps)
 def test_finite_within_range_and_jit_equals_eager(pair, step_list):
