@@ -1,12 +1,13 @@
 """Shared helpers for the lrjax benchmarks: timing, memory, HLO size, reports.
 
-Every benchmark script builds a :class:`Report` (markdown tables plus a list of PERF.md
-targets with the measured figure and whether it is met), prints it, and with
-``--json PATH`` also writes it as JSON so ``benchmarks/run.py`` can assemble
+Every benchmark script builds a :class:`Report` (markdown tables plus a list of the
+targets in benchmarks/TARGETS.md with the measured figure and whether it is met), prints
+it, and with ``--json PATH`` also writes it as JSON so ``benchmarks/run.py`` can assemble
 ``benchmarks/RESULTS.md``.
 
-Timing rules (see ../shared/PERF.md): every comparison runs in one process, each variant
-is warmed up first, variants are interleaved round by round, every result is waited for
+Timing rules (benchmarks/TARGETS.md, How to measure): every comparison runs in one
+process, each variant is warmed up first, variants are interleaved round by round, every
+result is waited for
 (``block_until_ready`` or a host copy), and the figure quoted is the median over rounds,
 together with ratios computed within the same process.
 """
@@ -138,7 +139,7 @@ _OP_LINE = re.compile(r"^\s*%\S+ = ")
 
 
 def hlo_op_count(stablehlo_text: str) -> int:
-    """Number of op lines (``%x = op ...``) in StableHLO text, as in PERF.md §2."""
+    """Number of op lines (``%x = op ...``) in StableHLO text: the graph size of TARGETS.md."""
     return sum(1 for line in stablehlo_text.splitlines() if _OP_LINE.match(line))
 
 
@@ -246,7 +247,7 @@ class Table:
 
 @dataclasses.dataclass
 class Target:
-    """One PERF.md target: what, the target, the measured figure, and the verdict."""
+    """One target of benchmarks/TARGETS.md: what, the target, the measured figure, the verdict."""
 
     what: str
     target: str
@@ -298,8 +299,8 @@ def verdict(met: bool | None) -> str:
 
 
 def targets_table(targets: Sequence[Target]) -> Table:
-    """The PERF.md targets of one benchmark as a table."""
-    table = Table("Targets (../shared/PERF.md)", ["what", "target", "measured", "met?", "note"])
+    """The targets (benchmarks/TARGETS.md) of one benchmark as a table."""
+    table = Table("Targets (benchmarks/TARGETS.md)", ["what", "target", "measured", "met?", "note"])
     for t in targets:
         table.rows.append([t.what, t.target, t.measured, verdict(t.met), t.note])
     return table

@@ -250,7 +250,7 @@ def keras_part(report: C.Report, quick: bool) -> None:
     report.targets.append(
         C.Target(
             "Keras adapter overhead per optimizer step (eager apply_gradients)",
-            "no PERF.md number; compared with keras CosineDecay(warmup)",
+            "no number in TARGETS.md; compared with keras CosineDecay(warmup)",
             f"lrjax {mine * 1e6:+.0f} µs vs CosineDecay {theirs * 1e6:+.0f} µs",
             None if quick else mine <= theirs,
         )

@@ -2,8 +2,8 @@
 
 ``lrjax.envelope(s, N, num_bins)`` reduces every step 0 … N−1 to a min and a max per bin
 inside the kernel, so a plot of N steps is exact at pixel resolution from a few thousand
-numbers. Nobody else has one (PERF.md); the targets compare it with evaluating the same
-steps:
+numbers. Nobody else has one (benchmarks/TARGETS.md); the targets compare it with
+evaluating the same steps:
 
 * time: ``envelope(s, N, 2048)`` against ``evaluate(s, N)`` (the full N-value array), and
   against the hand-fused limit (one jnp expression with ``lax.iota`` inside jit, reduced

@@ -9,7 +9,7 @@ in a fresh Python process, so no compilation cache is shared.
 Columns: build = constructing the schedule; lower = trace + lower to StableHLO;
 compile = XLA compile; first result = build + lower + compile + the first run on 1e6
 int32 steps; eval = median time of later runs on the same 1e6 steps; ops = op lines in
-the StableHLO text (PERF.md §2). lrjax schedules are passed to the jitted function as an
+the StableHLO text (benchmarks/TARGETS.md). lrjax schedules are passed to the jitted function as an
 argument (their numbers are traced data); optax schedules are closures, jitted directly.
 
 Run: ``python benchmarks/bench_pieces.py`` (full, a few minutes: optax at K = 10 000

@@ -2,8 +2,8 @@
 
 Each benchmark script runs in its own process (``python benchmarks/bench_<name>.py``)
 and hands its report back as JSON; this runner collects them, with the machine and the
-versions, into one markdown file: a table of every ../shared/PERF.md target (measured,
-met or not) and each benchmark's detailed tables.
+versions, into one markdown file: a table of every target of benchmarks/TARGETS.md
+(measured, met or not) and each benchmark's detailed tables.
 
 Usage::
 
@@ -72,7 +72,7 @@ def results_markdown(reports: list[C.Report], failures: dict[str, str], quick: b
     ]
     lines += [f"| {k} | {v} |" for k, v in C.machine().items()]
     lines += [f"| {k} | {v} |" for k, v in C.versions().items()]
-    lines += ["", "## Every PERF.md target", ""]
+    lines += ["", "## Every target of TARGETS.md", ""]
     table = C.Table("", ["benchmark", "what", "target", "measured", "met?", "note"])
     for report in reports:
         for t in report.targets:

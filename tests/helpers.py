@@ -1,4 +1,4 @@
-"""Small test utilities: tree comparison and a trace counter."""
+"""Small test utilities: tree comparison, errors against references, a trace counter."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -23,8 +24,8 @@ def assert_trees_all_close(a: Any, b: Any, rtol: float = 0.0, atol: float = 0.0)
 def assert_close_to_reference(actual: Any, expected: Any, rtol: float, scale: float) -> None:
     """``actual`` (float32) matches a float64 reference.
 
-    Relative error ``<= rtol`` where the reference is ``>= 1e-6 * scale`` (SEMANTICS §2),
-    and absolute error ``<= rtol * scale`` everywhere.
+    Relative error ``<= rtol`` where the reference is ``>= 1e-6 * scale`` (docs/contract.md,
+    Precision), and absolute error ``<= rtol * scale`` everywhere.
     """
     actual = np.asarray(actual, np.float64)
     expected = np.asarray(expected, np.float64)
@@ -39,6 +40,33 @@ def assert_close_to_reference(actual: Any, expected: Any, rtol: float, scale: fl
     if np.any(big):
         rel = err[big] / np.abs(expected[big])
         assert rel.max() <= rtol, f"max relative error {rel.max():.3g}"
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32 (the value a float32 schedule stores)."""
+    return float(np.float32(x))
+
+
+def rel_error(ours: Any, ref: Any) -> float:
+    """Largest ``|ours - ref| / max(|ref|, 1e-6 * peak)`` over the finite entries of ``ref``.
+
+    Entries where the reference is NaN (a peer that raised past its end) are not compared.
+    """
+    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
+    ok = np.isfinite(ref)
+    peak = np.max(np.abs(ref[ok])) if ok.any() else 0.0
+    denom = np.maximum(np.abs(ref[ok]), 1e-6 * peak) + 1e-300
+    return float(np.max(np.abs(ours[ok] - ref[ok]) / denom))
+
+
+def curve(schedule: Callable[[jax.Array], Any], n: int, num_steps: int) -> np.ndarray:
+    """The first ``n`` values of ``schedule`` in float64.
+
+    Evaluated on ``arange(num_steps)``: one step array for every curve of a test module, so
+    each schedule structure compiles once.
+    """
+    assert n <= num_steps, (n, num_steps)
+    return np.asarray(schedule(jnp.arange(num_steps)), np.float64)[:n]
 
 
 @dataclasses.dataclass

@@ -52,6 +52,7 @@ def test_help_on_everything(capsys):
         assert f"usage: lrjax {command}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_plot_spec_and_json_file(tmp_path):
     config = tmp_path / "schedule.json"
     config.write_text(json.dumps(lrjax.to_config(lrjax.parse("one_cycle(1e-3, 50_000)"))))
@@ -64,6 +65,7 @@ def test_plot_spec_and_json_file(tmp_path):
     assert "2 schedule(s), 100,000 steps" in result.stdout
 
 
+@pytest.mark.slow
 def test_show_prints_tree_key_values_and_summary():
     result = run("show", SPEC, "--steps", "100_000", "--levels", "1e-4")
     assert result.returncode == 0, result.stderr
@@ -81,6 +83,7 @@ def test_list_names_presets_and_compat():
     assert "compat.transformers:" in result.stdout and "get_scheduler" in result.stdout
 
 
+@pytest.mark.slow
 def test_demo_writes_a_png(tmp_path):
     result = run("demo", "--steps", "300_000", "--out", "demo.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,7 @@
-"""SEMANTICS §3 (catalogue rows C): joins, warmups, cycles, arithmetic and time combinators."""
+"""Joins, warmups, cycles, arithmetic and time combinators (catalogue rows C).
+
+docs/contract.md, Boundaries and Combinators.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEMANTICS §5 (catalogue rows R): configs, identity, repr, fresh-process reproducibility."""
+"""Configs, identity, repr, fresh-process reproducibility (docs/contract.md, Config; rows R)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from cases import CORE_CASES, all_cases
 from helpers import x64
 
 import lrjax
-from lrjax import _evaluate
+from lrjax.tools import evaluate as _evaluate
 
 CHUNK = 64  # a small chunk makes every test cross chunk boundaries
 
@@ -120,7 +120,8 @@ def test_batched_equals_loop():
     # Bit for bit what jax.vmap over the stacked schedule gives ...
     np.testing.assert_array_equal(got, jax.vmap(lambda s: s(jnp.arange(400)))(stacked))
     # ... and within a few ulp of each member alone: XLA rewrites a division by a scalar
-    # hyperparameter into a reciprocal multiply, but not by a batched one (SEMANTICS §2).
+    # hyperparameter into a reciprocal multiply, but not by a batched one (docs/contract.md,
+    # Dtypes).
     for i, m in enumerate(members):
         np.testing.assert_array_max_ulp(got[i], lrjax.evaluate(m, 400), maxulp=4)
     sw = lrjax.sweep(

@@ -76,6 +76,7 @@ def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
             proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_runs(name: str, runs: dict[str, subprocess.Popen[str]]) -> None:
     stdout, stderr = runs[name].communicate(timeout=600)

@@ -60,7 +60,7 @@ EXPECTED_FAILURES = {
     "optax": {
         "CosineDecayTest::test_with_giant_int_steps": (
             "decay_steps=int(1e10) does not fit int32: lrjax raises OverflowError naming "
-            "jax_enable_x64 instead of computing in float32 (SEMANTICS §1)"
+            "jax_enable_x64 instead of computing in float32 (docs/contract.md, Steps)"
         ),
     },
     "keras": {},
@@ -141,6 +141,7 @@ def suites(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("peer", ["optax", "keras"])
 def test_peer_suite_passes_except_documented_deviations(suites, peer):
     failed, passed, output = suites[peer]

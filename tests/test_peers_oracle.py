@@ -1,8 +1,8 @@
-"""Checks of the peer oracles in ``tests/peers.py`` against PEERS.md §2-§3.
+"""Checks of the peer oracles in ``tests/peers.py`` against recorded peer sequences.
 
-The expected numbers are the sequences PEERS.md lists as verified (base LR 1,
-rounded there to 3-4 decimals, hence the tolerances). Everything else is checked
-as a relation between two oracles, never as a new hard-coded table.
+The expected numbers are sequences measured once from the real libraries (base LR 1,
+recorded to 3-4 decimals, hence the tolerances; see ``tests/PEERS_NOTES.md``). Everything
+else is checked as a relation between two oracles, never as a new hard-coded table.
 
 Run with ``KERAS_BACKEND=jax python -m pytest tests/test_peers_oracle.py -W error``.
 """
@@ -26,7 +26,7 @@ from peers import (
     torch_curve,
 )
 
-ROUNDED = {"rtol": 0, "atol": 6e-4}  # PEERS.md prints 3-4 decimals
+ROUNDED = {"rtol": 0, "atol": 6e-4}  # the recorded sequences have 3-4 decimals
 FLOAT32: dict[str, Any] = {"rtol": 1e-6, "atol": 1e-7}
 
 

@@ -1,5 +1,5 @@
-"""SEMANTICS §2 (catalogue rows P): float32 precision up to step 2**31 - 1, exact endpoints,
-monotone phases."""
+"""docs/contract.md, Precision (catalogue rows P): float32 precision up to step 2**31 - 1,
+exact endpoints, monotone phases."""
 
 from __future__ import annotations
 

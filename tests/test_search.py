@@ -1,9 +1,10 @@
-"""The piece search behind piecewise schedules and joins (``lrjax.schedules.piecewise.count_at_most``).
+"""The piece search behind piecewise schedules and joins.
 
-It must equal ``np.searchsorted(b, t, side="right")`` for every non-decreasing ``b``:
-duplicates, boundaries at 0 and at the int32 maximum, K around the splitter count and
-around powers of two, scalar and N-d steps, under ``vmap`` over the boundaries; its graph
-must not grow with K; and a join of scalar-leaf children must agree with a Python loop.
+``lrjax.schedules.piecewise.count_at_most`` must equal ``np.searchsorted(b, t, side="right")``
+for every non-decreasing ``b``: duplicates, boundaries at 0 and at the int32 maximum, K
+around the splitter count and around powers of two, scalar and N-d steps, under ``vmap``
+over the boundaries; its graph must not grow with K; and a join of scalar-leaf children
+must agree with a Python loop.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
@@ -113,6 +115,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.slow
 def test_sharded_training_equals_unsharded() -> None:
     env = dict(os.environ)
     env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"

@@ -1,4 +1,4 @@
-"""SEMANTICS §1 and §2 (catalogue rows S): what a step is, what a schedule returns."""
+"""What a step is, what a schedule returns (docs/contract.md, Steps and Dtypes; rows S)."""
 
 from __future__ import annotations
 

@@ -154,7 +154,12 @@ def _float_arguments(case: Case) -> list[str]:
 def test_jit_grad_is_finite_and_matches_finite_differences(case: Case):
     names = _float_arguments(case)
     if not names:
-        return  # no float hyperparameter
+        floats = sorted(k for k, x in case.kwargs.items() if isinstance(x, float))
+        pytest.skip(
+            f"float arguments {floats} are not swept in this case"
+            if floats
+            else "no float hyperparameter to differentiate"
+        )
     end = case.end if case.end is not None else 300
     steps = np.unique(np.array([0, 1, max(end // 3, 1) + 1, end // 2 + 2, end + 5, 10**6 + 3]))
     x0 = {name: jnp.float32(case.kwargs[name]) for name in names}

@@ -1,5 +1,6 @@
-"""SEMANTICS §4 (catalogue rows V): bad concrete values raise at construction, naming the
-public function, the argument, the value and the allowed range; tracers pass unchecked."""
+"""docs/contract.md, Validation (catalogue rows V): bad concrete values raise at construction,
+naming the public function, the argument, the value and the allowed range; tracers pass
+unchecked."""
 
 from __future__ import annotations
 

@@ -468,12 +468,12 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
     The values are exactly (bit for bit) those of ``schedule(jnp.asarray(steps))`` (for a
     batched schedule, those of ``jax.vmap`` over it, which may differ from each member
     evaluated alone by an ulp where XLA rewrites a division by a scalar into a reciprocal
-    multiply, SEMANTICS §2). They are computed in chunks of ``chunk_size`` values by one
-    jitted kernel whose steps are made inside it, so memory beyond the output is two
-    chunks, and a schedule structure compiles once per kernel size (new hyperparameter
-    values never recompile; by default the steps are split into equal chunks rounded up to
-    one of 16 sizes per power of two, so few lengths need a new size; arrays of steps use a
-    second kernel per step dtype).
+    multiply: docs/contract.md, Dtypes). They are computed in chunks of ``chunk_size``
+    values by one jitted kernel whose steps are made inside it, so memory beyond the output
+    is two chunks, and a schedule structure compiles once per kernel size (new
+    hyperparameter values never recompile; by default the steps are split into equal chunks
+    rounded up to one of 16 sizes per power of two, so few lengths need a new size; arrays
+    of steps use a second kernel per step dtype).
 
     Args:
       schedule: an lrjax schedule, a batched schedule (:func:`lrjax.stack`, a
