@@ -6,8 +6,7 @@ hyperparameter (peaks, warmup lengths, total steps), differentiate it, serialize
 and pass it to any Optax optimizer.
 """
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
+from types import ModuleType as _ModuleType
 
 from lrjax.adapters.training import current_learning_rate as current_learning_rate
 from lrjax.adapters.training import get_hyperparam as get_hyperparam
@@ -39,6 +38,7 @@ from lrjax.combinators.time import shift as shift
 from lrjax.combinators.time import stretch as stretch
 from lrjax.combinators.warmup import Warmup as Warmup
 from lrjax.combinators.warmup import warmup as warmup
+from lrjax.core.config import _version as _config_version
 from lrjax.core.config import from_config as from_config
 from lrjax.core.config import to_config as to_config
 from lrjax.core.schedule import AbstractPreset as AbstractPreset
@@ -106,113 +106,7 @@ from lrjax.tools.sweep import Sweep as Sweep
 from lrjax.tools.sweep import stack as stack
 from lrjax.tools.sweep import sweep as sweep
 
-try:
-    __version__ = _version("lrjax")
-except _PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.1.0"
+__version__ = _config_version()
 
-__all__ = [
-    # primitives
-    "constant",
-    "linear",
-    "polynomial",
-    "cosine_decay",
-    "exponential_decay",
-    "inverse_time_decay",
-    "rsqrt_decay",
-    "rex_decay",
-    "tanh_decay",
-    "piecewise_constant",
-    "piecewise_linear",
-    # combinators
-    "join_schedules",
-    "warmup",
-    "cycle",
-    "shift",
-    "stretch",
-    "quantize",
-    "add",
-    "multiply",
-    "divide",
-    "negate",
-    "minimum",
-    "maximum",
-    "clip",
-    # config
-    "to_config",
-    "from_config",
-    "as_schedule",
-    # classes
-    "AbstractSchedule",
-    "AbstractPreset",
-    "FunctionSchedule",
-    "Schedule",
-    "Constant",
-    "Linear",
-    "Polynomial",
-    "CosineDecay",
-    "ExponentialDecay",
-    "InverseTimeDecay",
-    "RsqrtDecay",
-    "RexDecay",
-    "TanhDecay",
-    "PiecewiseConstant",
-    "PiecewiseLinear",
-    "Join",
-    "Warmup",
-    "Cycle",
-    "Shift",
-    "Stretch",
-    "Quantize",
-    "Add",
-    "Multiply",
-    "Divide",
-    "Minimum",
-    "Maximum",
-    "Clip",
-    # presets
-    "warmup_cosine_decay",
-    "warmup_linear_decay",
-    "warmup_polynomial_decay",
-    "warmup_constant",
-    "warmup_exponential_decay",
-    "warmup_stable_decay",
-    "one_cycle",
-    "sgdr",
-    "cyclic",
-    "step_decay",
-    "multistep_decay",
-    "noam",
-    "inverse_sqrt",
-    "WarmupCosineDecay",
-    "WarmupLinearDecay",
-    "WarmupPolynomialDecay",
-    "WarmupConstant",
-    "WarmupExponentialDecay",
-    "WarmupStableDecay",
-    "OneCycle",
-    "SGDR",
-    "Cyclic",
-    "StepDecay",
-    "MultistepDecay",
-    "Noam",
-    "InverseSqrt",
-    # tools: evaluation, sweeps, summaries, plots, parsing
-    "evaluate",
-    "envelope",
-    "stack",
-    "sweep",
-    "summarize",
-    "plot",
-    "parse",
-    "Envelope",
-    "Sweep",
-    "Summary",
-    "ParseError",
-    # training integration
-    "num_training_steps",
-    "step_count",
-    "set_step_count",
-    "get_hyperparam",
-    "current_learning_rate",
-]
+# The public API is every name imported above (an ``X as X`` import re-exports it).
+__all__ = [n for n, v in globals().items() if n[0] != "_" and not isinstance(v, _ModuleType)]

@@ -37,9 +37,6 @@ LAZY_EDGES = {
     ("lrjax.core.schedule", "lrjax.schedules.primitives"): "as_schedule(3.0) is constant(3.0)",
     ("lrjax.tools.parse", "lrjax"): "the text form's names are the public names, lrjax.__all__",
     ("lrjax.tools.cli", "lrjax"): "the `lrjax` command is a client of the public API",
-    # Pending: lrjax.core.config reads lrjax.__version__; importlib.metadata.version("lrjax")
-    # would remove this edge. Delete this entry once it does.
-    ("lrjax.core.config", "lrjax"): "to_config records the version that wrote the config",
 }
 
 

@@ -11,6 +11,7 @@ so a round trip is bit-identical (in the same integer/float mode, x64 or not).
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -22,9 +23,14 @@ from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_c
 
 
 def _version() -> str:
-    from lrjax import __version__
+    try:
+        return importlib.metadata.version("lrjax")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
+        return VERSION
 
-    return __version__
+
+VERSION = "0.2.0"
+"""This source tree's version, for when it is not installed."""
 
 
 def _encode_leaf(x: Any, where: str) -> Any:
