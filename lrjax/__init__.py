@@ -109,4 +109,4 @@ from lrjax.tools.sweep import sweep as sweep
 __version__ = _config_version()
 
 # The public API is every name imported above (an ``X as X`` import re-exports it).
-__all__ = [n for n, v in globals().items() if n[0] != "_" and not isinstance(v, _ModuleType)]
+__all__ = [n for n, v in globals().items() if n[0] != "_" and not isinstance(v, _ModuleType)]  # pyright: ignore[reportUnsupportedDunderAll]

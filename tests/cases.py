@@ -109,6 +109,14 @@ def ref_rsqrt_decay(t, init_value, timescale=1.0, end_value=None):
     return v if end_value is None else np.maximum(v, end_value)
 
 
+def ref_rex_decay(t, init_value, decay_steps, end_value=0.0):
+    if decay_steps == 0:
+        z = np.ones(np.shape(t))  # a zero-length decay is over from step 0
+    else:
+        z = np.minimum(t, decay_steps) / decay_steps
+    return end_value + (init_value - end_value) * (1 - z) / (0.5 + 0.5 * (1 - z))
+
+
 def ref_piecewise_constant(t, boundaries, values):
     return np.asarray(values, np.float64)[np.searchsorted(boundaries, t, side="right")]
 
@@ -276,6 +284,22 @@ CORE_CASES: list[Case] = [
         dict(init_value=1.0, decay_rate=0.5, decay_steps=10, staircase=True),
         ref_inverse_time_decay,
         dict(decay_steps=[3, 30]),
+    ),
+    Case(
+        "rex_decay",
+        lrjax.rex_decay,
+        dict(init_value=1.0, decay_steps=100, end_value=0.01),
+        ref_rex_decay,
+        dict(init_value=[0.5, 3.0], decay_steps=[1, 10, 1000], end_value=[0.0, 2.0]),
+        end=100,
+    ),
+    Case(
+        "rex_decay_warmup_from_zero",
+        lrjax.rex_decay,
+        dict(init_value=0.0, decay_steps=1000, end_value=1.0),
+        ref_rex_decay,
+        dict(decay_steps=[0, 7]),
+        end=1000,
     ),
     Case(
         "rsqrt_decay",

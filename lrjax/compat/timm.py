@@ -23,7 +23,7 @@ Deliberate differences from timm:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -58,10 +58,9 @@ def _power(a: Array, b: Array, e: Any) -> Progress:
 class AbstractTimmScheduler(AbstractSchedule):
     """Shared warmup and first-update logic of timm's schedulers."""
 
-    base_lr: Array
-    warmup_t: Array
-    warmup_lr_init: Array
-    warmup_prefix: bool
+    if TYPE_CHECKING:
+        # The fields are declared by each concrete class, in its peer's argument order.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _decay(self, t: Array) -> Array:
         """timm's value after the warmup at (already prefix-adjusted) step ``t``."""
@@ -90,12 +89,6 @@ class AbstractTimmCycle(AbstractTimmScheduler):
     ``cycle_limit`` may be 0, and its progress through a (possibly non-integer) cycle length
     must keep full precision at both ends (``cycle`` squeezes each cycle onto one period).
     """
-
-    t_initial: Array
-    lr_min: Array
-    cycle_mul: Array
-    cycle_decay: Array
-    cycle_limit: Array
 
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         """timm's curve from ``lr_max`` to ``low`` at progress ``p = t_curr / t_i``."""

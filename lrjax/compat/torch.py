@@ -644,7 +644,7 @@ class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
       [0.1, 0.55, 1.0, 0.5, 0.0]
     """
 
-    schedulers: tuple[Child, ...] = fields.schedules()
+    schedulers: Sequence[Child] = fields.schedules()
     milestones: Param = fields.counts(strictly_increasing=True)
 
     def check(self) -> None:
@@ -666,7 +666,7 @@ sequential_lr = make_factory(TorchSequentialLR)
 class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
     """torch ``ChainedScheduler`` (built by :func:`chained_scheduler`)."""
 
-    schedulers: tuple[Child, ...] = fields.schedules()  # AbstractTorchChainable
+    schedulers: Sequence[Child] = fields.schedules()  # AbstractTorchChainable
 
     def check(self) -> None:
         f = self.factory

@@ -106,8 +106,10 @@ def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
     ``cls.factory``, with the class's signature and docstring (formula, arguments, example).
 
     Examples:
-      >>> lrjax.linear.__name__, str(inspect.signature(lrjax.linear))
-      ('linear', '(init_value, end_value, transition_steps, transition_begin=0)')
+      >>> lrjax.linear.__name__
+      'linear'
+      >>> print(inspect.signature(lrjax.linear).replace(return_annotation=inspect.Signature.empty))
+      (init_value, end_value, transition_steps, transition_begin=0)
     """
 
     @functools.wraps(cls, assigned=("__module__", "__doc__"), updated=())
@@ -115,7 +117,12 @@ def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
         return cls(*args, **kwargs)
 
     build.__name__ = build.__qualname__ = cls.factory  # pyright: ignore[reportAttributeAccessIssue]
-    build.__signature__ = inspect.signature(cls).replace(return_annotation=cls.__name__)  # pyright: ignore[reportAttributeAccessIssue]
+    # help() shows the arguments as the docstring documents them (every field is a `Param`).
+    signature = inspect.signature(cls)
+    parameters = [p.replace(annotation=p.empty) for p in signature.parameters.values()]
+    build.__signature__ = signature.replace(  # pyright: ignore[reportAttributeAccessIssue]
+        parameters=parameters, return_annotation=cls
+    )
     return build
 
 

@@ -64,6 +64,9 @@ class ParseError(ValueError):
 # -- the registry of callable names ----------------------------------------------------------
 
 
+ParseError.__module__ = "lrjax"  # shown as lrjax.ParseError, its public name
+
+
 def compat_modules() -> dict[str, Any]:
     """The ``lrjax.compat`` submodules, imported (they register their schedule classes)."""
     try:
@@ -476,7 +479,7 @@ def parse(text: str) -> AbstractSchedule:
       >>> lrjax.parse("open('/etc/passwd')")
       Traceback (most recent call last):
       ...
-      lrjax.tools.parse.ParseError: line 1, column 1: unknown schedule 'open' (hint: run `lrjax list`)
+      lrjax.ParseError: line 1, column 1: unknown schedule 'open' (hint: run `lrjax list`)
     """
     if not isinstance(text, str):
         raise ParseError(f"expected a string, got {type(text).__name__}")
