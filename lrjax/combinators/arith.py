@@ -208,9 +208,6 @@ class Clip(AbstractSchedule):
       lower: optional lower bound; finite.
       upper: optional upper bound; finite and ``>= lower``.
 
-    Returns:
-      A ``Clip`` schedule.
-
     Examples:
       >>> s = lrjax.clip(lrjax.linear(0.0, 1.0, 10), lower=0.2, upper=0.8)
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10]))])

@@ -49,9 +49,6 @@ class Cycle(AbstractSchedule):
       value_mul: factor applied to each successive cycle's values; ``> 0``.
       num_cycles: number of cycles before holding, an integer ``>= 1``, or None (forever).
 
-    Returns:
-      A ``Cycle`` schedule.
-
     Examples:
       >>> s = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), period=10, value_mul=0.5)
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15, 20]))])

@@ -218,9 +218,6 @@ def join_schedules(schedules: Sequence[Schedule | float], boundaries: ArrayLike)
       schedules: the schedules (lrjax schedules, plain callables or numbers), at least one.
       boundaries: ``len(schedules) - 1`` absolute steps; strictly increasing, ``>= 0``.
 
-    Returns:
-      A ``Join`` schedule.
-
     Examples:
       >>> s = lrjax.join_schedules(
       ...     [lrjax.linear(0.0, 1.0, 10), lrjax.cosine_decay(1.0, 90)], boundaries=[10])

@@ -28,9 +28,6 @@ class Shift(AbstractSchedule):
       schedule: the schedule to delay.
       steps: the delay :math:`d`; an integer ``>= 0``.
 
-    Returns:
-      A ``Shift`` schedule.
-
     Examples:
       >>> s = lrjax.shift(lrjax.linear(1.0, 0.0, 10), steps=5)
       >>> print([float(x) for x in s(jnp.array([0, 5, 10, 15]))])
@@ -68,9 +65,6 @@ class Stretch(AbstractSchedule):
     Args:
       schedule: the schedule to rescale.
       factor: the time factor :math:`f`; ``> 0``.
-
-    Returns:
-      A ``Stretch`` schedule.
 
     Examples:
       >>> s = lrjax.stretch(lrjax.linear(1.0, 0.0, 10), factor=2.0)
@@ -111,9 +105,6 @@ class Quantize(AbstractSchedule):
     Args:
       schedule: the schedule to hold.
       every: block length :math:`e`; an integer ``>= 1``.
-
-    Returns:
-      A ``Quantize`` schedule.
 
     Examples:
       >>> s = lrjax.quantize(lrjax.linear(1.0, 0.0, 10), every=5)

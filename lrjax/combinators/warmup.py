@@ -43,9 +43,6 @@ class Warmup(AbstractSchedule):
       init_value: value at step 0; ``>= 0`` (``> 0`` for "exponential").
       shape: one of "linear", "cosine", "1-sqrt", "square", "constant", "exponential".
 
-    Returns:
-      A ``Warmup`` schedule.
-
     Examples:
       >>> s = lrjax.warmup(lrjax.cosine_decay(1.0, 100), warmup_steps=10)
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10, 60, 110]))])

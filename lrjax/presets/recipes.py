@@ -79,7 +79,19 @@ def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "l
 # ======================================================================================
 
 
-class WarmupCosineDecay(AbstractPreset):
+class AbstractWarmupDecay(AbstractPreset):
+    """A warmup to ``peak_value`` over ``warmup_steps``, then a decay that ends at
+    ``total_steps`` (counted from step 0, the warmup included)."""
+
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    total_steps: Param = fields.count()
+
+    def check(self) -> None:
+        require_order(self, "warmup_steps", "total_steps")
+
+
+class WarmupCosineDecay(AbstractWarmupDecay):
     r"""Linear warmup to ``peak_value``, then cosine decay to ``end_value``.
 
     .. math::
@@ -106,24 +118,15 @@ class WarmupCosineDecay(AbstractPreset):
       end_value: value from ``total_steps`` on; ``>= 0``.
       exponent: power of the cosine factor; ``> 0``.
 
-    Returns:
-      A ``WarmupCosineDecay`` preset.
-
     Examples:
       >>> s = lrjax.warmup_cosine_decay(1.0, warmup_steps=10, total_steps=110)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 60, 110, 200]))])
       [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
 
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    total_steps: Param = fields.count()
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
     exponent: Param = fields.value(positive=True, default=1.0)
-
-    def check(self) -> None:
-        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
@@ -134,7 +137,7 @@ class WarmupCosineDecay(AbstractPreset):
 warmup_cosine_decay = make_factory(WarmupCosineDecay)
 
 
-class WarmupLinearDecay(AbstractPreset):
+class WarmupLinearDecay(AbstractWarmupDecay):
     r"""Linear warmup to ``peak_value``, then linear decay to ``end_value``.
 
     .. math::
@@ -155,23 +158,14 @@ class WarmupLinearDecay(AbstractPreset):
       init_value: value at step 0; ``>= 0``.
       end_value: value from ``total_steps`` on; ``>= 0``.
 
-    Returns:
-      A ``WarmupLinearDecay`` preset.
-
     Examples:
       >>> s = lrjax.warmup_linear_decay(1.0, warmup_steps=2, total_steps=6)
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
 
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    total_steps: Param = fields.count()
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
-
-    def check(self) -> None:
-        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         decay = linear(self.peak_value, self.end_value, self.total_steps - self.warmup_steps)
@@ -181,7 +175,7 @@ class WarmupLinearDecay(AbstractPreset):
 warmup_linear_decay = make_factory(WarmupLinearDecay)
 
 
-class WarmupPolynomialDecay(AbstractPreset):
+class WarmupPolynomialDecay(AbstractWarmupDecay):
     r"""Linear warmup to ``peak_value``, then polynomial decay to ``end_value``.
 
     .. math::
@@ -203,24 +197,15 @@ class WarmupPolynomialDecay(AbstractPreset):
       init_value: value at step 0; ``>= 0``.
       end_value: value from ``total_steps`` on; ``>= 0``.
 
-    Returns:
-      A ``WarmupPolynomialDecay`` preset.
-
     Examples:
       >>> s = lrjax.warmup_polynomial_decay(1.0, warmup_steps=10, total_steps=110, power=2.0)
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 60, 110]))])
       [0.5, 1.0, 0.25, 0.0]
     """
 
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    total_steps: Param = fields.count()
     power: Param = fields.value(positive=True, default=1.0)
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
-
-    def check(self) -> None:
-        require_order(self, "warmup_steps", "total_steps")
 
     def build(self) -> AbstractSchedule:
         steps = self.total_steps - self.warmup_steps
@@ -245,9 +230,6 @@ class WarmupConstant(AbstractPreset):
       peak_value: value from step ``warmup_steps`` on; ``>= 0``.
       warmup_steps: length of the warmup; an integer ``>= 0``.
       init_value: value at step 0; ``>= 0``.
-
-    Returns:
-      A ``WarmupConstant`` preset.
 
     Examples:
       >>> s = lrjax.warmup_constant(1.0, warmup_steps=4)
@@ -290,9 +272,6 @@ class WarmupExponentialDecay(AbstractPreset):
       staircase: if True, the value changes only every ``transition_steps`` steps.
       end_value: optional floor (``<= peak_value`` when ``decay_rate < 1``) or ceiling
         (``>= peak_value`` when ``decay_rate > 1``).
-
-    Returns:
-      A ``WarmupExponentialDecay`` preset.
 
     Examples:
       >>> s = lrjax.warmup_exponential_decay(1.0, warmup_steps=5, decay_rate=0.5,
@@ -448,9 +427,6 @@ def warmup_stable_decay(
       decay_shape: "linear", "cosine", "1-sqrt", "square", "exponential", or a schedule.
       warmup_shape: "linear", "cosine", "1-sqrt", "square" or "exponential".
 
-    Returns:
-      A ``WarmupStableDecay`` preset.
-
     Examples:
       >>> s = lrjax.warmup_stable_decay(1.0, 2, 2, 2, end_value=0.1, decay_shape="1-sqrt",
       ...                               warmup_shape="1-sqrt")
@@ -525,9 +501,6 @@ class OneCycle(AbstractPreset):
         ``> 0``.
       anneal: "cosine" or "linear" (torch's ``anneal_strategy`` "cos" or "linear").
       three_phase: if True, return to the initial value before annihilating (torch).
-
-    Returns:
-      A ``OneCycle`` preset.
 
     Examples:
       >>> s = lrjax.one_cycle(1.0, total_steps=100)
@@ -609,9 +582,6 @@ class SGDR(AbstractPreset):
       init_value: value at the start of each warmup; ``>= 0``.
       num_cycles: number of cycles before holding, an integer ``>= 1``, or None.
 
-    Returns:
-      An ``SGDR`` preset.
-
     Examples:
       >>> s = lrjax.sgdr(1.0, period=10, value_mul=0.5, num_cycles=2)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 15, 20, 50]))])
@@ -672,9 +642,6 @@ class Cyclic(AbstractPreset):
         for ``step_size_up``.
       mode: "triangular", "triangular2" or "exp_range".
       gamma: the per-step amplitude factor of "exp_range"; in ``(0, 1]`` (unused otherwise).
-
-    Returns:
-      A ``Cyclic`` preset.
 
     Examples:
       >>> s = lrjax.cyclic(0.1, 1.0, step_size_up=2, mode="triangular2")
@@ -738,9 +705,6 @@ class StepDecay(AbstractPreset):
       step_size: steps between drops; an integer ``>= 1``.
       gamma: factor per drop; in ``(0, 1]``.
 
-    Returns:
-      A ``StepDecay`` preset.
-
     Examples:
       >>> s = lrjax.step_decay(1.0, step_size=10, gamma=0.5)
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 19, 20]))])
@@ -776,9 +740,6 @@ class MultistepDecay(AbstractPreset):
       init_value: value before the first milestone; ``>= 0``.
       milestones: steps where the value drops; non-negative, non-decreasing integers.
       gamma: factor per milestone; in ``(0, 1]``.
-
-    Returns:
-      A ``MultistepDecay`` preset.
 
     Examples:
       >>> s = lrjax.multistep_decay(1.0, milestones=[10, 20], gamma=0.5)
@@ -828,9 +789,6 @@ class Noam(AbstractPreset):
       warmup_steps: the paper's ``warmup_steps``; an integer ``>= 1``.
       scale: a constant factor; ``> 0``.
 
-    Returns:
-      A ``Noam`` preset.
-
     Examples:
       >>> s = lrjax.noam(d_model=512, warmup_steps=4000)
       >>> print([f"{float(x):.3e}" for x in s(jnp.array([0, 3999, 15999]))])
@@ -876,9 +834,6 @@ class InverseSqrt(AbstractPreset):
       warmup_steps: length of the warmup; an integer ``>= 0``.
       timescale: steps over which the value falls by :math:`1/\sqrt{2}`; ``> 0``, or None.
       init_value: value at step 0; ``>= 0``.
-
-    Returns:
-      An ``InverseSqrt`` preset.
 
     Examples:
       >>> s = lrjax.inverse_sqrt(1.0, warmup_steps=100)

@@ -53,9 +53,6 @@ class Constant(AbstractSchedule):
       value: the value at every step; any finite number (constants also serve as factors
         in schedule arithmetic, so negative values are allowed).
 
-    Returns:
-      A ``Constant`` schedule.
-
     Examples:
       >>> s = lrjax.constant(3e-4)
       >>> print(f"{float(s(10**6)):.1e}")
@@ -89,9 +86,6 @@ class Linear(AbstractSchedule):
       end_value: value from step ``transition_begin + transition_steps`` on; ``>= 0``.
       transition_steps: length of the ramp in steps; an integer ``>= 0``.
       transition_begin: step at which the ramp starts; an integer ``>= 0``.
-
-    Returns:
-      A ``Linear`` schedule.
 
     Examples:
       >>> s = lrjax.linear(1.0, 0.0, transition_steps=10)
@@ -132,9 +126,6 @@ class Polynomial(AbstractSchedule):
       power: exponent of the remaining fraction; ``> 0`` (1 is linear).
       transition_steps: length of the ramp in steps; an integer ``>= 0``.
       transition_begin: step at which the ramp starts; an integer ``>= 0``.
-
-    Returns:
-      A ``Polynomial`` schedule.
 
     Examples:
       >>> s = lrjax.polynomial(1.0, 0.0, power=2.0, transition_steps=10)
@@ -179,9 +170,6 @@ class CosineDecay(AbstractSchedule):
       end_value: value from step ``decay_steps`` on; ``>= 0`` (an absolute value, unlike
         optax's ``alpha``, which is a fraction of ``init_value``).
       exponent: power applied to the cosine factor; ``> 0``.
-
-    Returns:
-      A ``CosineDecay`` schedule.
 
     Examples:
       >>> s = lrjax.cosine_decay(1.0, decay_steps=100)
@@ -231,9 +219,6 @@ class ExponentialDecay(AbstractSchedule):
       transition_begin: step at which the decay starts; an integer ``>= 0``.
       staircase: if True, the value changes only every ``transition_steps`` steps.
       end_value: optional floor (``decay_rate < 1``) or ceiling (``decay_rate > 1``).
-
-    Returns:
-      An ``ExponentialDecay`` schedule.
 
     Examples:
       >>> s = lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10)
@@ -305,9 +290,6 @@ class InverseTimeDecay(AbstractSchedule):
       decay_steps: an integer ``>= 1``.
       staircase: if True, the value changes only every ``decay_steps`` steps.
 
-    Returns:
-      An ``InverseTimeDecay`` schedule.
-
     Examples:
       >>> s = lrjax.inverse_time_decay(1.0, decay_rate=0.5, decay_steps=10)
       >>> print(f"{float(s(20)):.4f}")
@@ -344,9 +326,6 @@ class RsqrtDecay(AbstractSchedule):
       init_value: value at step 0; ``>= 0``.
       timescale: steps over which the value falls by ``1/sqrt(2)``; ``> 0``.
       end_value: optional floor; ``>= 0``.
-
-    Returns:
-      An ``RsqrtDecay`` schedule.
 
     Examples:
       >>> s = lrjax.rsqrt_decay(1.0, timescale=100.0)
@@ -392,9 +371,6 @@ class RexDecay(AbstractSchedule):
       init_value: value at step 0; ``>= 0``.
       decay_steps: length of the decay; an integer ``>= 0``.
       end_value: value from step ``decay_steps`` on; ``>= 0``.
-
-    Returns:
-      A ``RexDecay`` schedule.
 
     Examples:
       >>> s = lrjax.rex_decay(1.0, decay_steps=100)

@@ -46,9 +46,6 @@ class ShapedDecay(AbstractSchedule):
       decay_steps: length of the ramp; an integer ``>= 0``.
       shape: one of "linear", "cosine", "1-sqrt", "square", "exponential".
 
-    Returns:
-      A ``ShapedDecay`` schedule.
-
     Examples:
       >>> s = lrjax.schedules.shaped.shaped_decay(1.0, 0.0, decay_steps=100, shape="1-sqrt")
       >>> print(f"{float(s(25)):.4f}")
@@ -107,9 +104,6 @@ class TanhDecay(AbstractSchedule):
       end_value: value from step ``decay_steps`` on; ``>= 0``.
       lb: lower bound of the tanh argument; ``lb < ub``, ``|lb| <= 20``.
       ub: upper bound of the tanh argument; ``|ub| <= 20``.
-
-    Returns:
-      A ``TanhDecay`` schedule.
 
     Examples:
       >>> s = lrjax.tanh_decay(1.0, decay_steps=100)
