@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -42,14 +44,19 @@ class Shift(AbstractSchedule):
         return evaluate_child(self.schedule, local)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        d = v.concrete(self.steps)
-        if d is None or np.ndim(d):
-            return ()
-        child = self.schedule.phase_boundaries(None if horizon is None else horizon - d)
-        return tuple(sorted({p for p in (d, *(d + c for c in child)) if p > 0}))
+        return delayed_boundaries(self.schedule, self.steps, horizon)
 
 
 shift = make_factory(Shift)
+
+
+def delayed_boundaries(child: AbstractSchedule, delay: Any, horizon: int | None) -> tuple[int, ...]:
+    """The phase boundaries of ``child`` started at step ``delay``, with ``delay`` itself."""
+    d = v.concrete(delay)
+    if d is None or np.ndim(d):
+        return ()
+    inner = child.phase_boundaries(None if horizon is None else horizon - d)
+    return tuple(sorted({p for p in (d, *(d + c for c in inner)) if p > 0}))
 
 
 class Stretch(AbstractSchedule):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from lrjax.combinators.time import delayed_boundaries
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import SHAPES, Progress, progress, ramp
@@ -74,11 +75,7 @@ class Warmup(AbstractSchedule):
         return jnp.where(t >= steps, after, before)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        steps = v.concrete(self.warmup_steps)
-        if steps is None or jnp.ndim(steps):
-            return ()
-        child = self.schedule.phase_boundaries(None if horizon is None else horizon - steps)
-        return tuple(sorted({p for p in (steps, *(steps + c for c in child)) if p > 0}))
+        return delayed_boundaries(self.schedule, self.warmup_steps, horizon)
 
 
 warmup = make_factory(Warmup)
