@@ -54,12 +54,12 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 def presets() -> dict[str, Any]:
-    """Every preset factory exported by lrjax, by name."""
+    """Every preset factory exported by lrjax, and the shaped decays (tanh), by name."""
     return {
         name: getattr(lrjax, name)
         for name in lrjax.__all__
         if inspect.isfunction(getattr(lrjax, name))
-        and getattr(lrjax, name).__module__ == "lrjax.presets.recipes"
+        and getattr(lrjax, name).__module__ in ("lrjax.presets.recipes", "lrjax.schedules.shaped")
     }
 
 
