@@ -8,14 +8,7 @@ import numpy as np
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import geometric_cycle
-from lrjax.core.schedule import (
-    AbstractSchedule,
-    Array,
-    Child,
-    Param,
-    evaluate_child,
-    make_factory,
-)
+from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
 
 _MAX_LISTED_RESTARTS = 1000

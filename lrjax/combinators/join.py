@@ -26,7 +26,7 @@ from lrjax.core.schedule import (
     ArrayLike,
     Param,
     Schedule,
-    as_schedule,
+    as_schedules,
     evaluate_child,
 )
 from lrjax.schedules.piecewise import piece_index
@@ -224,11 +224,5 @@ def join_schedules(schedules: Sequence[Schedule | float], boundaries: ArrayLike)
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 55, 100]))])
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
-    f = "join_schedules"
-    if isinstance(schedules, AbstractSchedule) or not isinstance(schedules, Sequence):
-        raise TypeError(f"{f}(schedules={schedules!r}): schedules must be a sequence of schedules")
-    children = [as_schedule(s, f, f"schedules[{i}]") for i, s in enumerate(schedules)]
-    if not children:
-        raise ValueError(f"{f}(schedules=[]): schedules must hold at least one schedule")
-    groups, stacked, layout = group_by_structure(children)
+    groups, stacked, layout = group_by_structure(as_schedules(schedules, "join_schedules"))
     return Join(groups, boundaries, stacked, layout)

@@ -9,14 +9,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.schedule import (
-    AbstractSchedule,
-    Array,
-    Child,
-    Param,
-    evaluate_child,
-    make_factory,
-)
+from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
 

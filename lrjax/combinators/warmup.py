@@ -8,14 +8,7 @@ from lrjax.combinators.time import delayed_boundaries
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import SHAPES, Progress, progress, ramp
-from lrjax.core.schedule import (
-    AbstractSchedule,
-    Array,
-    Child,
-    Param,
-    evaluate_child,
-    make_factory,
-)
+from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
 
 

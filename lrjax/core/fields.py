@@ -136,6 +136,6 @@ def _as_schedule(func: str, name: str, x: Any) -> Any:
 
 
 def _as_schedules(func: str, name: str, xs: Any) -> tuple[Any, ...]:
-    if not isinstance(xs, (list, tuple)) or not xs:
-        raise ValueError(f"{func}({name}={xs!r}): {name} must be a non-empty sequence")
-    return tuple(_as_schedule(func, f"{name}[{i}]", x) for i, x in enumerate(xs))
+    from lrjax.core.schedule import as_schedules
+
+    return as_schedules(xs, func, name)

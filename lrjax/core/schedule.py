@@ -420,6 +420,15 @@ def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> Ab
         ) from None
 
 
+def as_schedules(xs: Any, func: str, name: str = "schedules") -> tuple[AbstractSchedule, ...]:
+    """A non-empty sequence of schedules, callables or numbers as a tuple of lrjax schedules."""
+    if isinstance(xs, AbstractSchedule) or not isinstance(xs, Sequence) or isinstance(xs, str):
+        raise TypeError(f"{func}({name}={xs!r}): {name} must be a sequence of schedules")
+    if not xs:
+        raise ValueError(f"{func}({name}=[]): {name} must hold at least one schedule")
+    return tuple(as_schedule(x, func, f"{name}[{i}]") for i, x in enumerate(xs))
+
+
 class AbstractPreset(AbstractSchedule):
     """A schedule defined by composition: its fields are its public arguments.
 

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, as_schedule
+from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, as_schedules
 
 
 def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
@@ -66,17 +66,12 @@ def stack(schedules: Sequence[Any]) -> AbstractSchedule:
       [[1.  0.5 0. ]
        [2.  0.  0. ]]
     """
-    f = "stack"
-    if isinstance(schedules, AbstractSchedule) or not isinstance(schedules, Sequence):
-        raise TypeError(f"{f}(schedules={schedules!r}): schedules must be a sequence of schedules")
-    members = [as_schedule(s, f, f"schedules[{i}]") for i, s in enumerate(schedules)]
-    if not members:
-        raise ValueError(f"{f}(schedules=[]): schedules must hold at least one schedule")
+    members = as_schedules(schedules, "stack")
     first = _structure(members[0])
     for i, member in enumerate(members[1:], start=1):
         if _structure(member) != first:
             raise ValueError(
-                f"{f}: schedules[{i}] = {member!r} has a different structure from "
+                f"stack: schedules[{i}] = {member!r} has a different structure from "
                 f"schedules[0] = {members[0]!r}; only schedules of the same family, options "
                 "and leaf shapes can be stacked"
             )
