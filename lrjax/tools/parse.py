@@ -234,7 +234,7 @@ class _Walker:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.List):
-            return [self.argument(x, depth + 1, schedule_arg=False) for x in node.elts]
+            return [self.argument(x, depth + 1) for x in node.elts]
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.Attribute):
@@ -339,11 +339,10 @@ class _Walker:
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
             raise _fail(node, _message(err)) from None
 
-    def argument(self, node: ast.AST, depth: int, schedule_arg: bool) -> Any:
+    def argument(self, node: ast.AST, depth: int) -> Any:
+        # A number stays a number: a schedule argument turns it into a constant itself.
         value = self.value(node, depth)
-        if isinstance(value, _Num):
-            return value.schedule() if schedule_arg else value.value
-        return value
+        return value.value if isinstance(value, _Num) else value
 
     def resolve(self, node: ast.Call) -> tuple[str, Callable[..., Any]]:
         func = node.func
@@ -379,21 +378,18 @@ class _Walker:
 
     def call(self, node: ast.Call, depth: int) -> AbstractSchedule:
         name, fn = self.resolve(node)
-        schedule_params = _schedule_params(fn)
-        params = _param_names(fn)
         args = []
-        for i, arg in enumerate(node.args):
+        for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise _fail(arg, "*arguments are not allowed")
-            param = params[i] if i < len(params) else params[-1] if _variadic(fn) else ""
-            args.append(self.argument(arg, depth + 1, param in schedule_params))
+            args.append(self.argument(arg, depth + 1))
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
             if kw.arg is None:
                 raise _fail(kw.value, "**arguments are not allowed")
             if kw.arg in kwargs:
                 raise _fail(kw.value, f"argument {kw.arg!r} is given twice")
-            kwargs[kw.arg] = self.argument(kw.value, depth + 1, kw.arg in schedule_params)
+            kwargs[kw.arg] = self.argument(kw.value, depth + 1)
         try:
             inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as err:
@@ -402,7 +398,9 @@ class _Walker:
             result = fn(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
             message = _message(err)
-            raise _fail(_blamed(node, params, message), message) from None
+            raise _fail(
+                _blamed(node, tuple(inspect.signature(fn).parameters), message), message
+            ) from None
         if not isinstance(result, AbstractSchedule):
             raise _fail(node, f"{name}(...) did not return a schedule")
         return result
@@ -417,36 +415,6 @@ def _blamed(node: ast.Call, params: tuple[str, ...], message: str) -> ast.AST:
         if f"({name}=" in message or f", {name}=" in message:
             return arg
     return node
-
-
-@functools.lru_cache(maxsize=1024)
-def _signature_info(fn: Callable[..., Any]) -> tuple[tuple[str, ...], frozenset[str], bool]:
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return (), frozenset(), False
-    names, schedules, variadic = [], set(), False
-    for p in signature.parameters.values():
-        if p.kind is p.VAR_POSITIONAL:
-            variadic = True
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL):
-            names.append(p.name)
-        annotation = p.annotation if isinstance(p.annotation, str) else str(p.annotation)
-        if "Schedule" in annotation:
-            schedules.add(p.name)
-    return tuple(names), frozenset(schedules), variadic
-
-
-def _param_names(fn: Callable[..., Any]) -> tuple[str, ...]:
-    return _signature_info(fn)[0]
-
-
-def _schedule_params(fn: Callable[..., Any]) -> frozenset[str]:
-    return _signature_info(fn)[1]
-
-
-def _variadic(fn: Callable[..., Any]) -> bool:
-    return _signature_info(fn)[2]
 
 
 def parse(text: str) -> AbstractSchedule:
