@@ -220,49 +220,33 @@ class AbstractSchedule:
         """
         return ()
 
-    # -- arithmetic (pointwise) --------------------------------------------------------
+    # -- arithmetic (pointwise): nodes of lrjax.combinators.arith -----------------------
 
     def __add__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import add
-
-        return add(self, other)
+        return _arith().add(self, other)
 
     def __radd__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import add
-
-        return add(other, self)
+        return _arith().add(other, self)
 
     def __sub__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import add, negate
-
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            return add(self, -other)
-        return add(self, negate(other))
+            return _arith().add(self, -other)
+        return _arith().add(self, _arith().negate(other))
 
     def __rsub__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import add, negate
-
-        return add(other, negate(self))
+        return _arith().add(other, _arith().negate(self))
 
     def __mul__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import multiply
-
-        return multiply(self, other)
+        return _arith().multiply(self, other)
 
     def __rmul__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import multiply
-
-        return multiply(other, self)
+        return _arith().multiply(other, self)
 
     def __truediv__(self, other: Any) -> AbstractSchedule:
-        from lrjax.combinators.arith import divide
-
-        return divide(self, other)
+        return _arith().divide(self, other)
 
     def __neg__(self) -> AbstractSchedule:
-        from lrjax.combinators.arith import negate
-
-        return negate(self)
+        return _arith().negate(self)
 
     # -- identity -----------------------------------------------------------------------
 
@@ -324,6 +308,13 @@ class AbstractSchedule:
             # and timm's step_lr): print the module so lrjax.parse(repr(s)) finds the class.
             name = f"compat.{module.rsplit('.', 1)[1]}.{name}"
         return f"{name}({args})"
+
+
+def _arith() -> Any:
+    # The one upward import of the core (docs/architecture.md), taken at call time.
+    from lrjax.combinators import arith
+
+    return arith
 
 
 @jax.jit
