@@ -1,21 +1,14 @@
 """Hugging Face ``transformers`` schedules as lrjax schedules (transformers 5.23).
 
-Every function mirrors a ``transformers.optimization`` function with the base learning rate
-in place of the optimizer and returns **absolute** values (HF's ``LambdaLR`` multiplies the
-optimizer's lr by a lambda; here the product is the schedule). The value at step ``t`` is
-the learning rate of the ``t``-th update as the ``Trainer`` steps it
-(``optimizer.step(); lr_scheduler.step()``): ``learning_rate * lr_lambda(t)``. Nothing
-here imports transformers or torch. Each class stores HF's arguments and builds core
-schedules and presets from them; only HF's cosine wave (``decay_phase``: ``num_cycles``
-waves, going on past the end) and its hard restarts (``hard_restarts``: fractional periods)
-are formulas.
-
-Deliberate differences from HF (detailed in docs/compat_torch_hf_timm.md, "Documented
-deviations"): the cosines hold their final value after their end unless
-``hold_after_end=False`` (HF's curve); no division by zero at evaluation (arguments that
-would make a phase negative are rejected at construction); values HF reads from the
-optimizer come from ``learning_rate``; no ``last_epoch`` (a schedule is a pure function of
-the step) and no metric-driven ``reduce_lr_on_plateau`` or ``greedy``.
+Each function mirrors a ``transformers.optimization`` function with the optimizer's learning
+rate as its first argument and returns absolute values: at step ``t``, the lr of the ``t``-th
+update in the ``Trainer``'s loop (``optimizer.step(); lr_scheduler.step()``), that is
+``learning_rate * lr_lambda(t)``. Nothing here imports transformers or torch. Each class
+stores HF's arguments and builds core schedules and presets from them; only HF's cosine wave
+(``decay_phase``: ``num_cycles`` waves, going on past the end) and its hard restarts
+(``hard_restarts``: fractional periods) are formulas. Differences from HF are listed in
+docs/compat_torch_hf_timm.md, "Documented deviations": mainly, the cosines hold their final
+value after their end unless ``hold_after_end=False``, and nothing divides by zero.
 """
 
 from __future__ import annotations
@@ -38,12 +31,7 @@ from lrjax.core.schedule import (
     Param,
     make_factory,
 )
-from lrjax.presets.recipes import (
-    inverse_sqrt,
-    warmup_constant,
-    warmup_linear_decay,
-    warmup_polynomial_decay,
-)
+from lrjax.presets import recipes
 from lrjax.schedules.primitives import constant, linear
 
 _DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
@@ -54,20 +42,16 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
     r"""A Hugging Face decay phase (the building block of this module's schedules).
 
     .. math::
-      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{L}\right), \qquad
-      w_{\text{cosine}}(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right)
-
-    with :math:`w` linear :math:`1 - p` or 1-sqrt :math:`1 - \sqrt{p}` otherwise, where
-    :math:`P` is ``peak_value``, :math:`F` is ``floor_value``, :math:`c` is ``num_cycles``,
-    :math:`L` is ``decay_steps`` (at least 1) and :math:`o` is ``offset``.
+      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{\max(1, L)}\right), \qquad
+      w(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right),\ 1 - p \ \text{or}\ 1 - \sqrt{p}
 
     Args:
-      peak_value: value at :math:`p = 0`; ``>= 0``.
-      floor_value: value the wave decays to; ``>= 0``.
-      num_cycles: number of cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
+      peak_value: :math:`P`, the value at :math:`p = 0`; ``>= 0``.
+      floor_value: :math:`F`, the value the wave decays to; ``>= 0``.
+      num_cycles: :math:`c`, cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
       decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1, like HF's ``max(1, .)``).
       offset: :math:`o`, 0 or 1 (``cosine_warmup_with_min_lr`` counts from 1; static).
-      shape: "cosine", "linear" or "1-sqrt" (static).
+      shape: :math:`w`, "cosine", "linear" or "1-sqrt" (static).
       after: past the phase, "hold" the last value, "continue" the formula or jump to the
         "floor" (static).
 
@@ -208,13 +192,11 @@ class AbstractHFTrained(AbstractHF):
 
 
 class HFConstantWithWarmup(AbstractHF, factory="get_constant_schedule_with_warmup"):
-    r"""HF ``get_constant_schedule_with_warmup``: linear warmup from 0, then constant.
-
-    ``lrjax.warmup_constant(learning_rate, num_warmup_steps)``.
+    r"""HF ``get_constant_schedule_with_warmup``: ``lrjax.warmup_constant(learning_rate, W)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
-      num_warmup_steps: an integer ``>= 0``.
+      num_warmup_steps: :math:`W`; an integer ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -224,16 +206,14 @@ class HFConstantWithWarmup(AbstractHF, factory="get_constant_schedule_with_warmu
     """
 
     def build(self) -> AbstractSchedule:
-        return warmup_constant(self.learning_rate, self.num_warmup_steps)
+        return recipes.warmup_constant(self.learning_rate, self.num_warmup_steps)
 
 
 get_constant_schedule_with_warmup = make_factory(HFConstantWithWarmup)
 
 
 class HFLinearWithWarmup(AbstractHFTrained, factory="get_linear_schedule_with_warmup"):
-    r"""HF ``get_linear_schedule_with_warmup``: linear warmup from 0, linear decay to 0.
-
-    ``lrjax.warmup_linear_decay(learning_rate, W, max(T, W))``.
+    r"""HF ``get_linear_schedule_with_warmup``: ``lrjax.warmup_linear_decay(lr, W, max(T, W))``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
@@ -250,7 +230,7 @@ class HFLinearWithWarmup(AbstractHFTrained, factory="get_linear_schedule_with_wa
     def build(self) -> AbstractSchedule:
         # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
         total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
+        return recipes.warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
 
 
 get_linear_schedule_with_warmup = make_factory(HFLinearWithWarmup)
@@ -279,15 +259,14 @@ class AbstractHFCosine(AbstractHFTrained):
 class HFCosineWithWarmup(AbstractHFCosine, factory="get_cosine_schedule_with_warmup"):
     r"""HF ``get_cosine_schedule_with_warmup``: linear warmup from 0, then a cosine wave.
 
-    ``lrjax.warmup(decay_phase(learning_rate, 0, num_cycles, max(1, T - W)), W)``. HF
-    climbs back up after :math:`T`; this holds unless ``hold_after_end=False``.
+    ``lrjax.warmup(decay_phase(learning_rate, 0, num_cycles, max(1, T - W)), W)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
       num_cycles: number of cosine waves (0.5: a half cosine down to 0); ``>= 0``.
-      hold_after_end: hold after :math:`T` (static).
+      hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -308,9 +287,8 @@ get_cosine_schedule_with_warmup = make_factory(HFCosineWithWarmup)
 class HFCosineWithHardRestarts(
     AbstractHFTrained, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
 ):
-    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: warmup, hard restarts.
-
-    ``lrjax.warmup(hard_restarts(learning_rate, num_cycles, max(1, T - W)), W)``.
+    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: ``lrjax.warmup(
+    hard_restarts(learning_rate, num_cycles, max(1, T - W)), W)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
@@ -370,7 +348,7 @@ class HFPolynomialDecayWithWarmup(
     def build(self) -> AbstractSchedule:
         # HF holds lr_end after T, so from W on when T <= W.
         total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_polynomial_decay(
+        return recipes.warmup_polynomial_decay(
             self.learning_rate, self.num_warmup_steps, total, self.power, end_value=self.lr_end
         )
 
@@ -379,9 +357,7 @@ get_polynomial_decay_schedule_with_warmup = make_factory(HFPolynomialDecayWithWa
 
 
 class HFInverseSqrt(AbstractHF, factory="get_inverse_sqrt_schedule"):
-    r"""HF ``get_inverse_sqrt_schedule``: linear warmup from 0, then inverse square root.
-
-    ``lrjax.inverse_sqrt(learning_rate, num_warmup_steps, timescale)``.
+    r"""HF ``get_inverse_sqrt_schedule``: ``lrjax.inverse_sqrt(learning_rate, W, timescale)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
@@ -398,7 +374,7 @@ class HFInverseSqrt(AbstractHF, factory="get_inverse_sqrt_schedule"):
     timescale: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def build(self) -> AbstractSchedule:
-        return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
+        return recipes.inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
 
 
 get_inverse_sqrt_schedule = make_factory(HFInverseSqrt)
@@ -423,18 +399,16 @@ class AbstractHFMinLR(AbstractHFCosine):
 class HFCosineWithMinLR(AbstractHFMinLR, factory="get_cosine_with_min_lr_schedule_with_warmup"):
     r"""HF ``get_cosine_with_min_lr_schedule_with_warmup``: cosine down to a floor.
 
-    ``lrjax.warmup(decay_phase(learning_rate, m, num_cycles, max(1, T - W)), W)`` with
-    :math:`m` = ``min_lr`` or ``min_lr_rate * learning_rate`` (exactly one is given). HF
-    climbs back up after :math:`T`; this holds unless ``hold_after_end=False``.
+    ``lrjax.warmup(decay_phase(learning_rate, m, num_cycles, max(1, T - W)), W)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
       num_cycles: number of cosine waves; ``>= 0``.
-      min_lr: the absolute floor; ``>= 0``.
+      min_lr: the floor :math:`m`; ``>= 0`` (give exactly one of ``min_lr``, ``min_lr_rate``).
       min_lr_rate: the floor as a fraction of ``learning_rate``; ``>= 0``.
-      hold_after_end: hold after :math:`T` (static).
+      hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -454,24 +428,19 @@ class HFCosineWarmupWithMinLR(
 ):
     r"""HF ``cosine_warmup_with_min_lr``: warmup that starts above 0, cosine to a floor.
 
-    .. math::
-      \eta(t) = \eta_0\,(t + 1) / \max(1, W), \ \text{or}\
-      \eta_0 \left(w + (1 - w)\, t / \max(1, W - 1)\right) \ \text{with}\ w \ \text{given},
-      \quad t < W
-
-    then ``decay_phase(learning_rate, m, num_cycles, max(1, T - W), offset=1)`` (a step
-    ahead, :math:`m` as in ``get_cosine_with_min_lr_schedule_with_warmup``): the peak is
-    at :math:`W - 1`, the floor at :math:`T - 1`, held after unless ``hold_after_end=False``.
+    ``lrjax.join_schedules([linear(lr / max(1, W), lr (W + 1) / max(1, W), W), decay_phase(lr,
+    m, num_cycles, max(1, T - W), offset=1)], [W])``: the peak at :math:`W - 1`, the floor
+    at :math:`T - 1`; with ``warmup_lr_rate`` the warmup is ``linear(w lr, lr, max(1, W - 1))``.
 
     Args:
-      learning_rate: :math:`\eta_0`, the optimizer's lr; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
       num_cycles: number of cosine waves; ``>= 0``.
-      min_lr: the absolute floor; ``>= 0``.
+      min_lr: the floor :math:`m`; ``>= 0`` (give exactly one of ``min_lr``, ``min_lr_rate``).
       min_lr_rate: the floor as a fraction of ``learning_rate``; ``>= 0``.
       warmup_lr_rate: :math:`w`, the starting fraction; ``>= 0``, or None.
-      hold_after_end: hold after :math:`T - 1` (static).
+      hold_after_end: hold after :math:`T - 1`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -505,16 +474,15 @@ class HFWarmupStableDecay(AbstractHF, factory="get_wsd_schedule"):
     r"""HF ``get_wsd_schedule``: warmup, stable, decay, then the floor.
 
     ``lrjax.join_schedules([warmup(constant(lr), W, m lr, warmup_type), decay_phase(lr, m lr,
-    num_cycles, D, shape=decay_type, after="floor")], [W + S])`` with :math:`m` =
-    ``min_lr_ratio`` and :math:`S` = ``num_stable_steps``, or :math:`T - W - D` when it is
-    None (``num_stable_steps`` wins when both are given).
+    num_cycles, D, shape=decay_type, after="floor")], [W + S])``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_decay_steps: :math:`D`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= W + D``, or None.
-      num_stable_steps: :math:`S`; an integer ``>= 0``, or None (one of the two is needed).
+      num_stable_steps: :math:`S`; an integer ``>= 0``, or None for :math:`T - W - D` (one of
+        the two is needed; ``num_stable_steps`` wins when both are given).
       warmup_type: "linear", "cosine" or "1-sqrt" (static).
       decay_type: "linear", "cosine" or "1-sqrt" (static).
       min_lr_ratio: :math:`m`; ``>= 0``.
@@ -537,13 +505,10 @@ class HFWarmupStableDecay(AbstractHF, factory="get_wsd_schedule"):
     num_cycles: Param = fields.value(nonnegative=True, default=0.5)
 
     def check(self) -> None:
-        total, stable = self.num_training_steps, self.num_stable_steps
-        v.require(
-            total is not None or stable is not None,
-            self.factory,
-            "either num_training_steps or num_stable_steps must be specified",
-        )
-        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, total))
+        n, stable = self.num_training_steps, self.num_stable_steps
+        message = "either num_training_steps or num_stable_steps must be specified"
+        v.require(n is not None or stable is not None, self.factory, message)
+        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, n))
         if stable is None and None not in (w, d, n) and n < w + d:
             raise ValueError(
                 f"{self.factory}(num_training_steps={n}): num_training_steps must be >= "
@@ -555,15 +520,13 @@ class HFWarmupStableDecay(AbstractHF, factory="get_wsd_schedule"):
         # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
         # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
         # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
-        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
+        lr, warm, d = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
         stable = self.num_stable_steps
         if stable is None:  # HF's default; check() ensures num_training_steps is given then
-            stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
+            stable = jnp.asarray(self.num_training_steps) - warm - d
         floor = lr * self.min_lr_ratio
         ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
-        decay = decay_phase(
-            lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
-        )
+        decay = decay_phase(lr, floor, self.num_cycles, d, shape=self.decay_type, after="floor")
         return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
 
 
@@ -596,15 +559,12 @@ def get_scheduler(
     r"""HF ``get_scheduler``: any step-driven ``SchedulerType`` by name, dispatched like HF.
 
     Args:
-      name: a ``SchedulerType`` value (or the enum member): "linear", "cosine",
-        "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
-        "inverse_sqrt", "cosine_with_min_lr", "cosine_warmup_with_min_lr",
-        "warmup_stable_decay".
+      name: a ``SchedulerType`` value (or the enum member) but "reduce_lr_on_plateau" and
+        "greedy", which depend on metrics.
       learning_rate: the optimizer's learning rate (HF reads it from the optimizer).
       num_warmup_steps: warmup length; required by every type but "constant".
-      num_training_steps: total length; required by the types that take it (not
-        "constant", "constant_with_warmup", "inverse_sqrt"; "warmup_stable_decay" may use
-        ``num_stable_steps`` instead).
+      num_training_steps: total length; required by the types that take it (all but
+        "constant", "constant_with_warmup", "inverse_sqrt"; optional for WSD).
       scheduler_specific_kwargs: extra arguments of the selected function (e.g.
         ``num_cycles``, ``min_lr_rate``, ``lr_end``, ``power``, ``num_decay_steps``, and
         this module's ``hold_after_end``).
