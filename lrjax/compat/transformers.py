@@ -287,8 +287,9 @@ get_cosine_schedule_with_warmup = make_factory(HFCosineWithWarmup)
 class HFCosineWithHardRestarts(
     AbstractHFTrained, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
 ):
-    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: ``lrjax.warmup(
-    hard_restarts(learning_rate, num_cycles, max(1, T - W)), W)``.
+    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: warmup, hard restarts.
+
+    ``lrjax.warmup(hard_restarts(learning_rate, num_cycles, max(1, T - W)), W)``.
 
     Args:
       learning_rate: the optimizer's lr; ``>= 0``.
@@ -433,12 +434,8 @@ class HFCosineWarmupWithMinLR(
     at :math:`T - 1`; with ``warmup_lr_rate`` the warmup is ``linear(w lr, lr, max(1, W - 1))``.
 
     Args:
-      learning_rate: the optimizer's lr; ``>= 0``.
-      num_warmup_steps: :math:`W`; an integer ``>= 0``.
-      num_training_steps: :math:`T`; an integer ``>= 0``.
-      num_cycles: number of cosine waves; ``>= 0``.
-      min_lr: the floor :math:`m`; ``>= 0`` (give exactly one of ``min_lr``, ``min_lr_rate``).
-      min_lr_rate: the floor as a fraction of ``learning_rate``; ``>= 0``.
+      learning_rate, num_warmup_steps, num_training_steps, num_cycles, min_lr, min_lr_rate: as
+        in ``get_cosine_with_min_lr_schedule_with_warmup``.
       warmup_lr_rate: :math:`w`, the starting fraction; ``>= 0``, or None.
       hold_after_end: hold after :math:`T - 1`, or climb back up as HF (static).
 
