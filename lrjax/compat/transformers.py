@@ -1,30 +1,14 @@
 """Hugging Face ``transformers`` schedules as lrjax schedules (transformers 5.23).
 
-Every function mirrors a ``transformers.optimization`` function with the base learning rate
-in place of the optimizer and returns **absolute** values (HF's ``LambdaLR`` multiplies the
-optimizer's lr by a lambda; here the product is the schedule). The value at step ``t`` is
-the learning rate of the ``t``-th update as the ``Trainer`` steps it
-(``optimizer.step(); lr_scheduler.step()``): ``learning_rate * lr_lambda(t)``. Nothing
-here imports transformers or torch. Each class stores HF's arguments and builds a core
-schedule or preset from them (``warmup_linear_decay``, ``inverse_sqrt``, ``warmup``,
-``join_schedules``, ...); only HF's cosine wave (``decay_phase``: ``num_cycles`` waves, going
-on past the end) and its hard restarts (``hard_restarts``: fractional periods) are formulas.
-
-Deliberate differences from Hugging Face:
-
-1. ``cosine``, ``cosine_with_min_lr`` and ``cosine_warmup_with_min_lr`` climb back up after
-   their end in HF (the progress is not clamped). Here they hold their final value unless
-   ``hold_after_end=False``, which reproduces HF's curve at every step.
-2. Where HF divides by zero (``polynomial`` with ``num_training_steps ==
-   num_warmup_steps`` raises ``ZeroDivisionError`` at that step), the schedule jumps to its
-   end value (``lr_end``) instead; it never raises at evaluation. ``inverse_sqrt`` with
-   ``timescale=0`` and negative phase lengths in ``warmup_stable_decay`` (``num_training_steps
-   < num_warmup_steps + num_decay_steps``) are rejected at construction.
-3. Values HF reads from the optimizer are the ``learning_rate`` argument: ``polynomial``'s
-   ``lr_init`` and ``cosine_with_min_lr``'s ``min_lr / lr`` both use it.
-4. ``last_epoch`` (resuming) is unnecessary: a schedule is a pure function of the step.
-   ``reduce_lr_on_plateau`` and ``greedy`` depend on metrics, not on the step, and are not
-   provided.
+Each function mirrors a ``transformers.optimization`` function with the optimizer's learning
+rate as its first argument and returns absolute values: at step ``t``, the lr of the ``t``-th
+update in the ``Trainer``'s loop (``optimizer.step(); lr_scheduler.step()``), that is
+``learning_rate * lr_lambda(t)``. Nothing here imports transformers or torch. Each class
+stores HF's arguments and builds core schedules and presets from them; only HF's cosine wave
+(``decay_phase``: ``num_cycles`` waves, going on past the end) and its hard restarts
+(``hard_restarts``: fractional periods) are formulas. Differences from HF are listed in
+docs/compat_torch_hf_timm.md, "Documented deviations": mainly, the cosines hold their final
+value after their end unless ``hold_after_end=False``, and nothing divides by zero.
 """
 
 from __future__ import annotations
@@ -47,27 +31,8 @@ from lrjax.core.schedule import (
     Param,
     make_factory,
 )
-from lrjax.presets.recipes import (
-    inverse_sqrt,
-    warmup_constant,
-    warmup_linear_decay,
-    warmup_polynomial_decay,
-)
+from lrjax.presets import recipes
 from lrjax.schedules.primitives import constant, linear
-
-__all__ = [
-    "get_scheduler",
-    "get_constant_schedule",
-    "get_constant_schedule_with_warmup",
-    "get_linear_schedule_with_warmup",
-    "get_cosine_schedule_with_warmup",
-    "get_cosine_with_hard_restarts_schedule_with_warmup",
-    "get_polynomial_decay_schedule_with_warmup",
-    "get_inverse_sqrt_schedule",
-    "get_cosine_with_min_lr_schedule_with_warmup",
-    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
-    "get_wsd_schedule",
-]
 
 _DECAY_SHAPES = ("linear", "cosine", "1-sqrt")
 
@@ -77,25 +42,18 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
     r"""A Hugging Face decay phase (the building block of this module's schedules).
 
     .. math::
-      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{L}\right), \qquad
-      w_{\text{cosine}}(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right)
-
-    with :math:`w` linear :math:`1 - p` or 1-sqrt :math:`1 - \sqrt{p}` otherwise, where
-    :math:`P` is ``peak_value``, :math:`F` is ``floor_value``, :math:`c` is ``num_cycles``,
-    :math:`L` is ``decay_steps`` (at least 1) and :math:`o` is ``offset``.
+      \eta(t) = F + (P - F)\, w\!\left(\tfrac{t + o}{\max(1, L)}\right), \qquad
+      w(p) = \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right),\ 1 - p \ \text{or}\ 1 - \sqrt{p}
 
     Args:
-      peak_value: value at :math:`p = 0`; ``>= 0``.
-      floor_value: value the wave decays to; ``>= 0``.
-      num_cycles: number of cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
+      peak_value: :math:`P`, the value at :math:`p = 0`; ``>= 0``.
+      floor_value: :math:`F`, the value the wave decays to; ``>= 0``.
+      num_cycles: :math:`c`, cosine waves over the phase (0.5 is a half cosine); ``>= 0``.
       decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1, like HF's ``max(1, .)``).
       offset: :math:`o`, 0 or 1 (``cosine_warmup_with_min_lr`` counts from 1; static).
-      shape: "cosine", "linear" or "1-sqrt" (static).
+      shape: :math:`w`, "cosine", "linear" or "1-sqrt" (static).
       after: past the phase, "hold" the last value, "continue" the formula or jump to the
         "floor" (static).
-
-    Returns:
-      An ``HFDecayPhase`` schedule.
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -167,9 +125,6 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
       num_cycles: :math:`c`; ``>= 0``.
       decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1).
 
-    Returns:
-      An ``HFHardRestarts`` schedule.
-
     Examples:
       >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.hard_restarts(1.0, 2, 10)
@@ -203,16 +158,10 @@ hard_restarts = make_factory(HFHardRestarts)
 
 # --------------------------------------------------------------------------------------
 class HFConstant(AbstractPreset, factory="get_constant_schedule"):
-    r"""HF ``get_constant_schedule``: the learning rate, always.
-
-    .. math::
-      \eta(t) = \eta_0
+    r"""HF ``get_constant_schedule``: the learning rate, always (``lrjax.constant``).
 
     Args:
-      learning_rate: :math:`\eta_0`, the optimizer's lr; ``>= 0``.
-
-    Returns:
-      An ``HFConstant`` schedule.
+      learning_rate: the optimizer's lr; ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -229,18 +178,25 @@ class HFConstant(AbstractPreset, factory="get_constant_schedule"):
 get_constant_schedule = make_factory(HFConstant)
 
 
-class HFConstantWithWarmup(AbstractPreset, factory="get_constant_schedule_with_warmup"):
-    r"""HF ``get_constant_schedule_with_warmup``: linear warmup from 0, then constant.
+class AbstractHF(AbstractPreset):
+    """An HF schedule with a warmup: its first arguments are the lr and the warmup length."""
 
-    .. math::
-      \eta(t) = \eta_0 \min(1, t / W)
+    learning_rate: Param = fields.value(nonnegative=True)
+    num_warmup_steps: Param = fields.count()
+
+
+class AbstractHFTrained(AbstractHF):
+    """An HF schedule whose third argument is the training length."""
+
+    num_training_steps: Param = fields.count()
+
+
+class HFConstantWithWarmup(AbstractHF, factory="get_constant_schedule_with_warmup"):
+    r"""HF ``get_constant_schedule_with_warmup``: ``lrjax.warmup_constant(learning_rate, W)``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
-
-    Returns:
-      An ``HFConstantWithWarmup`` schedule (the preset ``warmup_constant(lr, W)``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -249,30 +205,20 @@ class HFConstantWithWarmup(AbstractPreset, factory="get_constant_schedule_with_w
       [0.0, 0.25, 1.0, 1.0]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-
     def build(self) -> AbstractSchedule:
-        return warmup_constant(self.learning_rate, self.num_warmup_steps)
+        return recipes.warmup_constant(self.learning_rate, self.num_warmup_steps)
 
 
 get_constant_schedule_with_warmup = make_factory(HFConstantWithWarmup)
 
 
-class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmup"):
-    r"""HF ``get_linear_schedule_with_warmup``: linear warmup from 0, linear decay to 0.
-
-    .. math::
-      \eta(t) = \eta_0 \begin{cases} t / W & t < W \\
-      \max\left(0, \frac{T - t}{\max(1, T - W)}\right) & t \ge W \end{cases}
+class HFLinearWithWarmup(AbstractHFTrained, factory="get_linear_schedule_with_warmup"):
+    r"""HF ``get_linear_schedule_with_warmup``: ``lrjax.warmup_linear_decay(lr, W, max(T, W))``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
-
-    Returns:
-      An ``HFLinearWithWarmup`` schedule (the preset ``warmup_linear_decay(lr, W, max(T, W))``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -281,47 +227,46 @@ class HFLinearWithWarmup(AbstractPreset, factory="get_linear_schedule_with_warmu
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-
     def build(self) -> AbstractSchedule:
         # HF's decay max(0, (T - t) / max(1, T - W)) is 0 from W on when T <= W.
         total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
+        return recipes.warmup_linear_decay(self.learning_rate, self.num_warmup_steps, total)
 
 
 get_linear_schedule_with_warmup = make_factory(HFLinearWithWarmup)
 
 
-def _cosine(s: Any, floor: Any, offset: int = 0) -> HFDecayPhase:
-    """The cosine phase of HF's cosine schedule ``s``: its ``num_cycles`` waves from the
-    learning rate down to ``floor`` over ``max(1, T - W)`` steps, held or continued."""
-    length = jnp.maximum(jnp.asarray(s.num_training_steps) - s.num_warmup_steps, 1)
-    after = "hold" if s.hold_after_end else "continue"
-    return decay_phase(s.learning_rate, floor, s.num_cycles, length, offset, after=after)
+class AbstractHFCosine(AbstractHFTrained):
+    """HF's cosine schedules: ``num_cycles`` waves over ``max(1, T - W)`` steps."""
+
+    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
+
+    def _floor(self) -> Any:
+        return 0.0 * self.learning_rate
+
+    def _cosine(self, offset: int = 0) -> HFDecayPhase:
+        """The wave from the learning rate down to the floor, held or continued after it."""
+        length = jnp.maximum(jnp.asarray(self.num_training_steps) - self.num_warmup_steps, 1)
+        # Each subclass declares hold_after_end itself: it is its last argument.
+        after = "hold" if getattr(self, "hold_after_end") else "continue"
+        floor = self._floor()
+        return decay_phase(self.learning_rate, floor, self.num_cycles, length, offset, after=after)
+
+    def build(self) -> AbstractSchedule:
+        return warmup(self._cosine(), self.num_warmup_steps)
 
 
-class HFCosineWithWarmup(AbstractPreset, factory="get_cosine_schedule_with_warmup"):
+class HFCosineWithWarmup(AbstractHFCosine, factory="get_cosine_schedule_with_warmup"):
     r"""HF ``get_cosine_schedule_with_warmup``: linear warmup from 0, then a cosine wave.
 
-    .. math::
-      \eta(t) = \eta_0 \begin{cases} t / W & t < W \\
-      \tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right) & t \ge W \end{cases}, \qquad
-      p = \frac{t - W}{\max(1, T - W)}
-
-    HF does not clamp :math:`p`, so its lr climbs back up after :math:`T`; this schedule
-    holds the value at :math:`T` unless ``hold_after_end=False`` (HF's curve everywhere).
+    ``lrjax.warmup(decay_phase(learning_rate, 0, num_cycles, max(1, T - W)), W)``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
-      num_cycles: :math:`c` (0.5: a half cosine down to 0); ``>= 0``.
-      hold_after_end: hold after :math:`T` (static).
-
-    Returns:
-      An ``HFCosineWithWarmup`` schedule.
+      num_cycles: number of cosine waves (0.5: a half cosine down to 0); ``>= 0``.
+      hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -333,37 +278,24 @@ class HFCosineWithWarmup(AbstractPreset, factory="get_cosine_schedule_with_warmu
       [0.0, 0.146, 0.5]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
     hold_after_end: bool = fields.flag(default=True)
-
-    def build(self) -> AbstractSchedule:
-        return warmup(_cosine(self, 0.0 * self.learning_rate), self.num_warmup_steps)
 
 
 get_cosine_schedule_with_warmup = make_factory(HFCosineWithWarmup)
 
 
 class HFCosineWithHardRestarts(
-    AbstractPreset, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
+    AbstractHFTrained, factory="get_cosine_with_hard_restarts_schedule_with_warmup"
 ):
-    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``.
+    r"""HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: warmup, hard restarts.
 
-    .. math::
-      \eta(t) = \eta_0 \begin{cases} t / W & t < W \\
-      \tfrac{1}{2}\left(1 + \cos(\pi\,((c\,p) \bmod 1))\right) & p < 1 \\ 0 & p \ge 1
-      \end{cases}, \qquad p = \frac{t - W}{\max(1, T - W)}
+    ``lrjax.warmup(hard_restarts(learning_rate, num_cycles, max(1, T - W)), W)``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
-      num_cycles: :math:`c`, the number of hard restarts; ``>= 0`` (exact for integers).
-
-    Returns:
-      An ``HFCosineWithHardRestarts`` schedule.
+      num_cycles: the number of hard restarts; ``>= 0`` (exact for integers).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -372,9 +304,6 @@ class HFCosineWithHardRestarts(
       [0.0, 1.0, 0.146, 1.0, 0.146, 0.0]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
     num_cycles: Param = fields.value(nonnegative=True, default=1)
 
     def build(self) -> AbstractSchedule:
@@ -387,28 +316,19 @@ get_cosine_with_hard_restarts_schedule_with_warmup = make_factory(HFCosineWithHa
 
 
 class HFPolynomialDecayWithWarmup(
-    AbstractPreset, factory="get_polynomial_decay_schedule_with_warmup"
+    AbstractHFTrained, factory="get_polynomial_decay_schedule_with_warmup"
 ):
     r"""HF ``get_polynomial_decay_schedule_with_warmup`` (BERT/fairseq polynomial decay).
 
-    .. math::
-      \eta(t) = \begin{cases} \eta_0\, t / W & t < W \\
-      E + (\eta_0 - E)\left(1 - \frac{t - W}{T - W}\right)^{k} & W \le t \le T \\
-      E & t > T \end{cases}
-
-    HF takes :math:`\eta_0` from ``optimizer.defaults["lr"]``; here it is
-    ``learning_rate``. HF raises ``ZeroDivisionError`` at :math:`t = W` when :math:`T = W`;
-    this schedule is :math:`E` from :math:`W` on.
+    ``lrjax.warmup_polynomial_decay(learning_rate, W, max(T, W), power, end_value=lr_end)``:
+    ``lr_end`` from :math:`W` on when :math:`T = W` (where HF divides by zero).
 
     Args:
-      learning_rate: :math:`\eta_0`; ``> lr_end`` (HF's check).
+      learning_rate: the optimizer's lr; ``> lr_end`` (HF's check).
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
-      lr_end: :math:`E`; ``>= 0``.
-      power: :math:`k`; ``> 0``.
-
-    Returns:
-      An ``HFPolynomialDecayWithWarmup`` schedule (the preset ``warmup_polynomial_decay``).
+      lr_end: the final value; ``>= 0``.
+      power: the exponent of the decay; ``> 0``.
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -417,9 +337,6 @@ class HFPolynomialDecayWithWarmup(
       [0.5, 1.0, 0.25, 0.0, 0.0]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
     lr_end: Param = fields.value(nonnegative=True, default=1e-7)
     power: Param = fields.value(positive=True, default=1.0)
 
@@ -432,7 +349,7 @@ class HFPolynomialDecayWithWarmup(
     def build(self) -> AbstractSchedule:
         # HF holds lr_end after T, so from W on when T <= W.
         total = jnp.maximum(self.num_training_steps, self.num_warmup_steps)
-        return warmup_polynomial_decay(
+        return recipes.warmup_polynomial_decay(
             self.learning_rate, self.num_warmup_steps, total, self.power, end_value=self.lr_end
         )
 
@@ -440,20 +357,13 @@ class HFPolynomialDecayWithWarmup(
 get_polynomial_decay_schedule_with_warmup = make_factory(HFPolynomialDecayWithWarmup)
 
 
-class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
-    r"""HF ``get_inverse_sqrt_schedule``: linear warmup from 0, then inverse square root.
-
-    .. math::
-      \eta(t) = \eta_0 \begin{cases} t / W & t < W \\
-      1 / \sqrt{(t - W + \tau) / \tau} & t \ge W \end{cases}
+class HFInverseSqrt(AbstractHF, factory="get_inverse_sqrt_schedule"):
+    r"""HF ``get_inverse_sqrt_schedule``: ``lrjax.inverse_sqrt(learning_rate, W, timescale)``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
-      timescale: :math:`\tau`; ``> 0``. Default ``W``, or 10 000 when ``W == 0`` (as HF).
-
-    Returns:
-      An ``HFInverseSqrt`` schedule (the preset ``inverse_sqrt(lr, W, timescale)``).
+      timescale: ``> 0``. Default ``W``, or 10 000 when ``W == 0`` (as HF).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -462,52 +372,44 @@ class HFInverseSqrt(AbstractPreset, factory="get_inverse_sqrt_schedule"):
       [0.5, 1.0, 0.5]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
     timescale: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def build(self) -> AbstractSchedule:
-        return inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
+        return recipes.inverse_sqrt(self.learning_rate, self.num_warmup_steps, self.timescale)
 
 
 get_inverse_sqrt_schedule = make_factory(HFInverseSqrt)
 
 
-def _check_floor(s: Any) -> None:
-    """HF's rule: exactly one of ``min_lr`` and ``min_lr_rate``."""
-    given = (s.min_lr is not None) + (s.min_lr_rate is not None)
-    v.require(given < 2, s.factory, "only one of min_lr or min_lr_rate should be set")
-    v.require(given > 0, s.factory, "one of min_lr or min_lr_rate should be set")
+class AbstractHFMinLR(AbstractHFCosine):
+    """HF's cosines down to a floor: ``min_lr``, or ``min_lr_rate`` times the lr."""
+
+    min_lr: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
+
+    def check(self) -> None:
+        # HF's rule: exactly one of min_lr and min_lr_rate.
+        given = (self.min_lr is not None) + (self.min_lr_rate is not None)
+        v.require(given < 2, self.factory, "only one of min_lr or min_lr_rate should be set")
+        v.require(given > 0, self.factory, "one of min_lr or min_lr_rate should be set")
+
+    def _floor(self) -> Any:
+        return self.min_lr if self.min_lr is not None else self.learning_rate * self.min_lr_rate
 
 
-def _floor(s: Any) -> Any:
-    """HF's floor: ``min_lr``, or ``min_lr_rate`` times the learning rate."""
-    return s.min_lr if s.min_lr is not None else s.learning_rate * s.min_lr_rate
-
-
-class HFCosineWithMinLR(AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup"):
+class HFCosineWithMinLR(AbstractHFMinLR, factory="get_cosine_with_min_lr_schedule_with_warmup"):
     r"""HF ``get_cosine_with_min_lr_schedule_with_warmup``: cosine down to a floor.
 
-    .. math::
-      \eta(t) = \begin{cases} \eta_0\, t / W & t < W \\
-      m + (\eta_0 - m)\,\tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right) & t \ge W
-      \end{cases}, \qquad p = \frac{t - W}{\max(1, T - W)}
-
-    with :math:`m` = ``min_lr`` or ``min_lr_rate * learning_rate`` (exactly one is given).
-    Like HF's ``cosine``, HF climbs again after :math:`T`; this holds unless
-    ``hold_after_end=False``.
+    ``lrjax.warmup(decay_phase(learning_rate, m, num_cycles, max(1, T - W)), W)``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
-      num_cycles: :math:`c`; ``>= 0``.
-      min_lr: the absolute floor; ``>= 0``.
+      num_cycles: number of cosine waves; ``>= 0``.
+      min_lr: the floor :math:`m`; ``>= 0`` (give exactly one of ``min_lr``, ``min_lr_rate``).
       min_lr_rate: the floor as a fraction of ``learning_rate``; ``>= 0``.
-      hold_after_end: hold after :math:`T` (static).
-
-    Returns:
-      An ``HFCosineWithMinLR`` schedule.
+      hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -516,51 +418,26 @@ class HFCosineWithMinLR(AbstractPreset, factory="get_cosine_with_min_lr_schedule
       [0.5, 1.0, 0.55, 0.1, 0.1]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
-    min_lr: Param | None = fields.value(nonnegative=True, optional=True, default=None)
-    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     hold_after_end: bool = fields.flag(default=True)
-
-    def check(self) -> None:
-        _check_floor(self)
-
-    def build(self) -> AbstractSchedule:
-        return warmup(_cosine(self, _floor(self)), self.num_warmup_steps)
 
 
 get_cosine_with_min_lr_schedule_with_warmup = make_factory(HFCosineWithMinLR)
 
 
 class HFCosineWarmupWithMinLR(
-    AbstractPreset, factory="get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+    AbstractHFMinLR, factory="get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
 ):
     r"""HF ``cosine_warmup_with_min_lr``: warmup that starts above 0, cosine to a floor.
 
-    .. math::
-      \eta(t) = \begin{cases} \eta_0\,(t + 1) / \max(1, W) & t < W \\
-      m + (\eta_0 - m)\,\tfrac{1}{2}\left(1 + \cos(2\pi c\, p)\right) & t \ge W
-      \end{cases}, \qquad p = \frac{t - W + 1}{\max(1, T - W)}
-
-    (with ``warmup_lr_rate`` :math:`w` the warmup is
-    :math:`\eta_0 (w + (1 - w)\, t / \max(1, W - 1))`). The peak is reached at
-    :math:`W - 1` and the floor at :math:`T - 1`. HF climbs again after that; this holds
-    unless ``hold_after_end=False``.
+    ``lrjax.join_schedules([linear(lr / max(1, W), lr (W + 1) / max(1, W), W), decay_phase(lr,
+    m, num_cycles, max(1, T - W), offset=1)], [W])``: the peak at :math:`W - 1`, the floor
+    at :math:`T - 1`; with ``warmup_lr_rate`` the warmup is ``linear(w lr, lr, max(1, W - 1))``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
-      num_warmup_steps: :math:`W`; an integer ``>= 0``.
-      num_training_steps: :math:`T`; an integer ``>= 0``.
-      num_cycles: :math:`c`; ``>= 0``.
-      min_lr: the absolute floor :math:`m`; ``>= 0``.
-      min_lr_rate: the floor as a fraction of ``learning_rate``; ``>= 0``.
+      learning_rate, num_warmup_steps, num_training_steps, num_cycles, min_lr, min_lr_rate: as
+        in ``get_cosine_with_min_lr_schedule_with_warmup``.
       warmup_lr_rate: :math:`w`, the starting fraction; ``>= 0``, or None.
-      hold_after_end: hold after :math:`T - 1` (static).
-
-    Returns:
-      An ``HFCosineWarmupWithMinLR`` schedule.
+      hold_after_end: hold after :math:`T - 1`, or climb back up as HF (static).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -570,17 +447,8 @@ class HFCosineWarmupWithMinLR(
       [0.5, 1.0, 0.868, 0.55, 0.232, 0.1, 0.1]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
-    num_training_steps: Param = fields.count()
-    num_cycles: Param = fields.value(nonnegative=True, default=0.5)
-    min_lr: Param | None = fields.value(nonnegative=True, optional=True, default=None)
-    min_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     warmup_lr_rate: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     hold_after_end: bool = fields.flag(default=True)
-
-    def check(self) -> None:
-        _check_floor(self)
 
     def build(self) -> AbstractSchedule:
         # HF counts this schedule's steps from 1: its warmup does not start at 0 and its
@@ -593,40 +461,29 @@ class HFCosineWarmupWithMinLR(
         else:
             # w + (1 - w) t / max(1, W - 1)
             ramp_up = linear(lr * self.warmup_lr_rate, lr, jnp.maximum(warm - 1, 1))
-        return join_schedules([ramp_up, _cosine(self, _floor(self), offset=1)], warm[None])
+        return join_schedules([ramp_up, self._cosine(offset=1)], warm[None])
 
 
 get_cosine_with_min_lr_schedule_with_warmup_lr_rate = make_factory(HFCosineWarmupWithMinLR)
 
 
-class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
+class HFWarmupStableDecay(AbstractHF, factory="get_wsd_schedule"):
     r"""HF ``get_wsd_schedule``: warmup, stable, decay, then the floor.
 
-    With :math:`m` = ``min_lr_ratio``, :math:`S` = ``num_stable_steps`` (default
-    :math:`T - W - D`) and :math:`g` the warmup or decay shape,
-
-    .. math::
-      \eta(t) = \eta_0 \begin{cases} m + (1 - m)\, g_w(t / W) & t < W \\
-      1 & t < W + S \\ m + (1 - m)\, g_d\!\left(\frac{t - W - S}{\max(1, D)}\right)
-      & t < W + S + D \\ m & \text{after} \end{cases}
-
-    where :math:`g_w(p)` is :math:`p`, :math:`(1 - \cos \pi p)/2` or :math:`1 - \sqrt{1 - p}`
-    and :math:`g_d(p)` is :math:`1 - p`, :math:`(1 + \cos 2\pi c p)/2` or :math:`1 - \sqrt p`.
-    If both ``num_training_steps`` and ``num_stable_steps`` are given, the latter is used.
+    ``lrjax.join_schedules([warmup(constant(lr), W, m lr, warmup_type), decay_phase(lr, m lr,
+    num_cycles, D, shape=decay_type, after="floor")], [W + S])``.
 
     Args:
-      learning_rate: :math:`\eta_0`; ``>= 0``.
+      learning_rate: the optimizer's lr; ``>= 0``.
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_decay_steps: :math:`D`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= W + D``, or None.
-      num_stable_steps: :math:`S`; an integer ``>= 0``, or None (one of the two is needed).
+      num_stable_steps: :math:`S`; an integer ``>= 0``, or None for :math:`T - W - D` (one of
+        the two is needed; ``num_stable_steps`` wins when both are given).
       warmup_type: "linear", "cosine" or "1-sqrt" (static).
       decay_type: "linear", "cosine" or "1-sqrt" (static).
       min_lr_ratio: :math:`m`; ``>= 0``.
-      num_cycles: :math:`c` of the cosine decay; ``>= 0``.
-
-    Returns:
-      An ``HFWarmupStableDecay`` schedule.
+      num_cycles: number of cosine waves of the cosine decay; ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -636,8 +493,6 @@ class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
       [0.1, 0.55, 1.0, 1.0, 1.0, 0.364, 0.1, 0.1]
     """
 
-    learning_rate: Param = fields.value(nonnegative=True)
-    num_warmup_steps: Param = fields.count()
     num_decay_steps: Param = fields.count()
     num_training_steps: Param | None = fields.count(optional=True, default=None)
     num_stable_steps: Param | None = fields.count(optional=True, default=None)
@@ -647,13 +502,10 @@ class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
     num_cycles: Param = fields.value(nonnegative=True, default=0.5)
 
     def check(self) -> None:
-        total, stable = self.num_training_steps, self.num_stable_steps
-        v.require(
-            total is not None or stable is not None,
-            self.factory,
-            "either num_training_steps or num_stable_steps must be specified",
-        )
-        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, total))
+        n, stable = self.num_training_steps, self.num_stable_steps
+        message = "either num_training_steps or num_stable_steps must be specified"
+        v.require(n is not None or stable is not None, self.factory, message)
+        w, d, n = (v.concrete(x) for x in (self.num_warmup_steps, self.num_decay_steps, n))
         if stable is None and None not in (w, d, n) and n < w + d:
             raise ValueError(
                 f"{self.factory}(num_training_steps={n}): num_training_steps must be >= "
@@ -665,15 +517,13 @@ class HFWarmupStableDecay(AbstractPreset, factory="get_wsd_schedule"):
         # Core warmup_stable_decay's decay shapes have no num_cycles, and a decay schedule
         # must last >= 1 step there (HF's may last 0): so, as in that preset, a warmup of the
         # constant joined to the decay (HF's decay_phase, which jumps to the floor at its end).
-        lr, warm, decay_steps = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
+        lr, warm, d = self.learning_rate, self.num_warmup_steps, self.num_decay_steps
         stable = self.num_stable_steps
         if stable is None:  # HF's default; check() ensures num_training_steps is given then
-            stable = jnp.asarray(self.num_training_steps) - warm - decay_steps
+            stable = jnp.asarray(self.num_training_steps) - warm - d
         floor = lr * self.min_lr_ratio
         ramp_up = warmup(constant(lr), warm, floor, shape=self.warmup_type)
-        decay = decay_phase(
-            lr, floor, self.num_cycles, decay_steps, shape=self.decay_type, after="floor"
-        )
+        decay = decay_phase(lr, floor, self.num_cycles, d, shape=self.decay_type, after="floor")
         return join_schedules([ramp_up, decay], (warm + jnp.maximum(stable, 0))[None])
 
 
@@ -681,6 +531,7 @@ get_wsd_schedule = make_factory(HFWarmupStableDecay)
 
 
 # --------------------------------------------------------------------------------------
+# HF's SchedulerType values, in HF's order, and the function each selects.
 _BY_NAME = {
     "linear": get_linear_schedule_with_warmup,
     "cosine": get_cosine_schedule_with_warmup,
@@ -693,7 +544,6 @@ _BY_NAME = {
     "cosine_warmup_with_min_lr": get_cosine_with_min_lr_schedule_with_warmup_lr_rate,
     "warmup_stable_decay": get_wsd_schedule,
 }
-_NOT_PURE = ("reduce_lr_on_plateau", "greedy")
 
 
 def get_scheduler(
@@ -703,27 +553,18 @@ def get_scheduler(
     num_training_steps: ArrayLike | None = None,
     scheduler_specific_kwargs: Mapping[str, Any] | None = None,
 ) -> AbstractSchedule:
-    r"""HF ``get_scheduler``: any step-driven ``SchedulerType`` by name.
-
-    Dispatches like HF: ``constant`` ignores the step counts; every other type needs
-    ``num_warmup_steps``; ``constant_with_warmup`` and ``inverse_sqrt`` do not use
-    ``num_training_steps``; ``warmup_stable_decay`` may use ``num_stable_steps`` instead;
-    the rest need it. ``scheduler_specific_kwargs`` go to the function (e.g.
-    ``num_cycles``, ``min_lr_rate``, ``lr_end``, ``power``, ``num_decay_steps``, and this
-    module's ``hold_after_end``).
+    r"""HF ``get_scheduler``: any step-driven ``SchedulerType`` by name, dispatched like HF.
 
     Args:
-      name: a ``SchedulerType`` value (or the enum member): "linear", "cosine",
-        "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
-        "inverse_sqrt", "cosine_with_min_lr", "cosine_warmup_with_min_lr",
-        "warmup_stable_decay".
+      name: a ``SchedulerType`` value (or the enum member) but "reduce_lr_on_plateau" and
+        "greedy", which depend on metrics.
       learning_rate: the optimizer's learning rate (HF reads it from the optimizer).
-      num_warmup_steps: warmup length.
-      num_training_steps: total length.
-      scheduler_specific_kwargs: extra arguments of the selected function.
-
-    Returns:
-      The schedule of the selected function.
+      num_warmup_steps: warmup length; required by every type but "constant".
+      num_training_steps: total length; required by the types that take it (all but
+        "constant", "constant_with_warmup", "inverse_sqrt"; optional for WSD).
+      scheduler_specific_kwargs: extra arguments of the selected function (e.g.
+        ``num_cycles``, ``min_lr_rate``, ``lr_end``, ``power``, ``num_decay_steps``, and
+        this module's ``hold_after_end``).
 
     Examples:
       >>> from lrjax.compat import transformers as lrh
@@ -731,9 +572,8 @@ def get_scheduler(
       >>> print(f"{float(s(4)):.4f}")
       0.5000
     """
-    f = "get_scheduler"
-    key = getattr(name, "value", name)
-    if key in _NOT_PURE:
+    f, key = "get_scheduler", getattr(name, "value", name)
+    if key in ("reduce_lr_on_plateau", "greedy"):
         raise ValueError(
             f"{f}(name={key!r}): {key} depends on training metrics, not on the step; it has "
             "no lrjax schedule"
@@ -746,14 +586,12 @@ def get_scheduler(
         return fn(learning_rate)
     if num_warmup_steps is None:
         raise ValueError(f"{f}(name={key!r}): {key} requires `num_warmup_steps`")
-    kwargs = dict(scheduler_specific_kwargs or {})
-    if key in ("constant_with_warmup", "inverse_sqrt"):
-        return fn(learning_rate, num_warmup_steps=num_warmup_steps, **kwargs)
-    if num_training_steps is None and key != "warmup_stable_decay":
-        raise ValueError(f"{f}(name={key!r}): {key} requires `num_training_steps`")
-    return fn(
-        learning_rate,
-        num_warmup_steps=num_warmup_steps,
-        num_training_steps=num_training_steps,
-        **kwargs,
-    )
+    steps: dict[str, Any] = {"num_warmup_steps": num_warmup_steps}
+    if key not in ("constant_with_warmup", "inverse_sqrt"):
+        if num_training_steps is None and key != "warmup_stable_decay":
+            raise ValueError(f"{f}(name={key!r}): {key} requires `num_training_steps`")
+        steps["num_training_steps"] = num_training_steps
+    return fn(learning_rate, **steps, **(scheduler_specific_kwargs or {}))
+
+
+__all__ = ["get_scheduler", *(fn.__name__ for fn in _BY_NAME.values())]  # pyright: ignore[reportUnsupportedDunderAll]
