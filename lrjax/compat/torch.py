@@ -1,16 +1,11 @@
 """PyTorch's ``torch.optim.lr_scheduler`` schedulers as lrjax schedules (torch 2.13).
 
-Each function takes the optimizer's base learning rate first (where torch reads it from the
-optimizer), then torch's own argument names and defaults, and returns an ordinary lrjax
-schedule of **absolute** values. The value at step ``t`` is
+Each function takes the optimizer's base learning rate first, then torch's argument names
+and defaults, and returns a schedule of **absolute** values: the value at step ``t`` is
 ``optimizer.param_groups[0]["lr"]`` before the ``t``-th ``optimizer.step()`` in torch's
-documented loop (``optimizer.step(); scheduler.step()``), i.e. torch's value at
-``last_epoch == t``. Nothing here imports torch.
-
-Where torch is periodic or raises after the end, these schedules hold their last value
-(lrjax's rule); torch's recursive-form quirks on valid input are reproduced; momentum
-cycling, ``CyclicLR``'s ``scale_fn`` and ``last_epoch`` (a schedule is a pure function of
-the step) are not. docs/compat_torch_hf_timm.md lists every deviation.
+documented loop (torch's value at ``last_epoch == t``). Where torch is periodic or raises
+after the end, these schedules hold; momentum cycling, ``scale_fn`` and ``last_epoch`` are
+not reproduced; docs/compat_torch_hf_timm.md lists every deviation. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -129,8 +124,7 @@ def multistep_lr(
     r"""torch ``MultiStepLR``: multiply by ``gamma`` at each milestone.
 
     :math:`\eta(t) =` ``piecewise_constant(milestones, [b, b gamma, b gamma**2, ...])``: the
-    drop happens *at* the milestone (torch's ``bisect_right``) and a milestone listed twice
-    counts twice (torch's ``Counter``). Concrete milestones are sorted.
+    drop happens *at* the milestone; one listed twice counts twice (torch's ``Counter``).
 
     Args:
       base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
@@ -193,8 +187,7 @@ class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
     r"""torch ``LinearLR``: the factor moves linearly from ``start_factor`` to ``end_factor``.
 
     :math:`\eta(t) =` ``linear(start_factor * b, end_factor * b, total_iters)``; with
-    ``total_iters=0`` torch's recursive form keeps ``start_factor * b`` forever, and so does
-    this.
+    ``total_iters=0`` torch's recursive form keeps ``start_factor * b`` forever, as does this.
 
     Args:
       base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
@@ -409,10 +402,9 @@ cyclic_lr = make_factory(TorchCyclicLR)
 class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
 
-    Written directly, not as ``lrjax.one_cycle`` (whose phases end on whole steps):
-    torch's phase ends, ``pct_start * total - 1``, are real numbers. The ramp fractions
-    are formed from integer step differences and the real phase lengths so that both ends
-    keep full relative precision.
+    Not ``lrjax.one_cycle``, whose phases end on whole steps: torch's phase ends are real
+    numbers. Each fraction is a difference of steps over the real phase length, so that both
+    ends keep full relative precision.
     """
 
     max_lr: Param = fields.value(nonnegative=True)
@@ -436,11 +428,10 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
         )
 
     def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.max_lr).dtype
-        total = jnp.asarray(self.total_steps).astype(t.dtype)
+        top = jnp.asarray(self.max_lr)
+        dtype, total = top.dtype, jnp.asarray(self.total_steps).astype(t.dtype)
         tc = jnp.minimum(t, jnp.maximum(total - 1, 0)).astype(dtype)  # hold from total - 1 on
         n = total.astype(dtype)
-        top = jnp.asarray(self.max_lr)
         initial = top / self.div_factor
         low = initial / self.final_div_factor
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
@@ -480,12 +471,11 @@ def one_cycle_lr(
 
     With :math:`p = ` ``pct_start``, :math:`T = ` ``total_steps``, start
     :math:`I = M / \text{div\_factor}` and minimum :math:`I / \text{final\_div\_factor}`,
-    torch's phases end at the real steps :math:`pT - 1` (:math:`I \to M`) and :math:`T - 1`
-    (:math:`M \to` minimum); with ``three_phase`` at :math:`pT - 1`, :math:`2pT - 2`
-    (:math:`M \to I`) and :math:`T - 1` (:math:`I \to` minimum). Within a phase from
-    :math:`s` to :math:`e` the fraction is :math:`(t - s)/(e - s)`, annealed by
-    :math:`\text{end} + (\text{start} - \text{end})(1 + \cos \pi x)/2` ("cos") or linearly.
-    From ``total_steps - 1`` on the value holds (torch raises past ``total_steps``).
+    the phases end at the real steps :math:`pT - 1` (:math:`I \to M`) and :math:`T - 1`
+    (:math:`M \to` minimum), or with ``three_phase`` at :math:`pT - 1`, :math:`2pT - 2`
+    (:math:`M \to I`) and :math:`T - 1` (:math:`I \to` minimum); a phase from :math:`s` to
+    :math:`e` is a cosine or linear ``ramp`` in :math:`(t - s)/(e - s)`. From ``T - 1`` on
+    the value holds (torch raises past ``total_steps``).
 
     Args:
       max_lr: the peak :math:`M`; ``>= 0`` (torch ignores the optimizer's lr).
