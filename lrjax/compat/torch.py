@@ -399,6 +399,12 @@ cyclic_lr = make_factory(TorchCyclicLR)
 
 
 # --------------------------------------------------------------------------------------
+def _phase(num: Array, den: Array) -> Array:
+    """``num / den`` for a phase of length ``den`` (1 for an empty phase, never NaN)."""
+    safe = jnp.where(den > 0, den, jnp.ones((), den.dtype))
+    return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
+
+
 class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
 
@@ -437,12 +443,10 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
 
         def anneal(start: Array, end: Array, begin: Any, stop: Array, span: Array) -> Array:
-            """From ``start`` to ``end`` over the real phase [begin, stop] of length ``span``
-            (an empty phase is done)."""
-            ok = span > 0
-            span = jnp.where(ok, span, jnp.ones((), dtype))
-            done = jnp.where(ok, (tc - begin) / span, 1.0)
-            return ramp(shape, start, end, Progress(done, jnp.where(ok, (stop - tc) / span, 1.0)))
+            """From ``start`` to ``end`` over the real phase [begin, stop] of length ``span``."""
+            return ramp(
+                shape, start, end, Progress(_phase(tc - begin, span), _phase(stop - tc, span))
+            )
 
         pt = self.pct_start * n  # torch: phase 1 ends at pct_start * total - 1
         e1 = pt - 1
