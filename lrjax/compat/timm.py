@@ -1,24 +1,12 @@
 """timm's ``timm.scheduler`` schedulers as lrjax schedules (timm 1.0.31), per update.
 
 Each function mirrors a timm scheduler class, with the optimizer's base learning rate first
-and timm's argument names and defaults after it, for ``t_in_epochs=False``: ``t`` counts
-optimizer updates. The value at step ``t`` is the learning rate of the ``t``-th update in
-timm's own training loop (``train.py``: ``optimizer.step()``, then
-``lr_scheduler.step_update(num_updates)``), i.e. timm's ``_get_lr(t)`` for ``t >= 1`` and,
-for the first update, the value timm's constructor leaves in the optimizer: ``warmup_lr_init``
-when ``warmup_t > 0``, else the base lr. These agree with ``_get_lr(0)`` except for
-``tanh_lr`` without warmup (``_get_lr(0)`` is ``lr_min + (b - lr_min)(1 - tanh(lb))/2``) and
-for a ``multistep_lr`` milestone at 0 or 1, which timm applies only from update 1.
-Nothing here imports timm or torch.
-
-Deliberate differences from timm:
-
-1. Noise (``noise_range_t`` and friends) is random and is not reproduced.
-2. ``cycle_mul < 1`` is rejected (timm's cycle index takes the log of a negative number once
-   the shrinking cycles are exhausted, and raises).
-3. With ``cycle_mul != 1`` the cycle index is the exact one (the start of cycle ``i`` is
-   ``t_initial (cycle_mul**i - 1) / (cycle_mul - 1)``); timm computes it with a float64
-   logarithm that can land one cycle early exactly at a restart step.
+and timm's argument names and defaults after it, for ``t_in_epochs=False``: the value at
+step ``t`` is the learning rate of the ``t``-th update in timm's ``train.py`` loop, i.e.
+``_get_lr(t)`` for ``t >= 1`` and, at ``t = 0``, the value timm's constructor leaves in the
+optimizer (``warmup_lr_init`` when ``warmup_t > 0``, else the base lr). Noise is not
+reproduced, ``cycle_mul < 1`` is rejected and the cycle index is exact: the deviations are
+listed in docs/compat_torch_hf_timm.md. Nothing here imports timm or torch.
 """
 
 from __future__ import annotations
@@ -31,7 +19,7 @@ import jax.numpy as jnp
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import Progress, progress, ramp, restart_progress
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, Param, make_factory
+from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.schedules.piecewise import piece_index
 
 __all__ = ["cosine_lr", "tanh_lr", "poly_lr", "step_lr", "multistep_lr"]
@@ -58,8 +46,10 @@ def _power(a: Array, b: Array, e: Any) -> Progress:
 class AbstractTimmScheduler(AbstractSchedule):
     """Shared warmup and first-update logic of timm's schedulers."""
 
+    base_lr: Param = fields.value(nonnegative=True)
+
     if TYPE_CHECKING:
-        # The fields are declared by each concrete class, in its peer's argument order.
+        # The other fields are declared by each concrete class, in its peer's argument order.
         def __getattr__(self, name: str) -> Any: ...
 
     def _decay(self, t: Array) -> Array:
@@ -90,6 +80,8 @@ class AbstractTimmCycle(AbstractTimmScheduler):
     must keep full precision at both ends (``cycle`` squeezes each cycle onto one period).
     """
 
+    t_initial: Param = fields.count(minimum=1)
+
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         """timm's curve from ``lr_max`` to ``low`` at progress ``p = t_curr / t_i``."""
         raise NotImplementedError
@@ -106,35 +98,6 @@ class AbstractTimmCycle(AbstractTimmScheduler):
 
 # --------------------------------------------------------------------------------------
 class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
-    """timm ``CosineLRScheduler`` (built by :func:`cosine_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    t_initial: Param = fields.count(minimum=1)
-    lr_min: Param = fields.value(nonnegative=True)
-    cycle_mul: Param = fields.value(at_least=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True)
-    cycle_limit: Param = fields.count()
-    warmup_t: Param = fields.count()
-    warmup_lr_init: Param = fields.value(nonnegative=True)
-    warmup_prefix: bool = fields.flag()
-    k_decay: Param = fields.value(positive=True)
-
-    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
-        return ramp("cosine", lr_max, low, _power(p.done, p.left, self.k_decay))
-
-
-def cosine_lr(
-    base_lr: ArrayLike,
-    t_initial: ArrayLike,
-    lr_min: ArrayLike = 0.0,
-    cycle_mul: ArrayLike = 1.0,
-    cycle_decay: ArrayLike = 1.0,
-    cycle_limit: ArrayLike = 1,
-    warmup_t: ArrayLike = 0,
-    warmup_lr_init: ArrayLike = 0.0,
-    warmup_prefix: bool = False,
-    k_decay: ArrayLike = 1.0,
-) -> TimmCosine:
     r"""timm ``CosineLRScheduler`` (SGDR with k-decay), stepped per update.
 
     In cycle :math:`i` (length :math:`T_i = T_0 \mu^i`, :math:`t_{cur}` steps into it),
@@ -161,33 +124,67 @@ def cosine_lr(
       warmup_prefix: start the cycles after the warmup (static).
       k_decay: :math:`k`; ``> 0``.
 
-    Returns:
-      A ``TimmCosine`` schedule.
-
     Examples:
       >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.cosine_lr(1.0, t_initial=4, cycle_limit=3, cycle_decay=0.5)
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 1, 2, 4, 5, 8, 12]))])
       [1.0, 0.854, 0.5, 0.5, 0.427, 0.25, 0.0]
     """
-    return TimmCosine(**locals())
+
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_limit: Param = fields.count(default=1)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=False)
+    k_decay: Param = fields.value(positive=True, default=1.0)
+
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        return ramp("cosine", lr_max, low, _power(p.done, p.left, self.k_decay))
+
+
+cosine_lr = make_factory(TimmCosine)
 
 
 # --------------------------------------------------------------------------------------
 class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
-    """timm ``TanhLRScheduler`` (built by :func:`tanh_lr`)."""
+    r"""timm ``TanhLRScheduler`` (hyperbolic-tangent decay), stepped per update.
 
-    base_lr: Param = fields.value(nonnegative=True)
-    t_initial: Param = fields.count(minimum=1)
-    lb: Param = fields.value()
-    ub: Param = fields.value()
-    lr_min: Param = fields.value(nonnegative=True)
-    cycle_mul: Param = fields.value(at_least=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True)
-    cycle_limit: Param = fields.count()
-    warmup_t: Param = fields.count()
-    warmup_lr_init: Param = fields.value(nonnegative=True)
-    warmup_prefix: bool = fields.flag()
+    In cycle :math:`i` with :math:`r = t_{cur} / T_i`,
+
+    .. math::
+      \eta(t) = \eta_{min} + \tfrac{1}{2}(b\,\gamma^i - \eta_{min})
+      \left(1 - \tanh\left(l (1 - r) + u\, r\right)\right)
+
+    with cycles, warmup and ``cycle_limit`` as in :func:`cosine_lr`, except that without
+    ``warmup_prefix`` the warmup rises toward the value at step ``warmup_t`` (no drop).
+    Without warmup the first update uses ``base_lr`` (timm's constructor value).
+
+    Args:
+      base_lr: :math:`b`; ``>= 0``.
+      t_initial: :math:`T_0`; an integer ``>= 1``.
+      lb: :math:`l`, the tanh argument at the start; ``< ub``.
+      ub: :math:`u`, the tanh argument at the end.
+      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init, warmup_prefix:
+        as in :func:`cosine_lr`.
+
+    Examples:
+      >>> from lrjax.compat import timm as lrtimm
+      >>> s = lrtimm.tanh_lr(1.0, t_initial=10)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 7, 10]))])
+      [1.0, 1.0, 0.5, 0.0]
+    """
+
+    lb: Param = fields.value(default=-7.0)
+    ub: Param = fields.value(default=3.0)
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_limit: Param = fields.count(default=1)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=False)
 
     def check(self) -> None:
         a, b = v.concrete(self.lb), v.concrete(self.ub)
@@ -210,87 +207,11 @@ class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
         return jnp.broadcast_to(self._decay(warm), t.shape)
 
 
-def tanh_lr(
-    base_lr: ArrayLike,
-    t_initial: ArrayLike,
-    lb: ArrayLike = -7.0,
-    ub: ArrayLike = 3.0,
-    lr_min: ArrayLike = 0.0,
-    cycle_mul: ArrayLike = 1.0,
-    cycle_decay: ArrayLike = 1.0,
-    cycle_limit: ArrayLike = 1,
-    warmup_t: ArrayLike = 0,
-    warmup_lr_init: ArrayLike = 0.0,
-    warmup_prefix: bool = False,
-) -> TimmTanh:
-    r"""timm ``TanhLRScheduler`` (hyperbolic-tangent decay), stepped per update.
-
-    In cycle :math:`i` with :math:`r = t_{cur} / T_i`,
-
-    .. math::
-      \eta(t) = \eta_{min} + \tfrac{1}{2}(b\,\gamma^i - \eta_{min})
-      \left(1 - \tanh\left(l (1 - r) + u\, r\right)\right)
-
-    with cycles, warmup and ``cycle_limit`` as in :func:`cosine_lr`, except that without
-    ``warmup_prefix`` the warmup rises toward the value at step ``warmup_t`` (no drop).
-    The first update uses ``base_lr`` when there is no warmup (timm's constructor value),
-    not the formula's ``(1 - tanh(lb)) / 2`` fraction of it.
-
-    Args:
-      base_lr: :math:`b`; ``>= 0``.
-      t_initial: :math:`T_0`; an integer ``>= 1``.
-      lb: :math:`l`, the tanh argument at the start; ``< ub``.
-      ub: :math:`u`, the tanh argument at the end.
-      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init, warmup_prefix:
-        as in :func:`cosine_lr`.
-
-    Returns:
-      A ``TimmTanh`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import timm as lrtimm
-      >>> s = lrtimm.tanh_lr(1.0, t_initial=10)
-      >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 7, 10]))])
-      [1.0, 1.0, 0.5, 0.0]
-    """
-    return TimmTanh(**locals())
+tanh_lr = make_factory(TimmTanh)
 
 
 # --------------------------------------------------------------------------------------
 class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
-    """timm ``PolyLRScheduler`` (built by :func:`poly_lr`)."""
-
-    base_lr: Param = fields.value(nonnegative=True)
-    t_initial: Param = fields.count(minimum=1)
-    power: Param = fields.value(positive=True)
-    lr_min: Param = fields.value(nonnegative=True)
-    cycle_mul: Param = fields.value(at_least=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True)
-    cycle_limit: Param = fields.count()
-    warmup_t: Param = fields.count()
-    warmup_lr_init: Param = fields.value(nonnegative=True)
-    warmup_prefix: bool = fields.flag()
-    k_decay: Param = fields.value(positive=True)
-
-    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
-        kp = _power(p.done, p.left, self.k_decay)
-        left, done = _power(kp.left, kp.done, self.power)  # (1 - x**k)**power and its rest
-        return ramp("linear", lr_max, low, Progress(done, left))
-
-
-def poly_lr(
-    base_lr: ArrayLike,
-    t_initial: ArrayLike,
-    power: ArrayLike = 0.5,
-    lr_min: ArrayLike = 0.0,
-    cycle_mul: ArrayLike = 1.0,
-    cycle_decay: ArrayLike = 1.0,
-    cycle_limit: ArrayLike = 1,
-    warmup_t: ArrayLike = 0,
-    warmup_lr_init: ArrayLike = 0.0,
-    warmup_prefix: bool = False,
-    k_decay: ArrayLike = 1.0,
-) -> TimmPoly:
     r"""timm ``PolyLRScheduler`` (polynomial decay with k-decay), stepped per update.
 
     In cycle :math:`i`,
@@ -308,20 +229,53 @@ def poly_lr(
       lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init, warmup_prefix,
         k_decay: as in :func:`cosine_lr`.
 
-    Returns:
-      A ``TimmPoly`` schedule.
-
     Examples:
       >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.poly_lr(1.0, t_initial=10, power=2.0)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10]))])
       [1.0, 0.25, 0.0]
     """
-    return TimmPoly(**locals())
+
+    power: Param = fields.value(positive=True, default=0.5)
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
+    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_limit: Param = fields.count(default=1)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=False)
+    k_decay: Param = fields.value(positive=True, default=1.0)
+
+    def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
+        kp = _power(p.done, p.left, self.k_decay)
+        left, done = _power(kp.left, kp.done, self.power)  # (1 - x**k)**power and its rest
+        return ramp("linear", lr_max, low, Progress(done, left))
+
+
+poly_lr = make_factory(TimmPoly)
 
 
 # --------------------------------------------------------------------------------------
-class TimmStep(AbstractTimmScheduler, factory="step_lr"):
+class AbstractTimmStep(AbstractTimmScheduler):
+    """timm's step and multistep schedulers: the same arguments (``TimmMultiStep`` redeclares
+    ``decay_t``, which keeps its place), decay counted from the end of the warmup by default.
+    """
+
+    decay_t: Param = fields.value(positive=True)
+    decay_rate: Param = fields.value(nonnegative=True, default=1.0)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    warmup_prefix: bool = fields.flag(default=True)
+
+    def _decay(self, t: Array) -> Array:
+        return self.base_lr * _pow(jnp.asarray(self.decay_rate), self._decays(t))
+
+    def _decays(self, t: Array) -> Array:
+        """The number of decays applied at (already prefix-adjusted) step ``t``."""
+        raise NotImplementedError
+
+
+class TimmStep(AbstractTimmStep, factory="step_lr"):
     r"""timm ``StepLRScheduler``, stepped per update.
 
     .. math::
@@ -338,9 +292,6 @@ class TimmStep(AbstractTimmScheduler, factory="step_lr"):
       warmup_lr_init: value at step 0 of the warmup; ``>= 0``.
       warmup_prefix: count the decay from the end of the warmup (timm's default here; static).
 
-    Returns:
-      A ``TimmStep`` schedule.
-
     Examples:
       >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.step_lr(1.0, decay_t=3, decay_rate=0.5)
@@ -348,24 +299,16 @@ class TimmStep(AbstractTimmScheduler, factory="step_lr"):
       [1.0, 1.0, 0.5, 0.25]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
-    decay_t: Param = fields.value(positive=True)
-    decay_rate: Param = fields.value(nonnegative=True, default=1.0)
-    warmup_t: Param = fields.count(default=0)
-    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
-    warmup_prefix: bool = fields.flag(default=True)
-
-    def _decay(self, t: Array) -> Array:
+    def _decays(self, t: Array) -> Array:
         # decay_t may be fractional (a float in timm): not core exponential_decay's count.
-        n = jnp.floor(t.astype(jnp.asarray(self.base_lr).dtype) / self.decay_t)
-        return self.base_lr * _pow(jnp.asarray(self.decay_rate), n)
+        return jnp.floor(t.astype(jnp.asarray(self.base_lr).dtype) / self.decay_t)
 
 
 step_lr = make_factory(TimmStep)
 
 
 # --------------------------------------------------------------------------------------
-class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
+class TimmMultiStep(AbstractTimmStep, factory="multistep_lr"):
     r"""timm ``MultiStepLRScheduler``, stepped per update.
 
     .. math::
@@ -380,9 +323,6 @@ class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
       decay_rate: :math:`r`; ``>= 0``.
       warmup_t, warmup_lr_init, warmup_prefix: as in :func:`step_lr`.
 
-    Returns:
-      A ``TimmMultiStep`` schedule.
-
     Examples:
       >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.multistep_lr(1.0, decay_t=[3, 6], decay_rate=0.1)
@@ -390,18 +330,12 @@ class TimmMultiStep(AbstractTimmScheduler, factory="multistep_lr"):
       [1.0, 0.1, 0.1, 0.01]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     decay_t: Param = fields.counts()
-    decay_rate: Param = fields.value(nonnegative=True, default=1.0)
-    warmup_t: Param = fields.count(default=0)
-    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
-    warmup_prefix: bool = fields.flag(default=True)
 
-    def _decay(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.base_lr).dtype
+    def _decays(self, t: Array) -> Array:
         # timm: bisect_right(decay_t, t + 1), milestone m applies from t = m - 1.
-        count = piece_index(jnp.asarray(self.decay_t), t + 1).astype(dtype)
-        return self.base_lr * _pow(jnp.asarray(self.decay_rate), count)
+        count = piece_index(jnp.asarray(self.decay_t), t + 1)
+        return count.astype(jnp.asarray(self.base_lr).dtype)
 
 
 multistep_lr = make_factory(TimmMultiStep)

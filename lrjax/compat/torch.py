@@ -1,39 +1,11 @@
 """PyTorch's ``torch.optim.lr_scheduler`` schedulers as lrjax schedules (torch 2.13).
 
-Each function takes the optimizer's base learning rate first (where torch reads it from the
-optimizer), then torch's own argument names and defaults, and returns an ordinary lrjax
-schedule of **absolute** values. The value at step ``t`` is
+Each function takes the optimizer's base learning rate first, then torch's argument names
+and defaults, and returns a schedule of **absolute** values: the value at step ``t`` is
 ``optimizer.param_groups[0]["lr"]`` before the ``t``-th ``optimizer.step()`` in torch's
-documented loop (``optimizer.step(); scheduler.step()``), i.e. torch's value at
-``last_epoch == t``. Nothing here imports torch.
-
-Conventions and deliberate differences from torch:
-
-1. After the end, hold (lrjax's rule). ``CosineAnnealingLR`` is periodic after ``T_max`` in
-   torch (its recursive form has no clamp); :func:`cosine_annealing_lr` holds ``eta_min``
-   unless ``periodic=True``, which reproduces torch's curve exactly. ``OneCycleLR`` raises
-   ``ValueError`` once stepped past ``total_steps`` (and its value at ``t == total_steps`` is
-   an extrapolation beyond the minimum); :func:`one_cycle_lr` holds the final value from
-   ``total_steps - 1`` on.
-2. torch's recursive (chainable) forms are reproduced where they differ from the closed
-   forms on valid input: ``ConstantLR``/``LinearLR`` with ``total_iters=0`` keep the starting
-   factor forever, ``PolynomialLR`` with ``total_iters=0`` keeps the base lr. Where torch
-   raises during stepping (``ConstantLR(factor=0)`` divides by zero at ``total_iters``),
-   lrjax follows the closed form (the base lr from ``total_iters`` on).
-3. Momentum cycling (``CyclicLR``/``OneCycleLR`` ``cycle_momentum``) is not a learning rate
-   and is not reproduced; neither is ``CyclicLR``'s custom ``scale_fn`` (use lrjax
-   arithmetic). ``last_epoch`` (resuming) is unnecessary: a schedule is a pure function of
-   the step.
-4. :func:`sequential_lr` is ``join_schedules``: each child sees its local step from its
-   milestone, as ``SequentialLR`` restarts a scheduler with ``_update_lr(0)``. Resuming is
-   exact (torch's SequentialLR has resume bugs, pytorch#162591), and a milestone at 0 simply
-   makes the first piece empty (pytorch#185872 reports torch starting from a wrong value in
-   some such configurations; lrjax follows the documented semantics).
-5. :func:`chained_scheduler` multiplies the children's factors: ``b * prod_i s_i(t) / b``.
-   That is what torch's ``ChainedScheduler`` computes for multiplicative (chainable)
-   schedulers; for the others (``CosineAnnealingLR`` with ``eta_min != 0`` is affine,
-   ``CyclicLR``/``OneCycleLR``/``CosineAnnealingWarmRestarts`` overwrite the lr) torch's
-   result depends on the order of the chain, so they are rejected.
+documented loop (torch's value at ``last_epoch == t``). Where torch is periodic or raises
+after the end, these schedules hold; momentum cycling, ``scale_fn`` and ``last_epoch`` are
+not reproduced; docs/compat_torch_hf_timm.md lists every deviation. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -41,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -98,25 +71,21 @@ def _at_most_one(schedule: AbstractSchedule, name: str, interval: str) -> None:
 
 
 class AbstractTorchChainable(AbstractPreset):
-    """A multiplicative torch scheduler: ``base_lr`` times a factor of the step."""
+    """A multiplicative torch scheduler: ``base_lr`` (the optimizer's) times a factor."""
 
-    base_lr: Array
+    base_lr: Param = fields.value(nonnegative=True)
 
 
 # --------------------------------------------------------------------------------------
 class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
     r"""torch ``StepLR``: multiply by ``gamma`` every ``step_size`` steps.
 
-    .. math::
-      \eta(t) = b\,\gamma^{\lfloor t / s \rfloor}
+    :math:`\eta(t) =` ``exponential_decay(base_lr, gamma, step_size, staircase=True)``.
 
     Args:
-      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      step_size: period :math:`s` of the decay; an integer ``>= 1`` (torch divides by it).
-      gamma: factor :math:`\gamma`; ``> 0``.
-
-    Returns:
-      A ``TorchStepLR`` schedule (``exponential_decay(b, gamma, step_size, staircase=True)``).
+      base_lr: the optimizer's learning rate; ``>= 0``.
+      step_size: period of the decay; an integer ``>= 1`` (torch divides by it).
+      gamma: the factor; ``> 0``.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -125,7 +94,6 @@ class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
       [1.0, 1.0, 0.5, 0.25]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     step_size: Param = fields.count(minimum=1)
     gamma: Param = fields.value(positive=True, default=0.1)
 
@@ -140,7 +108,6 @@ step_lr = make_factory(TorchStepLR)
 class TorchMultiStepLR(AbstractTorchChainable, factory="multistep_lr"):
     """torch ``MultiStepLR`` (built by :func:`multistep_lr`)."""
 
-    base_lr: Param = fields.value(nonnegative=True)
     milestones: Param = fields.counts()
     gamma: Param = fields.value(nonnegative=True)
 
@@ -156,19 +123,13 @@ def multistep_lr(
 ) -> TorchMultiStepLR:
     r"""torch ``MultiStepLR``: multiply by ``gamma`` at each milestone.
 
-    .. math::
-      \eta(t) = b\,\gamma^{\#\{i : m_i \le t\}}
-
-    The drop happens *at* the milestone (torch's ``bisect_right``); a milestone listed
-    twice counts twice, as in torch's ``Counter``. Concrete milestones are sorted.
+    :math:`\eta(t) =` ``piecewise_constant(milestones, [b, b gamma, b gamma**2, ...])``: the
+    drop happens *at* the milestone; one listed twice counts twice (torch's ``Counter``).
 
     Args:
       base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      milestones: steps :math:`m_i`; integers ``>= 0`` (sorted when traced).
+      milestones: steps; integers ``>= 0`` (sorted when traced).
       gamma: factor per milestone; ``>= 0``.
-
-    Returns:
-      A ``TorchMultiStepLR`` schedule (a ``piecewise_constant``).
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -188,18 +149,13 @@ def multistep_lr(
 class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
     r"""torch ``ConstantLR``: ``factor * base_lr`` for ``total_iters`` steps, then ``base_lr``.
 
-    .. math::
-      \eta(t) = b \cdot \begin{cases} f & t < N \\ 1 & t \ge N \end{cases}
-
-    With ``total_iters=0`` torch's recursive form keeps ``f * b`` forever, and so does this.
+    :math:`\eta(t) =` ``piecewise_constant([total_iters], [factor * b, b])``; with
+    ``total_iters=0`` torch's recursive form keeps ``factor * b`` forever, and so does this.
 
     Args:
       base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      factor: :math:`f` in ``[0, 1]`` (torch's range).
-      total_iters: :math:`N`; an integer ``>= 0``.
-
-    Returns:
-      A ``TorchConstantLR`` schedule (a ``piecewise_constant``).
+      factor: in ``[0, 1]`` (torch's range).
+      total_iters: an integer ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -208,7 +164,6 @@ class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
       [0.5, 0.5, 1.0]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     factor: Param = fields.value(nonnegative=True, default=1.0 / 3)
     total_iters: Param = fields.count(default=5)
 
@@ -231,19 +186,14 @@ constant_lr = make_factory(TorchConstantLR)
 class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
     r"""torch ``LinearLR``: the factor moves linearly from ``start_factor`` to ``end_factor``.
 
-    .. math::
-      \eta(t) = b\left(s + (e - s)\,\frac{\min(t, N)}{N}\right)
-
-    With ``total_iters=0`` torch's recursive form keeps ``s * b`` forever, and so does this.
+    :math:`\eta(t) =` ``linear(start_factor * b, end_factor * b, total_iters)``; with
+    ``total_iters=0`` torch's recursive form keeps ``start_factor * b`` forever, as does this.
 
     Args:
       base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      start_factor: :math:`s` in ``(0, 1]`` (torch's range).
-      end_factor: :math:`e` in ``[0, 1]``.
-      total_iters: :math:`N`; an integer ``>= 0``.
-
-    Returns:
-      A ``TorchLinearLR`` schedule (a ``linear``).
+      start_factor: in ``(0, 1]`` (torch's range).
+      end_factor: in ``[0, 1]``.
+      total_iters: an integer ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -252,7 +202,6 @@ class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
       [0.25, 0.5, 1.0, 1.0]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     start_factor: Param = fields.value(positive=True, default=1.0 / 3)
     end_factor: Param = fields.value(nonnegative=True, default=1.0)
     total_iters: Param = fields.count(default=5)
@@ -276,16 +225,11 @@ linear_lr = make_factory(TorchLinearLR)
 class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
     r"""torch ``ExponentialLR``: multiply by ``gamma`` every step.
 
-    .. math::
-      \eta(t) = b\,\gamma^{t}
+    :math:`\eta(t) =` ``exponential_decay(base_lr, gamma, 1)``.
 
     Args:
-      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      gamma: :math:`\gamma`; ``> 0`` (torch's ``gamma=0``, an lr of 0 from step 1, is
-        rejected).
-
-    Returns:
-      A ``TorchExponentialLR`` schedule (``exponential_decay(b, gamma, 1)``).
+      base_lr: the optimizer's learning rate; ``>= 0``.
+      gamma: ``> 0`` (torch's ``gamma=0``, an lr of 0 from step 1, is rejected).
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -294,7 +238,6 @@ class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
       0.1250
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     gamma: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
@@ -308,18 +251,13 @@ exponential_lr = make_factory(TorchExponentialLR)
 class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
     r"""torch ``PolynomialLR``: polynomial decay to 0 over ``total_iters`` steps.
 
-    .. math::
-      \eta(t) = b\left(1 - \frac{\min(t, N)}{N}\right)^{p}
-
-    With ``total_iters=0`` torch keeps ``b`` forever (its recursive form), and so does this.
+    :math:`\eta(t) =` ``polynomial(base_lr, 0, power, total_iters)``; with ``total_iters=0``
+    torch's recursive form keeps ``base_lr`` forever, and so does this.
 
     Args:
-      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      total_iters: :math:`N`; an integer ``>= 0``.
-      power: :math:`p`; ``> 0``.
-
-    Returns:
-      A ``TorchPolynomialLR`` schedule (a ``polynomial``).
+      base_lr: the optimizer's learning rate; ``>= 0``.
+      total_iters: an integer ``>= 0``.
+      power: ``> 0``.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -328,7 +266,6 @@ class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
       0.2500
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     total_iters: Param = fields.count(default=5)
     power: Param = fields.value(positive=True, default=1.0)
 
@@ -346,23 +283,15 @@ polynomial_lr = make_factory(TorchPolynomialLR)
 class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_lr"):
     r"""torch ``CosineAnnealingLR``: cosine from ``base_lr`` to ``eta_min`` over ``T_max`` steps.
 
-    .. math::
-      \eta(t) = \eta_{min} + (b - \eta_{min})\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,
-      \tfrac{\min(t, T)}{T}\right)\right)
-
-    torch has no clamp: after ``T_max`` its curve rises back to ``base_lr`` at ``2 T_max`` and
-    repeats (period ``2 T_max``). This schedule holds ``eta_min`` after ``T_max`` unless
-    ``periodic=True``, which reproduces torch's curve at every step.
+    :math:`\eta(t) =` ``cosine_decay(base_lr, T_max, eta_min)``, which holds ``eta_min`` after
+    ``T_max``; torch's curve has no clamp and rises back to ``base_lr`` at ``2 T_max``, which
+    ``periodic=True`` reproduces at every step (a ``cycle`` of a cosine down and one up).
 
     Args:
-      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
-      T_max: :math:`T`; an integer ``>= 1``.
-      eta_min: the minimum :math:`\eta_{min}`; ``>= 0``.
+      base_lr: the optimizer's learning rate; ``>= 0``.
+      T_max: an integer ``>= 1``.
+      eta_min: the minimum; ``>= 0``.
       periodic: reproduce torch's periodic curve after ``T_max`` (static).
-
-    Returns:
-      A ``TorchCosineAnnealingLR`` schedule (a ``cosine_decay``, or a ``cycle`` of a cosine
-      down and a cosine up when ``periodic``).
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -374,7 +303,6 @@ class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_l
       [1.0, 0.5, 0.0, 0.5, 1.0]
     """
 
-    base_lr: Param = fields.value(nonnegative=True)
     T_max: Param = fields.count(minimum=1)
     eta_min: Param = fields.value(nonnegative=True, default=0.0)
     periodic: bool = fields.flag(default=False)
@@ -394,21 +322,15 @@ cosine_annealing_lr = make_factory(TorchCosineAnnealingLR)
 class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_annealing_warm_restarts"):
     r"""torch ``CosineAnnealingWarmRestarts`` (SGDR): cosine restarts every ``T_i`` steps.
 
-    .. math::
-      \eta(t) = \eta_{min} + (b - \eta_{min})\,\tfrac{1}{2}\left(1 + \cos\left(\pi\,
-      \tfrac{T_{cur}}{T_i}\right)\right), \quad T_i = T_0\, T_{mult}^{\,i}
-
-    where :math:`T_{cur}` counts the steps since the last restart. As in torch,
-    ``eta_min`` itself is never reached (the restart comes first, pytorch#47560).
+    :math:`\eta(t) =` ``sgdr(base_lr, T_0, T_mult, end_value=eta_min)``, with exact restarts
+    after ``T_0``, ``T_0 T_mult``, ... steps. As in torch, ``eta_min`` itself is never
+    reached (the restart comes first, pytorch#47560).
 
     Args:
-      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      base_lr: the optimizer's learning rate; ``>= 0``.
       T_0: length of the first cycle; an integer ``>= 1``.
       T_mult: growth factor of the cycle length; an integer ``>= 1`` (as torch requires).
       eta_min: the minimum; ``>= 0``.
-
-    Returns:
-      A ``TorchCosineAnnealingWarmRestarts`` schedule.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -431,42 +353,26 @@ cosine_annealing_warm_restarts = make_factory(TorchCosineAnnealingWarmRestarts)
 
 
 # --------------------------------------------------------------------------------------
-
-
 class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
     r"""torch ``CyclicLR`` (Smith 2015): triangular cycles between ``base_lr`` and ``max_lr``.
 
-    .. math::
-      \eta(t) = b + (M - b)\, h(t)\, \sigma
-
-    where :math:`h` rises linearly from 0 to 1 over ``step_size_up`` steps and falls back
-    over ``step_size_down`` steps, periodically, and the scale :math:`\sigma` is 1
-    ("triangular"), :math:`2^{-k}` in cycle :math:`k = 0, 1, \dots` ("triangular2") or
-    :math:`\gamma^{t}` ("exp_range"). Momentum cycling and custom ``scale_fn`` are not
-    reproduced.
+    :math:`\eta(t) =` ``cyclic(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)``
+    (also torch's ``step_size_down=0``, a sawtooth, and ``gamma > 1``).
 
     Args:
-      base_lr: the lower bound :math:`b` (torch overwrites the optimizer's lr with it);
-        ``>= 0``.
-      max_lr: the upper bound :math:`M`; ``>= base_lr``.
+      base_lr: the lower bound (torch overwrites the optimizer's lr with it); ``>= 0``.
+      max_lr: the upper bound; ``>= base_lr``.
       step_size_up: steps of the rising half; an integer ``>= 1``.
       step_size_down: steps of the falling half; an integer ``>= 0``, default
         ``step_size_up``.
       mode: "triangular", "triangular2" or "exp_range" (static).
       gamma: the per-step factor of "exp_range"; ``> 0``.
 
-    Returns:
-      A ``TorchCyclicLR`` schedule (the preset ``cyclic``).
-
     Examples:
       >>> from lrjax.compat import torch as lrt
       >>> s = lrt.cyclic_lr(0.1, 1.0, step_size_up=2, mode="triangular2")
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55]
-
-    References:
-      Smith, `Cyclical Learning Rates for Training Neural Networks
-      <https://arxiv.org/abs/1506.01186>`_, 2015.
     """
 
     base_lr: Param = fields.value(nonnegative=True)
@@ -482,9 +388,8 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
         v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
 
     def build(self) -> AbstractSchedule:
-        # torch also allows step_size_down=0 (a sawtooth) and gamma > 1 ("exp_range"
-        # growing); core cyclic's formula covers both, and its range checks, which reject
-        # them, do not run on the traced leaves this is evaluated with.
+        # core cyclic's formula covers step_size_down=0 and gamma > 1; its range checks,
+        # which reject them, do not run on the traced leaves this is evaluated with.
         return cyclic(
             self.base_lr, self.max_lr, self.step_size_up, self.step_size_down, self.mode, self.gamma
         )
@@ -503,10 +408,9 @@ def _phase(num: Array, den: Array) -> Array:
 class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     """torch ``OneCycleLR`` (built by :func:`one_cycle_lr`).
 
-    Written directly, not as ``lrjax.one_cycle`` (whose phases end on whole steps):
-    torch's phase ends, ``pct_start * total - 1``, are real numbers. The ramp fractions
-    are formed from integer step differences and the real phase lengths so that both ends
-    keep full relative precision.
+    Not ``lrjax.one_cycle``, whose phases end on whole steps: torch's phase ends are real
+    numbers. Each fraction is a difference of steps over the real phase length, so that both
+    ends keep full relative precision.
     """
 
     max_lr: Param = fields.value(nonnegative=True)
@@ -530,32 +434,29 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
         )
 
     def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.max_lr).dtype
-        total = jnp.asarray(self.total_steps).astype(t.dtype)
-        last = jnp.maximum(total - 1, jnp.zeros((), t.dtype))
-        tc = jnp.minimum(t, last).astype(dtype)  # hold the value at total_steps - 1
-        n = total.astype(dtype)
         top = jnp.asarray(self.max_lr)
+        dtype, total = top.dtype, jnp.asarray(self.total_steps).astype(t.dtype)
+        tc = jnp.minimum(t, jnp.maximum(total - 1, 0)).astype(dtype)  # hold from total - 1 on
+        n = total.astype(dtype)
         initial = top / self.div_factor
         low = initial / self.final_div_factor
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+
+        def anneal(start: Array, end: Array, begin: Any, stop: Array, span: Array) -> Array:
+            """From ``start`` to ``end`` over the real phase [begin, stop] of length ``span``."""
+            return ramp(
+                shape, start, end, Progress(_phase(tc - begin, span), _phase(stop - tc, span))
+            )
+
         pt = self.pct_start * n  # torch: phase 1 ends at pct_start * total - 1
         e1 = pt - 1
-
-        def anneal(start: Array, end: Array, done: Array, left: Array) -> Array:
-            return ramp(shape, start, end, Progress(done, left))
-
-        rise = anneal(initial, top, _phase(tc, e1), _phase(e1 - tc, e1))
+        rise = anneal(initial, top, 0, e1, e1)
         if not self.three_phase:
             # Phase 2 runs from e1 to total - 1: its length is total - pct_start * total.
-            span = n - pt
-            fall = anneal(top, low, _phase(tc - e1, span), _phase(n - 1 - tc, span))
-            return jnp.where(tc <= e1, rise, fall)
+            return jnp.where(tc <= e1, rise, anneal(top, low, e1, n - 1, n - pt))
         e2 = 2 * pt - 2
-        span2 = pt - 1
-        back = anneal(top, initial, _phase(tc - e1, span2), _phase(e2 - tc, span2))
-        span3 = n + 1 - 2 * pt
-        fall = anneal(initial, low, _phase(tc - e2, span3), _phase(n - 1 - tc, span3))
+        back = anneal(top, initial, e1, e2, pt - 1)
+        fall = anneal(initial, low, e2, n - 1, n + 1 - 2 * pt)
         return jnp.where(tc <= e1, rise, jnp.where(tc <= e2, back, fall))
 
 
@@ -574,16 +475,11 @@ def one_cycle_lr(
 
     With :math:`p = ` ``pct_start``, :math:`T = ` ``total_steps``, start
     :math:`I = M / \text{div\_factor}` and minimum :math:`I / \text{final\_div\_factor}`,
-    torch's phases end at the real steps :math:`pT - 1` (:math:`I \to M`) and :math:`T - 1`
-    (:math:`M \to` minimum); with ``three_phase`` at :math:`pT - 1`, :math:`2pT - 2`
-    (:math:`M \to I`) and :math:`T - 1` (:math:`I \to` minimum). Within a phase from
-    :math:`s` to :math:`e` the fraction is :math:`(t - s)/(e - s)`, annealed by
-    :math:`\text{end} + (\text{start} - \text{end})(1 + \cos \pi x)/2` ("cos") or linearly.
-
-    torch raises ``ValueError`` when stepped past ``total_steps`` (and its value at
-    ``t = total_steps`` extrapolates beyond the minimum); this schedule holds the value of
-    step ``total_steps - 1`` (the minimum) from there on. Momentum cycling is not
-    reproduced.
+    the phases end at the real steps :math:`pT - 1` (:math:`I \to M`) and :math:`T - 1`
+    (:math:`M \to` minimum), or with ``three_phase`` at :math:`pT - 1`, :math:`2pT - 2`
+    (:math:`M \to I`) and :math:`T - 1` (:math:`I \to` minimum); a phase from :math:`s` to
+    :math:`e` is a cosine or linear ``ramp`` in :math:`(t - s)/(e - s)`. From ``T - 1`` on
+    the value holds (torch raises past ``total_steps``).
 
     Args:
       max_lr: the peak :math:`M`; ``>= 0`` (torch ignores the optimizer's lr).
@@ -596,9 +492,6 @@ def one_cycle_lr(
       div_factor: :math:`M / I`; ``> 0``.
       final_div_factor: :math:`I / \text{minimum}`; ``> 0``.
       three_phase: use torch's three-phase variant (static).
-
-    Returns:
-      A ``TorchOneCycleLR`` schedule.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -622,19 +515,13 @@ def one_cycle_lr(
 class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
     r"""torch ``SequentialLR``: each scheduler in turn, restarted at its milestone.
 
-    .. math::
-      \eta(t) = s_i(t - m_{i-1}) \quad\text{for}\quad m_{i-1} \le t < m_i
-
-    (``join_schedules``). torch restarts scheduler :math:`i` at :math:`m_{i-1}` from its own
-    step 0 (``_update_lr(0)``), so with schedulers from this module built with the same
-    base lr (torch's schedulers share the optimizer's), the values are torch's.
+    :math:`\eta(t) =` ``join_schedules(schedulers, milestones)``: scheduler :math:`i`
+    restarts from its own step 0 at milestone :math:`i - 1`, as torch's ``_update_lr(0)``
+    does, so with schedulers from this module sharing one base lr the values are torch's.
 
     Args:
       schedulers: lrjax schedules, normally built by this module; at least one.
       milestones: ``len(schedulers) - 1`` strictly increasing integers ``>= 0``.
-
-    Returns:
-      A ``TorchSequentialLR`` schedule.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
@@ -706,24 +593,14 @@ class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
 def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedScheduler:
     r"""torch ``ChainedScheduler``: every scheduler steps every step; their factors multiply.
 
-    .. math::
-      \eta(t) = b \prod_i \frac{s_i(t)}{b}
-
-    torch applies each scheduler's recursive update to the current lr in turn. For the
-    multiplicative schedulers (``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``LinearLR``,
-    ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR`` with ``eta_min=0``) that is
-    the product of their factors, in any order. Others are rejected: an ``eta_min != 0``
-    cosine update is affine, and ``CyclicLR``, ``OneCycleLR``, ``CosineAnnealingWarmRestarts``
-    overwrite the lr, so torch's result depends on the order of the chain. A periodic cosine
-    is rejected too: torch's update past ``T_max`` adds an increment based on the base lr
-    alone, restarting the other factors (lrjax's non-periodic cosine holds 0 there instead).
+    :math:`\eta(t) = b \prod_i s_i(t) / b`, torch's result for its multiplicative schedulers
+    in any order. The others (``eta_min != 0`` or periodic cosines, ``CyclicLR``,
+    ``OneCycleLR``, ``CosineAnnealingWarmRestarts``) are rejected: with them torch's result
+    depends on the order of the chain.
 
     Args:
       schedulers: schedules from this module with the same ``base_lr`` (torch's share the
         optimizer's); a nested ``chained_scheduler`` is allowed.
-
-    Returns:
-      A ``TorchChainedScheduler`` schedule.
 
     Examples:
       >>> from lrjax.compat import torch as lrt
