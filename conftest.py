@@ -17,4 +17,13 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 @pytest.fixture(autouse=True)
 def _doctest_namespace(doctest_namespace):
-    doctest_namespace.update(lrjax=lrjax, jax=jax, jnp=jnp, np=np)
+    from lrjax.compat import keras as lrk
+    from lrjax.compat import optax as lro
+    from lrjax.compat import timm as lrtimm
+    from lrjax.compat import torch as lrt
+    from lrjax.compat import transformers as lrh
+
+    # The names the examples assume (each compat module's docstring says its alias).
+    doctest_namespace.update(
+        lrjax=lrjax, jax=jax, jnp=jnp, np=np, lrk=lrk, lro=lro, lrtimm=lrtimm, lrt=lrt, lrh=lrh
+    )

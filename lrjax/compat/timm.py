@@ -7,6 +7,8 @@ step ``t`` is the learning rate of the ``t``-th update in timm's ``train.py`` lo
 optimizer (``warmup_lr_init`` when ``warmup_t > 0``, else the base lr). Noise is not
 reproduced, ``cycle_mul < 1`` is rejected and the cycle index is exact: the deviations are
 listed in docs/compat_torch_hf_timm.md. Nothing here imports timm or torch.
+
+Examples use ``from lrjax.compat import timm as lrtimm``.
 """
 
 from __future__ import annotations
@@ -125,7 +127,6 @@ class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
       k_decay: :math:`k`; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.cosine_lr(1.0, t_initial=4, cycle_limit=3, cycle_decay=0.5)
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 1, 2, 4, 5, 8, 12]))])
       [1.0, 0.854, 0.5, 0.5, 0.427, 0.25, 0.0]
@@ -170,7 +171,6 @@ class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
         as in :func:`cosine_lr`.
 
     Examples:
-      >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.tanh_lr(1.0, t_initial=10)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 7, 10]))])
       [1.0, 1.0, 0.5, 0.0]
@@ -230,7 +230,6 @@ class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
         k_decay: as in :func:`cosine_lr`.
 
     Examples:
-      >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.poly_lr(1.0, t_initial=10, power=2.0)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10]))])
       [1.0, 0.25, 0.0]
@@ -293,7 +292,6 @@ class TimmStep(AbstractTimmStep, factory="step_lr"):
       warmup_prefix: count the decay from the end of the warmup (timm's default here; static).
 
     Examples:
-      >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.step_lr(1.0, decay_t=3, decay_rate=0.5)
       >>> print([float(x) for x in s(jnp.array([0, 2, 3, 6]))])
       [1.0, 1.0, 0.5, 0.25]
@@ -324,7 +322,6 @@ class TimmMultiStep(AbstractTimmStep, factory="multistep_lr"):
       warmup_t, warmup_lr_init, warmup_prefix: as in :func:`step_lr`.
 
     Examples:
-      >>> from lrjax.compat import timm as lrtimm
       >>> s = lrtimm.multistep_lr(1.0, decay_t=[3, 6], decay_rate=0.1)
       >>> print([round(float(x), 4) for x in s(jnp.array([1, 2, 4, 5]))])
       [1.0, 0.1, 0.1, 0.01]

@@ -6,6 +6,8 @@ and defaults, and returns a schedule of **absolute** values: the value at step `
 documented loop (torch's value at ``last_epoch == t``). Where torch is periodic or raises
 after the end, these schedules hold; momentum cycling, ``scale_fn`` and ``last_epoch`` are
 not reproduced; docs/compat_torch_hf_timm.md lists every deviation. Nothing here imports torch.
+
+Examples use ``from lrjax.compat import torch as lrt``.
 """
 
 from __future__ import annotations
@@ -88,7 +90,6 @@ class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
       gamma: the factor; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.step_lr(1.0, step_size=10, gamma=0.5)
       >>> print([float(x) for x in s(jnp.array([0, 9, 10, 25]))])
       [1.0, 1.0, 0.5, 0.25]
@@ -132,7 +133,6 @@ def multistep_lr(
       gamma: factor per milestone; ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.multistep_lr(1.0, milestones=[10, 20], gamma=0.1)
       >>> print([round(float(x), 4) for x in s(jnp.array([9, 10, 20]))])
       [1.0, 0.1, 0.01]
@@ -158,7 +158,6 @@ class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
       total_iters: an integer ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.constant_lr(1.0, factor=0.5, total_iters=4)
       >>> print([float(x) for x in s(jnp.array([0, 3, 4]))])
       [0.5, 0.5, 1.0]
@@ -196,7 +195,6 @@ class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
       total_iters: an integer ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.linear_lr(1.0, start_factor=0.25, total_iters=3)
       >>> print([float(x) for x in s(jnp.array([0, 1, 3, 9]))])
       [0.25, 0.5, 1.0, 1.0]
@@ -232,7 +230,6 @@ class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
       gamma: ``> 0`` (torch's ``gamma=0``, an lr of 0 from step 1, is rejected).
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.exponential_lr(1.0, gamma=0.5)
       >>> print(f"{float(s(3)):.4f}")
       0.1250
@@ -260,7 +257,6 @@ class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
       power: ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.polynomial_lr(1.0, total_iters=10, power=2.0)
       >>> print(f"{float(s(5)):.4f}")
       0.2500
@@ -294,7 +290,6 @@ class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_l
       periodic: reproduce torch's periodic curve after ``T_max`` (static).
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.cosine_annealing_lr(1.0, T_max=10)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 5, 10, 15, 20]))])
       [1.0, 0.5, 0.0, 0.0, 0.0]
@@ -333,7 +328,6 @@ class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_anneali
       eta_min: the minimum; ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.cosine_annealing_warm_restarts(1.0, T_0=2, T_mult=2)
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0]
@@ -369,7 +363,6 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
       gamma: the per-step factor of "exp_range"; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.cyclic_lr(0.1, 1.0, step_size_up=2, mode="triangular2")
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
       [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55]
@@ -494,7 +487,6 @@ def one_cycle_lr(
       three_phase: use torch's three-phase variant (static).
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.one_cycle_lr(1.0, total_steps=10)
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 2, 3, 9, 10, 50]))])
       [0.04, 0.52, 1.0, 0.9505, 0.0, 0.0, 0.0]
@@ -524,7 +516,6 @@ class TorchSequentialLR(AbstractPreset, factory="sequential_lr"):
       milestones: ``len(schedulers) - 1`` strictly increasing integers ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.sequential_lr(
       ...     [lrt.linear_lr(1.0, 0.1, 1.0, 10), lrt.cosine_annealing_lr(1.0, 30)], [10])
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 25, 40]))])
@@ -603,7 +594,6 @@ def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedSch
         optimizer's); a nested ``chained_scheduler`` is allowed.
 
     Examples:
-      >>> from lrjax.compat import torch as lrt
       >>> s = lrt.chained_scheduler(
       ...     [lrt.linear_lr(1.0, 0.1, 1.0, 10), lrt.exponential_lr(1.0, 0.9)])
       >>> print(f"{float(s(5)):.4f}")

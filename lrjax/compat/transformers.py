@@ -9,6 +9,8 @@ stores HF's arguments and builds core schedules and presets from them; only HF's
 (``hard_restarts``: fractional periods) are formulas. Differences from HF are listed in
 docs/compat_torch_hf_timm.md, "Documented deviations": mainly, the cosines hold their final
 value after their end unless ``hold_after_end=False``, and nothing divides by zero.
+
+Examples use ``from lrjax.compat import transformers as lrh``.
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
         "floor" (static).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.decay_phase(1.0, 0.0, 0.5, 10, after="continue")
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 5, 10, 15]))])
       [1.0, 0.5, 0.0, 0.5]
@@ -126,7 +127,6 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
       decay_steps: :math:`L`; an integer ``>= 0`` (0 is treated as 1).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.hard_restarts(1.0, 2, 10)
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 4, 5, 9, 10]))])
       [1.0, 0.095, 1.0, 0.095, 0.0]
@@ -164,7 +164,6 @@ class HFConstant(AbstractPreset, factory="get_constant_schedule"):
       learning_rate: the optimizer's lr; ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> print(f"{float(lrh.get_constant_schedule(3e-4)(100)):.1e}")
       3.0e-04
     """
@@ -199,7 +198,6 @@ class HFConstantWithWarmup(AbstractHF, factory="get_constant_schedule_with_warmu
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_constant_schedule_with_warmup(1.0, 4)
       >>> print([float(x) for x in s(jnp.array([0, 1, 4, 9]))])
       [0.0, 0.25, 1.0, 1.0]
@@ -221,7 +219,6 @@ class HFLinearWithWarmup(AbstractHFTrained, factory="get_linear_schedule_with_wa
       num_training_steps: :math:`T`; an integer ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_linear_schedule_with_warmup(1.0, 2, 6)
       >>> print([float(x) for x in s(jnp.arange(8))])
       [0.0, 0.5, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
@@ -269,7 +266,6 @@ class HFCosineWithWarmup(AbstractHFCosine, factory="get_cosine_schedule_with_war
       hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_cosine_schedule_with_warmup(1.0, 2, 6)
       >>> print([round(float(x), 3) for x in s(jnp.arange(9))])
       [0.0, 0.5, 1.0, 0.854, 0.5, 0.146, 0.0, 0.0, 0.0]
@@ -298,7 +294,6 @@ class HFCosineWithHardRestarts(
       num_cycles: the number of hard restarts; ``>= 0`` (exact for integers).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_cosine_with_hard_restarts_schedule_with_warmup(1.0, 2, 10, 2)
       >>> print([round(float(x), 3) for x in s(jnp.array([0, 2, 5, 6, 9, 10]))])
       [0.0, 1.0, 0.146, 1.0, 0.146, 0.0]
@@ -331,7 +326,6 @@ class HFPolynomialDecayWithWarmup(
       power: the exponent of the decay; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_polynomial_decay_schedule_with_warmup(1.0, 2, 12, lr_end=0.0, power=2.0)
       >>> print([round(float(x), 3) for x in s(jnp.array([1, 2, 7, 12, 20]))])
       [0.5, 1.0, 0.25, 0.0, 0.0]
@@ -366,7 +360,6 @@ class HFInverseSqrt(AbstractHF, factory="get_inverse_sqrt_schedule"):
       timescale: ``> 0``. Default ``W``, or 10 000 when ``W == 0`` (as HF).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_inverse_sqrt_schedule(1.0, 10)
       >>> print([round(float(x), 4) for x in s(jnp.array([5, 10, 40]))])
       [0.5, 1.0, 0.5]
@@ -412,7 +405,6 @@ class HFCosineWithMinLR(AbstractHFMinLR, factory="get_cosine_with_min_lr_schedul
       hold_after_end: hold after :math:`T`, or climb back up as HF (static).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_cosine_with_min_lr_schedule_with_warmup(1.0, 10, 40, min_lr_rate=0.1)
       >>> print([round(float(x), 3) for x in s(jnp.array([5, 10, 25, 40, 50]))])
       [0.5, 1.0, 0.55, 0.1, 0.1]
@@ -440,7 +432,6 @@ class HFCosineWarmupWithMinLR(
       hold_after_end: hold after :math:`T - 1`, or climb back up as HF (static).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
       ...     1.0, 2, 6, min_lr_rate=0.1)
       >>> print([round(float(x), 3) for x in s(jnp.arange(7))])
@@ -486,7 +477,6 @@ class HFWarmupStableDecay(AbstractHF, factory="get_wsd_schedule"):
       num_cycles: number of cosine waves of the cosine decay; ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_wsd_schedule(1.0, 2, 2, num_stable_steps=2, decay_type="1-sqrt",
       ...                          min_lr_ratio=0.1)
       >>> print([round(float(x), 3) for x in s(jnp.arange(8))])
@@ -567,7 +557,6 @@ def get_scheduler(
         this module's ``hold_after_end``).
 
     Examples:
-      >>> from lrjax.compat import transformers as lrh
       >>> s = lrh.get_scheduler("cosine", 1.0, num_warmup_steps=2, num_training_steps=6)
       >>> print(f"{float(s(4)):.4f}")
       0.5000
