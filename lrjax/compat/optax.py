@@ -7,12 +7,12 @@ numeric argument, differentiate it, serialize it) equal to optax's at every opti
 convention is optax's own: the first update uses ``s(0)`` (``inject_hyperparams`` and
 ``scale_by_schedule`` evaluate the schedule at the pre-increment count).
 
-This module does not import optax. Each function translates optax's arguments and quirks
-onto core schedules (``lrjax.schedules``, ``lrjax.combinators``, ``lrjax.presets``), and its
-docstring states its deviations: negative steps clamp to 0; optax's quirks for ``t >= 0``
-are reproduced; arguments for which optax returns NaN or inf, or fails at call time, raise
-at construction; values may be negative but must be finite. ``docs/compat_optax_keras.md``
-lists them all ("Documented optax deviations and reproduced quirks").
+This module does not import optax. Each function maps optax's arguments onto core
+schedules, combinators and presets; its docstring gives that mapping and the quirk that
+matters for it. Negative steps clamp to 0; optax's quirks for ``t >= 0`` are reproduced;
+arguments for which optax returns NaN or inf, or fails at call time, raise at construction;
+values may be negative but must be finite. ``docs/compat_optax_keras.md`` lists every
+deviation and quirk ("Documented optax deviations and reproduced quirks").
 """
 
 from __future__ import annotations
@@ -97,19 +97,12 @@ def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
 
 # --------------------------------------------------------------------------------------
 def constant_schedule(value: ArrayLike) -> core.Constant:
-    r"""optax's ``constant_schedule``: ``value`` at every step.
+    r"""optax's ``constant_schedule``: ``lrjax.constant(value)``.
 
-    .. math::
-      \eta(t) = V
-
-    Unlike optax's, the result is a float array of the step's shape (optax returns
-    ``value`` itself, whatever its type).
+    The result is a float array of the step's shape (optax returns ``value`` as is).
 
     Args:
-      value: the value; any finite number.
-
-    Returns:
-      An lrjax ``Constant`` schedule.
+      value: the value at every step; any finite number.
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -123,13 +116,9 @@ def constant_schedule(value: ArrayLike) -> core.Constant:
 class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
     r"""optax's ``polynomial_schedule``: a polynomial ramp from ``init_value`` to ``end_value``.
 
-    .. math::
-      \eta(t) = E + (I - E)\left(1 - \frac{\min(\max(t - B, 0), T)}{T}\right)^{p}
-
-    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`p` is ``power``,
-    :math:`T` is ``transition_steps`` and :math:`B` is ``transition_begin``. Like optax,
-    ``transition_steps <= 0`` gives the constant ``init_value`` (not ``end_value``), and a
-    negative ``transition_begin`` counts as 0.
+    ``lrjax.polynomial(init_value, end_value, power, transition_steps, transition_begin)``,
+    except that, as in optax, ``transition_steps <= 0`` holds ``init_value`` and a negative
+    ``transition_begin`` counts as 0.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
@@ -137,9 +126,6 @@ class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
       power: exponent; ``> 0`` (optax returns inf for ``power < 0`` at the end).
       transition_steps: length of the ramp; an integer (``<= 0``: constant ``init_value``).
       transition_begin: an integer; negative values count as 0.
-
-    Returns:
-      An ``OptaxPolynomial`` schedule (lrjax ``polynomial`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -155,13 +141,8 @@ class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
 
     def build(self) -> AbstractSchedule:
-        return _optax_polynomial(
-            self.init_value,
-            self.end_value,
-            self.transition_steps,
-            self.transition_begin,
-            self.power,
-        )
+        init, end, power = self.init_value, self.end_value, self.power
+        return _optax_polynomial(init, end, self.transition_steps, self.transition_begin, power)
 
 
 polynomial_schedule = make_factory(OptaxPolynomial)
@@ -170,22 +151,15 @@ polynomial_schedule = make_factory(OptaxPolynomial)
 class OptaxLinear(AbstractPreset, factory="linear_schedule"):
     r"""optax's ``linear_schedule``: a linear ramp from ``init_value`` to ``end_value``.
 
-    .. math::
-      \eta(t) = E + (I - E)\,\frac{T - \min(\max(t - B, 0), T)}{T}
-
-    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
-    ``transition_steps`` and :math:`B` is ``transition_begin``. optax quirk, reproduced:
-    ``transition_steps <= 0`` holds ``init_value`` forever (lrjax's ``linear`` jumps to
-    ``end_value``). A negative ``transition_begin`` counts as 0.
+    ``lrjax.linear(init_value, end_value, transition_steps, transition_begin)``, except that,
+    as in optax, ``transition_steps <= 0`` holds ``init_value`` forever (lrjax's ``linear``
+    jumps to ``end_value``) and a negative ``transition_begin`` counts as 0.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
       end_value: value from step ``transition_begin + transition_steps`` on; finite.
       transition_steps: length of the ramp; an integer (``<= 0``: constant ``init_value``).
       transition_begin: an integer; negative values count as 0.
-
-    Returns:
-      An ``OptaxLinear`` schedule (lrjax ``linear`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -202,9 +176,8 @@ class OptaxLinear(AbstractPreset, factory="linear_schedule"):
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
 
     def build(self) -> AbstractSchedule:
-        return _optax_polynomial(
-            self.init_value, self.end_value, self.transition_steps, self.transition_begin
-        )
+        init, end = self.init_value, self.end_value
+        return _optax_polynomial(init, end, self.transition_steps, self.transition_begin)
 
 
 linear_schedule = make_factory(OptaxLinear)
@@ -277,20 +250,23 @@ def _interpolate(kind: str, init: Any, steps: Any, scales: Any) -> AbstractSched
     return _core_join([*pieces, core.Constant(values[-1])], bounds)
 
 
-def _pairs(steps: Any, scales: Any) -> list[list[Any]]:
-    return [[a, b] for a, b in zip(np.asarray(steps), np.asarray(scales), strict=True)]
+class AbstractOptaxScaled(AbstractPreset):
+    """optax's piecewise schedules: ``boundaries_and_scales`` stored as ``steps`` and
+    ``scales`` leaves, given back as ``(step, scale)`` pairs in the config."""
+
+    def config_args(self) -> dict[str, Any]:
+        args = super().config_args()
+        steps, scales = np.asarray(args.pop("steps")), np.asarray(args.pop("scales"))
+        args["boundaries_and_scales"] = [[a, b] for a, b in zip(steps, scales, strict=True)]
+        return args
 
 
-class OptaxPiecewiseConstant(AbstractPreset, factory="piecewise_constant_schedule"):
+class OptaxPiecewiseConstant(AbstractOptaxScaled, factory="piecewise_constant_schedule"):
     """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
 
     init_value: Param = fields.value()
     steps: Param = fields.leaf()
     scales: Param = fields.leaf()
-
-    def config_args(self) -> dict[str, Any]:
-        pairs = _pairs(self.steps, self.scales)
-        return {"init_value": self.init_value, "boundaries_and_scales": pairs}
 
     def build(self) -> AbstractSchedule:
         return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
@@ -305,19 +281,14 @@ def piecewise_constant_schedule(
     .. math::
       \eta(t) = I \prod_{i:\ b_i \le t} s_i
 
-    where :math:`I` is ``init_value`` and ``boundaries_and_scales`` is ``{b_i: s_i}``.
-    Scales are **relative and cumulative**; the change happens **at** :math:`b_i` (Keras
-    changes one step later, see ``lrjax.compat.keras.PiecewiseConstantDecay``). The lrjax
-    equivalent with absolute values is ``lrjax.piecewise_constant``.
+    where :math:`I` is ``init_value`` and ``boundaries_and_scales`` is ``{b_i: s_i}``:
+    ``lrjax.piecewise_constant`` over the sorted boundaries and cumulative products. Scales
+    are relative; the change happens **at** :math:`b_i` (Keras's one step later).
 
     Args:
-      init_value: value before the first boundary; finite (optax allows negative values).
-      boundaries_and_scales: ``{step: scale}``, or a sequence of ``(step, scale)`` pairs
-        (a later pair with an equal step wins), or None; steps are integers ``>= 0``
-        (optax silently treats negative ones as 0), scales finite and ``>= 0``.
-
-    Returns:
-      An ``OptaxPiecewiseConstant`` schedule (lrjax ``piecewise_constant`` inside).
+      init_value: value before the first boundary; finite.
+      boundaries_and_scales: ``{step: scale}``, a sequence of ``(step, scale)`` pairs (a later
+        pair with an equal step wins), or None; steps integers ``>= 0``, scales ``>= 0``.
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -329,20 +300,13 @@ def piecewise_constant_schedule(
     return OptaxPiecewiseConstant(init_value, steps, scales)
 
 
-class OptaxPiecewiseInterpolate(AbstractPreset, factory="piecewise_interpolate_schedule"):
+class OptaxPiecewiseInterpolate(AbstractOptaxScaled, factory="piecewise_interpolate_schedule"):
     """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
 
     interpolate_type: str = fields.choice(("linear", "cosine"))
     init_value: Param = fields.value()
     steps: Param = fields.leaf()
     scales: Param = fields.leaf()
-
-    def config_args(self) -> dict[str, Any]:
-        return {
-            "interpolate_type": self.interpolate_type,
-            "init_value": self.init_value,
-            "boundaries_and_scales": _pairs(self.steps, self.scales),
-        }
 
     def build(self) -> AbstractSchedule:
         return _interpolate(self.interpolate_type, self.init_value, self.steps, self.scales)
@@ -355,25 +319,16 @@ def piecewise_interpolate_schedule(
 ) -> OptaxPiecewiseInterpolate:
     r"""optax's ``piecewise_interpolate_schedule``: interpolate between cumulative values.
 
-    With sorted boundaries :math:`b_1 < \dots < b_n` (and :math:`b_0 = 0`) and values
-    :math:`v_0 = I`, :math:`v_k = v_{k-1} s_k`, on :math:`b_k \le t < b_{k+1}`:
-
-    .. math::
-      \eta(t) = v_{k+1} + (v_k - v_{k+1})\, m\!\left(\frac{t - b_k}{b_{k+1} - b_k}\right)
-
-    with :math:`m(x) = 1 - x` ("linear") or :math:`(1 + \cos \pi x)/2` ("cosine"), and
-    :math:`v_n` from :math:`b_n` on. A boundary at 0 scales the value from step 0.
-    optax returns 0 for negative steps; here they are clamped to 0. For the linear case
-    the lrjax equivalent is ``lrjax.piecewise_linear([0, b1, ...], [v0, v1, ...])``.
+    With sorted boundaries :math:`b_1 < \dots < b_n`, :math:`b_0 = 0` and values
+    :math:`v_0 = I`, :math:`v_k = v_{k-1} s_k`: "linear" is
+    ``lrjax.piecewise_linear([b_0, ..., b_n], [v_0, ..., v_n])``, "cosine" a
+    ``lrjax.join_schedules`` of ``lrjax.cosine_decay(v_k, b_{k+1} - b_k, v_{k+1})`` pieces,
+    :math:`v_n` from :math:`b_n` on. Negative steps clamp to 0 (optax returns 0).
 
     Args:
       interpolate_type: "linear" or "cosine".
       init_value: value at step 0; finite.
-      boundaries_and_scales: ``{step: scale}``, a sequence of ``(step, scale)`` pairs, or
-        None; steps are integers ``>= 0``, scales finite and ``>= 0``.
-
-    Returns:
-      An ``OptaxPiecewiseInterpolate`` schedule.
+      boundaries_and_scales: as in :func:`piecewise_constant_schedule`.
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -390,17 +345,11 @@ def piecewise_interpolate_schedule(
 class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
     r"""optax's ``exponential_decay`` (note optax's argument order: steps before rate).
 
-    .. math::
-      \eta(t) = \operatorname{clip}\left(I\, r^{\max(t - B, 0) / T},\ E\right)
-
-    (:math:`\lfloor\cdot\rfloor` on the exponent when ``staircase``), where :math:`I` is
-    ``init_value``, :math:`T` is ``transition_steps``, :math:`r` is ``decay_rate``,
-    :math:`B` is ``transition_begin`` and :math:`E` is ``end_value``: a floor when
-    :math:`r < 1`, otherwise a ceiling, applied from step 0 exactly as in optax (so
-    ``decay_rate=1, end_value=0.1`` gives 0.1 everywhere). optax quirks, reproduced:
-    ``transition_steps <= 0`` or ``decay_rate == 0`` give the constant ``init_value``
-    (``end_value`` then has no effect); a negative ``transition_begin`` counts as 0.
-    The lrjax equivalent is ``lrjax.exponential_decay`` (rate before steps).
+    ``lrjax.exponential_decay(init_value, decay_rate, transition_steps, transition_begin,
+    staircase, end_value)``: ``end_value`` is a floor when ``decay_rate < 1``, otherwise a
+    ceiling, from step 0. optax quirks, reproduced: ``transition_steps <= 0`` or
+    ``decay_rate == 0`` give the constant ``init_value``; a negative ``transition_begin``
+    counts as 0.
 
     Args:
       init_value: value up to ``transition_begin``; finite.
@@ -409,9 +358,6 @@ class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
       transition_begin: an integer; negative values count as 0.
       staircase: decay in discrete steps every ``transition_steps``.
       end_value: optional floor (``decay_rate < 1``) or ceiling (otherwise); finite.
-
-    Returns:
-      An ``OptaxExponentialDecay`` schedule (lrjax ``exponential_decay`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -438,23 +384,14 @@ exponential_decay = make_factory(OptaxExponentialDecay)
 class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     r"""optax's ``cosine_decay_schedule``: cosine decay to a fraction ``alpha`` of ``init_value``.
 
-    .. math::
-      \eta(t) = I\left[(1 - \alpha)
-        \left(\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)\right)^{p} + \alpha\right]
-
-    where :math:`I` is ``init_value``, :math:`T` is ``decay_steps``, :math:`\alpha` is
-    ``alpha`` (relative to :math:`I`; lrjax's ``cosine_decay`` takes an absolute
-    ``end_value = alpha * init_value``) and :math:`p` is ``exponent``. optax does not clamp
-    negative steps (``s(-1) != s(0)``); lrjax does.
+    ``lrjax.cosine_decay(init_value, decay_steps, alpha * init_value, exponent)``. Negative
+    steps clamp to 0 (optax's do not).
 
     Args:
       init_value: value at step 0; finite.
       decay_steps: length of the decay; an integer ``> 0`` (optax raises too).
       alpha: final value as a fraction of ``init_value``; finite.
       exponent: power of the cosine factor; ``> 0``.
-
-    Returns:
-      An ``OptaxCosineDecay`` schedule (lrjax ``cosine_decay`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -482,19 +419,9 @@ cosine_decay_schedule = make_factory(OptaxCosineDecay)
 class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedule"):
     r"""optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
-    .. math::
-      \eta(t) = \begin{cases}
-        I + (P - I)\, t / W & t < W \\
-        E + (P - E)\left(\tfrac{1}{2}\left(1 + \cos \pi\tfrac{\min(t - W, D - W)}{D - W}
-        \right)\right)^{p} & t \ge W
-      \end{cases}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value``, :math:`W` is
-    ``warmup_steps``, :math:`D` is ``decay_steps`` (which **includes** the warmup, unlike
-    Keras's), :math:`E` is ``end_value`` and :math:`p` is ``exponent``. optax quirk,
-    reproduced: with ``peak_value == 0`` the decay is 0 whatever ``end_value``. The lrjax
-    preset ``warmup_cosine_decay(peak_value, warmup_steps, total_steps=decay_steps, ...)``
-    is the same curve for ``peak_value != 0``.
+    ``lrjax.warmup_cosine_decay(peak_value, warmup_steps, decay_steps, init_value,
+    end_value, exponent)``: ``decay_steps`` **includes** the warmup (unlike Keras's). optax
+    quirk, reproduced: with ``peak_value == 0`` the decay is 0 whatever ``end_value``.
 
     Args:
       init_value: value at step 0; finite.
@@ -503,9 +430,6 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
       decay_steps: total length; an integer ``> warmup_steps`` (optax raises too).
       end_value: value from step ``decay_steps`` on; finite.
       exponent: power of the cosine factor; ``> 0``.
-
-    Returns:
-      An ``OptaxWarmupCosineDecay`` schedule (lrjax ``warmup(cosine_decay(...))`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -547,16 +471,9 @@ warmup_cosine_decay_schedule = make_factory(OptaxWarmupCosineDecay)
 class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
     r"""optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
 
-    .. math::
-      \eta(t) = \begin{cases}
-        I + (P - I)\, t / W & t < W \\
-        \operatorname{clip}\left(P\, r^{\max(t - W - B, 0)/T},\ E\right) & t \ge W
-      \end{cases}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value``, :math:`W` is
-    ``warmup_steps``, :math:`T` is ``transition_steps``, :math:`r` is ``decay_rate``,
-    :math:`B` is ``transition_begin`` (counted from the end of the warmup) and :math:`E`
-    is ``end_value`` (see :func:`exponential_decay` for its quirks, all reproduced).
+    ``lrjax.join_schedules([lrjax.linear(init_value, peak_value, warmup_steps),
+    exponential_decay(peak_value, transition_steps, decay_rate, transition_begin, staircase,
+    end_value)], [warmup_steps])``, with :func:`exponential_decay`'s quirks.
 
     Args:
       init_value: value at step 0; finite.
@@ -564,13 +481,9 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
       warmup_steps: an integer ``>= 0``.
       transition_steps: an integer (``<= 0``: constant ``peak_value`` after the warmup).
       decay_rate: ``>= 0`` (0: constant ``peak_value``, as in optax).
-      transition_begin: an integer; negative values count as 0.
+      transition_begin: an integer, counted from the end of the warmup; negative counts as 0.
       staircase: decay in discrete steps.
       end_value: optional floor (``decay_rate < 1``) or ceiling; finite.
-
-    Returns:
-      An ``OptaxWarmupExponentialDecay`` schedule (a join of lrjax ``linear`` and
-      ``exponential_decay``).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -602,21 +515,14 @@ warmup_exponential_decay_schedule = make_factory(OptaxWarmupExponentialDecay)
 class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     r"""optax's ``warmup_constant_schedule``: a linear warmup, then ``peak_value``.
 
-    .. math::
-      \eta(t) = I + (P - I)\,\frac{\min(t, W)}{W}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value`` and :math:`W` is
-    ``warmup_steps``. optax quirk, reproduced: ``warmup_steps=0`` holds ``init_value``
-    forever (optax builds ``linear_schedule(I, P, 0)``). The lrjax preset
-    ``warmup_constant(peak_value, warmup_steps, init_value)`` gives ``peak_value`` there.
+    ``linear_schedule(init_value, peak_value, warmup_steps)`` (optax's definition), so
+    ``warmup_steps=0`` holds ``init_value`` forever, where ``lrjax.warmup_constant`` gives
+    ``peak_value``.
 
     Args:
       init_value: value at step 0; finite.
       peak_value: value from step ``warmup_steps`` on (if ``warmup_steps > 0``); finite.
       warmup_steps: an integer ``>= 0``.
-
-    Returns:
-      An ``OptaxWarmupConstant`` schedule (lrjax ``linear`` inside).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -630,7 +536,6 @@ class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
-        # optax builds linear_schedule(init_value, peak_value, warmup_steps), quirks included.
         return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
 
 
@@ -651,10 +556,14 @@ def _truncated(pct: Any, steps: Any) -> Any:
         return None
 
 
-class _AbstractOnecycle(AbstractPreset):
+class AbstractOptaxOnecycle(AbstractPreset):
     """optax's one-cycle schedules: the phase boundaries ``start_step``/``final_step`` hold
     optax's ``int(pct * transition_steps)``, computed once by the factory from the public
     arguments (not part of the config)."""
+
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    peak_value: Param = fields.value()
+    pct_start: Param = fields.value()
 
     def check(self) -> None:
         _require_positive(self, "transition_steps")
@@ -669,12 +578,9 @@ class _AbstractOnecycle(AbstractPreset):
         return {k: x for k, x in args.items() if k not in ("start_step", "final_step")}
 
 
-class OptaxLinearOnecycle(_AbstractOnecycle, factory="linear_onecycle_schedule"):
+class OptaxLinearOnecycle(AbstractOptaxOnecycle, factory="linear_onecycle_schedule"):
     """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`)."""
 
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    peak_value: Param = fields.value()
-    pct_start: Param = fields.value()
     pct_final: Param = fields.value()
     div_factor: Param = fields.value(positive=True)
     final_div_factor: Param = fields.value(positive=True)
@@ -697,16 +603,12 @@ def linear_onecycle_schedule(
 ) -> OptaxLinearOnecycle:
     r"""optax's ``linear_onecycle_schedule``: three linear phases.
 
-    optax builds ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d,
-    int(b T): 1 / d, T: 1 / f})`` with :math:`P` ``peak_value``, :math:`T`
+    ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d, int(b T): 1 / d,
+    T: 1 / f})`` (optax's definition) with :math:`P` ``peak_value``, :math:`T`
     ``transition_steps``, :math:`a` ``pct_start``, :math:`b` ``pct_final``, :math:`d`
-    ``div_factor`` and :math:`f` ``final_div_factor``: up from :math:`P/d` to :math:`P`
-    at step :math:`\lfloor aT \rfloor`, down to :math:`P/d` at :math:`\lfloor bT \rfloor`,
-    then to :math:`P/(d f)` at :math:`T` (optax's docstring says :math:`P/f`; its code,
-    reproduced here, gives :math:`P/(d f)`), held after. Boundaries that collide after
-    ``int()`` truncation behave as in optax's dict (the later entry wins). The lrjax
-    preset is ``one_cycle(..., anneal="linear", three_phase=True)`` (torch's phase
-    boundaries, which differ).
+    ``div_factor``, :math:`f` ``final_div_factor``: up to :math:`P`, down to :math:`P/d`,
+    then to :math:`P/(d f)` at :math:`T` (optax's code; its docstring says :math:`P/f`).
+    Colliding boundaries resolve as in optax's dict (the later entry wins).
 
     Args:
       transition_steps: total length; an integer ``> 0`` (optax raises too).
@@ -714,11 +616,7 @@ def linear_onecycle_schedule(
       pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
       pct_final: fraction at which the descent to ``P / d`` ends; in ``[0, 1]``.
       div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``;
-        ``> 0``.
-
-    Returns:
-      An ``OptaxLinearOnecycle`` schedule.
+      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -738,12 +636,9 @@ def linear_onecycle_schedule(
     )
 
 
-class OptaxCosineOnecycle(_AbstractOnecycle, factory="cosine_onecycle_schedule"):
+class OptaxCosineOnecycle(AbstractOptaxOnecycle, factory="cosine_onecycle_schedule"):
     """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`)."""
 
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    peak_value: Param = fields.value()
-    pct_start: Param = fields.value()
     div_factor: Param = fields.value(positive=True)
     final_div_factor: Param = fields.value(positive=True)
     start_step: Param = fields.leaf()
@@ -763,25 +658,16 @@ def cosine_onecycle_schedule(
 ) -> OptaxCosineOnecycle:
     r"""optax's ``cosine_onecycle_schedule``: cosine up to the peak, cosine down.
 
-    optax builds ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d,
-    T: 1 / (d f)})`` with :math:`P` ``peak_value``, :math:`T` ``transition_steps``,
-    :math:`a` ``pct_start``, :math:`d` ``div_factor`` and :math:`f` ``final_div_factor``:
-    from :math:`P/d` up to :math:`P` at step :math:`\lfloor aT \rfloor` and down to
-    :math:`P/(d f)` at :math:`T`, held after. ``int()`` truncation is reproduced (for
-    ``T = 3``, ``a = 0.3`` the schedule starts at the peak). The lrjax preset
-    ``one_cycle(peak_value, total_steps, pct_start, div_factor, final_div_factor)``
-    follows torch's phase boundaries instead (peak at ``aT - 1``, end at ``T - 1``).
+    ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d, T: 1 / (d f)})``
+    (optax's definition), with the arguments of :func:`linear_onecycle_schedule`. The
+    ``int()`` truncation is reproduced (for ``T = 3``, ``a = 0.3`` it starts at the peak).
 
     Args:
       transition_steps: total length; an integer ``> 0`` (optax raises too).
       peak_value: the peak; finite.
       pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
       div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``;
-        ``> 0``.
-
-    Returns:
-      An ``OptaxCosineOnecycle`` schedule.
+      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -803,18 +689,14 @@ def cosine_onecycle_schedule(
 def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
     r"""optax's ``sgdr_schedule``: warmup-cosine cycles one after another.
 
-    Cycle :math:`k` is ``warmup_cosine_decay_schedule(**cosine_kwargs[k])`` and starts at
-    :math:`\sum_{j<k} D_j` (the ``decay_steps`` of the previous cycles, warmups
-    included), seeing its local step; the last cycle holds its ``end_value``. Each cycle
-    restarts from its own ``init_value`` through its own warmup.
+    ``lrjax.join_schedules([warmup_cosine_decay_schedule(**kw) for kw in cosine_kwargs],
+    cumsum(decay_steps))``: each cycle restarts from its own ``init_value`` through its own
+    warmup, seeing its local step; the last holds its ``end_value``. One evaluation per step
+    whatever the number of cycles (same-structure pieces are stacked).
 
     Args:
       cosine_kwargs: the cycles' arguments to :func:`warmup_cosine_decay_schedule`, at
         least one (optax fails at the first call with none).
-
-    Returns:
-      An lrjax ``Join`` of ``OptaxWarmupCosineDecay`` schedules (one evaluation per step
-      whatever the number of cycles: same-structure pieces are stacked).
 
     Examples:
       >>> from lrjax.compat import optax as lro
@@ -852,24 +734,14 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
 
 
 def join_schedules(schedules: Sequence[Schedule], boundaries: ArrayLike) -> Join:
-    r"""optax's ``join_schedules``: each schedule from its boundary on, seeing its local step.
+    r"""optax's ``join_schedules``: ``lrjax.join_schedules(schedules, boundaries)``.
 
-    .. math::
-      \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
-
-    with :math:`b_{-1} = 0`: at :math:`t = b_i` the next schedule starts at local step 0,
-    as in optax. This is ``lrjax.join_schedules``, which validates what optax does not:
-    ``len(boundaries)`` must be ``len(schedules) - 1`` (optax silently ignores extra
-    schedules) and boundaries must be strictly increasing and ``>= 0`` (optax lets a later,
-    smaller boundary override an earlier one). Children are evaluated only at clamped
-    local steps, so a child singular at negative steps cannot poison gradients.
+    Each schedule runs from its boundary on, seeing its local step. Unlike optax,
+    ``len(boundaries)`` must be ``len(schedules) - 1`` and boundaries strictly increasing.
 
     Args:
       schedules: lrjax schedules, plain callables (optax schedules) or numbers.
       boundaries: ``len(schedules) - 1`` absolute steps, strictly increasing, ``>= 0``.
-
-    Returns:
-      An lrjax ``Join`` schedule.
 
     Examples:
       >>> from lrjax.compat import optax as lro
