@@ -1,18 +1,12 @@
 """optax's schedules, exactly: ``optax.schedules`` names and arguments, lrjax schedules out.
 
-Every function here has the name, argument names and defaults of its optax 0.2.8
-counterpart and returns an ordinary lrjax schedule (a pytree: jit it, vmap it over any
-numeric argument, differentiate it, serialize it) equal to optax's at every optimizer step
-``t = 0, 1, 2, ...`` up to float32 rounding (optax computes in float32 too). The step
-convention is optax's own: the first update uses ``s(0)`` (``inject_hyperparams`` and
-``scale_by_schedule`` evaluate the schedule at the pre-increment count).
-
-This module does not import optax. Each function maps optax's arguments onto core
-schedules, combinators and presets; its docstring gives that mapping and the quirk that
-matters for it. Negative steps clamp to 0; optax's quirks for ``t >= 0`` are reproduced;
-arguments for which optax returns NaN or inf, or fails at call time, raise at construction;
-values may be negative but must be finite. ``docs/compat_optax_keras.md`` lists every
-deviation and quirk ("Documented optax deviations and reproduced quirks").
+Each function has the name, argument names and defaults of its optax 0.2.8 counterpart and
+returns an ordinary lrjax schedule equal to optax's at every optimizer step ``t = 0, 1, ...``
+up to float32 rounding (the first update uses ``s(0)``, as ``inject_hyperparams`` does). It
+maps optax's arguments onto core schedules, combinators and presets, reproducing optax's
+quirks for ``t >= 0``; negative steps clamp to 0, and arguments for which optax returns NaN
+or inf, or fails at call time, raise at construction. This module does not import optax;
+``docs/compat_optax_keras.md`` lists every deviation. Examples call the functions by name.
 """
 
 from __future__ import annotations
@@ -24,8 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjax.combinators.join import Join
-from lrjax.combinators.join import join_schedules as _core_join
+from lrjax.combinators.join import Join, join_schedules
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
@@ -35,7 +28,6 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     ArrayLike,
     Param,
-    Schedule,
     format_value,
     make_factory,
 )
@@ -56,7 +48,7 @@ __all__ = [
     "linear_onecycle_schedule",
     "cosine_onecycle_schedule",
     "sgdr_schedule",
-    "join_schedules",
+    "join_schedules",  # lrjax's own, which also validates the boundaries (optax does not)
 ]
 
 # optax documents non-positive transition_steps (a constant schedule): accept any int32.
@@ -97,16 +89,13 @@ def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
 
 # --------------------------------------------------------------------------------------
 def constant_schedule(value: ArrayLike) -> core.Constant:
-    r"""optax's ``constant_schedule``: ``lrjax.constant(value)``.
-
-    The result is a float array of the step's shape (optax returns ``value`` as is).
+    r"""optax's ``constant_schedule``: ``lrjax.constant(value)`` (a float array, not ``value``).
 
     Args:
       value: the value at every step; any finite number.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> print(f"{float(lro.constant_schedule(5)(100)):.4f}")
+      >>> print(f"{float(constant_schedule(5)(100)):.4f}")
       5.0000
     """
     return core.Constant(v.as_value("constant_schedule", "value", value))
@@ -114,11 +103,7 @@ def constant_schedule(value: ArrayLike) -> core.Constant:
 
 # --------------------------------------------------------------------------------------
 class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
-    r"""optax's ``polynomial_schedule``: a polynomial ramp from ``init_value`` to ``end_value``.
-
-    ``lrjax.polynomial(init_value, end_value, power, transition_steps, transition_begin)``,
-    except that, as in optax, ``transition_steps <= 0`` holds ``init_value`` and a negative
-    ``transition_begin`` counts as 0.
+    r"""optax's ``polynomial_schedule``: ``lrjax.polynomial`` (same arguments) with optax's quirks.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
@@ -128,8 +113,7 @@ class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
       transition_begin: an integer; negative values count as 0.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.polynomial_schedule(1.0, 0.01, power=2, transition_steps=100, transition_begin=5)
+      >>> s = polynomial_schedule(1.0, 0.01, power=2, transition_steps=100, transition_begin=5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 104, 105, 110]))])
       ['1.0000', '1.0000', '0.9803', '0.0101', '0.0100', '0.0100']
     """
@@ -149,11 +133,7 @@ polynomial_schedule = make_factory(OptaxPolynomial)
 
 
 class OptaxLinear(AbstractPreset, factory="linear_schedule"):
-    r"""optax's ``linear_schedule``: a linear ramp from ``init_value`` to ``end_value``.
-
-    ``lrjax.linear(init_value, end_value, transition_steps, transition_begin)``, except that,
-    as in optax, ``transition_steps <= 0`` holds ``init_value`` forever (lrjax's ``linear``
-    jumps to ``end_value``) and a negative ``transition_begin`` counts as 0.
+    r"""optax's ``linear_schedule``: ``lrjax.linear`` (same arguments) with optax's quirks.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
@@ -162,11 +142,10 @@ class OptaxLinear(AbstractPreset, factory="linear_schedule"):
       transition_begin: an integer; negative values count as 0.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.linear_schedule(1.0, 0.0, transition_steps=10)
+      >>> s = linear_schedule(1.0, 0.0, transition_steps=10)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 1, 9, 10, 11]))])
       ['1.0', '0.9', '0.1', '0.0', '0.0']
-      >>> print(f"{float(lro.linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
+      >>> print(f"{float(linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
       1.0
     """
 
@@ -188,29 +167,22 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
     """optax's ``{step: scale}`` (or ``(step, scale)`` pairs) as int and float leaves, in
     the given order."""
     name = "boundaries_and_scales"
-    if items is None or isinstance(items, Mapping):
-        pairs = list((items or {}).items())
-    elif isinstance(items, (list, tuple)):
-        pairs = list(items)
-        if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
-            raise TypeError(
-                f"{func}({name}={items!r}): {name} must be a dict {{step: scale}} or a "
-                "sequence of (step, scale) pairs"
-            )
-    else:
+    pairs = list((items or {}).items()) if items is None or isinstance(items, Mapping) else items
+    if not isinstance(pairs, (list, tuple)) or not all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs
+    ):
         raise TypeError(
             f"{func}({name}={items!r}): {name} must be a dict {{step: scale}}, a sequence of "
             "(step, scale) pairs, or None"
         )
     if not pairs:
         return np.zeros((0,), int_dtype()), np.zeros((0,), float_dtype())
-    steps = [p[0] for p in pairs]
+    steps, scales = [p[0] for p in pairs], [p[1] for p in pairs]
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
     if all(v.is_concrete(s) for s in steps):
         stacked: Any = np.asarray(steps)
     else:
         stacked = jnp.stack([jnp.asarray(s) for s in steps])
-    scales = [p[1] for p in pairs]
     return (
         v.as_count(func, name, stacked, shape=None),
         v.as_value_sequence(func, name, scales, nonnegative=True),
@@ -247,7 +219,7 @@ def _interpolate(kind: str, init: Any, steps: Any, scales: Any) -> AbstractSched
         core.CosineDecay(values[i], bounds[i] - starts[i], values[i + 1], 1.0)
         for i in range(bounds.shape[-1])
     ]
-    return _core_join([*pieces, core.Constant(values[-1])], bounds)
+    return join_schedules([*pieces, core.Constant(values[-1])], bounds)
 
 
 class AbstractOptaxScaled(AbstractPreset):
@@ -281,18 +253,16 @@ def piecewise_constant_schedule(
     .. math::
       \eta(t) = I \prod_{i:\ b_i \le t} s_i
 
-    where :math:`I` is ``init_value`` and ``boundaries_and_scales`` is ``{b_i: s_i}``:
-    ``lrjax.piecewise_constant`` over the sorted boundaries and cumulative products. Scales
-    are relative; the change happens **at** :math:`b_i` (Keras's one step later).
+    for ``init_value`` :math:`I` and ``boundaries_and_scales`` ``{b_i: s_i}``: a
+    ``lrjax.piecewise_constant`` of the cumulative products, changing **at** :math:`b_i`.
 
     Args:
       init_value: value before the first boundary; finite.
-      boundaries_and_scales: ``{step: scale}``, a sequence of ``(step, scale)`` pairs (a later
-        pair with an equal step wins), or None; steps integers ``>= 0``, scales ``>= 0``.
+      boundaries_and_scales: ``{step: scale}``, ``(step, scale)`` pairs (later pairs win) or
+        None; steps integers ``>= 0``, scales ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.piecewise_constant_schedule(1.0, {100: 0.1, 200: 0.01})
+      >>> s = piecewise_constant_schedule(1.0, {100: 0.1, 200: 0.01})
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([99, 100, 199, 200]))])
       ['1.0000', '0.1000', '0.1000', '0.0010']
     """
@@ -319,11 +289,9 @@ def piecewise_interpolate_schedule(
 ) -> OptaxPiecewiseInterpolate:
     r"""optax's ``piecewise_interpolate_schedule``: interpolate between cumulative values.
 
-    With sorted boundaries :math:`b_1 < \dots < b_n`, :math:`b_0 = 0` and values
-    :math:`v_0 = I`, :math:`v_k = v_{k-1} s_k`: "linear" is
-    ``lrjax.piecewise_linear([b_0, ..., b_n], [v_0, ..., v_n])``, "cosine" a
-    ``lrjax.join_schedules`` of ``lrjax.cosine_decay(v_k, b_{k+1} - b_k, v_{k+1})`` pieces,
-    :math:`v_n` from :math:`b_n` on. Negative steps clamp to 0 (optax returns 0).
+    With sorted boundaries :math:`b_k`, :math:`b_0 = 0` and :math:`v_0 = I`,
+    :math:`v_k = v_{k-1} s_k`: ``lrjax.piecewise_linear([b_0, ..., b_n], [v_0, ..., v_n])``
+    ("linear"), or ``lrjax.cosine_decay(v_k, b_{k+1} - b_k, v_{k+1})`` pieces joined ("cosine").
 
     Args:
       interpolate_type: "linear" or "cosine".
@@ -331,8 +299,7 @@ def piecewise_interpolate_schedule(
       boundaries_and_scales: as in :func:`piecewise_constant_schedule`.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.piecewise_interpolate_schedule("linear", 1.0, {4: 0.1, 8: 0.01})
+      >>> s = piecewise_interpolate_schedule("linear", 1.0, {4: 0.1, 8: 0.01})
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 4, 6, 8, 10]))])
       ['1.0000', '0.5500', '0.1000', '0.0505', '0.0010', '0.0010']
     """
@@ -346,10 +313,7 @@ class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
     r"""optax's ``exponential_decay`` (note optax's argument order: steps before rate).
 
     ``lrjax.exponential_decay(init_value, decay_rate, transition_steps, transition_begin,
-    staircase, end_value)``: ``end_value`` is a floor when ``decay_rate < 1``, otherwise a
-    ceiling, from step 0. optax quirks, reproduced: ``transition_steps <= 0`` or
-    ``decay_rate == 0`` give the constant ``init_value``; a negative ``transition_begin``
-    counts as 0.
+    staircase, end_value)``; ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init_value``.
 
     Args:
       init_value: value up to ``transition_begin``; finite.
@@ -360,8 +324,7 @@ class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
       end_value: optional floor (``decay_rate < 1``) or ceiling (otherwise); finite.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.exponential_decay(1.0, transition_steps=10, decay_rate=0.5, transition_begin=5)
+      >>> s = exponential_decay(1.0, transition_steps=10, decay_rate=0.5, transition_begin=5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15]))])
       ['1.0000', '1.0000', '0.9330', '0.5000']
     """
@@ -384,8 +347,7 @@ exponential_decay = make_factory(OptaxExponentialDecay)
 class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     r"""optax's ``cosine_decay_schedule``: cosine decay to a fraction ``alpha`` of ``init_value``.
 
-    ``lrjax.cosine_decay(init_value, decay_steps, alpha * init_value, exponent)``. Negative
-    steps clamp to 0 (optax's do not).
+    ``lrjax.cosine_decay(init_value, decay_steps, alpha * init_value, exponent)``.
 
     Args:
       init_value: value at step 0; finite.
@@ -394,8 +356,7 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
       exponent: power of the cosine factor; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.cosine_decay_schedule(1.0, decay_steps=10, alpha=0.1, exponent=2.0)
+      >>> s = cosine_decay_schedule(1.0, decay_steps=10, alpha=0.1, exponent=2.0)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 11]))])
       ['1.0000', '0.3250', '0.1000', '0.1000']
     """
@@ -420,8 +381,7 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
     r"""optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
     ``lrjax.warmup_cosine_decay(peak_value, warmup_steps, decay_steps, init_value,
-    end_value, exponent)``: ``decay_steps`` **includes** the warmup (unlike Keras's). optax
-    quirk, reproduced: with ``peak_value == 0`` the decay is 0 whatever ``end_value``.
+    end_value, exponent)``, except that ``peak_value == 0`` decays to 0 whatever ``end_value``.
 
     Args:
       init_value: value at step 0; finite.
@@ -432,8 +392,7 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
       exponent: power of the cosine factor; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_cosine_decay_schedule(0.0, 1.0, 5, 15, end_value=0.1)
+      >>> s = warmup_cosine_decay_schedule(0.0, 1.0, 5, 15, end_value=0.1)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 1, 5, 6, 10, 15, 100]))])
       ['0.0000', '0.2000', '1.0000', '0.9780', '0.5500', '0.1000', '0.1000']
     """
@@ -472,8 +431,7 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
     r"""optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
 
     ``lrjax.join_schedules([lrjax.linear(init_value, peak_value, warmup_steps),
-    exponential_decay(peak_value, transition_steps, decay_rate, transition_begin, staircase,
-    end_value)], [warmup_steps])``, with :func:`exponential_decay`'s quirks.
+    exponential_decay(peak_value, ...)], [warmup_steps])`` with the other arguments.
 
     Args:
       init_value: value at step 0; finite.
@@ -486,8 +444,7 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
       end_value: optional floor (``decay_rate < 1``) or ceiling; finite.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_exponential_decay_schedule(0.0, 1.0, 5, 10, 0.5)
+      >>> s = warmup_exponential_decay_schedule(0.0, 1.0, 5, 10, 0.5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15, 25]))])
       ['0.0000', '1.0000', '0.9330', '0.5000', '0.2500']
     """
@@ -506,7 +463,7 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
         decay = _optax_exponential(self, self.peak_value)
         # A join, not a warmup: optax ramps to peak_value even when end_value clips the
         # decay's first value.
-        return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
+        return join_schedules([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
 
 
 warmup_exponential_decay_schedule = make_factory(OptaxWarmupExponentialDecay)
@@ -516,8 +473,7 @@ class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     r"""optax's ``warmup_constant_schedule``: a linear warmup, then ``peak_value``.
 
     ``linear_schedule(init_value, peak_value, warmup_steps)`` (optax's definition), so
-    ``warmup_steps=0`` holds ``init_value`` forever, where ``lrjax.warmup_constant`` gives
-    ``peak_value``.
+    ``warmup_steps=0`` holds ``init_value`` (``lrjax.warmup_constant`` gives ``peak_value``).
 
     Args:
       init_value: value at step 0; finite.
@@ -525,8 +481,7 @@ class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
       warmup_steps: an integer ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_constant_schedule(0.0, 1.0, warmup_steps=10)
+      >>> s = warmup_constant_schedule(0.0, 1.0, warmup_steps=10)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 5, 10, 1000]))])
       ['0.0', '0.5', '1.0', '1.0']
     """
@@ -604,11 +559,9 @@ def linear_onecycle_schedule(
     r"""optax's ``linear_onecycle_schedule``: three linear phases.
 
     ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d, int(b T): 1 / d,
-    T: 1 / f})`` (optax's definition) with :math:`P` ``peak_value``, :math:`T`
-    ``transition_steps``, :math:`a` ``pct_start``, :math:`b` ``pct_final``, :math:`d`
-    ``div_factor``, :math:`f` ``final_div_factor``: up to :math:`P`, down to :math:`P/d`,
-    then to :math:`P/(d f)` at :math:`T` (optax's code; its docstring says :math:`P/f`).
-    Colliding boundaries resolve as in optax's dict (the later entry wins).
+    T: 1 / f})`` (optax's definition) for ``peak_value`` :math:`P`, ``transition_steps``
+    :math:`T`, ``pct_start`` :math:`a`, ``pct_final`` :math:`b`, ``div_factor`` :math:`d`,
+    ``final_div_factor`` :math:`f`: it ends at :math:`P/(d f)` (optax's docs say :math:`P/f`).
 
     Args:
       transition_steps: total length; an integer ``> 0`` (optax raises too).
@@ -616,23 +569,16 @@ def linear_onecycle_schedule(
       pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
       pct_final: fraction at which the descent to ``P / d`` ends; in ``[0, 1]``.
       div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
+      final_div_factor: end value ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.linear_onecycle_schedule(10, 1000.0, 0.3, 0.7, 10.0, 100.0)
+      >>> s = linear_onecycle_schedule(10, 1000.0, 0.3, 0.7, 10.0, 100.0)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 3, 7, 10, 11]))])
       ['100.0', '1000.0', '100.0', '1.0', '1.0']
     """
+    cuts = [_truncated(pct, transition_steps) for pct in (pct_start, pct_final)]
     return OptaxLinearOnecycle(
-        transition_steps,
-        peak_value,
-        pct_start,
-        pct_final,
-        div_factor,
-        final_div_factor,
-        _truncated(pct_start, transition_steps),
-        _truncated(pct_final, transition_steps),
+        transition_steps, peak_value, pct_start, pct_final, div_factor, final_div_factor, *cuts
     )
 
 
@@ -659,29 +605,23 @@ def cosine_onecycle_schedule(
     r"""optax's ``cosine_onecycle_schedule``: cosine up to the peak, cosine down.
 
     ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d, T: 1 / (d f)})``
-    (optax's definition), with the arguments of :func:`linear_onecycle_schedule`. The
-    ``int()`` truncation is reproduced (for ``T = 3``, ``a = 0.3`` it starts at the peak).
+    (optax's definition), as in :func:`linear_onecycle_schedule`.
 
     Args:
       transition_steps: total length; an integer ``> 0`` (optax raises too).
       peak_value: the peak; finite.
       pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
       div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
+      final_div_factor: end value ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.cosine_onecycle_schedule(5, 1000.0, 0.4, 10.0, 100.0)
+      >>> s = cosine_onecycle_schedule(5, 1000.0, 0.4, 10.0, 100.0)
       >>> print([f"{float(x):.2f}" for x in s(jnp.array([0, 1, 2, 3, 4, 5, 6]))])
       ['100.00', '550.00', '1000.00', '750.25', '250.75', '1.00', '1.00']
     """
+    cut = _truncated(pct_start, transition_steps)
     return OptaxCosineOnecycle(
-        transition_steps,
-        peak_value,
-        pct_start,
-        div_factor,
-        final_div_factor,
-        _truncated(pct_start, transition_steps),
+        transition_steps, peak_value, pct_start, div_factor, final_div_factor, cut
     )
 
 
@@ -690,17 +630,14 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
     r"""optax's ``sgdr_schedule``: warmup-cosine cycles one after another.
 
     ``lrjax.join_schedules([warmup_cosine_decay_schedule(**kw) for kw in cosine_kwargs],
-    cumsum(decay_steps))``: each cycle restarts from its own ``init_value`` through its own
-    warmup, seeing its local step; the last holds its ``end_value``. One evaluation per step
-    whatever the number of cycles (same-structure pieces are stacked).
+    cumsum(decay_steps))``: each cycle sees its local step; the last holds its ``end_value``.
 
     Args:
       cosine_kwargs: the cycles' arguments to :func:`warmup_cosine_decay_schedule`, at
         least one (optax fails at the first call with none).
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.sgdr_schedule([
+      >>> s = sgdr_schedule([
       ...     dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10),
       ...     dict(init_value=0.0, peak_value=0.5, warmup_steps=2, decay_steps=10)])
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([9, 10, 12, 20]))])
@@ -730,23 +667,4 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
         boundaries: Any = total.astype(int_dtype())
     else:
         boundaries = jnp.cumsum(jnp.stack([jnp.asarray(x) for x in lengths]))
-    return _core_join(cycles, boundaries)
-
-
-def join_schedules(schedules: Sequence[Schedule], boundaries: ArrayLike) -> Join:
-    r"""optax's ``join_schedules``: ``lrjax.join_schedules(schedules, boundaries)``.
-
-    Each schedule runs from its boundary on, seeing its local step. Unlike optax,
-    ``len(boundaries)`` must be ``len(schedules) - 1`` and boundaries strictly increasing.
-
-    Args:
-      schedules: lrjax schedules, plain callables (optax schedules) or numbers.
-      boundaries: ``len(schedules) - 1`` absolute steps, strictly increasing, ``>= 0``.
-
-    Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.join_schedules([lro.constant_schedule(1.0), lro.constant_schedule(2.0)], [3])
-      >>> print([float(x) for x in s(jnp.array([2, 3]))])
-      [1.0, 2.0]
-    """
-    return _core_join(schedules, boundaries)
+    return join_schedules(cycles, boundaries)
