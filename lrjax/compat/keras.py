@@ -13,10 +13,7 @@ import Keras (``lrjax.keras`` adapts schedules to Keras optimizers);
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import InitVar
 
 import jax.numpy as jnp
 import numpy as np
@@ -48,38 +45,19 @@ __all__ = [
     "CosineDecayRestarts",
 ]
 
-_S = TypeVar("_S", bound=AbstractSchedule)
 
+class AbstractKeras(AbstractSchedule):
+    """Keras's ``name`` argument, an ``InitVar`` of each class where Keras has it: accepted
+    for signature compatibility, checked, not stored (configs omit it)."""
 
-def _keras_factory(cls: type[_S], name: str, after: str | None = None) -> Callable[..., _S]:
-    """The public factory of a Keras class (:func:`make_factory`) with Keras's ``name``
-    argument (default ``name``) after the argument ``after`` (else last): accepted for
-    signature compatibility, checked, not stored (lrjax schedules have no name scope)."""
-    factory = make_factory(cls)
-    signature = inspect.signature(factory)
-    parameters = list(signature.parameters.values())
-    at = list(signature.parameters).index(after) + 1 if after else len(parameters)
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    parameters.insert(at, inspect.Parameter("name", kind, default=name))
-    signature = signature.replace(parameters=parameters)
-
-    @functools.wraps(factory)
-    def build(*args: Any, **kwargs: Any) -> _S:
-        try:
-            arguments = signature.bind(*args, **kwargs).arguments
-        except TypeError as err:
-            raise TypeError(f"{cls.factory}() {err}") from None
-        given = arguments.pop("name", None)
-        if given is not None and not isinstance(given, str):
-            raise TypeError(f"{cls.factory}(name={given!r}): name must be a string or None")
-        return cls(**arguments)
-
-    build.__signature__ = signature  # pyright: ignore[reportAttributeAccessIssue]
-    return build
+    def __post_init__(self, name: str | None = None) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{self.factory}(name={name!r}): name must be a string or None")
+        super().__post_init__()
 
 
 # --------------------------------------------------------------------------------------
-class KerasExponentialDecay(AbstractPreset, factory="ExponentialDecay"):
+class KerasExponentialDecay(AbstractKeras, AbstractPreset, factory="ExponentialDecay"):
     r"""Keras's ``ExponentialDecay``: multiply by ``decay_rate`` every ``decay_steps`` steps.
 
     ``lrjax.exponential_decay(initial_learning_rate, decay_rate, decay_steps, 0, staircase)``.
@@ -101,6 +79,7 @@ class KerasExponentialDecay(AbstractPreset, factory="ExponentialDecay"):
     decay_steps: Param = fields.count(minimum=1)
     decay_rate: Param = fields.value(positive=True)
     staircase: bool = fields.flag(default=False)
+    name: InitVar[str | None] = "ExponentialDecay"
 
     def build(self) -> AbstractSchedule:
         return core.ExponentialDecay(
@@ -108,11 +87,11 @@ class KerasExponentialDecay(AbstractPreset, factory="ExponentialDecay"):
         )
 
 
-ExponentialDecay = _keras_factory(KerasExponentialDecay, "ExponentialDecay")
+ExponentialDecay = make_factory(KerasExponentialDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasPiecewiseConstantDecay(AbstractPreset, factory="PiecewiseConstantDecay"):
+class KerasPiecewiseConstantDecay(AbstractKeras, AbstractPreset, factory="PiecewiseConstantDecay"):
     r"""Keras's ``PiecewiseConstantDecay``: absolute values that change **after** each boundary.
 
     ``lrjax.piecewise_constant([b + 1 for b in boundaries], values)``: one step later than
@@ -131,6 +110,7 @@ class KerasPiecewiseConstantDecay(AbstractPreset, factory="PiecewiseConstantDeca
 
     boundaries: Param = fields.counts()
     values: Param = fields.values()
+    name: InitVar[str | None] = "PiecewiseConstant"
 
     def check(self) -> None:
         n, k = np.shape(self.values)[0], np.shape(self.boundaries)[0]
@@ -151,11 +131,11 @@ class KerasPiecewiseConstantDecay(AbstractPreset, factory="PiecewiseConstantDeca
         return PiecewiseConstant(jnp.asarray(self.boundaries) + 1, self.values)
 
 
-PiecewiseConstantDecay = _keras_factory(KerasPiecewiseConstantDecay, "PiecewiseConstant")
+PiecewiseConstantDecay = make_factory(KerasPiecewiseConstantDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasPolynomialDecay(AbstractSchedule, factory="PolynomialDecay"):
+class KerasPolynomialDecay(AbstractKeras, factory="PolynomialDecay"):
     r"""Keras's ``PolynomialDecay``, with ``cycle=True`` too.
 
     ``lrjax.polynomial(I, E, p, D)`` for ``initial_learning_rate`` :math:`I`,
@@ -185,6 +165,7 @@ class KerasPolynomialDecay(AbstractSchedule, factory="PolynomialDecay"):
     end_learning_rate: Param = fields.value(default=0.0001)
     power: Param = fields.value(positive=True, default=1.0)
     cycle: bool = fields.flag(default=False)
+    name: InitVar[str | None] = "PolynomialDecay"
 
     def _evaluate(self, t: Array) -> Array:
         init, horizon, step = self.initial_learning_rate, self.decay_steps, t
@@ -211,11 +192,11 @@ class KerasPolynomialDecay(AbstractSchedule, factory="PolynomialDecay"):
         return evaluate_child(decay, step)
 
 
-PolynomialDecay = _keras_factory(KerasPolynomialDecay, "PolynomialDecay")
+PolynomialDecay = make_factory(KerasPolynomialDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasInverseTimeDecay(AbstractPreset, factory="InverseTimeDecay"):
+class KerasInverseTimeDecay(AbstractKeras, AbstractPreset, factory="InverseTimeDecay"):
     r"""Keras's ``InverseTimeDecay``: the value divided by ``1 + decay_rate * t / decay_steps``.
 
     ``lrjax.inverse_time_decay(initial_learning_rate, decay_rate, decay_steps, staircase)``.
@@ -237,6 +218,7 @@ class KerasInverseTimeDecay(AbstractPreset, factory="InverseTimeDecay"):
     decay_steps: Param = fields.count(minimum=1)
     decay_rate: Param = fields.value(nonnegative=True)
     staircase: bool = fields.flag(default=False)
+    name: InitVar[str | None] = "InverseTimeDecay"
 
     def build(self) -> AbstractSchedule:
         return core.InverseTimeDecay(
@@ -244,11 +226,11 @@ class KerasInverseTimeDecay(AbstractPreset, factory="InverseTimeDecay"):
         )
 
 
-InverseTimeDecay = _keras_factory(KerasInverseTimeDecay, "InverseTimeDecay")
+InverseTimeDecay = make_factory(KerasInverseTimeDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasCosineDecay(AbstractPreset, factory="CosineDecay"):
+class KerasCosineDecay(AbstractKeras, AbstractPreset, factory="CosineDecay"):
     r"""Keras's ``CosineDecay``, with its optional linear warmup.
 
     ``lrjax.cosine_decay(I, D, alpha * I)``, or with ``warmup_target`` :math:`G`
@@ -273,6 +255,7 @@ class KerasCosineDecay(AbstractPreset, factory="CosineDecay"):
     initial_learning_rate: Param = fields.value()
     decay_steps: Param = fields.count(minimum=1)
     alpha: Param = fields.value(default=0.0)
+    name: InitVar[str | None] = "CosineDecay"
     warmup_target: Param | None = fields.value(optional=True, default=None)
     warmup_steps: Param = fields.count(default=0)
 
@@ -286,11 +269,11 @@ class KerasCosineDecay(AbstractPreset, factory="CosineDecay"):
         return Warmup(decay, self.warmup_steps, self.initial_learning_rate, "linear")
 
 
-CosineDecay = _keras_factory(KerasCosineDecay, "CosineDecay", after="alpha")
+CosineDecay = make_factory(KerasCosineDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasCosineDecayRestarts(AbstractPreset, factory="CosineDecayRestarts"):
+class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDecayRestarts"):
     r"""Keras's ``CosineDecayRestarts`` (SGDR): cosine cycles, each ``t_mul`` times longer.
 
     ``alpha * I + lrjax.sgdr((1 - alpha) * I, D, period_mul=t_mul, value_mul=m_mul)`` for
@@ -315,6 +298,7 @@ class KerasCosineDecayRestarts(AbstractPreset, factory="CosineDecayRestarts"):
     t_mul: Param = fields.value(at_least=1.0, default=2.0)
     m_mul: Param = fields.value(positive=True, default=1.0)
     alpha: Param = fields.value(default=0.0)
+    name: InitVar[str | None] = "SGDRDecay"
 
     def build(self) -> AbstractSchedule:
         floor = self.alpha * jnp.asarray(self.initial_learning_rate)
@@ -324,4 +308,4 @@ class KerasCosineDecayRestarts(AbstractPreset, factory="CosineDecayRestarts"):
         return Add(core.Constant(floor), restarts)
 
 
-CosineDecayRestarts = _keras_factory(KerasCosineDecayRestarts, "SGDRDecay")
+CosineDecayRestarts = make_factory(KerasCosineDecayRestarts)
