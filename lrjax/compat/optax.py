@@ -12,6 +12,7 @@ or inf, or fails at call time, raise at construction. This module does not impor
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import InitVar
 from typing import Any
 
 import jax
@@ -223,8 +224,14 @@ def _interpolate(kind: str, init: Any, steps: Any, scales: Any) -> AbstractSched
 
 
 class AbstractOptaxScaled(AbstractPreset):
-    """optax's piecewise schedules: ``boundaries_and_scales`` stored as ``steps`` and
-    ``scales`` leaves, given back as ``(step, scale)`` pairs in the config."""
+    """optax's piecewise schedules: ``boundaries_and_scales`` (an ``InitVar``) stored as
+    ``steps`` and ``scales`` leaves, given back as ``(step, scale)`` pairs in the config."""
+
+    def __post_init__(self, boundaries_and_scales: Any = None) -> None:
+        steps, scales = _boundaries_and_scales(self.factory, boundaries_and_scales)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "scales", scales)
+        super().__post_init__()
 
     def config_args(self) -> dict[str, Any]:
         args = super().config_args()
@@ -234,20 +241,6 @@ class AbstractOptaxScaled(AbstractPreset):
 
 
 class OptaxPiecewiseConstant(AbstractOptaxScaled, factory="piecewise_constant_schedule"):
-    """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
-
-    init_value: Param = fields.value()
-    steps: Param = fields.leaf()
-    scales: Param = fields.leaf()
-
-    def build(self) -> AbstractSchedule:
-        return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
-
-
-def piecewise_constant_schedule(
-    init_value: ArrayLike,
-    boundaries_and_scales: Mapping[int, float] | Sequence[Any] | None = None,
-) -> OptaxPiecewiseConstant:
     r"""optax's ``piecewise_constant_schedule``: ``init_value`` times the scales already passed.
 
     .. math::
@@ -266,27 +259,20 @@ def piecewise_constant_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([99, 100, 199, 200]))])
       ['1.0000', '0.1000', '0.1000', '0.0010']
     """
-    steps, scales = _boundaries_and_scales("piecewise_constant_schedule", boundaries_and_scales)
-    return OptaxPiecewiseConstant(init_value, steps, scales)
+
+    init_value: Param = fields.value()
+    boundaries_and_scales: InitVar[Mapping[int, float] | Sequence[Any] | None] = None
+    steps: Param = fields.derived()
+    scales: Param = fields.derived()
+
+    def build(self) -> AbstractSchedule:
+        return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
+
+
+piecewise_constant_schedule = make_factory(OptaxPiecewiseConstant)
 
 
 class OptaxPiecewiseInterpolate(AbstractOptaxScaled, factory="piecewise_interpolate_schedule"):
-    """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
-
-    interpolate_type: str = fields.choice(("linear", "cosine"))
-    init_value: Param = fields.value()
-    steps: Param = fields.leaf()
-    scales: Param = fields.leaf()
-
-    def build(self) -> AbstractSchedule:
-        return _interpolate(self.interpolate_type, self.init_value, self.steps, self.scales)
-
-
-def piecewise_interpolate_schedule(
-    interpolate_type: str,
-    init_value: ArrayLike,
-    boundaries_and_scales: Mapping[int, float] | Sequence[Any] | None = None,
-) -> OptaxPiecewiseInterpolate:
     r"""optax's ``piecewise_interpolate_schedule``: interpolate between cumulative values.
 
     With sorted boundaries :math:`b_k`, :math:`b_0 = 0` and :math:`v_0 = I`,
@@ -303,9 +289,18 @@ def piecewise_interpolate_schedule(
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 4, 6, 8, 10]))])
       ['1.0000', '0.5500', '0.1000', '0.0505', '0.0010', '0.0010']
     """
-    f = "piecewise_interpolate_schedule"
-    steps, scales = _boundaries_and_scales(f, boundaries_and_scales)
-    return OptaxPiecewiseInterpolate(interpolate_type, init_value, steps, scales)
+
+    interpolate_type: str = fields.choice(("linear", "cosine"))
+    init_value: Param = fields.value()
+    boundaries_and_scales: InitVar[Mapping[int, float] | Sequence[Any] | None] = None
+    steps: Param = fields.derived()
+    scales: Param = fields.derived()
+
+    def build(self) -> AbstractSchedule:
+        return _interpolate(self.interpolate_type, self.init_value, self.steps, self.scales)
+
+
+piecewise_interpolate_schedule = make_factory(OptaxPiecewiseInterpolate)
 
 
 # --------------------------------------------------------------------------------------
@@ -513,12 +508,19 @@ def _truncated(pct: Any, steps: Any) -> Any:
 
 class AbstractOptaxOnecycle(AbstractPreset):
     """optax's one-cycle schedules: the phase boundaries ``start_step``/``final_step`` hold
-    optax's ``int(pct * transition_steps)``, computed once by the factory from the public
-    arguments (not part of the config)."""
+    optax's ``int(pct * transition_steps)``, computed from the arguments as given (exact
+    Python arithmetic when concrete, before they become float32 leaves; not in the config)."""
 
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     peak_value: Param = fields.value()
-    pct_start: Param = fields.value()
+    pct_start: Param = fields.value(default=0.3)
+
+    def __post_init__(self) -> None:
+        for phase in ("start", "final"):
+            if hasattr(self, f"pct_{phase}"):
+                cut = _truncated(getattr(self, f"pct_{phase}"), self.transition_steps)
+                object.__setattr__(self, f"{phase}_step", cut)
+        super().__post_init__()
 
     def check(self) -> None:
         _require_positive(self, "transition_steps")
@@ -534,28 +536,6 @@ class AbstractOptaxOnecycle(AbstractPreset):
 
 
 class OptaxLinearOnecycle(AbstractOptaxOnecycle, factory="linear_onecycle_schedule"):
-    """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`)."""
-
-    pct_final: Param = fields.value()
-    div_factor: Param = fields.value(positive=True)
-    final_div_factor: Param = fields.value(positive=True)
-    start_step: Param = fields.leaf()
-    final_step: Param = fields.leaf()
-
-    def build(self) -> AbstractSchedule:
-        d, f = jnp.asarray(self.div_factor), self.final_div_factor
-        steps = jnp.stack([self.start_step, self.final_step, self.transition_steps])
-        return _interpolate("linear", self.peak_value / d, steps, jnp.stack([d, 1 / d, 1 / f]))
-
-
-def linear_onecycle_schedule(
-    transition_steps: ArrayLike,
-    peak_value: ArrayLike,
-    pct_start: ArrayLike = 0.3,
-    pct_final: ArrayLike = 0.85,
-    div_factor: ArrayLike = 25.0,
-    final_div_factor: ArrayLike = 1e4,
-) -> OptaxLinearOnecycle:
     r"""optax's ``linear_onecycle_schedule``: three linear phases.
 
     ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d, int(b T): 1 / d,
@@ -576,32 +556,23 @@ def linear_onecycle_schedule(
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 3, 7, 10, 11]))])
       ['100.0', '1000.0', '100.0', '1.0', '1.0']
     """
-    cuts = [_truncated(pct, transition_steps) for pct in (pct_start, pct_final)]
-    return OptaxLinearOnecycle(
-        transition_steps, peak_value, pct_start, pct_final, div_factor, final_div_factor, *cuts
-    )
 
-
-class OptaxCosineOnecycle(AbstractOptaxOnecycle, factory="cosine_onecycle_schedule"):
-    """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`)."""
-
-    div_factor: Param = fields.value(positive=True)
-    final_div_factor: Param = fields.value(positive=True)
-    start_step: Param = fields.leaf()
+    pct_final: Param = fields.value(default=0.85)
+    div_factor: Param = fields.value(positive=True, default=25.0)
+    final_div_factor: Param = fields.value(positive=True, default=1e4)
+    start_step: Param = fields.derived()
+    final_step: Param = fields.derived()
 
     def build(self) -> AbstractSchedule:
         d, f = jnp.asarray(self.div_factor), self.final_div_factor
-        steps = jnp.stack([self.start_step, self.transition_steps])
-        return _interpolate("cosine", self.peak_value / d, steps, jnp.stack([d, 1 / (d * f)]))
+        steps = jnp.stack([self.start_step, self.final_step, self.transition_steps])
+        return _interpolate("linear", self.peak_value / d, steps, jnp.stack([d, 1 / d, 1 / f]))
 
 
-def cosine_onecycle_schedule(
-    transition_steps: ArrayLike,
-    peak_value: ArrayLike,
-    pct_start: ArrayLike = 0.3,
-    div_factor: ArrayLike = 25.0,
-    final_div_factor: ArrayLike = 1e4,
-) -> OptaxCosineOnecycle:
+linear_onecycle_schedule = make_factory(OptaxLinearOnecycle)
+
+
+class OptaxCosineOnecycle(AbstractOptaxOnecycle, factory="cosine_onecycle_schedule"):
     r"""optax's ``cosine_onecycle_schedule``: cosine up to the peak, cosine down.
 
     ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d, T: 1 / (d f)})``
@@ -619,10 +590,18 @@ def cosine_onecycle_schedule(
       >>> print([f"{float(x):.2f}" for x in s(jnp.array([0, 1, 2, 3, 4, 5, 6]))])
       ['100.00', '550.00', '1000.00', '750.25', '250.75', '1.00', '1.00']
     """
-    cut = _truncated(pct_start, transition_steps)
-    return OptaxCosineOnecycle(
-        transition_steps, peak_value, pct_start, div_factor, final_div_factor, cut
-    )
+
+    div_factor: Param = fields.value(positive=True, default=25.0)
+    final_div_factor: Param = fields.value(positive=True, default=1e4)
+    start_step: Param = fields.derived()
+
+    def build(self) -> AbstractSchedule:
+        d, f = jnp.asarray(self.div_factor), self.final_div_factor
+        steps = jnp.stack([self.start_step, self.transition_steps])
+        return _interpolate("cosine", self.peak_value / d, steps, jnp.stack([d, 1 / (d * f)]))
+
+
+cosine_onecycle_schedule = make_factory(OptaxCosineOnecycle)
 
 
 # --------------------------------------------------------------------------------------

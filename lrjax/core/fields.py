@@ -139,3 +139,9 @@ def _as_schedules(func: str, name: str, xs: Any) -> tuple[Any, ...]:
     if not isinstance(xs, (list, tuple)) or not xs:
         raise ValueError(f"{func}({name}={xs!r}): {name} must be a non-empty sequence")
     return tuple(_as_schedule(func, f"{name}[{i}]", x) for i, x in enumerate(xs))
+
+
+def derived() -> Any:
+    """An array leaf the class computes from its arguments in ``__post_init__``, before the
+    fields are converted: not an argument (a one-cycle phase boundary, optax's scales)."""
+    return dataclasses.field(init=False, metadata={"convert": None, "static": False})
