@@ -29,7 +29,6 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     ArrayLike,
     Param,
-    format_value,
     make_factory,
 )
 from lrjax.schedules import primitives as core
@@ -63,17 +62,6 @@ def _require_positive(schedule: AbstractSchedule, name: str) -> None:
         raise ValueError(f"{schedule.factory}({name}={x!r}): {name} must be > 0")
 
 
-def _optax_polynomial(init: Any, end: Any, steps: Any, begin: Any, power: Any = None) -> Any:
-    """Core ``linear``/``polynomial`` with optax's quirks: ``transition_steps <= 0`` holds
-    ``init``, a negative ``transition_begin`` counts as 0."""
-    steps, begin = jnp.asarray(steps), jnp.asarray(begin)
-    end = jnp.where(steps <= 0, init, end)
-    steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
-    if power is None:
-        return core.Linear(init, end, steps, begin)
-    return core.Polynomial(init, end, power, steps, begin)
-
-
 def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
     """Core ``exponential_decay`` from ``schedule``'s fields, with optax's quirks:
     ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``, a negative
@@ -103,7 +91,26 @@ def constant_schedule(value: ArrayLike) -> core.Constant:
 
 
 # --------------------------------------------------------------------------------------
-class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
+class AbstractOptaxRamp(AbstractPreset):
+    """optax's linear and polynomial ramps: core ``linear``/``polynomial`` with optax's quirks,
+    ``transition_steps <= 0`` holds ``init_value``, a negative ``transition_begin`` counts as 0."""
+
+    init_value: Param = fields.value()
+    end_value: Param = fields.value()
+    transition_steps: Param
+    transition_begin: Param
+
+    def build(self) -> AbstractSchedule:
+        steps, begin = jnp.asarray(self.transition_steps), jnp.asarray(self.transition_begin)
+        end = jnp.where(steps <= 0, self.init_value, self.end_value)
+        steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
+        power = getattr(self, "power", None)  # OptaxPolynomial's
+        if power is None:
+            return core.Linear(self.init_value, end, steps, begin)
+        return core.Polynomial(self.init_value, end, power, steps, begin)
+
+
+class OptaxPolynomial(AbstractOptaxRamp, factory="polynomial_schedule"):
     r"""optax's ``polynomial_schedule``: ``lrjax.polynomial`` (same arguments) with optax's quirks.
 
     Args:
@@ -119,21 +126,15 @@ class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
       ['1.0000', '1.0000', '0.9803', '0.0101', '0.0100', '0.0100']
     """
 
-    init_value: Param = fields.value()
-    end_value: Param = fields.value()
     power: Param = fields.value(positive=True)
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
-
-    def build(self) -> AbstractSchedule:
-        init, end, power = self.init_value, self.end_value, self.power
-        return _optax_polynomial(init, end, self.transition_steps, self.transition_begin, power)
 
 
 polynomial_schedule = make_factory(OptaxPolynomial)
 
 
-class OptaxLinear(AbstractPreset, factory="linear_schedule"):
+class OptaxLinear(AbstractOptaxRamp, factory="linear_schedule"):
     r"""optax's ``linear_schedule``: ``lrjax.linear`` (same arguments) with optax's quirks.
 
     Args:
@@ -150,14 +151,8 @@ class OptaxLinear(AbstractPreset, factory="linear_schedule"):
       1.0
     """
 
-    init_value: Param = fields.value()
-    end_value: Param = fields.value()
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
-
-    def build(self) -> AbstractSchedule:
-        init, end = self.init_value, self.end_value
-        return _optax_polynomial(init, end, self.transition_steps, self.transition_begin)
 
 
 linear_schedule = make_factory(OptaxLinear)
@@ -176,8 +171,6 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
             f"{func}({name}={items!r}): {name} must be a dict {{step: scale}}, a sequence of "
             "(step, scale) pairs, or None"
         )
-    if not pairs:
-        return np.zeros((0,), int_dtype()), np.zeros((0,), float_dtype())
     steps, scales = [p[0] for p in pairs], [p[1] for p in pairs]
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
     if all(v.is_concrete(s) for s in steps):
@@ -191,12 +184,8 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
 
 
 def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
-    """Sorted boundaries and cumulative values, resolving equal steps like a dict (last wins).
-
-    Returns ``(bounds, values)`` with ``values[0] = init`` and ``values[i + 1]`` the value
-    from ``bounds[i]`` on. Within a group of equal steps the winning scale comes first and
-    the others become 1, so zero-length pieces between them change nothing.
-    """
+    """Sorted boundaries and cumulative values ``values[i + 1]`` from ``bounds[i]`` on. Equal
+    steps resolve like a dict: the last scale comes first, the others become 1."""
     steps, scales, init = jnp.asarray(steps), jnp.asarray(scales), jnp.asarray(init)
     count = steps.shape[-1]
     if count == 0:
@@ -486,7 +475,7 @@ class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
     warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
-        return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
+        return OptaxLinear(self.init_value, self.peak_value, self.warmup_steps)
 
 
 warmup_constant_schedule = make_factory(OptaxWarmupConstant)
@@ -525,10 +514,8 @@ class AbstractOptaxOnecycle(AbstractPreset):
     def check(self) -> None:
         _require_positive(self, "transition_steps")
         for name in ("pct_start", "pct_final"):
-            x = v.concrete(getattr(self, name, None))
-            if x is not None and not 0 <= x <= 1:
-                shown = format_value(getattr(self, name))
-                raise ValueError(f"{self.factory}({name}={shown}): {name} must be in [0, 1]")
+            if hasattr(self, name):
+                v.require_args(self, name, lambda x: 0 <= x <= 1, f"{name} must be in [0, 1]")
 
     def config_args(self) -> dict[str, Any]:
         args = super().config_args()
