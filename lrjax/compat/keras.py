@@ -1,14 +1,11 @@
 """Keras's learning-rate schedules, exactly: Keras class names and arguments, lrjax schedules out.
 
 Each factory has the name, argument names and defaults of a class in
-``keras.optimizers.schedules`` (Keras 3.15) and returns an ordinary lrjax schedule equal to
-Keras's at every optimizer step ``t = 0, 1, ...`` (Keras evaluates ``schedule(iterations)``
-before incrementing, so the first update uses ``s(0)``), mapping Keras's arguments onto core
-schedules, combinators and presets. The step stays an integer (Keras casts it to float32),
-negative steps clamp to 0 (Keras extrapolates), ``name`` is accepted and ignored, and
-arguments for which Keras returns NaN or inf raise at construction. This module does not
-import Keras (``lrjax.keras`` adapts schedules to Keras optimizers);
-``docs/compat_optax_keras.md`` lists every deviation. Examples call the factories by name.
+``keras.optimizers.schedules`` (Keras 3.15) and maps them onto core schedules, combinators
+and presets: the result equals Keras's at every optimizer step ``t = 0, 1, ...`` (the first
+update uses ``s(0)``). ``docs/compat_optax_keras.md`` lists the deviations (integer steps,
+negative steps clamp to 0, ``name`` ignored). Keras is not imported; ``lrjax.keras`` adapts
+schedules to Keras optimizers. Examples call the factories by name.
 """
 
 from __future__ import annotations
@@ -56,8 +53,15 @@ class AbstractKeras(AbstractSchedule):
         super().__post_init__()
 
 
+class AbstractKerasDecay(AbstractKeras):
+    """Keras's decays from ``initial_learning_rate`` over ``decay_steps``."""
+
+    initial_learning_rate: Param = fields.value()
+    decay_steps: Param = fields.count(minimum=1)
+
+
 # --------------------------------------------------------------------------------------
-class KerasExponentialDecay(AbstractKeras, AbstractPreset, factory="ExponentialDecay"):
+class KerasExponentialDecay(AbstractKerasDecay, AbstractPreset, factory="ExponentialDecay"):
     r"""Keras's ``ExponentialDecay``: multiply by ``decay_rate`` every ``decay_steps`` steps.
 
     ``lrjax.exponential_decay(initial_learning_rate, decay_rate, decay_steps, 0, staircase)``.
@@ -75,8 +79,6 @@ class KerasExponentialDecay(AbstractKeras, AbstractPreset, factory="ExponentialD
       ['0.1000', '0.1000', '0.0960', '0.0260']
     """
 
-    initial_learning_rate: Param = fields.value()
-    decay_steps: Param = fields.count(minimum=1)
     decay_rate: Param = fields.value(positive=True)
     staircase: bool = fields.flag(default=False)
     name: InitVar[str | None] = "ExponentialDecay"
@@ -135,7 +137,7 @@ PiecewiseConstantDecay = make_factory(KerasPiecewiseConstantDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasPolynomialDecay(AbstractKeras, factory="PolynomialDecay"):
+class KerasPolynomialDecay(AbstractKerasDecay, factory="PolynomialDecay"):
     r"""Keras's ``PolynomialDecay``, with ``cycle=True`` too.
 
     ``lrjax.polynomial(I, E, p, D)`` for ``initial_learning_rate`` :math:`I`,
@@ -160,8 +162,6 @@ class KerasPolynomialDecay(AbstractKeras, factory="PolynomialDecay"):
       ['1.000', '0.100', '0.505', '0.325', '0.100', '0.370']
     """
 
-    initial_learning_rate: Param = fields.value()
-    decay_steps: Param = fields.count(minimum=1)
     end_learning_rate: Param = fields.value(default=0.0001)
     power: Param = fields.value(positive=True, default=1.0)
     cycle: bool = fields.flag(default=False)
@@ -196,7 +196,7 @@ PolynomialDecay = make_factory(KerasPolynomialDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasInverseTimeDecay(AbstractKeras, AbstractPreset, factory="InverseTimeDecay"):
+class KerasInverseTimeDecay(AbstractKerasDecay, AbstractPreset, factory="InverseTimeDecay"):
     r"""Keras's ``InverseTimeDecay``: the value divided by ``1 + decay_rate * t / decay_steps``.
 
     ``lrjax.inverse_time_decay(initial_learning_rate, decay_rate, decay_steps, staircase)``.
@@ -214,8 +214,6 @@ class KerasInverseTimeDecay(AbstractKeras, AbstractPreset, factory="InverseTimeD
       ['1.0000', '0.6667', '0.5000']
     """
 
-    initial_learning_rate: Param = fields.value()
-    decay_steps: Param = fields.count(minimum=1)
     decay_rate: Param = fields.value(nonnegative=True)
     staircase: bool = fields.flag(default=False)
     name: InitVar[str | None] = "InverseTimeDecay"
@@ -230,7 +228,7 @@ InverseTimeDecay = make_factory(KerasInverseTimeDecay)
 
 
 # --------------------------------------------------------------------------------------
-class KerasCosineDecay(AbstractKeras, AbstractPreset, factory="CosineDecay"):
+class KerasCosineDecay(AbstractKerasDecay, AbstractPreset, factory="CosineDecay"):
     r"""Keras's ``CosineDecay``, with its optional linear warmup.
 
     ``lrjax.cosine_decay(I, D, alpha * I)``, or with ``warmup_target`` :math:`G`
@@ -252,8 +250,6 @@ class KerasCosineDecay(AbstractKeras, AbstractPreset, factory="CosineDecay"):
       ['0.0000', '0.5000', '1.0000', '0.5000', '0.0000', '0.0000']
     """
 
-    initial_learning_rate: Param = fields.value()
-    decay_steps: Param = fields.count(minimum=1)
     alpha: Param = fields.value(default=0.0)
     name: InitVar[str | None] = "CosineDecay"
     warmup_target: Param | None = fields.value(optional=True, default=None)

@@ -1,12 +1,10 @@
 """optax's schedules, exactly: ``optax.schedules`` names and arguments, lrjax schedules out.
 
 Each function has the name, argument names and defaults of its optax 0.2.8 counterpart and
-returns an ordinary lrjax schedule equal to optax's at every optimizer step ``t = 0, 1, ...``
-up to float32 rounding (the first update uses ``s(0)``, as ``inject_hyperparams`` does). It
-maps optax's arguments onto core schedules, combinators and presets, reproducing optax's
-quirks for ``t >= 0``; negative steps clamp to 0, and arguments for which optax returns NaN
-or inf, or fails at call time, raise at construction. This module does not import optax;
-``docs/compat_optax_keras.md`` lists every deviation. Examples call the functions by name.
+maps them onto core schedules, combinators and presets: the result equals optax's at every
+optimizer step ``t = 0, 1, ...`` (the first update uses ``s(0)``) up to float32 rounding,
+quirks included. ``docs/compat_optax_keras.md`` lists the deviations (negative steps clamp
+to 0, arguments giving NaN raise). optax is not imported. Examples call functions by name.
 """
 
 from __future__ import annotations
@@ -55,17 +53,8 @@ __all__ = [
 _ANY_COUNT = -(2**31)
 
 
-def _require_positive(schedule: AbstractSchedule, name: str) -> None:
-    """optax's own construction error for a length ``<= 0``."""
-    x = v.concrete(getattr(schedule, name))
-    if x is not None and not np.all(np.asarray(x) > 0):
-        raise ValueError(f"{schedule.factory}({name}={x!r}): {name} must be > 0")
-
-
 def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
-    """Core ``exponential_decay`` from ``schedule``'s fields, with optax's quirks:
-    ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``, a negative
-    ``transition_begin`` counts as 0."""
+    """Core ``exponential_decay`` on ``schedule``'s fields with OptaxExponentialDecay's quirks."""
     rate, steps = schedule.decay_rate, schedule.transition_steps
     held = (jnp.asarray(steps) <= 0) | (jnp.asarray(rate) == 0)
     # optax clips with maximum when decay_rate < 1, else minimum (as core does); a held
@@ -177,10 +166,8 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
         stacked: Any = np.asarray(steps)
     else:
         stacked = jnp.stack([jnp.asarray(s) for s in steps])
-    return (
-        v.as_count(func, name, stacked, shape=None),
-        v.as_value_sequence(func, name, scales, nonnegative=True),
-    )
+    counts = v.as_count(func, name, stacked, shape=None)
+    return counts, v.as_value_sequence(func, name, scales, nonnegative=True)
 
 
 def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
@@ -351,7 +338,7 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     exponent: Param = fields.value(positive=True, default=1.0)
 
     def check(self) -> None:
-        _require_positive(self, "decay_steps")
+        v.require_args(self, "decay_steps", lambda x: x > 0, "decay_steps must be > 0")
 
     def build(self) -> AbstractSchedule:
         end = self.alpha * jnp.asarray(self.init_value)
@@ -361,7 +348,15 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
 cosine_decay_schedule = make_factory(OptaxCosineDecay)
 
 
-class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedule"):
+class AbstractOptaxWarmup(AbstractPreset):
+    """optax's schedules with a linear warmup from ``init_value`` to ``peak_value``."""
+
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
+
+
+class OptaxWarmupCosineDecay(AbstractOptaxWarmup, factory="warmup_cosine_decay_schedule"):
     r"""optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
     ``lrjax.warmup_cosine_decay(peak_value, warmup_steps, decay_steps, init_value,
@@ -381,9 +376,6 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
       ['0.0000', '0.2000', '1.0000', '0.9780', '0.5500', '0.1000', '0.1000']
     """
 
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
     decay_steps: Param = fields.count(minimum=1)
     end_value: Param = fields.value(default=0.0)
     exponent: Param = fields.value(positive=True, default=1.0)
@@ -411,7 +403,7 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
 warmup_cosine_decay_schedule = make_factory(OptaxWarmupCosineDecay)
 
 
-class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
+class OptaxWarmupExponentialDecay(AbstractOptaxWarmup, factory="warmup_exponential_decay_schedule"):
     r"""optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
 
     ``lrjax.join_schedules([lrjax.linear(init_value, peak_value, warmup_steps),
@@ -433,9 +425,6 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
       ['0.0000', '1.0000', '0.9330', '0.5000', '0.2500']
     """
 
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     decay_rate: Param = fields.value(nonnegative=True)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
@@ -453,7 +442,7 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
 warmup_exponential_decay_schedule = make_factory(OptaxWarmupExponentialDecay)
 
 
-class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
+class OptaxWarmupConstant(AbstractOptaxWarmup, factory="warmup_constant_schedule"):
     r"""optax's ``warmup_constant_schedule``: a linear warmup, then ``peak_value``.
 
     ``linear_schedule(init_value, peak_value, warmup_steps)`` (optax's definition), so
@@ -469,10 +458,6 @@ class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 5, 10, 1000]))])
       ['0.0', '0.5', '1.0', '1.0']
     """
-
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
 
     def build(self) -> AbstractSchedule:
         return OptaxLinear(self.init_value, self.peak_value, self.warmup_steps)
@@ -512,7 +497,7 @@ class AbstractOptaxOnecycle(AbstractPreset):
         super().__post_init__()
 
     def check(self) -> None:
-        _require_positive(self, "transition_steps")
+        v.require_args(self, "transition_steps", lambda x: x > 0, "transition_steps must be > 0")
         for name in ("pct_start", "pct_final"):
             if hasattr(self, name):
                 v.require_args(self, name, lambda x: 0 <= x <= 1, f"{name} must be in [0, 1]")
