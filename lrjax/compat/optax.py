@@ -86,14 +86,13 @@ class AbstractOptaxRamp(AbstractPreset):
 
     init_value: Param = fields.value()
     end_value: Param = fields.value()
-    transition_steps: Param
-    transition_begin: Param
 
     def build(self) -> AbstractSchedule:
-        steps, begin = jnp.asarray(self.transition_steps), jnp.asarray(self.transition_begin)
+        s: Any = self  # the subclasses declare the lengths (after OptaxPolynomial's power)
+        steps, begin = jnp.asarray(s.transition_steps), jnp.asarray(s.transition_begin)
         end = jnp.where(steps <= 0, self.init_value, self.end_value)
         steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
-        power = getattr(self, "power", None)  # OptaxPolynomial's
+        power = getattr(self, "power", None)
         if power is None:
             return core.Linear(self.init_value, end, steps, begin)
         return core.Polynomial(self.init_value, end, power, steps, begin)
