@@ -1,31 +1,23 @@
 """optax's schedules, exactly: ``optax.schedules`` names and arguments, lrjax schedules out.
 
-Every function here has the name, argument names and defaults of its optax 0.2.8
-counterpart and returns an ordinary lrjax schedule (a pytree: jit it, vmap it over any
-numeric argument, differentiate it, serialize it) equal to optax's at every optimizer step
-``t = 0, 1, 2, ...`` up to float32 rounding (optax computes in float32 too). The step
-convention is optax's own: the first update uses ``s(0)`` (``inject_hyperparams`` and
-``scale_by_schedule`` evaluate the schedule at the pre-increment count).
-
-This module does not import optax. Each function translates optax's arguments and quirks
-onto core schedules (``lrjax.schedules``, ``lrjax.combinators``, ``lrjax.presets``), and its
-docstring states its deviations: negative steps clamp to 0; optax's quirks for ``t >= 0``
-are reproduced; arguments for which optax returns NaN or inf, or fails at call time, raise
-at construction; values may be negative but must be finite. ``docs/compat_optax_keras.md``
-lists them all ("Documented optax deviations and reproduced quirks").
+Each function has the name, argument names and defaults of its optax 0.2.8 counterpart and
+maps them onto core schedules, combinators and presets: the result equals optax's at every
+optimizer step ``t = 0, 1, ...`` (the first update uses ``s(0)``) up to float32 rounding,
+quirks included. ``docs/compat_optax_keras.md`` lists the deviations (negative steps clamp
+to 0, arguments giving NaN raise). optax is not imported. Examples call functions by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import InitVar
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjax.combinators.join import Join
-from lrjax.combinators.join import join_schedules as _core_join
+from lrjax.combinators.join import Join, join_schedules
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
@@ -35,8 +27,6 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     ArrayLike,
     Param,
-    Schedule,
-    format_value,
     make_factory,
 )
 from lrjax.schedules import primitives as core
@@ -56,35 +46,15 @@ __all__ = [
     "linear_onecycle_schedule",
     "cosine_onecycle_schedule",
     "sgdr_schedule",
-    "join_schedules",
+    "join_schedules",  # lrjax's own, which also validates the boundaries (optax does not)
 ]
 
 # optax documents non-positive transition_steps (a constant schedule): accept any int32.
 _ANY_COUNT = -(2**31)
 
 
-def _require_positive(schedule: AbstractSchedule, name: str) -> None:
-    """optax's own construction error for a length ``<= 0``."""
-    x = v.concrete(getattr(schedule, name))
-    if x is not None and not np.all(np.asarray(x) > 0):
-        raise ValueError(f"{schedule.factory}({name}={x!r}): {name} must be > 0")
-
-
-def _optax_polynomial(init: Any, end: Any, steps: Any, begin: Any, power: Any = None) -> Any:
-    """Core ``linear``/``polynomial`` with optax's quirks: ``transition_steps <= 0`` holds
-    ``init``, a negative ``transition_begin`` counts as 0."""
-    steps, begin = jnp.asarray(steps), jnp.asarray(begin)
-    end = jnp.where(steps <= 0, init, end)
-    steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
-    if power is None:
-        return core.Linear(init, end, steps, begin)
-    return core.Polynomial(init, end, power, steps, begin)
-
-
 def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
-    """Core ``exponential_decay`` from ``schedule``'s fields, with optax's quirks:
-    ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init``, a negative
-    ``transition_begin`` counts as 0."""
+    """Core ``exponential_decay`` on ``schedule``'s fields with OptaxExponentialDecay's quirks."""
     rate, steps = schedule.decay_rate, schedule.transition_steps
     held = (jnp.asarray(steps) <= 0) | (jnp.asarray(rate) == 0)
     # optax clips with maximum when decay_rate < 1, else minimum (as core does); a held
@@ -97,39 +67,39 @@ def _optax_exponential(schedule: Any, init: Any) -> core.ExponentialDecay:
 
 # --------------------------------------------------------------------------------------
 def constant_schedule(value: ArrayLike) -> core.Constant:
-    r"""optax's ``constant_schedule``: ``value`` at every step.
-
-    .. math::
-      \eta(t) = V
-
-    Unlike optax's, the result is a float array of the step's shape (optax returns
-    ``value`` itself, whatever its type).
+    r"""optax's ``constant_schedule``: ``lrjax.constant(value)`` (a float array, not ``value``).
 
     Args:
-      value: the value; any finite number.
-
-    Returns:
-      An lrjax ``Constant`` schedule.
+      value: the value at every step; any finite number.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> print(f"{float(lro.constant_schedule(5)(100)):.4f}")
+      >>> print(f"{float(constant_schedule(5)(100)):.4f}")
       5.0000
     """
     return core.Constant(v.as_value("constant_schedule", "value", value))
 
 
 # --------------------------------------------------------------------------------------
-class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
-    r"""optax's ``polynomial_schedule``: a polynomial ramp from ``init_value`` to ``end_value``.
+class AbstractOptaxRamp(AbstractPreset):
+    """optax's linear and polynomial ramps: core ``linear``/``polynomial`` with optax's quirks,
+    ``transition_steps <= 0`` holds ``init_value``, a negative ``transition_begin`` counts as 0."""
 
-    .. math::
-      \eta(t) = E + (I - E)\left(1 - \frac{\min(\max(t - B, 0), T)}{T}\right)^{p}
+    init_value: Param = fields.value()
+    end_value: Param = fields.value()
 
-    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`p` is ``power``,
-    :math:`T` is ``transition_steps`` and :math:`B` is ``transition_begin``. Like optax,
-    ``transition_steps <= 0`` gives the constant ``init_value`` (not ``end_value``), and a
-    negative ``transition_begin`` counts as 0.
+    def build(self) -> AbstractSchedule:
+        s: Any = self  # the subclasses declare the lengths (after OptaxPolynomial's power)
+        steps, begin = jnp.asarray(s.transition_steps), jnp.asarray(s.transition_begin)
+        end = jnp.where(steps <= 0, self.init_value, self.end_value)
+        steps, begin = jnp.maximum(steps, 0), jnp.maximum(begin, 0)
+        power = getattr(self, "power", None)
+        if power is None:
+            return core.Linear(self.init_value, end, steps, begin)
+        return core.Polynomial(self.init_value, end, power, steps, begin)
+
+
+class OptaxPolynomial(AbstractOptaxRamp, factory="polynomial_schedule"):
+    r"""optax's ``polynomial_schedule``: ``lrjax.polynomial`` (same arguments) with optax's quirks.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
@@ -138,45 +108,22 @@ class OptaxPolynomial(AbstractPreset, factory="polynomial_schedule"):
       transition_steps: length of the ramp; an integer (``<= 0``: constant ``init_value``).
       transition_begin: an integer; negative values count as 0.
 
-    Returns:
-      An ``OptaxPolynomial`` schedule (lrjax ``polynomial`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.polynomial_schedule(1.0, 0.01, power=2, transition_steps=100, transition_begin=5)
+      >>> s = polynomial_schedule(1.0, 0.01, power=2, transition_steps=100, transition_begin=5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 104, 105, 110]))])
       ['1.0000', '1.0000', '0.9803', '0.0101', '0.0100', '0.0100']
     """
 
-    init_value: Param = fields.value()
-    end_value: Param = fields.value()
     power: Param = fields.value(positive=True)
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
-
-    def build(self) -> AbstractSchedule:
-        return _optax_polynomial(
-            self.init_value,
-            self.end_value,
-            self.transition_steps,
-            self.transition_begin,
-            self.power,
-        )
 
 
 polynomial_schedule = make_factory(OptaxPolynomial)
 
 
-class OptaxLinear(AbstractPreset, factory="linear_schedule"):
-    r"""optax's ``linear_schedule``: a linear ramp from ``init_value`` to ``end_value``.
-
-    .. math::
-      \eta(t) = E + (I - E)\,\frac{T - \min(\max(t - B, 0), T)}{T}
-
-    where :math:`I` is ``init_value``, :math:`E` is ``end_value``, :math:`T` is
-    ``transition_steps`` and :math:`B` is ``transition_begin``. optax quirk, reproduced:
-    ``transition_steps <= 0`` holds ``init_value`` forever (lrjax's ``linear`` jumps to
-    ``end_value``). A negative ``transition_begin`` counts as 0.
+class OptaxLinear(AbstractOptaxRamp, factory="linear_schedule"):
+    r"""optax's ``linear_schedule``: ``lrjax.linear`` (same arguments) with optax's quirks.
 
     Args:
       init_value: value up to step ``transition_begin``; finite.
@@ -184,27 +131,16 @@ class OptaxLinear(AbstractPreset, factory="linear_schedule"):
       transition_steps: length of the ramp; an integer (``<= 0``: constant ``init_value``).
       transition_begin: an integer; negative values count as 0.
 
-    Returns:
-      An ``OptaxLinear`` schedule (lrjax ``linear`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.linear_schedule(1.0, 0.0, transition_steps=10)
+      >>> s = linear_schedule(1.0, 0.0, transition_steps=10)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 1, 9, 10, 11]))])
       ['1.0', '0.9', '0.1', '0.0', '0.0']
-      >>> print(f"{float(lro.linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
+      >>> print(f"{float(linear_schedule(1.0, 0.0, transition_steps=0)(50)):.1f}")
       1.0
     """
 
-    init_value: Param = fields.value()
-    end_value: Param = fields.value()
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
-
-    def build(self) -> AbstractSchedule:
-        return _optax_polynomial(
-            self.init_value, self.end_value, self.transition_steps, self.transition_begin
-        )
 
 
 linear_schedule = make_factory(OptaxLinear)
@@ -215,42 +151,27 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
     """optax's ``{step: scale}`` (or ``(step, scale)`` pairs) as int and float leaves, in
     the given order."""
     name = "boundaries_and_scales"
-    if items is None or isinstance(items, Mapping):
-        pairs = list((items or {}).items())
-    elif isinstance(items, (list, tuple)):
-        pairs = list(items)
-        if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
-            raise TypeError(
-                f"{func}({name}={items!r}): {name} must be a dict {{step: scale}} or a "
-                "sequence of (step, scale) pairs"
-            )
-    else:
+    pairs = list((items or {}).items()) if items is None or isinstance(items, Mapping) else items
+    if not isinstance(pairs, (list, tuple)) or not all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs
+    ):
         raise TypeError(
             f"{func}({name}={items!r}): {name} must be a dict {{step: scale}}, a sequence of "
             "(step, scale) pairs, or None"
         )
-    if not pairs:
-        return np.zeros((0,), int_dtype()), np.zeros((0,), float_dtype())
-    steps = [p[0] for p in pairs]
+    steps, scales = [p[0] for p in pairs], [p[1] for p in pairs]
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
     if all(v.is_concrete(s) for s in steps):
         stacked: Any = np.asarray(steps)
     else:
         stacked = jnp.stack([jnp.asarray(s) for s in steps])
-    scales = [p[1] for p in pairs]
-    return (
-        v.as_count(func, name, stacked, shape=None),
-        v.as_value_sequence(func, name, scales, nonnegative=True),
-    )
+    counts = v.as_count(func, name, stacked, shape=None)
+    return counts, v.as_value_sequence(func, name, scales, nonnegative=True)
 
 
 def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
-    """Sorted boundaries and cumulative values, resolving equal steps like a dict (last wins).
-
-    Returns ``(bounds, values)`` with ``values[0] = init`` and ``values[i + 1]`` the value
-    from ``bounds[i]`` on. Within a group of equal steps the winning scale comes first and
-    the others become 1, so zero-length pieces between them change nothing.
-    """
+    """Sorted boundaries and cumulative values ``values[i + 1]`` from ``bounds[i]`` on. Equal
+    steps resolve like a dict: the last scale comes first, the others become 1."""
     steps, scales, init = jnp.asarray(steps), jnp.asarray(scales), jnp.asarray(init)
     count = steps.shape[-1]
     if count == 0:
@@ -274,133 +195,95 @@ def _interpolate(kind: str, init: Any, steps: Any, scales: Any) -> AbstractSched
         core.CosineDecay(values[i], bounds[i] - starts[i], values[i + 1], 1.0)
         for i in range(bounds.shape[-1])
     ]
-    return _core_join([*pieces, core.Constant(values[-1])], bounds)
+    return join_schedules([*pieces, core.Constant(values[-1])], bounds)
 
 
-def _pairs(steps: Any, scales: Any) -> list[list[Any]]:
-    return [[a, b] for a, b in zip(np.asarray(steps), np.asarray(scales), strict=True)]
+class AbstractOptaxScaled(AbstractPreset):
+    """optax's piecewise schedules: ``boundaries_and_scales`` (an ``InitVar``) stored as
+    ``steps`` and ``scales`` leaves, given back as ``(step, scale)`` pairs in the config."""
 
-
-class OptaxPiecewiseConstant(AbstractPreset, factory="piecewise_constant_schedule"):
-    """optax's ``piecewise_constant_schedule`` (built by :func:`piecewise_constant_schedule`)."""
-
-    init_value: Param = fields.value()
-    steps: Param = fields.leaf()
-    scales: Param = fields.leaf()
+    def __post_init__(self, boundaries_and_scales: Any = None) -> None:
+        steps, scales = _boundaries_and_scales(self.factory, boundaries_and_scales)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "scales", scales)
+        super().__post_init__()
 
     def config_args(self) -> dict[str, Any]:
-        pairs = _pairs(self.steps, self.scales)
-        return {"init_value": self.init_value, "boundaries_and_scales": pairs}
+        args = super().config_args()
+        steps, scales = np.asarray(args.pop("steps")), np.asarray(args.pop("scales"))
+        args["boundaries_and_scales"] = [[a, b] for a, b in zip(steps, scales, strict=True)]
+        return args
 
-    def build(self) -> AbstractSchedule:
-        return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
 
-
-def piecewise_constant_schedule(
-    init_value: ArrayLike,
-    boundaries_and_scales: Mapping[int, float] | Sequence[Any] | None = None,
-) -> OptaxPiecewiseConstant:
+class OptaxPiecewiseConstant(AbstractOptaxScaled, factory="piecewise_constant_schedule"):
     r"""optax's ``piecewise_constant_schedule``: ``init_value`` times the scales already passed.
 
     .. math::
       \eta(t) = I \prod_{i:\ b_i \le t} s_i
 
-    where :math:`I` is ``init_value`` and ``boundaries_and_scales`` is ``{b_i: s_i}``.
-    Scales are **relative and cumulative**; the change happens **at** :math:`b_i` (Keras
-    changes one step later, see ``lrjax.compat.keras.PiecewiseConstantDecay``). The lrjax
-    equivalent with absolute values is ``lrjax.piecewise_constant``.
+    for ``init_value`` :math:`I` and ``boundaries_and_scales`` ``{b_i: s_i}``: a
+    ``lrjax.piecewise_constant`` of the cumulative products, changing **at** :math:`b_i`.
 
     Args:
-      init_value: value before the first boundary; finite (optax allows negative values).
-      boundaries_and_scales: ``{step: scale}``, or a sequence of ``(step, scale)`` pairs
-        (a later pair with an equal step wins), or None; steps are integers ``>= 0``
-        (optax silently treats negative ones as 0), scales finite and ``>= 0``.
-
-    Returns:
-      An ``OptaxPiecewiseConstant`` schedule (lrjax ``piecewise_constant`` inside).
+      init_value: value before the first boundary; finite.
+      boundaries_and_scales: ``{step: scale}``, ``(step, scale)`` pairs (later pairs win) or
+        None; steps integers ``>= 0``, scales ``>= 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.piecewise_constant_schedule(1.0, {100: 0.1, 200: 0.01})
+      >>> s = piecewise_constant_schedule(1.0, {100: 0.1, 200: 0.01})
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([99, 100, 199, 200]))])
       ['1.0000', '0.1000', '0.1000', '0.0010']
     """
-    steps, scales = _boundaries_and_scales("piecewise_constant_schedule", boundaries_and_scales)
-    return OptaxPiecewiseConstant(init_value, steps, scales)
+
+    init_value: Param = fields.value()
+    boundaries_and_scales: InitVar[Mapping[int, float] | Sequence[Any] | None] = None
+    steps: Param = fields.derived()
+    scales: Param = fields.derived()
+
+    def build(self) -> AbstractSchedule:
+        return PiecewiseConstant(*_table(self.init_value, self.steps, self.scales))
 
 
-class OptaxPiecewiseInterpolate(AbstractPreset, factory="piecewise_interpolate_schedule"):
-    """optax's ``piecewise_interpolate_schedule`` (built by its factory)."""
+piecewise_constant_schedule = make_factory(OptaxPiecewiseConstant)
+
+
+class OptaxPiecewiseInterpolate(AbstractOptaxScaled, factory="piecewise_interpolate_schedule"):
+    r"""optax's ``piecewise_interpolate_schedule``: interpolate between cumulative values.
+
+    With sorted boundaries :math:`b_k`, :math:`b_0 = 0` and :math:`v_0 = I`,
+    :math:`v_k = v_{k-1} s_k`: ``lrjax.piecewise_linear([b_0, ..., b_n], [v_0, ..., v_n])``
+    ("linear"), or ``lrjax.cosine_decay(v_k, b_{k+1} - b_k, v_{k+1})`` pieces joined ("cosine").
+
+    Args:
+      interpolate_type: "linear" or "cosine".
+      init_value: value at step 0; finite.
+      boundaries_and_scales: as in :func:`piecewise_constant_schedule`.
+
+    Examples:
+      >>> s = piecewise_interpolate_schedule("linear", 1.0, {4: 0.1, 8: 0.01})
+      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 4, 6, 8, 10]))])
+      ['1.0000', '0.5500', '0.1000', '0.0505', '0.0010', '0.0010']
+    """
 
     interpolate_type: str = fields.choice(("linear", "cosine"))
     init_value: Param = fields.value()
-    steps: Param = fields.leaf()
-    scales: Param = fields.leaf()
-
-    def config_args(self) -> dict[str, Any]:
-        return {
-            "interpolate_type": self.interpolate_type,
-            "init_value": self.init_value,
-            "boundaries_and_scales": _pairs(self.steps, self.scales),
-        }
+    boundaries_and_scales: InitVar[Mapping[int, float] | Sequence[Any] | None] = None
+    steps: Param = fields.derived()
+    scales: Param = fields.derived()
 
     def build(self) -> AbstractSchedule:
         return _interpolate(self.interpolate_type, self.init_value, self.steps, self.scales)
 
 
-def piecewise_interpolate_schedule(
-    interpolate_type: str,
-    init_value: ArrayLike,
-    boundaries_and_scales: Mapping[int, float] | Sequence[Any] | None = None,
-) -> OptaxPiecewiseInterpolate:
-    r"""optax's ``piecewise_interpolate_schedule``: interpolate between cumulative values.
-
-    With sorted boundaries :math:`b_1 < \dots < b_n` (and :math:`b_0 = 0`) and values
-    :math:`v_0 = I`, :math:`v_k = v_{k-1} s_k`, on :math:`b_k \le t < b_{k+1}`:
-
-    .. math::
-      \eta(t) = v_{k+1} + (v_k - v_{k+1})\, m\!\left(\frac{t - b_k}{b_{k+1} - b_k}\right)
-
-    with :math:`m(x) = 1 - x` ("linear") or :math:`(1 + \cos \pi x)/2` ("cosine"), and
-    :math:`v_n` from :math:`b_n` on. A boundary at 0 scales the value from step 0.
-    optax returns 0 for negative steps; here they are clamped to 0. For the linear case
-    the lrjax equivalent is ``lrjax.piecewise_linear([0, b1, ...], [v0, v1, ...])``.
-
-    Args:
-      interpolate_type: "linear" or "cosine".
-      init_value: value at step 0; finite.
-      boundaries_and_scales: ``{step: scale}``, a sequence of ``(step, scale)`` pairs, or
-        None; steps are integers ``>= 0``, scales finite and ``>= 0``.
-
-    Returns:
-      An ``OptaxPiecewiseInterpolate`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.piecewise_interpolate_schedule("linear", 1.0, {4: 0.1, 8: 0.01})
-      >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 2, 4, 6, 8, 10]))])
-      ['1.0000', '0.5500', '0.1000', '0.0505', '0.0010', '0.0010']
-    """
-    f = "piecewise_interpolate_schedule"
-    steps, scales = _boundaries_and_scales(f, boundaries_and_scales)
-    return OptaxPiecewiseInterpolate(interpolate_type, init_value, steps, scales)
+piecewise_interpolate_schedule = make_factory(OptaxPiecewiseInterpolate)
 
 
 # --------------------------------------------------------------------------------------
 class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
     r"""optax's ``exponential_decay`` (note optax's argument order: steps before rate).
 
-    .. math::
-      \eta(t) = \operatorname{clip}\left(I\, r^{\max(t - B, 0) / T},\ E\right)
-
-    (:math:`\lfloor\cdot\rfloor` on the exponent when ``staircase``), where :math:`I` is
-    ``init_value``, :math:`T` is ``transition_steps``, :math:`r` is ``decay_rate``,
-    :math:`B` is ``transition_begin`` and :math:`E` is ``end_value``: a floor when
-    :math:`r < 1`, otherwise a ceiling, applied from step 0 exactly as in optax (so
-    ``decay_rate=1, end_value=0.1`` gives 0.1 everywhere). optax quirks, reproduced:
-    ``transition_steps <= 0`` or ``decay_rate == 0`` give the constant ``init_value``
-    (``end_value`` then has no effect); a negative ``transition_begin`` counts as 0.
-    The lrjax equivalent is ``lrjax.exponential_decay`` (rate before steps).
+    ``lrjax.exponential_decay(init_value, decay_rate, transition_steps, transition_begin,
+    staircase, end_value)``; ``transition_steps <= 0`` or ``decay_rate == 0`` hold ``init_value``.
 
     Args:
       init_value: value up to ``transition_begin``; finite.
@@ -410,12 +293,8 @@ class OptaxExponentialDecay(AbstractPreset, factory="exponential_decay"):
       staircase: decay in discrete steps every ``transition_steps``.
       end_value: optional floor (``decay_rate < 1``) or ceiling (otherwise); finite.
 
-    Returns:
-      An ``OptaxExponentialDecay`` schedule (lrjax ``exponential_decay`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.exponential_decay(1.0, transition_steps=10, decay_rate=0.5, transition_begin=5)
+      >>> s = exponential_decay(1.0, transition_steps=10, decay_rate=0.5, transition_begin=5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15]))])
       ['1.0000', '1.0000', '0.9330', '0.5000']
     """
@@ -438,14 +317,7 @@ exponential_decay = make_factory(OptaxExponentialDecay)
 class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     r"""optax's ``cosine_decay_schedule``: cosine decay to a fraction ``alpha`` of ``init_value``.
 
-    .. math::
-      \eta(t) = I\left[(1 - \alpha)
-        \left(\tfrac{1}{2}\left(1 + \cos\tfrac{\pi \min(t, T)}{T}\right)\right)^{p} + \alpha\right]
-
-    where :math:`I` is ``init_value``, :math:`T` is ``decay_steps``, :math:`\alpha` is
-    ``alpha`` (relative to :math:`I`; lrjax's ``cosine_decay`` takes an absolute
-    ``end_value = alpha * init_value``) and :math:`p` is ``exponent``. optax does not clamp
-    negative steps (``s(-1) != s(0)``); lrjax does.
+    ``lrjax.cosine_decay(init_value, decay_steps, alpha * init_value, exponent)``.
 
     Args:
       init_value: value at step 0; finite.
@@ -453,12 +325,8 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
       alpha: final value as a fraction of ``init_value``; finite.
       exponent: power of the cosine factor; ``> 0``.
 
-    Returns:
-      An ``OptaxCosineDecay`` schedule (lrjax ``cosine_decay`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.cosine_decay_schedule(1.0, decay_steps=10, alpha=0.1, exponent=2.0)
+      >>> s = cosine_decay_schedule(1.0, decay_steps=10, alpha=0.1, exponent=2.0)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 10, 11]))])
       ['1.0000', '0.3250', '0.1000', '0.1000']
     """
@@ -469,7 +337,7 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     exponent: Param = fields.value(positive=True, default=1.0)
 
     def check(self) -> None:
-        _require_positive(self, "decay_steps")
+        v.require_args(self, "decay_steps", lambda x: x > 0, "decay_steps must be > 0")
 
     def build(self) -> AbstractSchedule:
         end = self.alpha * jnp.asarray(self.init_value)
@@ -479,22 +347,19 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
 cosine_decay_schedule = make_factory(OptaxCosineDecay)
 
 
-class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedule"):
+class AbstractOptaxWarmup(AbstractPreset):
+    """optax's schedules with a linear warmup from ``init_value`` to ``peak_value``."""
+
+    init_value: Param = fields.value()
+    peak_value: Param = fields.value()
+    warmup_steps: Param = fields.count()
+
+
+class OptaxWarmupCosineDecay(AbstractOptaxWarmup, factory="warmup_cosine_decay_schedule"):
     r"""optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
-    .. math::
-      \eta(t) = \begin{cases}
-        I + (P - I)\, t / W & t < W \\
-        E + (P - E)\left(\tfrac{1}{2}\left(1 + \cos \pi\tfrac{\min(t - W, D - W)}{D - W}
-        \right)\right)^{p} & t \ge W
-      \end{cases}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value``, :math:`W` is
-    ``warmup_steps``, :math:`D` is ``decay_steps`` (which **includes** the warmup, unlike
-    Keras's), :math:`E` is ``end_value`` and :math:`p` is ``exponent``. optax quirk,
-    reproduced: with ``peak_value == 0`` the decay is 0 whatever ``end_value``. The lrjax
-    preset ``warmup_cosine_decay(peak_value, warmup_steps, total_steps=decay_steps, ...)``
-    is the same curve for ``peak_value != 0``.
+    ``lrjax.warmup_cosine_decay(peak_value, warmup_steps, decay_steps, init_value,
+    end_value, exponent)``, except that ``peak_value == 0`` decays to 0 whatever ``end_value``.
 
     Args:
       init_value: value at step 0; finite.
@@ -504,19 +369,12 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
       end_value: value from step ``decay_steps`` on; finite.
       exponent: power of the cosine factor; ``> 0``.
 
-    Returns:
-      An ``OptaxWarmupCosineDecay`` schedule (lrjax ``warmup(cosine_decay(...))`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_cosine_decay_schedule(0.0, 1.0, 5, 15, end_value=0.1)
+      >>> s = warmup_cosine_decay_schedule(0.0, 1.0, 5, 15, end_value=0.1)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 1, 5, 6, 10, 15, 100]))])
       ['0.0000', '0.2000', '1.0000', '0.9780', '0.5500', '0.1000', '0.1000']
     """
 
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
     decay_steps: Param = fields.count(minimum=1)
     end_value: Param = fields.value(default=0.0)
     exponent: Param = fields.value(positive=True, default=1.0)
@@ -544,19 +402,11 @@ class OptaxWarmupCosineDecay(AbstractPreset, factory="warmup_cosine_decay_schedu
 warmup_cosine_decay_schedule = make_factory(OptaxWarmupCosineDecay)
 
 
-class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_decay_schedule"):
+class OptaxWarmupExponentialDecay(AbstractOptaxWarmup, factory="warmup_exponential_decay_schedule"):
     r"""optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
 
-    .. math::
-      \eta(t) = \begin{cases}
-        I + (P - I)\, t / W & t < W \\
-        \operatorname{clip}\left(P\, r^{\max(t - W - B, 0)/T},\ E\right) & t \ge W
-      \end{cases}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value``, :math:`W` is
-    ``warmup_steps``, :math:`T` is ``transition_steps``, :math:`r` is ``decay_rate``,
-    :math:`B` is ``transition_begin`` (counted from the end of the warmup) and :math:`E`
-    is ``end_value`` (see :func:`exponential_decay` for its quirks, all reproduced).
+    ``lrjax.join_schedules([lrjax.linear(init_value, peak_value, warmup_steps),
+    exponential_decay(peak_value, ...)], [warmup_steps])`` with the other arguments.
 
     Args:
       init_value: value at step 0; finite.
@@ -564,24 +414,16 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
       warmup_steps: an integer ``>= 0``.
       transition_steps: an integer (``<= 0``: constant ``peak_value`` after the warmup).
       decay_rate: ``>= 0`` (0: constant ``peak_value``, as in optax).
-      transition_begin: an integer; negative values count as 0.
+      transition_begin: an integer, counted from the end of the warmup; negative counts as 0.
       staircase: decay in discrete steps.
       end_value: optional floor (``decay_rate < 1``) or ceiling; finite.
 
-    Returns:
-      An ``OptaxWarmupExponentialDecay`` schedule (a join of lrjax ``linear`` and
-      ``exponential_decay``).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_exponential_decay_schedule(0.0, 1.0, 5, 10, 0.5)
+      >>> s = warmup_exponential_decay_schedule(0.0, 1.0, 5, 10, 0.5)
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([0, 5, 6, 15, 25]))])
       ['0.0000', '1.0000', '0.9330', '0.5000', '0.2500']
     """
 
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
     transition_steps: Param = fields.count(minimum=_ANY_COUNT)
     decay_rate: Param = fields.value(nonnegative=True)
     transition_begin: Param = fields.count(minimum=_ANY_COUNT, default=0)
@@ -593,45 +435,31 @@ class OptaxWarmupExponentialDecay(AbstractPreset, factory="warmup_exponential_de
         decay = _optax_exponential(self, self.peak_value)
         # A join, not a warmup: optax ramps to peak_value even when end_value clips the
         # decay's first value.
-        return _core_join([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
+        return join_schedules([ramp, decay], jnp.reshape(self.warmup_steps, (1,)))
 
 
 warmup_exponential_decay_schedule = make_factory(OptaxWarmupExponentialDecay)
 
 
-class OptaxWarmupConstant(AbstractPreset, factory="warmup_constant_schedule"):
+class OptaxWarmupConstant(AbstractOptaxWarmup, factory="warmup_constant_schedule"):
     r"""optax's ``warmup_constant_schedule``: a linear warmup, then ``peak_value``.
 
-    .. math::
-      \eta(t) = I + (P - I)\,\frac{\min(t, W)}{W}
-
-    where :math:`I` is ``init_value``, :math:`P` is ``peak_value`` and :math:`W` is
-    ``warmup_steps``. optax quirk, reproduced: ``warmup_steps=0`` holds ``init_value``
-    forever (optax builds ``linear_schedule(I, P, 0)``). The lrjax preset
-    ``warmup_constant(peak_value, warmup_steps, init_value)`` gives ``peak_value`` there.
+    ``linear_schedule(init_value, peak_value, warmup_steps)`` (optax's definition), so
+    ``warmup_steps=0`` holds ``init_value`` (``lrjax.warmup_constant`` gives ``peak_value``).
 
     Args:
       init_value: value at step 0; finite.
       peak_value: value from step ``warmup_steps`` on (if ``warmup_steps > 0``); finite.
       warmup_steps: an integer ``>= 0``.
 
-    Returns:
-      An ``OptaxWarmupConstant`` schedule (lrjax ``linear`` inside).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.warmup_constant_schedule(0.0, 1.0, warmup_steps=10)
+      >>> s = warmup_constant_schedule(0.0, 1.0, warmup_steps=10)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 5, 10, 1000]))])
       ['0.0', '0.5', '1.0', '1.0']
     """
 
-    init_value: Param = fields.value()
-    peak_value: Param = fields.value()
-    warmup_steps: Param = fields.count()
-
     def build(self) -> AbstractSchedule:
-        # optax builds linear_schedule(init_value, peak_value, warmup_steps), quirks included.
-        return _optax_polynomial(self.init_value, self.peak_value, self.warmup_steps, 0)
+        return OptaxLinear(self.init_value, self.peak_value, self.warmup_steps)
 
 
 warmup_constant_schedule = make_factory(OptaxWarmupConstant)
@@ -651,62 +479,40 @@ def _truncated(pct: Any, steps: Any) -> Any:
         return None
 
 
-class _AbstractOnecycle(AbstractPreset):
+class AbstractOptaxOnecycle(AbstractPreset):
     """optax's one-cycle schedules: the phase boundaries ``start_step``/``final_step`` hold
-    optax's ``int(pct * transition_steps)``, computed once by the factory from the public
-    arguments (not part of the config)."""
+    optax's ``int(pct * transition_steps)``, computed from the arguments as given (exact
+    Python arithmetic when concrete, before they become float32 leaves; not in the config)."""
+
+    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
+    peak_value: Param = fields.value()
+    pct_start: Param = fields.value(default=0.3)
+
+    def __post_init__(self) -> None:
+        for phase in ("start", "final"):
+            if hasattr(self, f"pct_{phase}"):
+                cut = _truncated(getattr(self, f"pct_{phase}"), self.transition_steps)
+                object.__setattr__(self, f"{phase}_step", cut)
+        super().__post_init__()
 
     def check(self) -> None:
-        _require_positive(self, "transition_steps")
+        v.require_args(self, "transition_steps", lambda x: x > 0, "transition_steps must be > 0")
         for name in ("pct_start", "pct_final"):
-            x = v.concrete(getattr(self, name, None))
-            if x is not None and not 0 <= x <= 1:
-                shown = format_value(getattr(self, name))
-                raise ValueError(f"{self.factory}({name}={shown}): {name} must be in [0, 1]")
+            if hasattr(self, name):
+                v.require_args(self, name, lambda x: 0 <= x <= 1, f"{name} must be in [0, 1]")
 
     def config_args(self) -> dict[str, Any]:
         args = super().config_args()
         return {k: x for k, x in args.items() if k not in ("start_step", "final_step")}
 
 
-class OptaxLinearOnecycle(_AbstractOnecycle, factory="linear_onecycle_schedule"):
-    """optax's ``linear_onecycle_schedule`` (built by :func:`linear_onecycle_schedule`)."""
-
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    peak_value: Param = fields.value()
-    pct_start: Param = fields.value()
-    pct_final: Param = fields.value()
-    div_factor: Param = fields.value(positive=True)
-    final_div_factor: Param = fields.value(positive=True)
-    start_step: Param = fields.leaf()
-    final_step: Param = fields.leaf()
-
-    def build(self) -> AbstractSchedule:
-        d, f = jnp.asarray(self.div_factor), self.final_div_factor
-        steps = jnp.stack([self.start_step, self.final_step, self.transition_steps])
-        return _interpolate("linear", self.peak_value / d, steps, jnp.stack([d, 1 / d, 1 / f]))
-
-
-def linear_onecycle_schedule(
-    transition_steps: ArrayLike,
-    peak_value: ArrayLike,
-    pct_start: ArrayLike = 0.3,
-    pct_final: ArrayLike = 0.85,
-    div_factor: ArrayLike = 25.0,
-    final_div_factor: ArrayLike = 1e4,
-) -> OptaxLinearOnecycle:
+class OptaxLinearOnecycle(AbstractOptaxOnecycle, factory="linear_onecycle_schedule"):
     r"""optax's ``linear_onecycle_schedule``: three linear phases.
 
-    optax builds ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d,
-    int(b T): 1 / d, T: 1 / f})`` with :math:`P` ``peak_value``, :math:`T`
-    ``transition_steps``, :math:`a` ``pct_start``, :math:`b` ``pct_final``, :math:`d`
-    ``div_factor`` and :math:`f` ``final_div_factor``: up from :math:`P/d` to :math:`P`
-    at step :math:`\lfloor aT \rfloor`, down to :math:`P/d` at :math:`\lfloor bT \rfloor`,
-    then to :math:`P/(d f)` at :math:`T` (optax's docstring says :math:`P/f`; its code,
-    reproduced here, gives :math:`P/(d f)`), held after. Boundaries that collide after
-    ``int()`` truncation behave as in optax's dict (the later entry wins). The lrjax
-    preset is ``one_cycle(..., anneal="linear", three_phase=True)`` (torch's phase
-    boundaries, which differ).
+    ``piecewise_interpolate_schedule("linear", P / d, {int(a T): d, int(b T): 1 / d,
+    T: 1 / f})`` (optax's definition) for ``peak_value`` :math:`P`, ``transition_steps``
+    :math:`T`, ``pct_start`` :math:`a`, ``pct_final`` :math:`b`, ``div_factor`` :math:`d`,
+    ``final_div_factor`` :math:`f`: it ends at :math:`P/(d f)` (optax's docs say :math:`P/f`).
 
     Args:
       transition_steps: total length; an integer ``> 0`` (optax raises too).
@@ -714,39 +520,51 @@ def linear_onecycle_schedule(
       pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
       pct_final: fraction at which the descent to ``P / d`` ends; in ``[0, 1]``.
       div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``;
-        ``> 0``.
-
-    Returns:
-      An ``OptaxLinearOnecycle`` schedule.
+      final_div_factor: end value ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
 
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.linear_onecycle_schedule(10, 1000.0, 0.3, 0.7, 10.0, 100.0)
+      >>> s = linear_onecycle_schedule(10, 1000.0, 0.3, 0.7, 10.0, 100.0)
       >>> print([f"{float(x):.1f}" for x in s(jnp.array([0, 3, 7, 10, 11]))])
       ['100.0', '1000.0', '100.0', '1.0', '1.0']
     """
-    return OptaxLinearOnecycle(
-        transition_steps,
-        peak_value,
-        pct_start,
-        pct_final,
-        div_factor,
-        final_div_factor,
-        _truncated(pct_start, transition_steps),
-        _truncated(pct_final, transition_steps),
-    )
+
+    pct_final: Param = fields.value(default=0.85)
+    div_factor: Param = fields.value(positive=True, default=25.0)
+    final_div_factor: Param = fields.value(positive=True, default=1e4)
+    start_step: Param = fields.derived()
+    final_step: Param = fields.derived()
+
+    def build(self) -> AbstractSchedule:
+        d, f = jnp.asarray(self.div_factor), self.final_div_factor
+        steps = jnp.stack([self.start_step, self.final_step, self.transition_steps])
+        return _interpolate("linear", self.peak_value / d, steps, jnp.stack([d, 1 / d, 1 / f]))
 
 
-class OptaxCosineOnecycle(_AbstractOnecycle, factory="cosine_onecycle_schedule"):
-    """optax's ``cosine_onecycle_schedule`` (built by :func:`cosine_onecycle_schedule`)."""
+linear_onecycle_schedule = make_factory(OptaxLinearOnecycle)
 
-    transition_steps: Param = fields.count(minimum=_ANY_COUNT)
-    peak_value: Param = fields.value()
-    pct_start: Param = fields.value()
-    div_factor: Param = fields.value(positive=True)
-    final_div_factor: Param = fields.value(positive=True)
-    start_step: Param = fields.leaf()
+
+class OptaxCosineOnecycle(AbstractOptaxOnecycle, factory="cosine_onecycle_schedule"):
+    r"""optax's ``cosine_onecycle_schedule``: cosine up to the peak, cosine down.
+
+    ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d, T: 1 / (d f)})``
+    (optax's definition), as in :func:`linear_onecycle_schedule`.
+
+    Args:
+      transition_steps: total length; an integer ``> 0`` (optax raises too).
+      peak_value: the peak; finite.
+      pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
+      div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
+      final_div_factor: end value ``peak_value / (div_factor * final_div_factor)``; ``> 0``.
+
+    Examples:
+      >>> s = cosine_onecycle_schedule(5, 1000.0, 0.4, 10.0, 100.0)
+      >>> print([f"{float(x):.2f}" for x in s(jnp.array([0, 1, 2, 3, 4, 5, 6]))])
+      ['100.00', '550.00', '1000.00', '750.25', '250.75', '1.00', '1.00']
+    """
+
+    div_factor: Param = fields.value(positive=True, default=25.0)
+    final_div_factor: Param = fields.value(positive=True, default=1e4)
+    start_step: Param = fields.derived()
 
     def build(self) -> AbstractSchedule:
         d, f = jnp.asarray(self.div_factor), self.final_div_factor
@@ -754,71 +572,22 @@ class OptaxCosineOnecycle(_AbstractOnecycle, factory="cosine_onecycle_schedule")
         return _interpolate("cosine", self.peak_value / d, steps, jnp.stack([d, 1 / (d * f)]))
 
 
-def cosine_onecycle_schedule(
-    transition_steps: ArrayLike,
-    peak_value: ArrayLike,
-    pct_start: ArrayLike = 0.3,
-    div_factor: ArrayLike = 25.0,
-    final_div_factor: ArrayLike = 1e4,
-) -> OptaxCosineOnecycle:
-    r"""optax's ``cosine_onecycle_schedule``: cosine up to the peak, cosine down.
-
-    optax builds ``piecewise_interpolate_schedule("cosine", P / d, {int(a T): d,
-    T: 1 / (d f)})`` with :math:`P` ``peak_value``, :math:`T` ``transition_steps``,
-    :math:`a` ``pct_start``, :math:`d` ``div_factor`` and :math:`f` ``final_div_factor``:
-    from :math:`P/d` up to :math:`P` at step :math:`\lfloor aT \rfloor` and down to
-    :math:`P/(d f)` at :math:`T`, held after. ``int()`` truncation is reproduced (for
-    ``T = 3``, ``a = 0.3`` the schedule starts at the peak). The lrjax preset
-    ``one_cycle(peak_value, total_steps, pct_start, div_factor, final_div_factor)``
-    follows torch's phase boundaries instead (peak at ``aT - 1``, end at ``T - 1``).
-
-    Args:
-      transition_steps: total length; an integer ``> 0`` (optax raises too).
-      peak_value: the peak; finite.
-      pct_start: fraction of ``transition_steps`` spent rising; in ``[0, 1]``.
-      div_factor: initial value is ``peak_value / div_factor``; ``> 0``.
-      final_div_factor: final value is ``peak_value / (div_factor * final_div_factor)``;
-        ``> 0``.
-
-    Returns:
-      An ``OptaxCosineOnecycle`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.cosine_onecycle_schedule(5, 1000.0, 0.4, 10.0, 100.0)
-      >>> print([f"{float(x):.2f}" for x in s(jnp.array([0, 1, 2, 3, 4, 5, 6]))])
-      ['100.00', '550.00', '1000.00', '750.25', '250.75', '1.00', '1.00']
-    """
-    return OptaxCosineOnecycle(
-        transition_steps,
-        peak_value,
-        pct_start,
-        div_factor,
-        final_div_factor,
-        _truncated(pct_start, transition_steps),
-    )
+cosine_onecycle_schedule = make_factory(OptaxCosineOnecycle)
 
 
 # --------------------------------------------------------------------------------------
 def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
     r"""optax's ``sgdr_schedule``: warmup-cosine cycles one after another.
 
-    Cycle :math:`k` is ``warmup_cosine_decay_schedule(**cosine_kwargs[k])`` and starts at
-    :math:`\sum_{j<k} D_j` (the ``decay_steps`` of the previous cycles, warmups
-    included), seeing its local step; the last cycle holds its ``end_value``. Each cycle
-    restarts from its own ``init_value`` through its own warmup.
+    ``lrjax.join_schedules([warmup_cosine_decay_schedule(**kw) for kw in cosine_kwargs],
+    cumsum(decay_steps))``: each cycle sees its local step; the last holds its ``end_value``.
 
     Args:
       cosine_kwargs: the cycles' arguments to :func:`warmup_cosine_decay_schedule`, at
         least one (optax fails at the first call with none).
 
-    Returns:
-      An lrjax ``Join`` of ``OptaxWarmupCosineDecay`` schedules (one evaluation per step
-      whatever the number of cycles: same-structure pieces are stacked).
-
     Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.sgdr_schedule([
+      >>> s = sgdr_schedule([
       ...     dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10),
       ...     dict(init_value=0.0, peak_value=0.5, warmup_steps=2, decay_steps=10)])
       >>> print([f"{float(x):.4f}" for x in s(jnp.array([9, 10, 12, 20]))])
@@ -848,33 +617,4 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
         boundaries: Any = total.astype(int_dtype())
     else:
         boundaries = jnp.cumsum(jnp.stack([jnp.asarray(x) for x in lengths]))
-    return _core_join(cycles, boundaries)
-
-
-def join_schedules(schedules: Sequence[Schedule], boundaries: ArrayLike) -> Join:
-    r"""optax's ``join_schedules``: each schedule from its boundary on, seeing its local step.
-
-    .. math::
-      \eta(t) = s_i(t - b_{i-1}) \quad\text{for}\quad b_{i-1} \le t < b_i
-
-    with :math:`b_{-1} = 0`: at :math:`t = b_i` the next schedule starts at local step 0,
-    as in optax. This is ``lrjax.join_schedules``, which validates what optax does not:
-    ``len(boundaries)`` must be ``len(schedules) - 1`` (optax silently ignores extra
-    schedules) and boundaries must be strictly increasing and ``>= 0`` (optax lets a later,
-    smaller boundary override an earlier one). Children are evaluated only at clamped
-    local steps, so a child singular at negative steps cannot poison gradients.
-
-    Args:
-      schedules: lrjax schedules, plain callables (optax schedules) or numbers.
-      boundaries: ``len(schedules) - 1`` absolute steps, strictly increasing, ``>= 0``.
-
-    Returns:
-      An lrjax ``Join`` schedule.
-
-    Examples:
-      >>> from lrjax.compat import optax as lro
-      >>> s = lro.join_schedules([lro.constant_schedule(1.0), lro.constant_schedule(2.0)], [3])
-      >>> print([float(x) for x in s(jnp.array([2, 3]))])
-      [1.0, 2.0]
-    """
-    return _core_join(schedules, boundaries)
+    return join_schedules(cycles, boundaries)

@@ -139,3 +139,9 @@ def _as_schedules(func: str, name: str, xs: Any) -> tuple[Any, ...]:
     from lrjax.core.schedule import as_schedules
 
     return as_schedules(xs, func, name)
+
+
+def derived() -> Any:
+    """An array leaf the class computes from its arguments in ``__post_init__``, before the
+    fields are converted: not an argument (a one-cycle phase boundary, optax's scales)."""
+    return dataclasses.field(init=False, metadata={"convert": None, "static": False})

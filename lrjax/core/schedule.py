@@ -149,6 +149,7 @@ def _snake_case(name: str) -> str:
         fields.schedules,
         fields.static,
         fields.leaf,
+        fields.derived,
     ),
 )
 class AbstractSchedule:
