@@ -16,7 +16,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.core import Tracer
 
 from lrjax.core import checks as v
 from lrjax.core import fields
@@ -28,25 +27,10 @@ from lrjax.core.schedule import (
     Schedule,
     as_schedules,
     evaluate_child,
+    stack_members,
+    structure,
 )
 from lrjax.schedules.piecewise import piece_index
-
-
-def _structure_key(schedule: AbstractSchedule) -> Any:
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    # The class and the printed treedef too: treedefs of two different registered
-    # dataclasses with equal field counts can compare equal (jax 0.10).
-    kinds = tuple((np.shape(leaf), getattr(leaf, "dtype", None)) for leaf in leaves)
-    return (type(schedule), str(treedef), treedef, kinds)
-
-
-def _stack(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
-    def stack(*leaves: Any) -> Any:
-        if any(isinstance(leaf, Tracer) for leaf in leaves):
-            return jnp.stack([jnp.asarray(leaf) for leaf in leaves])
-        return np.stack([np.asarray(leaf) for leaf in leaves])
-
-    return jax.tree_util.tree_map(stack, *members)
 
 
 def group_by_structure(
@@ -62,7 +46,7 @@ def group_by_structure(
     members: list[list[AbstractSchedule]] = []
     layout: list[tuple[int, int]] = []
     for schedule in schedules:
-        key = _structure_key(schedule)
+        key = structure(schedule)
         if key not in keys:
             keys[key] = len(members)
             members.append([])
@@ -70,7 +54,7 @@ def group_by_structure(
         layout.append((group, len(members[group])))
         members[group].append(schedule)
     stacked = tuple(len(m) > 1 for m in members)
-    groups = tuple(_stack(m) if s else m[0] for m, s in zip(members, stacked, strict=True))
+    groups = tuple(stack_members(m) if s else m[0] for m, s in zip(members, stacked, strict=True))
     return groups, stacked, tuple(layout)
 
 

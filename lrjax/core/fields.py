@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from lrjax.core import checks
 
@@ -141,7 +141,8 @@ def _as_schedules(func: str, name: str, xs: Any) -> tuple[Any, ...]:
     return as_schedules(xs, func, name)
 
 
-def derived() -> Any:
+def derived(*, init: Literal[False] = False) -> Any:
     """An array leaf the class computes from its arguments in ``__post_init__``, before the
     fields are converted: not an argument (a one-cycle phase boundary, optax's scales)."""
-    return dataclasses.field(init=False, metadata={"convert": None, "static": False})
+    # `init` tells type checkers (dataclass_transform) that this is not an argument.
+    return dataclasses.field(init=init, metadata={"convert": None, "static": False})

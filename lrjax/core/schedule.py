@@ -412,6 +412,35 @@ def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> Ab
         ) from None
 
 
+def structure(schedule: Any, flat: tuple[list[Any], Any] | None = None) -> tuple[Any, ...]:
+    """What schedules must share to be stacked: class, tree structure, leaf shapes and dtypes.
+
+    Hashable (a cache key). The class and the printed treedef are both in it: treedefs of two
+    registered dataclasses with equal field counts can compare equal (jax 0.10). ``flat``
+    passes ``jax.tree_util.tree_flatten(schedule)`` when the caller has it already.
+    """
+    leaves, treedef = flat if flat is not None else jax.tree_util.tree_flatten(schedule)
+    return (type(schedule), str(treedef), tuple(map(_leaf_kind, leaves)))
+
+
+def _leaf_kind(leaf: Any) -> tuple[tuple[int, ...], Any]:
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is None or isinstance(leaf, Tracer):
+        dtype = jnp.result_type(leaf)  # Python numbers; cheaper by the attribute otherwise
+    return np.shape(leaf), np.dtype(dtype)
+
+
+def stack_members(members: Sequence[AbstractSchedule]) -> AbstractSchedule:
+    """Schedules of one :func:`structure` as one schedule whose leaves lead with a member axis."""
+
+    def stack(*leaves: Any) -> Any:
+        if any(isinstance(leaf, Tracer) for leaf in leaves):
+            return jnp.stack([jnp.asarray(leaf) for leaf in leaves])
+        return np.stack([np.asarray(leaf) for leaf in leaves])
+
+    return jax.tree_util.tree_map(stack, *members)
+
+
 def as_schedules(xs: Any, func: str, name: str = "schedules") -> tuple[AbstractSchedule, ...]:
     """A non-empty sequence of schedules, callables or numbers as a tuple of lrjax schedules."""
     if isinstance(xs, AbstractSchedule) or not isinstance(xs, Sequence) or isinstance(xs, str):

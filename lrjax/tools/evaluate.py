@@ -31,7 +31,7 @@ from jax import lax
 from jax.core import Tracer
 
 from lrjax.core.dtypes import int_dtype, int_max, x64_enabled
-from lrjax.core.schedule import AbstractSchedule, _evaluate_jitted, as_schedule
+from lrjax.core.schedule import AbstractSchedule, _evaluate_jitted, as_schedule, structure
 from lrjax.core.steps import check_step
 
 DEFAULT_CHUNK_SIZE = 1 << 18
@@ -76,24 +76,6 @@ def _probe(schedule: AbstractSchedule, batch_ndim: int) -> tuple[int, ...] | Non
 _BATCH_CACHE: dict[Any, tuple[int, ...]] = {}
 
 
-def _leaf_type(leaf: Any) -> Any:
-    dtype = getattr(leaf, "dtype", None)
-    if dtype is not None and not isinstance(leaf, Tracer):
-        return np.shape(leaf), dtype
-    return np.shape(leaf), str(jnp.result_type(leaf))
-
-
-def _structure_key(schedule: Any, leaves: list[Any], treedef: Any) -> tuple[Any, ...]:
-    """What a schedule's batch shape and value dtype depend on (a cache key).
-
-    The class and the printed treedef too: treedefs of two different registered dataclasses
-    with equal field counts can compare equal (jax 0.10). Leaves with a ``dtype`` (NumPy
-    and JAX arrays, as lrjax's constructors make them) are keyed by it directly, which is
-    much cheaper than ``jnp.result_type``.
-    """
-    return (type(schedule), str(treedef), x64_enabled(), tuple(map(_leaf_type, leaves)))
-
-
 def batch_shape(schedule: Any) -> tuple[int, ...]:
     """The batch shape of a schedule: ``()`` for an ordinary one.
 
@@ -111,7 +93,7 @@ def batch_shape(schedule: Any) -> tuple[int, ...]:
         return schedule.shape
     schedule = as_schedule(schedule, "batch_shape")
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = _structure_key(schedule, leaves, treedef)
+    key = (structure(schedule, (leaves, treedef)), x64_enabled())
     cached = _BATCH_CACHE.get(key)
     if cached is not None:
         return cached
@@ -446,7 +428,7 @@ _DTYPE_CACHE: dict[Any, np.dtype] = {}
 def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
     """The dtype of the values (an abstract evaluation, cached per structure)."""
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = (ndim, _structure_key(schedule, leaves, treedef))
+    key = (ndim, structure(schedule, (leaves, treedef)), x64_enabled())
     dtype = _DTYPE_CACHE.get(key)
     if dtype is None:
         shape = jax.eval_shape(

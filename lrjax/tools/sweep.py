@@ -16,29 +16,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.schedule import AbstractSchedule, Array, ArrayLike, as_schedules
-
-
-def _structure(schedule: AbstractSchedule) -> tuple[Any, ...]:
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    # The class and the printed treedef too: treedefs of two different registered
-    # dataclasses with equal field counts can compare equal (jax 0.10).
-    return (
-        type(schedule),
-        str(treedef),
-        treedef,
-        tuple((np.shape(x), str(jnp.result_type(x))) for x in leaves),
-    )
-
-
-def _stack_leaves(*leaves: Any) -> Any:
-    if any(isinstance(x, Tracer) for x in leaves):
-        return jnp.stack([jnp.asarray(x) for x in leaves])
-    return np.stack([np.asarray(x) for x in leaves])
+from lrjax.core.schedule import (
+    AbstractSchedule,
+    Array,
+    ArrayLike,
+    as_schedules,
+    stack_members,
+    structure,
+)
 
 
 def stack(schedules: Sequence[Any]) -> AbstractSchedule:
@@ -67,15 +55,15 @@ def stack(schedules: Sequence[Any]) -> AbstractSchedule:
        [2.  0.  0. ]]
     """
     members = as_schedules(schedules, "stack")
-    first = _structure(members[0])
+    first = structure(members[0])
     for i, member in enumerate(members[1:], start=1):
-        if _structure(member) != first:
+        if structure(member) != first:
             raise ValueError(
                 f"stack: schedules[{i}] = {member!r} has a different structure from "
                 f"schedules[0] = {members[0]!r}; only schedules of the same family, options "
                 "and leaf shapes can be stacked"
             )
-    return jax.tree_util.tree_map(_stack_leaves, *members)
+    return stack_members(members)
 
 
 def _axis_value(value: Any) -> Any:
