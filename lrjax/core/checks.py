@@ -111,15 +111,15 @@ def as_value(
         # The common case, a valid Python number, accepted without NumPy checks (a join of
         # 1 000 pieces validates 3 000); anything else goes on to the checks below, which
         # raise the errors.
-        f = float(value)
+        f, x64 = float(value), x64_enabled()
         if (
             math.isfinite(f)
-            and abs(f) < _float_overflow()
+            and (x64 or abs(f) < 2.0**128 - 2.0**103)  # below float32's overflow
             and (f > 0 or not positive)
             and (f >= 0 or not nonnegative)
             and (at_least is None or f >= at_least)
         ):
-            return np.asarray(value, dtype=float_dtype())
+            return np.asarray(value, dtype=np.float64 if x64 else np.float32)
     value, arr = _number(func, name, value, shape, "must be a real number")
     if arr is not None:
         with np.errstate(over="ignore"):

@@ -5,20 +5,24 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+# Made once: schedule constructors ask for them for every field.
+_FLOAT = {False: np.dtype(np.float32), True: np.dtype(np.float64)}
+_INT = {False: np.dtype(np.int32), True: np.dtype(np.int64)}
+
 
 def x64_enabled() -> bool:
     """Whether JAX's 64-bit mode (``jax_enable_x64``) is on."""
-    return bool(jax.config.read("jax_enable_x64"))
+    return bool(jax.config.jax_enable_x64)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def float_dtype() -> np.dtype:
     """The dtype of schedule values: float32, or float64 under x64."""
-    return np.dtype(np.float64 if x64_enabled() else np.float32)
+    return _FLOAT[x64_enabled()]
 
 
 def int_dtype() -> np.dtype:
     """The dtype of integer steps and step counts: int32, or int64 under x64."""
-    return np.dtype(np.int64 if x64_enabled() else np.int32)
+    return _INT[x64_enabled()]
 
 
 def int_max() -> int:
