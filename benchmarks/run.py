@@ -52,7 +52,7 @@ def run_one(name: str, quick: bool, workdir: Path) -> tuple[C.Report | None, str
 
 
 def results_markdown(reports: list[C.Report], failures: dict[str, str], quick: bool) -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "python -m benchmarks" + (" --quick" if quick else "")
     lines = [
         "# lrjax benchmarks: latest run",
