@@ -2,7 +2,9 @@
 
 Run it once per checkout, alternating, in fresh processes (PYTHONPATH picks the checkout)::
 
-    for r in 1 2; do for c in ../lrjax-old .; do PYTHONPATH=$c python benchmarks/ab_versions.py; done; done
+    for r in 1 2; do for c in ../lrjax-old .; do
+        PYTHONPATH=$c python benchmarks/ab_versions.py
+    done; done
 
 Each line prints the checkout's lrjax version and, per path, the best of 30 calls:
 ``evaluate`` over 1e3 and 1e6 steps (fixed cost and throughput), a jitted ``s(iota)`` over
