@@ -61,9 +61,8 @@ def _check_kind(func: str, name: str, value: Any) -> None:
         _fail(func, name, value, f"must be a number, not {type(value).__name__}", TypeError)
 
 
-def _float_overflow() -> float:
-    """The smallest magnitude that rounds to infinity in the default float dtype."""
-    return math.inf if x64_enabled() else 2.0**128 - 2.0**103
+_FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
+"""The smallest magnitude that rounds to infinity in float32."""
 
 
 def _to_leaf(value: Any, dtype: np.dtype) -> Any:
@@ -114,7 +113,7 @@ def as_value(
         f, x64 = float(value), x64_enabled()
         if (
             math.isfinite(f)
-            and (x64 or abs(f) < 2.0**128 - 2.0**103)  # below float32's overflow
+            and (x64 or abs(f) < _FLOAT32_OVERFLOW)
             and (f > 0 or not positive)
             and (f >= 0 or not nonnegative)
             and (at_least is None or f >= at_least)
@@ -238,11 +237,6 @@ def concrete(x: Any) -> Any:
     if arr.ndim == 0:
         return arr.item()
     return arr
-
-
-def is_finite_number(x: Any) -> bool:
-    """True for a finite Python/NumPy number (used by parsers and config loaders)."""
-    return isinstance(x, (int, float, np.number)) and math.isfinite(float(x))
 
 
 # -- rules between fields (a schedule's check hook) --------------------------------------
