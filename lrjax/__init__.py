@@ -13,6 +13,10 @@ from lrjax.adapters.training import get_hyperparam as get_hyperparam
 from lrjax.adapters.training import num_training_steps as num_training_steps
 from lrjax.adapters.training import set_step_count as set_step_count
 from lrjax.adapters.training import step_count as step_count
+from lrjax.adaptive.base import AbstractAdaptive as AbstractAdaptive
+from lrjax.adaptive.base import PlateauState as PlateauState
+from lrjax.adaptive.plateau import ReduceOnPlateau as ReduceOnPlateau
+from lrjax.adaptive.plateau import reduce_on_plateau as reduce_on_plateau
 from lrjax.combinators.arith import Add as Add
 from lrjax.combinators.arith import Clip as Clip
 from lrjax.combinators.arith import Divide as Divide

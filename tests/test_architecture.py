@@ -1,6 +1,6 @@
 """The layers of docs/architecture.md: every ``lrjax`` module imports only its own or lower layers.
 
-core (0) -> schedules (1) -> combinators (2) -> presets (3) -> compat (4) -> tools, adapters (5);
+core (0) -> schedules (1) -> combinators (2) -> presets, adaptive (3) -> compat (4) -> tools, adapters (5);
 ``lrjax/__init__.py``, ``__main__.py``, ``torch.py`` and ``keras.py`` are the top surface and
 may import anything. Every import statement counts, module-level or inside a function, and so
 does ``importlib.import_module("lrjax....")``. The only upward edges are listed below, each
@@ -24,6 +24,7 @@ LAYERS = {
     "schedules": 1,
     "combinators": 2,
     "presets": 3,
+    "adaptive": 3,
     "compat": 4,
     "tools": 5,
     "adapters": 5,

@@ -11,10 +11,13 @@ schedules to Keras optimizers. Examples call the factories by name.
 from __future__ import annotations
 
 from dataclasses import InitVar
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
+from lrjax.adaptive.base import PlateauState
+from lrjax.adaptive.plateau import MODES, AbstractPlateau
 from lrjax.combinators.arith import Add
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
@@ -305,3 +308,73 @@ class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDec
 
 
 CosineDecayRestarts = make_factory(KerasCosineDecayRestarts)
+
+
+# --------------------------------------------------------------------------------------
+class KerasReduceLROnPlateau(AbstractPlateau, factory="ReduceLROnPlateau"):
+    r"""Keras's ``ReduceLROnPlateau`` callback: one :meth:`update` per epoch end.
+
+    Keras's rules: the first metric is always the best (even NaN, after which nothing
+    improves); an improvement is ``x + min_delta < best`` ("min") or ``x - min_delta >
+    best`` ("max"); a cooldown epoch resets the wait first; outside cooldown the wait grows
+    and at ``wait >= patience`` the lr becomes ``max(lr * factor, min_lr)`` if it is above
+    ``min_lr`` (then cooldown and wait restart).
+
+    Examples:
+      >>> c = ReduceLROnPlateau(0.1, patience=1)
+      >>> state = c.update(c.update(c.init(), value=1.0), value=1.0)
+      >>> print(f"{float(c(state)):.3f}")
+      0.010
+    """
+
+    learning_rate: Param = fields.value(nonnegative=True)
+    factor: Param = fields.value(nonnegative=True, default=0.1)
+    patience: Param = fields.count(default=10)
+    mode: str = fields.choice(MODES, default="min")
+    min_delta: Param = fields.value(default=1e-4)
+    cooldown: Param = fields.count(default=0)
+    min_lr: Param = fields.value(nonnegative=True, default=0.0)
+
+    def check(self) -> None:
+        v.require_args(self, "factor", lambda f: f < 1, "factor must be < 1 (Keras's rule)")
+
+    def _base(self) -> AbstractSchedule:
+        return core.constant(1.0)
+
+    def _initial_scale(self) -> Any:
+        return self.learning_rate
+
+    def _initial(self) -> PlateauState:
+        # Keras's best starts as None: the first metric always becomes the best. NaN here
+        # marks "no metric yet" (num_bad == -1 tells it from a NaN metric).
+        state = super()._initial()
+        return state._replace(num_bad=state.num_bad - 1)
+
+    def _observe(self, state: PlateauState, metric: Array) -> PlateauState:
+        first = state.num_bad < 0
+        wait = jnp.maximum(state.num_bad, 0)
+        d = jnp.abs(self.min_delta)
+        if self.mode == "min":
+            improved = metric + d < state.best
+        else:
+            improved = metric - d > state.best
+        improved = improved | first
+        in_cooldown = state.cooldown > 0
+        cooldown = jnp.where(in_cooldown, state.cooldown - 1, state.cooldown)
+        wait = jnp.where(in_cooldown, 0, wait)
+        still_cooling = cooldown > 0
+        wait = jnp.where(improved, 0, jnp.where(still_cooling, wait, wait + 1))
+        old = state.scale
+        can_reduce = old > jnp.asarray(self.min_lr, jnp.float32)
+        reduce = ~improved & ~still_cooling & (wait >= self.patience) & can_reduce
+        lower = jnp.maximum(old * self.factor, self.min_lr).astype(old.dtype)
+        return state._replace(
+            best=jnp.where(improved, metric, state.best),
+            num_bad=jnp.where(reduce, 0, wait).astype(state.num_bad.dtype),
+            cooldown=jnp.where(reduce, self.cooldown, cooldown).astype(state.cooldown.dtype),
+            num_reductions=state.num_reductions + reduce.astype(state.num_reductions.dtype),
+            scale=jnp.where(reduce, lower, old),
+        )
+
+
+ReduceLROnPlateau = make_factory(KerasReduceLROnPlateau)

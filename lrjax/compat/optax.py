@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import InitVar
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.combinators.join import Join, join_schedules
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
@@ -25,6 +26,7 @@ from lrjax.core.dtypes import float_dtype, int_dtype, int_max
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
+    Array,
     ArrayLike,
     Param,
     make_factory,
@@ -618,3 +620,87 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
     else:
         boundaries = jnp.cumsum(jnp.stack([jnp.asarray(x) for x in lengths]))
     return join_schedules(cycles, boundaries)
+
+
+# --------------------------------------------------------------------------------------
+class OptaxPlateauState(NamedTuple):
+    """optax's ``ReduceLROnPlateauState`` plus the update count."""
+
+    count: Array
+    best: Array
+    num_bad: Array
+    cooldown: Array
+    num_reductions: Array
+    scale: Array
+    accumulated: Array  # metrics in the current window
+    mean: Array  # their mean
+
+
+class OptaxReduceOnPlateau(AbstractAdaptive, factory="reduce_on_plateau"):
+    r"""optax's ``contrib.reduce_on_plateau``: ``c(state)`` is optax's scale.
+
+    Examples:
+      >>> c = reduce_on_plateau(patience=1)
+      >>> state = c.update(c.update(c.init(), value=1.0), value=1.0)
+      >>> print(f"{float(c(state)):.3f}")
+      0.100
+    """
+
+    State = OptaxPlateauState
+
+    factor: Param = fields.value(positive=True, default=0.1)
+    patience: Param = fields.count(default=10)
+    rtol: Param = fields.value(nonnegative=True, default=1e-4)
+    atol: Param = fields.value(nonnegative=True, default=0.0)
+    cooldown: Param = fields.count(default=0)
+    accumulation_size: Param = fields.count(minimum=1, default=1)
+    min_scale: Param = fields.value(nonnegative=True, default=0.0)
+
+    def check(self) -> None:
+        v.require_args(self, "factor", lambda f: f < 1, "factor must be in (0, 1)")
+        v.require_args(self, "rtol", lambda r: r <= 1, "rtol must be <= 1")
+        r, a = v.concrete(self.rtol), v.concrete(self.atol)
+        if r is not None and a is not None:
+            v.require(r > 0 or a > 0, self.factory, "one of rtol and atol must be > 0")
+
+    def _base(self) -> AbstractSchedule:
+        return core.constant(1.0)
+
+    def _initial(self) -> OptaxPlateauState:
+        zero, fzero = jnp.zeros((), int_dtype()), jnp.zeros((), float_dtype())
+        return OptaxPlateauState(
+            zero, jnp.asarray(jnp.inf, float_dtype()), zero, zero, zero, fzero + 1, zero, fzero
+        )
+
+    def _scale(self, state: Any) -> Array:
+        return state.scale
+
+    def _observe(self, state: OptaxPlateauState, metric: Array) -> OptaxPlateauState:
+        n = state.accumulated + 1
+        mean = (state.accumulated.astype(metric.dtype) * state.mean + metric) / n.astype(
+            metric.dtype
+        )
+        full = n == self.accumulation_size
+        improved = mean < (1 - self.rtol) * state.best - self.atol
+        best = jnp.where(improved, mean, state.best)
+        bad = jnp.where(improved, 0, state.num_bad + 1)
+        in_cooldown = state.cooldown > 0
+        hit = ~in_cooldown & (bad == self.patience)
+        num_bad = jnp.where(in_cooldown | hit, 0, bad)
+        scale = jnp.where(hit, state.scale * self.factor, state.scale)
+        scale = jnp.where(in_cooldown, state.scale, jnp.maximum(scale, self.min_scale))
+        cooldown = jnp.where(in_cooldown, state.cooldown - 1, jnp.where(hit, self.cooldown, 0))
+        decided = state._replace(
+            best=best.astype(state.best.dtype),
+            num_bad=num_bad.astype(state.num_bad.dtype),
+            cooldown=cooldown.astype(state.cooldown.dtype),
+            num_reductions=state.num_reductions + hit.astype(state.num_reductions.dtype),
+            scale=scale.astype(state.scale.dtype),
+            accumulated=jnp.zeros_like(state.accumulated),
+            mean=jnp.zeros_like(state.mean),
+        )
+        waiting = state._replace(accumulated=n.astype(state.accumulated.dtype), mean=mean)
+        return jax.tree.map(lambda a, b: jnp.where(full, a, b), decided, waiting)
+
+
+reduce_on_plateau = make_factory(OptaxReduceOnPlateau)

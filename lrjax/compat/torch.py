@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
+from lrjax.adaptive.base import PlateauState
+from lrjax.adaptive.plateau import MODES, THRESHOLD_MODES, AbstractPlateau, count_plateau
 from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
@@ -39,7 +41,7 @@ from lrjax.core.schedule import (
 )
 from lrjax.presets.recipes import CYCLIC_MODES, cyclic
 from lrjax.schedules.piecewise import piecewise_constant
-from lrjax.schedules.primitives import cosine_decay, exponential_decay, linear, polynomial
+from lrjax.schedules.primitives import constant, cosine_decay, exponential_decay, linear, polynomial
 
 __all__ = [
     "step_lr",
@@ -602,3 +604,71 @@ def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedSch
     # A nested chain contributes its schedulers: torch steps them all, in any order.
     nested = [s.schedulers if isinstance(s, TorchChainedScheduler) else [s] for s in schedulers]
     return TorchChainedScheduler([child for group in nested for child in group])
+
+
+# --------------------------------------------------------------------------------------
+class TorchReduceLROnPlateau(AbstractPlateau, factory="reduce_lr_on_plateau"):
+    r"""torch ``ReduceLROnPlateau`` for one parameter group: the lr drops by ``factor``
+    after more than ``patience`` updates without improvement.
+
+    The state's ``scale`` is the learning rate itself: a reduction sets it to
+    ``max(lr * factor, min_lr)`` when that lowers it by more than ``eps``. A metric
+    improves on ``best`` when ``x < best * (1 - threshold)`` ("min", "rel"; torch's rule,
+    also for negative metrics), ``x < best - threshold`` ("abs"), or ``x > best * (1 +
+    threshold)``, ``x > best + threshold`` for "max". One :meth:`update` is one
+    ``scheduler.step(metric)``.
+
+    Args:
+      lr: the optimizer's learning rate; ``>= 0``.
+      mode: "min" or "max".
+      factor: in ``(0, 1)``... torch accepts any factor < 1.
+      patience: an integer ``>= 0``.
+      threshold: ``>= 0``.
+      threshold_mode: "rel" or "abs".
+      cooldown: an integer ``>= 0``.
+      min_lr: the floor; ``>= 0``.
+      eps: the smallest change applied; ``>= 0``.
+
+    Examples:
+      >>> c = lrt.reduce_lr_on_plateau(0.1, patience=0)
+      >>> state = c.update(c.update(c.init(), value=1.0), value=1.0)
+      >>> print(f"{float(c(state)):.3f}")
+      0.010
+    """
+
+    lr: Param = fields.value(nonnegative=True)
+    mode: str = fields.choice(MODES, default="min")
+    factor: Param = fields.value(positive=True, default=0.1)
+    patience: Param = fields.count(default=10)
+    threshold: Param = fields.value(nonnegative=True, default=1e-4)
+    threshold_mode: str = fields.choice(THRESHOLD_MODES, default="rel")
+    cooldown: Param = fields.count(default=0)
+    min_lr: Param = fields.value(nonnegative=True, default=0.0)
+    eps: Param = fields.value(nonnegative=True, default=1e-8)
+
+    def check(self) -> None:
+        v.require_args(self, "factor", lambda f: f < 1, "factor must be < 1 (torch's rule)")
+
+    def _base(self) -> AbstractSchedule:
+        return constant(1.0)
+
+    def _initial_scale(self) -> Any:
+        return self.lr
+
+    def _observe(self, state: PlateauState, metric: Array) -> PlateauState:
+        t, best = self.threshold, state.best
+        if self.mode == "min":
+            edge = best * (1 - t) if self.threshold_mode == "rel" else best - t
+            improved = metric < edge
+        else:
+            edge = best * (1 + t) if self.threshold_mode == "rel" else best + t
+            improved = metric > edge
+        new = count_plateau(state, improved, metric, self.patience, self.cooldown)
+        reduce = new.num_reductions > state.num_reductions
+        old = state.scale
+        lower = jnp.maximum(old * self.factor, self.min_lr).astype(old.dtype)
+        scale = jnp.where(reduce & (old - lower > self.eps), lower, old)
+        return new._replace(scale=scale)
+
+
+reduce_lr_on_plateau = make_factory(TorchReduceLROnPlateau)

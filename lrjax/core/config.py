@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractNode, FunctionSchedule, registered_classes
 
 
 def _version() -> str:
@@ -51,7 +51,7 @@ def _encode(value: Any, where: str) -> Any:
             f"to_config: {where} is a plain Python callable ({value.fn!r}), which cannot be "
             "serialized; build it from lrjax schedules instead"
         )
-    if isinstance(value, AbstractSchedule):
+    if isinstance(value, AbstractNode):
         return {
             "class_name": type(value).__name__,
             "config": {k: _encode(x, f"{where}.{k}") for k, x in value.config_args().items()},
@@ -63,11 +63,12 @@ def _encode(value: Any, where: str) -> Any:
     return _encode_leaf(value, where)
 
 
-def to_config(schedule: AbstractSchedule) -> dict[str, Any]:
+def to_config(schedule: AbstractNode) -> dict[str, Any]:
     """A JSON-safe dict that rebuilds ``schedule`` with :func:`from_config`.
 
     Args:
-      schedule: an lrjax schedule with concrete values (plain callables cannot be saved).
+      schedule: an lrjax schedule or adaptive schedule with concrete values (plain
+        callables cannot be saved).
 
     Returns:
       ``{"class_name", "config", "lrjax_version"}``; ``json.dumps`` accepts it as is.
@@ -80,7 +81,7 @@ def to_config(schedule: AbstractSchedule) -> dict[str, Any]:
       >>> lrjax.from_config(config) == s
       True
     """
-    if not isinstance(schedule, AbstractSchedule):
+    if not isinstance(schedule, AbstractNode):
         raise TypeError(f"to_config: expected an lrjax schedule, got {type(schedule).__name__}")
     config = _encode(schedule, "schedule")
     config["lrjax_version"] = _version()
@@ -97,7 +98,7 @@ def _decode(value: Any, where: str) -> Any:
     raise ValueError(f"from_config: {where} has unsupported type {type(value).__name__}")
 
 
-def _build(config: Mapping[str, Any], where: str) -> AbstractSchedule:
+def _build(config: Mapping[str, Any], where: str) -> Any:
     name = config.get("class_name")
     args = config.get("config")
     if not isinstance(name, str) or not isinstance(args, Mapping):
@@ -117,7 +118,7 @@ def _build(config: Mapping[str, Any], where: str) -> AbstractSchedule:
         raise ValueError(f"from_config: {where} ({name}) has malformed fields: {err}") from None
 
 
-def from_config(config: Mapping[str, Any] | str) -> AbstractSchedule:
+def from_config(config: Mapping[str, Any] | str) -> Any:
     """Rebuild a schedule from :func:`to_config` output (a dict or its JSON text).
 
     Args:

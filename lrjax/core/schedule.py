@@ -44,7 +44,7 @@ Child: TypeAlias = Any
 """A child-schedule field: an lrjax schedule, a plain callable or a number when given, an
 lrjax schedule once converted."""
 
-_REGISTRY: dict[str, type[AbstractSchedule]] = {}
+_REGISTRY: dict[str, type[AbstractNode]] = {}
 
 
 def _register_pytree(cls: type) -> None:
@@ -98,7 +98,7 @@ def _inheritable_fields(cls: type) -> None:
 
 
 _P = ParamSpec("_P")
-_S = TypeVar("_S", bound="AbstractSchedule")
+_S = TypeVar("_S", bound="AbstractNode")
 
 
 def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
@@ -126,7 +126,7 @@ def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
     return build
 
 
-def registered_classes() -> dict[str, type[AbstractSchedule]]:
+def registered_classes() -> dict[str, type[AbstractNode]]:
     """All concrete schedule classes by name (what ``from_config`` may build)."""
     return dict(_REGISTRY)
 
@@ -152,20 +152,15 @@ def _snake_case(name: str) -> str:
         fields.derived,
     ),
 )
-class AbstractSchedule:
-    """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
+class AbstractNode:
+    """Base class of every lrjax hyperparameter node: schedules and adaptive schedules.
 
-    A subclass declares its fields (``lrjax.core.fields``) and implements ``_evaluate(t)``
-    on a canonical step (integer or float array, clamped to ``>= 0``, see
-    ``lrjax.core.steps``). Unless its name starts with ``Abstract``, the class becomes a
-    frozen dataclass registered as a pytree and as a config class; ``factory`` (a class
-    keyword, by default the class name in snake case) names the public function that
-    builds it, in error messages and in ``repr``. Construction converts every field with
-    its check, then runs :meth:`check` for rules between fields.
-
-    Calling a schedule validates the step (``TypeError`` for bool/str/None/complex,
-    ``OverflowError`` for concrete integers outside int32 when x64 is off) and evaluates
-    it through one jitted function, so eager and jitted calls agree bit for bit.
+    A subclass declares its fields (``lrjax.core.fields``). Unless its name starts with
+    ``Abstract``, the class becomes a frozen dataclass registered as a pytree and as a
+    config class; ``factory`` (a class keyword, by default the class name in snake case)
+    names the public function that builds it, in error messages and in ``repr``.
+    Construction converts every field with its check, then runs :meth:`check` for rules
+    between fields. Equality, hashing, ``repr`` and the config are defined here once.
     """
 
     factory: ClassVar[str] = ""
@@ -185,7 +180,7 @@ class AbstractSchedule:
             for f in dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
             if f.metadata.get("convert") is not None
         )
-        cls._checked = cls.check is not AbstractSchedule.check
+        cls._checked = cls.check is not AbstractNode.check
         existing = _REGISTRY.get(cls.__name__)
         if existing is not None and existing.__module__ != cls.__module__:
             raise TypeError(
@@ -208,6 +203,80 @@ class AbstractSchedule:
 
         Raise ``ValueError`` naming ``self.factory``, the arguments and their values.
         """
+
+    # -- identity -----------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AbstractNode):
+            return NotImplemented
+        if type(self) is not type(other):
+            return False
+        leaves_a, tree_a = jax.tree_util.tree_flatten(self)
+        leaves_b, tree_b = jax.tree_util.tree_flatten(other)
+        # Compare the classes and the printed structure too: two registered dataclasses
+        # with equal field counts can compare equal as treedefs (jax 0.10).
+        if tree_a != tree_b or str(tree_a) != str(tree_b):
+            return False
+        for a, b in zip(leaves_a, leaves_b, strict=True):
+            if isinstance(a, Tracer) or isinstance(b, Tracer):
+                if a is not b:
+                    return False
+                continue
+            a, b = np.asarray(a), np.asarray(b)
+            if a.dtype != b.dtype or not np.array_equal(a, b):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        leaves, tree = jax.tree_util.tree_flatten(self)
+        parts: list[Any] = [type(self).__qualname__, str(tree)]
+        for leaf in leaves:
+            if isinstance(leaf, Tracer):
+                raise TypeError("a schedule holding traced values is not hashable")
+            arr = np.asarray(leaf)
+            parts.append((arr.dtype.str, arr.shape, arr.tobytes()))
+        return hash(tuple(parts))
+
+    def config_args(self) -> dict[str, Any]:
+        """The public arguments that rebuild this schedule through its ``factory``.
+
+        By default the dataclass fields, which are named and ordered like the factory's
+        arguments; classes whose storage differs from their arguments override this.
+        """
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_config_args(cls, args: dict[str, Any]) -> AbstractNode:
+        """Rebuild from :meth:`config_args`: call the class's public factory.
+
+        The factory is the function named ``factory`` in the class's own module, so it
+        validates and canonicalizes the arguments exactly as on first construction.
+        """
+        module = sys.modules[cls.__module__]
+        return getattr(module, cls.factory)(**args)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={format_field(x)}" for k, x in self.config_args().items())
+        name = self.factory or type(self).__name__
+        module = type(self).__module__
+        if module.startswith("lrjax.compat."):
+            # Compat names repeat core and each other's (optax's exponential_decay, torch's
+            # and timm's step_lr): print the module so lrjax.parse(repr(s)) finds the class.
+            name = f"compat.{module.rsplit('.', 1)[1]}.{name}"
+        return f"{name}({args})"
+
+
+class AbstractSchedule(AbstractNode):
+    """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
+
+    A subclass declares its fields (``lrjax.core.fields``, see :class:`AbstractNode`) and
+    implements ``_evaluate(t)`` on a canonical step (integer or float array, clamped to
+    ``>= 0``, see ``lrjax.core.steps``).
+
+    Calling a schedule validates the step (``TypeError`` for bool/str/None/complex,
+    ``OverflowError`` for concrete integers outside int32 when x64 is off) and evaluates
+    it through one jitted function, so eager and jitted calls agree bit for bit.
+    """
 
     # -- evaluation -------------------------------------------------------------------
 
@@ -254,67 +323,6 @@ class AbstractSchedule:
 
     def __neg__(self) -> AbstractSchedule:
         return _arith().negate(self)
-
-    # -- identity -----------------------------------------------------------------------
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, AbstractSchedule):
-            return NotImplemented
-        if type(self) is not type(other):
-            return False
-        leaves_a, tree_a = jax.tree_util.tree_flatten(self)
-        leaves_b, tree_b = jax.tree_util.tree_flatten(other)
-        # Compare the classes and the printed structure too: two registered dataclasses
-        # with equal field counts can compare equal as treedefs (jax 0.10).
-        if tree_a != tree_b or str(tree_a) != str(tree_b):
-            return False
-        for a, b in zip(leaves_a, leaves_b, strict=True):
-            if isinstance(a, Tracer) or isinstance(b, Tracer):
-                if a is not b:
-                    return False
-                continue
-            a, b = np.asarray(a), np.asarray(b)
-            if a.dtype != b.dtype or not np.array_equal(a, b):
-                return False
-        return True
-
-    def __hash__(self) -> int:
-        leaves, tree = jax.tree_util.tree_flatten(self)
-        parts: list[Any] = [type(self).__qualname__, str(tree)]
-        for leaf in leaves:
-            if isinstance(leaf, Tracer):
-                raise TypeError("a schedule holding traced values is not hashable")
-            arr = np.asarray(leaf)
-            parts.append((arr.dtype.str, arr.shape, arr.tobytes()))
-        return hash(tuple(parts))
-
-    def config_args(self) -> dict[str, Any]:
-        """The public arguments that rebuild this schedule through its ``factory``.
-
-        By default the dataclass fields, which are named and ordered like the factory's
-        arguments; classes whose storage differs from their arguments override this.
-        """
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
-
-    @classmethod
-    def from_config_args(cls, args: dict[str, Any]) -> AbstractSchedule:
-        """Rebuild from :meth:`config_args`: call the class's public factory.
-
-        The factory is the function named ``factory`` in the class's own module, so it
-        validates and canonicalizes the arguments exactly as on first construction.
-        """
-        module = sys.modules[cls.__module__]
-        return getattr(module, cls.factory)(**args)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={format_field(x)}" for k, x in self.config_args().items())
-        name = self.factory or type(self).__name__
-        module = type(self).__module__
-        if module.startswith("lrjax.compat."):
-            # Compat names repeat core and each other's (optax's exponential_decay, torch's
-            # and timm's step_lr): print the module so lrjax.parse(repr(s)) finds the class.
-            name = f"compat.{module.rsplit('.', 1)[1]}.{name}"
-        return f"{name}({args})"
 
 
 def _arith() -> Any:
@@ -365,7 +373,7 @@ def _format_scalar(arr: np.ndarray) -> str:
 
 def format_field(value: Any) -> str:
     """A dataclass field as code: schedules by their repr, tuples as lists, leaves as literals."""
-    if isinstance(value, AbstractSchedule):
+    if isinstance(value, AbstractNode):
         return repr(value)
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(format_field(v) for v in value) + "]"
@@ -406,6 +414,11 @@ def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> Ab
     """
     if isinstance(x, AbstractSchedule):
         return x
+    if isinstance(x, AbstractNode):  # an adaptive schedule: a function of its state
+        raise TypeError(
+            f"{func}({name}={x.factory}(...)): an adaptive schedule depends on its state, not "
+            "on the step, so it cannot be part of a schedule; wrap the schedule in it instead"
+        )
     if callable(x):
         return FunctionSchedule(x)
     from lrjax.schedules.primitives import constant

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractNode, AbstractSchedule, FunctionSchedule, registered_classes
 
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 60
@@ -401,7 +401,7 @@ class _Walker:
             raise _fail(
                 _blamed(node, tuple(inspect.signature(fn).parameters), message), message
             ) from None
-        if not isinstance(result, AbstractSchedule):
+        if not isinstance(result, AbstractNode):
             raise _fail(node, f"{name}(...) did not return a schedule")
         return result
 
@@ -417,7 +417,7 @@ def _blamed(node: ast.Call, params: tuple[str, ...], message: str) -> ast.AST:
     return node
 
 
-def parse(text: str) -> AbstractSchedule:
+def parse(text: str) -> Any:
     """Build a schedule from its text form, safely (``ast``, never ``eval``).
 
     The grammar is Python expression syntax restricted to calls of lrjax factories (core,
@@ -474,7 +474,7 @@ def parse(text: str) -> AbstractSchedule:
             return result.schedule()
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
             raise _fail(tree.body, _message(err)) from None
-    if not isinstance(result, AbstractSchedule):
+    if not isinstance(result, AbstractNode):
         raise _fail(
             tree.body,
             f"the text is a {type(result).__name__}, not a schedule",

@@ -1,0 +1,1 @@
+"""Adaptive schedules: learning rates that follow a metric (optax stateful schedules)."""
