@@ -17,6 +17,8 @@ from lrjax.adaptive.base import AbstractAdaptive as AbstractAdaptive
 from lrjax.adaptive.base import PlateauState as PlateauState
 from lrjax.adaptive.plateau import ReduceOnPlateau as ReduceOnPlateau
 from lrjax.adaptive.plateau import reduce_on_plateau as reduce_on_plateau
+from lrjax.adaptive.transform import ScaleByAdaptiveState as ScaleByAdaptiveState
+from lrjax.adaptive.transform import scale_by_adaptive as scale_by_adaptive
 from lrjax.combinators.arith import Add as Add
 from lrjax.combinators.arith import Clip as Clip
 from lrjax.combinators.arith import Divide as Divide

@@ -361,3 +361,38 @@ def test_bad_metric_and_foreign_state():
         c.update(lro.reduce_on_plateau().init(), value=1.0)
     with pytest.raises(TypeError, match=r"not a state of this controller"):
         c(jnp.zeros(()))
+
+
+# -- as a gradient transformation --------------------------------------------------------------
+
+
+def test_scale_by_adaptive_equals_optax_contrib_in_a_chain():
+    from optax import contrib
+
+    kwargs = dict(factor=0.5, patience=1, cooldown=1)
+    ours = optax.chain(optax.sgd(0.1), lrjax.scale_by_adaptive(lro.reduce_on_plateau(**kwargs)))
+    theirs = optax.chain(optax.sgd(0.1), contrib.reduce_on_plateau(**kwargs))
+    params = jnp.ones(2)
+    s_ours, s_theirs = ours.init(params), theirs.init(params)
+    step_ours = jax.jit(lambda s, m: ours.update(jnp.ones(2), s, params, value=m))
+    step_theirs = jax.jit(lambda s, m: theirs.update(jnp.ones(2), s, params, value=m))
+    with jax.numpy_dtype_promotion("standard"):  # optax.contrib is not strict-clean
+        for m in metric_sequences(3, n=30):
+            u_ours, s_ours = step_ours(s_ours, jnp.float32(m))
+            u_theirs, s_theirs = step_theirs(s_theirs, jnp.float32(m))
+            np.testing.assert_allclose(u_ours, u_theirs, rtol=1e-6)
+            # current_learning_rate reports the effective rate, chained factor included.
+            rate = lrjax.current_learning_rate(s_theirs, lrjax.constant(0.1))
+            np.testing.assert_allclose(-u_theirs[0], rate, rtol=1e-6)
+            rate = lrjax.current_learning_rate(s_ours, lrjax.constant(0.1))
+            np.testing.assert_allclose(-u_ours[0], rate, rtol=1e-6)
+
+
+def test_scale_by_adaptive_rejects_plain_schedules():
+    with pytest.raises(TypeError, match=r"scale_by_adaptive\(schedule=.*adaptive schedule"):
+        lrjax.scale_by_adaptive(lrjax.constant(1.0))  # pyright: ignore[reportArgumentType]
+
+
+def test_adaptive_schedule_cannot_be_a_child():
+    with pytest.raises(TypeError, match=r"warmup\(schedule=reduce_on_plateau\(\.\.\.\)\)"):
+        lrjax.warmup(lrjax.reduce_on_plateau(1.0), 10)

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
+from lrjax.adaptive.transform import ScaleByAdaptiveState
 from lrjax.core import checks as v
 from lrjax.core.schedule import Array, ArrayLike, Schedule
 
@@ -284,7 +285,9 @@ def current_learning_rate(opt_state: Any, schedule: Schedule | None = None) -> A
     ``schedule`` it is ``schedule(max(count - 1, 0))`` for the state's step counter, for any
     optimizer built on ``schedule`` (``optax.adam(schedule)``, ``scale_by_schedule``...);
     without one it is read from an ``optax.inject_hyperparams`` state. Both agree. The rate
-    of the *next* update is ``schedule(lrjax.step_count(opt_state))``.
+    of the *next* update is ``schedule(lrjax.step_count(opt_state))``. Factors applied after
+    the learning rate by ``lrjax.scale_by_adaptive`` or ``optax.contrib.reduce_on_plateau``
+    in a chain are included: the result is the effective rate.
 
     Args:
       opt_state: an optax optimizer state.
@@ -311,11 +314,22 @@ def current_learning_rate(opt_state: Any, schedule: Schedule | None = None) -> A
     """
     if schedule is None:
         try:
-            return get_hyperparam(opt_state, "learning_rate")
+            rate = get_hyperparam(opt_state, "learning_rate")
         except ValueError:
             raise ValueError(
                 "current_learning_rate(schedule=None): no optax.inject_hyperparams state with "
                 "a 'learning_rate' in opt_state; pass the schedule the optimizer was built with"
             ) from None
-    count = step_count(opt_state)
-    return jnp.asarray(schedule(jnp.maximum(count - 1, jnp.zeros((), count.dtype))))
+    else:
+        count = step_count(opt_state)
+        rate = jnp.asarray(schedule(jnp.maximum(count - 1, jnp.zeros((), count.dtype))))
+    for node in _walk(opt_state):
+        # Factors that chained transformations applied after the learning rate.
+        if isinstance(node, ScaleByAdaptiveState) or _is_optax_plateau_state(node):
+            rate = rate * node.scale.astype(rate.dtype)
+    return rate
+
+
+def _is_optax_plateau_state(node: Any) -> bool:
+    """``optax.contrib.reduce_on_plateau``'s state (not imported: optax.contrib is heavy)."""
+    return type(node).__name__ == "ReduceLROnPlateauState" and "scale" in node._fields

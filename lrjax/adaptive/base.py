@@ -33,9 +33,9 @@ class AbstractAdaptive(AbstractNode):
 
     A subclass declares its fields like any schedule, a ``NamedTuple`` state with fields
     ``count`` and ``best`` (at least), and implements ``_initial`` (the state after no update),
-    ``_observe`` (the state after one valid metric, the count not yet advanced) and
-    ``_scale`` (the multiplier of the base schedule). ``_base`` is the base schedule
-    (``self.schedule`` by default).
+    ``_observe`` (the state after one valid metric, the count not yet advanced);
+    :meth:`base` (``self.schedule`` by default) and :meth:`multiplier` (``state.scale`` by
+    default) give the learning rate ``base()(count) * multiplier(state)``.
     """
 
     # -- the protocol --------------------------------------------------------------------
@@ -88,20 +88,22 @@ class AbstractAdaptive(AbstractNode):
         """The learning rate of the next update: ``base(count) * scale(state)``."""
         del extra_args
         self._check_state(state, "__call__")
-        return self._base()(state.count) * self._scale(state)
+        return self.base()(state.count) * self.multiplier(state)
+
+    def base(self) -> AbstractSchedule:
+        """The base schedule, evaluated at the update count."""
+        return self.schedule  # pyright: ignore[reportAttributeAccessIssue]
+
+    def multiplier(self, state: Any) -> Array:
+        """The factor on the base schedule in ``state`` (the lr itself for some peers)."""
+        return state.scale
 
     # -- what subclasses define ----------------------------------------------------------
-
-    def _base(self) -> AbstractSchedule:
-        return self.schedule  # pyright: ignore[reportAttributeAccessIssue]
 
     def _initial(self) -> Any:
         raise NotImplementedError
 
     def _observe(self, state: Any, metric: Array) -> Any:
-        raise NotImplementedError
-
-    def _scale(self, state: Any) -> Array:
         raise NotImplementedError
 
     # -- checks --------------------------------------------------------------------------

@@ -34,9 +34,6 @@ class AbstractPlateau(AbstractAdaptive):
     def _initial_scale(self) -> Any:
         return 1.0
 
-    def _scale(self, state: PlateauState) -> Array:
-        return state.scale
-
 
 class ReduceOnPlateau(AbstractPlateau):
     r"""Multiply a schedule by ``factor`` each time the metric stops improving.

@@ -338,7 +338,7 @@ class KerasReduceLROnPlateau(AbstractPlateau, factory="ReduceLROnPlateau"):
     def check(self) -> None:
         v.require_args(self, "factor", lambda f: f < 1, "factor must be < 1 (Keras's rule)")
 
-    def _base(self) -> AbstractSchedule:
+    def base(self) -> AbstractSchedule:
         return core.constant(1.0)
 
     def _initial_scale(self) -> Any:

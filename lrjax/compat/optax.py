@@ -663,7 +663,7 @@ class OptaxReduceOnPlateau(AbstractAdaptive, factory="reduce_on_plateau"):
         if r is not None and a is not None:
             v.require(r > 0 or a > 0, self.factory, "one of rtol and atol must be > 0")
 
-    def _base(self) -> AbstractSchedule:
+    def base(self) -> AbstractSchedule:
         return core.constant(1.0)
 
     def _initial(self) -> OptaxPlateauState:
@@ -671,9 +671,6 @@ class OptaxReduceOnPlateau(AbstractAdaptive, factory="reduce_on_plateau"):
         return OptaxPlateauState(
             zero, jnp.asarray(jnp.inf, float_dtype()), zero, zero, zero, fzero + 1, zero, fzero
         )
-
-    def _scale(self, state: Any) -> Array:
-        return state.scale
 
     def _observe(self, state: OptaxPlateauState, metric: Array) -> OptaxPlateauState:
         n = state.accumulated + 1

@@ -649,7 +649,7 @@ class TorchReduceLROnPlateau(AbstractPlateau, factory="reduce_lr_on_plateau"):
     def check(self) -> None:
         v.require_args(self, "factor", lambda f: f < 1, "factor must be < 1 (torch's rule)")
 
-    def _base(self) -> AbstractSchedule:
+    def base(self) -> AbstractSchedule:
         return constant(1.0)
 
     def _initial_scale(self) -> Any:
