@@ -26,21 +26,13 @@ from lrjax.core.schedule import (
     Array,
     Param,
     evaluate_child,
+    factory_names,
     make_factory,
 )
 from lrjax.core.steps import as_step_dtype, is_integer_step
 from lrjax.presets.recipes import SGDR
 from lrjax.schedules import primitives as core
 from lrjax.schedules.piecewise import PiecewiseConstant
-
-__all__ = [
-    "ExponentialDecay",
-    "PiecewiseConstantDecay",
-    "PolynomialDecay",
-    "InverseTimeDecay",
-    "CosineDecay",
-    "CosineDecayRestarts",
-]
 
 
 class AbstractKeras(AbstractSchedule):
@@ -305,3 +297,6 @@ class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDec
 
 
 CosineDecayRestarts = make_factory(KerasCosineDecayRestarts)
+
+
+__all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]
