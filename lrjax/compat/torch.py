@@ -526,11 +526,10 @@ class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
         f = self.factory
         for i, child in enumerate(self.schedulers):
             if not isinstance(child, AbstractTorchChainable):
+                names = ", ".join(c.factory for c in AbstractTorchChainable.__subclasses__())
                 raise TypeError(
                     f"{f}(schedulers[{i}]={type(child).__name__}): only the multiplicative "
-                    "schedulers of lrjax.compat.torch can be chained (step_lr, multistep_lr, "
-                    "constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr "
-                    "with eta_min=0)"
+                    f"schedulers of lrjax.compat.torch can be chained ({names} with eta_min=0)"
                 )
             if isinstance(child, TorchCosineAnnealingLR):
                 eta = v.concrete(child.eta_min)
