@@ -154,12 +154,9 @@ def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
     """Sorted boundaries and cumulative values ``values[i + 1]`` from ``bounds[i]`` on. Equal
     steps resolve like a dict: the last scale comes first, the others become 1."""
     steps, scales, init = jnp.asarray(steps), jnp.asarray(scales), jnp.asarray(init)
-    count = steps.shape[-1]
-    if count == 0:
-        return steps, init[None]
-    order = jnp.lexsort((-jnp.arange(count), steps))
+    order = jnp.lexsort((-jnp.arange(steps.shape[-1]), steps))
     bounds = steps[order]
-    repeated = jnp.concatenate([jnp.zeros((1,), bool), bounds[1:] == bounds[:-1]])
+    repeated = jnp.concatenate([jnp.zeros_like(bounds[:1], bool), bounds[1:] == bounds[:-1]])
     effective = jnp.where(repeated, jnp.ones((), scales.dtype), scales[order])
     values = jnp.cumprod(jnp.concatenate([init[None], effective]))
     return bounds, values
