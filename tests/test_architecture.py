@@ -1,10 +1,11 @@
 """The layers of docs/architecture.md: every ``lrjax`` module imports only its own or lower layers.
 
-core (0) -> schedules (1) -> combinators (2) -> presets, adaptive (3) -> compat (4) -> tools, adapters (5);
-``lrjax/__init__.py``, ``__main__.py``, ``torch.py`` and ``keras.py`` are the top surface and
-may import anything. Every import statement counts, module-level or inside a function, and so
-does ``importlib.import_module("lrjax....")``. The only upward edges are listed below, each
-with its reason, and they must stay inside a function (run at call time, not at import).
+core (0) -> schedules (1) -> combinators (2) -> presets, adaptive (3) -> compat (4) ->
+tools, adapters (5); ``lrjax/__init__.py``, ``__main__.py``, ``torch.py`` and ``keras.py``
+are the top surface and may import anything. Every import statement counts, module-level
+or inside a function, and so does ``importlib.import_module("lrjax....")``. The only upward
+edges are listed below, each with its reason, and they must stay inside a function (run at
+call time, not at import).
 """
 
 from __future__ import annotations

@@ -29,21 +29,13 @@ from lrjax.core.schedule import (
     Array,
     Param,
     evaluate_child,
+    factory_names,
     make_factory,
 )
 from lrjax.core.steps import as_step_dtype, is_integer_step
 from lrjax.presets.recipes import SGDR
 from lrjax.schedules import primitives as core
 from lrjax.schedules.piecewise import PiecewiseConstant
-
-__all__ = [
-    "ExponentialDecay",
-    "PiecewiseConstantDecay",
-    "PolynomialDecay",
-    "InverseTimeDecay",
-    "CosineDecay",
-    "CosineDecayRestarts",
-]
 
 
 class AbstractKeras(AbstractSchedule):
@@ -378,3 +370,4 @@ class KerasReduceLROnPlateau(AbstractPlateau, factory="ReduceLROnPlateau"):
 
 
 ReduceLROnPlateau = make_factory(KerasReduceLROnPlateau)
+__all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]

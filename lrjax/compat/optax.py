@@ -22,34 +22,18 @@ from lrjax.combinators.join import Join, join_schedules
 from lrjax.combinators.warmup import Warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.dtypes import float_dtype, int_dtype, int_max
+from lrjax.core.dtypes import float_dtype, int_dtype
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
     Array,
     ArrayLike,
     Param,
+    factory_names,
     make_factory,
 )
 from lrjax.schedules import primitives as core
 from lrjax.schedules.piecewise import PiecewiseConstant, PiecewiseLinear
-
-__all__ = [
-    "constant_schedule",
-    "linear_schedule",
-    "polynomial_schedule",
-    "piecewise_constant_schedule",
-    "piecewise_interpolate_schedule",
-    "exponential_decay",
-    "cosine_decay_schedule",
-    "warmup_cosine_decay_schedule",
-    "warmup_exponential_decay_schedule",
-    "warmup_constant_schedule",
-    "linear_onecycle_schedule",
-    "cosine_onecycle_schedule",
-    "sgdr_schedule",
-    "join_schedules",  # lrjax's own, which also validates the boundaries (optax does not)
-]
 
 # optax documents non-positive transition_steps (a constant schedule): accept any int32.
 _ANY_COUNT = -(2**31)
@@ -163,10 +147,7 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
         )
     steps, scales = [p[0] for p in pairs], [p[1] for p in pairs]
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
-    if all(v.is_concrete(s) for s in steps):
-        stacked: Any = np.asarray(steps)
-    else:
-        stacked = jnp.stack([jnp.asarray(s) for s in steps])
+    stacked = np.asarray(steps) if all(map(v.is_concrete, steps)) else jnp.stack(steps)
     counts = v.as_count(func, name, stacked, shape=None)
     return counts, v.as_value_sequence(func, name, scales, nonnegative=True)
 
@@ -175,12 +156,9 @@ def _table(init: Any, steps: Any, scales: Any) -> tuple[jax.Array, jax.Array]:
     """Sorted boundaries and cumulative values ``values[i + 1]`` from ``bounds[i]`` on. Equal
     steps resolve like a dict: the last scale comes first, the others become 1."""
     steps, scales, init = jnp.asarray(steps), jnp.asarray(scales), jnp.asarray(init)
-    count = steps.shape[-1]
-    if count == 0:
-        return steps, init[None]
-    order = jnp.lexsort((-jnp.arange(count), steps))
+    order = jnp.lexsort((-jnp.arange(steps.shape[-1]), steps))
     bounds = steps[order]
-    repeated = jnp.concatenate([jnp.zeros((1,), bool), bounds[1:] == bounds[:-1]])
+    repeated = jnp.concatenate([jnp.zeros_like(bounds[:1], bool), bounds[1:] == bounds[:-1]])
     effective = jnp.where(repeated, jnp.ones((), scales.dtype), scales[order])
     values = jnp.cumprod(jnp.concatenate([init[None], effective]))
     return bounds, values
@@ -383,12 +361,8 @@ class OptaxWarmupCosineDecay(AbstractOptaxWarmup, factory="warmup_cosine_decay_s
 
     def check(self) -> None:
         w, d = v.concrete(self.warmup_steps), v.concrete(self.decay_steps)
-        if w is not None and d is not None:
-            v.require(
-                np.all(np.asarray(d) > np.asarray(w)),
-                self.factory,
-                f"decay_steps={d} includes the warmup and must be > warmup_steps={w}",
-            )
+        message = f"decay_steps={d} includes the warmup and must be > warmup_steps={w}"
+        v.require(None if w is None or d is None else d > w, self.factory, message)
 
     def build(self) -> AbstractSchedule:
         # optax: alpha = 0 if peak_value == 0 else end_value / peak_value.
@@ -609,17 +583,10 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, ArrayLike]]) -> Join:
     if not cycles:
         raise ValueError(f"{f}(cosine_kwargs=[]): cosine_kwargs must hold at least one cycle")
     lengths = [c.decay_steps for c in cycles[:-1]]
-    if all(v.concrete(x) is not None for x in lengths):
-        total = np.cumsum([int(np.asarray(x)) for x in lengths], dtype=np.int64)
-        if total.size and total[-1] > int_max():
-            raise OverflowError(
-                f"{f}: the cycles' decay_steps add up to {int(total[-1])} > {int_max()}; "
-                "enable 64-bit steps with jax.config.update('jax_enable_x64', True)"
-            )
-        boundaries: Any = total.astype(int_dtype())
-    else:
-        boundaries = jnp.cumsum(jnp.stack([jnp.asarray(x) for x in lengths]))
-    return join_schedules(cycles, boundaries)
+    # Summed in int64 when concrete: join_schedules then rejects boundaries past the int32 range.
+    if all(v.is_concrete(x) for x in lengths):
+        return join_schedules(cycles, np.cumsum(lengths, dtype=np.int64))
+    return join_schedules(cycles, jnp.cumsum(jnp.stack(lengths)))
 
 
 # --------------------------------------------------------------------------------------
@@ -701,3 +668,8 @@ class OptaxReduceOnPlateau(AbstractAdaptive, factory="reduce_on_plateau"):
 
 
 reduce_on_plateau = make_factory(OptaxReduceOnPlateau)
+
+
+# One function per class above, the two written out, and join_schedules: lrjax's own, which
+# also validates the boundaries (optax does not).
+__all__ = ["constant_schedule", *factory_names(__name__), "sgdr_schedule", "join_schedules"]  # pyright: ignore[reportUnsupportedDunderAll]

@@ -13,6 +13,7 @@ Examples use ``from lrjax.compat import timm as lrtimm``.
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -21,10 +22,8 @@ import jax.numpy as jnp
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import Progress, progress, ramp, restart_progress
-from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
+from lrjax.core.schedule import AbstractSchedule, Array, Param, factory_names, make_factory
 from lrjax.schedules.piecewise import piece_index
-
-__all__ = ["cosine_lr", "tanh_lr", "poly_lr", "step_lr", "multistep_lr"]
 
 
 def _pow(x: Array, n: Array) -> Array:
@@ -187,9 +186,7 @@ class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
     warmup_prefix: bool = fields.flag(default=False)
 
     def check(self) -> None:
-        a, b = v.concrete(self.lb), v.concrete(self.ub)
-        ok = None if a is None or b is None else a < b
-        v.require(ok, f"{self.factory}(lb={a!r}, ub={b!r})", "lb must be < ub")
+        v.require_args(self, "lb ub", operator.lt, "lb must be < ub")
 
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         # timm's (1 - tanh(a)) / 2, unscaled (core tanh_decay rescales it to hit both ends),
@@ -336,3 +333,6 @@ class TimmMultiStep(AbstractTimmStep, factory="multistep_lr"):
 
 
 multistep_lr = make_factory(TimmMultiStep)
+
+
+__all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]

@@ -36,27 +36,12 @@ from lrjax.core.schedule import (
     Child,
     Param,
     as_schedule,
-    format_value,
+    factory_names,
     make_factory,
 )
 from lrjax.presets.recipes import CYCLIC_MODES, cyclic
 from lrjax.schedules.piecewise import piecewise_constant
 from lrjax.schedules.primitives import constant, cosine_decay, exponential_decay, linear, polynomial
-
-__all__ = [
-    "step_lr",
-    "multistep_lr",
-    "constant_lr",
-    "linear_lr",
-    "exponential_lr",
-    "polynomial_lr",
-    "cosine_annealing_lr",
-    "cosine_annealing_warm_restarts",
-    "cyclic_lr",
-    "one_cycle_lr",
-    "sequential_lr",
-    "chained_scheduler",
-]
 
 
 def _lower(schedule: AbstractSchedule) -> AbstractSchedule:
@@ -65,13 +50,6 @@ def _lower(schedule: AbstractSchedule) -> AbstractSchedule:
     while isinstance(schedule, AbstractPreset):
         schedule = schedule.build()
     return schedule
-
-
-def _at_most_one(schedule: AbstractSchedule, name: str, interval: str) -> None:
-    """torch's factors are at most 1 (the field checks the lower end of ``interval``)."""
-    c = v.concrete(getattr(schedule, name))
-    ok = None if c is None else bool(np.all(c <= 1))
-    v.require(ok, f"{schedule.factory}({name}={c!r})", f"{name} must be in {interval}")
 
 
 class AbstractTorchChainable(AbstractPreset):
@@ -169,7 +147,8 @@ class TorchConstantLR(AbstractTorchChainable, factory="constant_lr"):
     total_iters: Param = fields.count(default=5)
 
     def check(self) -> None:
-        _at_most_one(self, "factor", "[0, 1]")
+        # torch's factors are at most 1 (the fields check the lower ends).
+        v.require_args(self, "factor", lambda x: x <= 1, "factor must be in [0, 1]")
 
     def build(self) -> AbstractSchedule:
         n = jnp.asarray(self.total_iters)
@@ -207,8 +186,8 @@ class TorchLinearLR(AbstractTorchChainable, factory="linear_lr"):
     total_iters: Param = fields.count(default=5)
 
     def check(self) -> None:
-        _at_most_one(self, "start_factor", "(0, 1]")
-        _at_most_one(self, "end_factor", "[0, 1]")
+        v.require_args(self, "start_factor", lambda x: x <= 1, "start_factor must be in (0, 1]")
+        v.require_args(self, "end_factor", lambda x: x <= 1, "end_factor must be in [0, 1]")
 
     def build(self) -> AbstractSchedule:
         start = self.base_lr * self.start_factor
@@ -417,14 +396,11 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     three_phase: bool = fields.flag()
 
     def check(self) -> None:
-        f, p, n = self.factory, v.concrete(self.pct_start), v.concrete(self.total_steps)
-        pct = format_value(self.pct_start)
-        v.require(
-            None if p is None else p <= 1, f"{f}(pct_start={pct})", "pct_start must be in [0, 1]"
-        )
-        v.require(
-            None if p is None or n is None else not math.isclose(p * n, 1.0, rel_tol=1e-6),
-            f"{f}(pct_start={pct}, total_steps={n})",
+        v.require_args(self, "pct_start", lambda p: p <= 1, "pct_start must be in [0, 1]")
+        v.require_args(
+            self,
+            "pct_start total_steps",
+            lambda p, n: not math.isclose(p * n, 1.0, rel_tol=1e-6),
             "pct_start * total_steps must not be 1 (torch divides 0 by 0 at step 0)",
         )
 
@@ -552,11 +528,10 @@ class TorchChainedScheduler(AbstractPreset, factory="chained_scheduler"):
         f = self.factory
         for i, child in enumerate(self.schedulers):
             if not isinstance(child, AbstractTorchChainable):
+                names = ", ".join(c.factory for c in AbstractTorchChainable.__subclasses__())
                 raise TypeError(
                     f"{f}(schedulers[{i}]={type(child).__name__}): only the multiplicative "
-                    "schedulers of lrjax.compat.torch can be chained (step_lr, multistep_lr, "
-                    "constant_lr, linear_lr, exponential_lr, polynomial_lr, cosine_annealing_lr "
-                    "with eta_min=0)"
+                    f"schedulers of lrjax.compat.torch can be chained ({names} with eta_min=0)"
                 )
             if isinstance(child, TorchCosineAnnealingLR):
                 eta = v.concrete(child.eta_min)
@@ -672,3 +647,4 @@ class TorchReduceLROnPlateau(AbstractPlateau, factory="reduce_lr_on_plateau"):
 
 
 reduce_lr_on_plateau = make_factory(TorchReduceLROnPlateau)
+__all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]

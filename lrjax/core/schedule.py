@@ -492,3 +492,9 @@ class AbstractPreset(AbstractSchedule):
             return self.build().phase_boundaries(horizon)
         except (TypeError, ValueError):
             return ()
+
+
+def factory_names(module: str) -> list[str]:
+    """The factories of the schedule classes defined in ``module``, in order: a module's
+    ``__all__`` derived from its classes instead of listed again."""
+    return [cls.factory for cls in _REGISTRY.values() if cls.__module__ == module]
