@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.core.schedule import Array, ArrayLike
+
+if TYPE_CHECKING:
+    import optax
 
 
 class ScaleByAdaptiveState(NamedTuple):
@@ -47,6 +49,8 @@ def scale_by_adaptive(schedule: AbstractAdaptive) -> optax.GradientTransformatio
       >>> print(f"{float(updates[0]):.3f} {float(rate):.3f}")
       -0.050 0.050
     """
+    import optax  # imported on use: `import lrjax` does not load optax
+
     if not isinstance(schedule, AbstractAdaptive):
         raise TypeError(
             f"scale_by_adaptive(schedule={schedule!r}): expected an adaptive schedule such as "
