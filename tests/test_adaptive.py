@@ -142,7 +142,7 @@ def test_valid_mask_advances_count_only():
 
 
 def torch_lrs(metrics, lr, **kwargs):
-    torch = pytest.importorskip("torch")
+    import torch
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
     lrs = [opt.param_groups[0]["lr"]]
@@ -177,7 +177,7 @@ def test_torch_reduce_lr_on_plateau_matches_torch(seed, mode, threshold_mode):
 
 
 def keras_lrs(metrics, lr, **kwargs):
-    keras = pytest.importorskip("keras")
+    import keras
     model = keras.Sequential([keras.layers.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
     cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
@@ -396,3 +396,64 @@ def test_scale_by_adaptive_rejects_plain_schedules():
 def test_adaptive_schedule_cannot_be_a_child():
     with pytest.raises(TypeError, match=r"warmup\(schedule=reduce_on_plateau\(\.\.\.\)\)"):
         lrjax.warmup(lrjax.reduce_on_plateau(1.0), 10)
+
+
+# -- timm and Hugging Face ---------------------------------------------------------------------
+
+
+def timm_lrs(metrics, lr, **kwargs):
+    import torch
+    from peers import timm_scheduler_module
+
+    PlateauLRScheduler = timm_scheduler_module().PlateauLRScheduler  # noqa: N806
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = PlateauLRScheduler(opt, **kwargs)
+    lrs = [opt.param_groups[0]["lr"]]
+    for epoch, m in enumerate(metrics, start=1):
+        sched.step(epoch, float(m))
+        lrs.append(opt.param_groups[0]["lr"])
+    return np.asarray(lrs)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # timm deprecates PlateauLRScheduler
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_timm_plateau_lr_matches_timm(seed, mode):
+    from lrjax.compat import timm as lrtimm
+
+    rng = np.random.default_rng(400 + seed)
+    kwargs = dict(
+        decay_rate=[0.5, 0.1, 0.7][seed % 3],
+        patience_t=int(rng.integers(0, 4)),
+        threshold=1e-4,
+        cooldown_t=seed % 3,
+        warmup_t=[0, 3, 5][seed % 3],
+        warmup_lr_init=[0.0, 1e-3][seed % 2],
+        lr_min=[0.0, 1e-3][seed % 2],
+        mode=mode,
+    )
+    metrics = metric_sequences(seed, n=60)
+    want = timm_lrs(metrics, 0.1, **kwargs)
+    got, _ = run(lrtimm.plateau_lr(0.1, **kwargs), metrics)
+    np.testing.assert_allclose(got, want, rtol=1e-6 + 1.2e-7 * 20)
+
+
+def test_hf_get_scheduler_reduce_lr_on_plateau_is_torch():
+    from lrjax.compat import transformers as lrh
+
+    c = lrh.get_scheduler(
+        "reduce_lr_on_plateau", 0.1, scheduler_specific_kwargs=dict(patience=2, factor=0.5)
+    )
+    assert c == lrt.reduce_lr_on_plateau(0.1, patience=2, factor=0.5)
+    import transformers
+    import torch
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = transformers.get_scheduler(
+        "reduce_lr_on_plateau", opt, scheduler_specific_kwargs=dict(patience=2, factor=0.5)
+    )
+    metrics = metric_sequences(11, n=40)
+    want = []
+    for m in metrics:
+        sched.step(float(m))
+        want.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(run(c, metrics)[0][1:], want, rtol=1e-6 + 1.2e-7 * 20)

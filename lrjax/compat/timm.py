@@ -19,11 +19,15 @@ from typing import TYPE_CHECKING, Any
 import jax
 import jax.numpy as jnp
 
+from lrjax.adaptive.base import PlateauState
+from lrjax.adaptive.plateau import MODES, AbstractPlateau
+from lrjax.compat.torch import torch_plateau_step
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import Progress, progress, ramp, restart_progress
 from lrjax.core.schedule import AbstractSchedule, Array, Param, factory_names, make_factory
 from lrjax.schedules.piecewise import piece_index
+from lrjax.schedules.primitives import constant
 
 
 def _pow(x: Array, n: Array) -> Array:
@@ -333,6 +337,75 @@ class TimmMultiStep(AbstractTimmStep, factory="multistep_lr"):
 
 
 multistep_lr = make_factory(TimmMultiStep)
+
+
+# --------------------------------------------------------------------------------------
+class TimmPlateau(AbstractPlateau, factory="plateau_lr"):
+    r"""timm's ``PlateauLRScheduler`` (without noise): a linear warmup, then torch's
+    ``ReduceLROnPlateau``.
+
+    With ``count`` updates so far (one ``scheduler.step(epoch, metric)`` each, ``epoch`` =
+    ``count``): while ``count <= warmup_t`` (and ``warmup_t > 0``) the lr is
+    ``warmup_lr_init + count (lr - warmup_lr_init) / warmup_t`` and metrics are ignored;
+    after it, torch's rules with ``factor=decay_rate``, ``patience=patience_t``,
+    ``cooldown=cooldown_t``, ``min_lr=lr_min``, ``threshold_mode="rel"``, ``eps=1e-8``.
+    Note timm's default ``mode="max"`` (an accuracy).
+
+    Args:
+      lr: the optimizer's learning rate; ``>= 0``.
+      decay_rate: the factor per reduction; in ``(0, 1)``.
+      patience_t: an integer ``>= 0``.
+      threshold: the relative improvement that counts; ``>= 0``.
+      cooldown_t: an integer ``>= 0``.
+      warmup_t: warmup epochs; an integer ``>= 0``.
+      warmup_lr_init: the lr at epoch 0 of the warmup; ``>= 0``.
+      lr_min: the floor; ``>= 0``.
+      mode: "max" or "min".
+
+    Examples:
+      >>> c = lrtimm.plateau_lr(0.1, patience_t=0, mode="min")
+      >>> state = c.update(c.update(c.init(), value=1.0), value=1.0)
+      >>> print(f"{float(c(state)):.3f}")
+      0.010
+    """
+
+    lr: Param = fields.value(nonnegative=True)
+    decay_rate: Param = fields.value(positive=True, default=0.1)
+    patience_t: Param = fields.count(default=10)
+    threshold: Param = fields.value(nonnegative=True, default=1e-4)
+    cooldown_t: Param = fields.count(default=0)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    mode: str = fields.choice(MODES, default="max")
+
+    def check(self) -> None:
+        v.require_args(self, "decay_rate", lambda f: f < 1, "decay_rate must be in (0, 1)")
+
+    def base(self) -> AbstractSchedule:
+        return constant(1.0)
+
+    def _initial_scale(self) -> Any:
+        return self.lr
+
+    def multiplier(self, state: PlateauState) -> Array:
+        dtype = state.scale.dtype
+        warm, t = jnp.asarray(self.warmup_t), state.count
+        step = (self.lr - self.warmup_lr_init) / jnp.maximum(warm, 1).astype(dtype)
+        rising = self.warmup_lr_init + t.astype(dtype) * step
+        return jnp.where((warm > 0) & (t <= warm), rising, state.scale)
+
+    def _observe(self, state: PlateauState, metric: Array) -> PlateauState:
+        after = torch_plateau_step(
+            state, metric, self.mode, self.threshold, "rel", self.patience_t, self.cooldown_t,
+            self.decay_rate, self.lr_min, 1e-8,
+        )  # fmt: skip
+        # timm ignores the metric during the warmup (this update's epoch is count + 1).
+        in_warmup = state.count + 1 <= self.warmup_t
+        return jax.tree.map(lambda a, b: jnp.where(in_warmup, b, a), after, state)
+
+
+plateau_lr = make_factory(TimmPlateau)
 
 
 __all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]

@@ -631,19 +631,31 @@ class TorchReduceLROnPlateau(AbstractPlateau, factory="reduce_lr_on_plateau"):
         return self.lr
 
     def _observe(self, state: PlateauState, metric: Array) -> PlateauState:
-        t, best = self.threshold, state.best
-        if self.mode == "min":
-            edge = best * (1 - t) if self.threshold_mode == "rel" else best - t
-            improved = metric < edge
-        else:
-            edge = best * (1 + t) if self.threshold_mode == "rel" else best + t
-            improved = metric > edge
-        new = count_plateau(state, improved, metric, self.patience, self.cooldown)
-        reduce = new.num_reductions > state.num_reductions
-        old = state.scale
-        lower = jnp.maximum(old * self.factor, self.min_lr).astype(old.dtype)
-        scale = jnp.where(reduce & (old - lower > self.eps), lower, old)
-        return new._replace(scale=scale)
+        return torch_plateau_step(
+            state, metric, self.mode, self.threshold, self.threshold_mode, self.patience,
+            self.cooldown, self.factor, self.min_lr, self.eps,
+        )  # fmt: skip
+
+
+def torch_plateau_step(
+    state: PlateauState, metric: Array, mode: str, threshold: Any, threshold_mode: str,
+    patience: Any, cooldown: Any, factor: Any, min_lr: Any, eps: Any,
+) -> PlateauState:  # fmt: skip
+    """torch's ``ReduceLROnPlateau.step(metric)``, the lr in ``state.scale`` (also timm's)."""
+    best = state.best
+    if mode == "min":
+        improved = metric < (
+            best * (1 - threshold) if threshold_mode == "rel" else best - threshold
+        )
+    else:
+        improved = metric > (
+            best * (1 + threshold) if threshold_mode == "rel" else best + threshold
+        )
+    new = count_plateau(state, improved, metric, patience, cooldown)
+    reduce = new.num_reductions > state.num_reductions
+    old = state.scale
+    lower = jnp.maximum(old * factor, min_lr).astype(old.dtype)
+    return new._replace(scale=jnp.where(reduce & (old - lower > eps), lower, old))
 
 
 reduce_lr_on_plateau = make_factory(TorchReduceLROnPlateau)

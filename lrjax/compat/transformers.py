@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
+from lrjax.compat.torch import reduce_lr_on_plateau
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import progress, ramp
@@ -542,12 +543,12 @@ def get_scheduler(
     num_warmup_steps: ArrayLike | None = None,
     num_training_steps: ArrayLike | None = None,
     scheduler_specific_kwargs: Mapping[str, Any] | None = None,
-) -> AbstractSchedule:
+) -> Any:
     r"""HF ``get_scheduler``: any step-driven ``SchedulerType`` by name, dispatched like HF.
 
     Args:
-      name: a ``SchedulerType`` value (or the enum member) but "reduce_lr_on_plateau" and
-        "greedy", which depend on metrics.
+      name: a ``SchedulerType`` value (or the enum member) but "greedy";
+        "reduce_lr_on_plateau" gives torch's adaptive ``reduce_lr_on_plateau``.
       learning_rate: the optimizer's learning rate (HF reads it from the optimizer).
       num_warmup_steps: warmup length; required by every type but "constant".
       num_training_steps: total length; required by the types that take it (all but
@@ -562,11 +563,10 @@ def get_scheduler(
       0.5000
     """
     f, key = "get_scheduler", getattr(name, "value", name)
-    if key in ("reduce_lr_on_plateau", "greedy"):
-        raise ValueError(
-            f"{f}(name={key!r}): {key} depends on training metrics, not on the step; it has "
-            "no lrjax schedule"
-        )
+    if key == "reduce_lr_on_plateau":  # HF builds torch's ReduceLROnPlateau
+        return reduce_lr_on_plateau(learning_rate, **(scheduler_specific_kwargs or {}))
+    if key == "greedy":
+        raise ValueError(f"{f}(name={key!r}): HF's greedy scheduler has no lrjax counterpart")
     if key not in _BY_NAME:
         valid = ", ".join(repr(k) for k in _BY_NAME)
         raise ValueError(f"{f}(name={key!r}): name must be one of {valid}")
