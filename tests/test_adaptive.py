@@ -143,6 +143,7 @@ def test_valid_mask_advances_count_only():
 
 def torch_lrs(metrics, lr, **kwargs):
     import torch
+
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
     lrs = [opt.param_groups[0]["lr"]]
@@ -178,6 +179,7 @@ def test_torch_reduce_lr_on_plateau_matches_torch(seed, mode, threshold_mode):
 
 def keras_lrs(metrics, lr, **kwargs):
     import keras
+
     model = keras.Sequential([keras.layers.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
     cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
@@ -445,8 +447,9 @@ def test_hf_get_scheduler_reduce_lr_on_plateau_is_torch():
         "reduce_lr_on_plateau", 0.1, scheduler_specific_kwargs=dict(patience=2, factor=0.5)
     )
     assert c == lrt.reduce_lr_on_plateau(0.1, patience=2, factor=0.5)
-    import transformers
     import torch
+    import transformers
+
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     sched = transformers.get_scheduler(
         "reduce_lr_on_plateau", opt, scheduler_specific_kwargs=dict(patience=2, factor=0.5)
