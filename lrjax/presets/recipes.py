@@ -32,7 +32,6 @@ from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
     Param,
-    Schedule,
     as_schedule,
     make_factory,
 )
@@ -364,7 +363,7 @@ class WarmupStableDecay(AbstractPreset):
     decay_steps: Param = fields.count()
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
-    decay_shape: str | Schedule = fields.static(default="linear")  # see __post_init__
+    decay_shape: Any = fields.static(default="linear")  # a name or a schedule: __post_init__
     warmup_shape: str = fields.choice(DECAY_SHAPES, default="linear")
     decay_schedule: AbstractSchedule | None = fields.derived()
 
