@@ -142,8 +142,7 @@ class LRScheduler(_TorchLRScheduler):
         """The learning rates for step ``last_epoch`` (called by ``step()``)."""
         return list(self.values_at(self.last_epoch))
 
-    def _get_closed_form_lr(self) -> list[float | torch.Tensor]:
-        return list(self.values_at(self.last_epoch))
+    _get_closed_form_lr = get_lr
 
     # -- checkpointing ------------------------------------------------------------------
 
@@ -167,14 +166,10 @@ class LRScheduler(_TorchLRScheduler):
                 f"{_FUNC}.load_state_dict: state_dict['schedules'] must hold one schedule "
                 f"config per param group ({len(self.optimizer.param_groups)}), got {configs!r:.200}"
             )
-        rebuilt: dict[str, AbstractSchedule] = {}
-        schedules = []
-        for config in configs:
-            key = repr(config)
-            if key not in rebuilt:
-                rebuilt[key] = from_config(config)
-            schedules.append(rebuilt[key])
-        self.schedules = schedules
+        # Groups that shared a schedule share it again (evaluated once per block).
+        unique = {repr(c): c for c in configs}
+        rebuilt = {key: from_config(c) for key, c in unique.items()}
+        self.schedules = [rebuilt[repr(c)] for c in configs]
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self.block_size = int(state_dict.get("block_size", self.block_size))

@@ -122,12 +122,6 @@ def _has_counter(node: Any) -> bool:
     return np.ndim(count) == 0 and dtype is not None and jnp.issubdtype(dtype, jnp.integer)
 
 
-def _counts(state: Any) -> Iterator[Any]:
-    for node in _walk(state):
-        if _has_counter(node):
-            yield node
-
-
 def step_count(opt_state: Any) -> Array:
     """The number of updates an optax optimizer state has applied.
 
@@ -156,7 +150,7 @@ def step_count(opt_state: Any) -> Array:
       >>> int(lrjax.step_count(state)), f"{float(s(lrjax.step_count(state))):.4f}"
       (1, '0.9998')
     """
-    for node in _counts(opt_state):
+    for node in filter(_has_counter, _walk(opt_state)):
         return jnp.asarray(node.count)
     raise ValueError(
         "step_count: opt_state holds no optax step counter (no state with a 'count' field); "
@@ -204,15 +198,15 @@ def set_step_count(opt_state: Any, step: ArrayLike) -> Any:
                 f"{func}(step={step!r}): step must be <= {_INT32_MAX}; optax's step counter is "
                 "int32 even with jax_enable_x64 (see docs/training.md for longer runs)"
             )
+    if not any(map(_has_counter, _walk(opt_state))):
+        raise ValueError(f"{func}: opt_state holds no optax step counter (no 'count' field)")
     new_count = jnp.asarray(step).astype(jnp.int32)
-    found = [False]
 
     def replace(node: Any) -> Any:
         if isinstance(node, tuple) and hasattr(node, "_fields"):
             state: Any = node
             values = {f: replace(getattr(state, f)) for f in state._fields}
             if _has_counter(node):
-                found[0] = True
                 values["count"] = new_count
             return state._replace(**values) if values else state
         if isinstance(node, dict):
@@ -221,10 +215,7 @@ def set_step_count(opt_state: Any, step: ArrayLike) -> Any:
             return type(node)(replace(x) for x in node)
         return node
 
-    result = replace(opt_state)
-    if not found[0]:
-        raise ValueError(f"{func}: opt_state holds no optax step counter (no 'count' field)")
-    return result
+    return replace(opt_state)
 
 
 def _inject_states(opt_state: Any) -> Iterator[Any]:

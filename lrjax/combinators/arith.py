@@ -69,43 +69,39 @@ class AbstractBinary(AbstractSchedule):
 
 
 class Add(AbstractBinary):
-    """``left + right`` pointwise (built by ``+`` or :func:`add`)."""
-
-    symbol, operator = "+", staticmethod(jnp.add)
-
-
-class Multiply(AbstractBinary):
-    """``left * right`` pointwise (built by ``*`` or :func:`multiply`)."""
-
-    symbol, operator = "*", staticmethod(jnp.multiply)
-
-
-class Divide(AbstractBinary):
-    """``left / right`` pointwise (built by ``/`` or :func:`divide`)."""
-
-    symbol, operator = "/", staticmethod(jnp.divide)
-
-
-def add(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Add:
-    """Pointwise sum ``left(t) + right(t)``; numbers are constants.
+    """Pointwise sum ``left(t) + right(t)``; numbers are constants (also built by ``+``).
 
     Examples:
       >>> s = lrjax.add(lrjax.linear(1.0, 0.0, 10), 0.5)
       >>> print(f"{float(s(10)):.2f}")
       0.50
     """
-    return Add(left, right)
+
+    symbol, operator = "+", staticmethod(jnp.add)
 
 
-def multiply(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Multiply:
-    """Pointwise product ``left(t) * right(t)``; numbers are constants.
+add = make_factory(Add)
+
+
+class Multiply(AbstractBinary):
+    """Pointwise product ``left(t) * right(t)``; numbers are constants (also built by ``*``).
 
     Examples:
       >>> s = 2.0 * lrjax.linear(1.0, 0.0, 10)
       >>> print(f"{float(s(5)):.2f}")
       1.00
     """
-    return Multiply(left, right)
+
+    symbol, operator = "*", staticmethod(jnp.multiply)
+
+
+multiply = make_factory(Multiply)
+
+
+class Divide(AbstractBinary):
+    """``left / right`` pointwise (built by ``/`` or :func:`divide`)."""
+
+    symbol, operator = "/", staticmethod(jnp.divide)
 
 
 def divide(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Divide:

@@ -68,13 +68,12 @@ class Cycle(AbstractSchedule):
         k, local, length = geometric_cycle(t, period, self.period_mul, dtype)
         pf = period.astype(dtype)
         local_geometric = jnp.clip(local * pf / length, 0, pf)
-        tf = t.astype(dtype)
 
         index = jnp.where(geometric, k.astype(t.dtype), k_fixed)
         if self.num_cycles is not None:
             # After the last cycle, hold the value at its end: the child at local step `period`.
             last = as_step_dtype(self.num_cycles, t) - 1
-            finished = (index > last) | jnp.isinf(tf)
+            finished = (index > last) | jnp.isinf(t)
             index = jnp.where(finished, last, index)
             local_fixed = jnp.where(finished, period, local_fixed)
             local_geometric = jnp.where(finished, pf, local_geometric)

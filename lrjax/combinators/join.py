@@ -118,20 +118,18 @@ def evaluate_grouped(
             return evaluate_child(groups[0], t)
         if all(p == i for i, (_, p) in enumerate(layout)):
             return evaluate_members(groups[0], index, t)
-    group_of = np.array([g for g, _ in layout], np.int32)
-    which = take(group_of, index) if len(groups) > 1 else None
-    result = None
-    for g, (group, is_stacked) in enumerate(zip(groups, stacked, strict=True)):
-        if is_stacked:
-            position_of = np.array([p if h == g else 0 for h, p in layout], np.int32)
-            value = evaluate_members(group, take(position_of, index), t)
-        else:
-            value = evaluate_child(group, t)
-        if result is None:
-            result = value
-        else:
-            result = jnp.where(which == g, value, result)
-    assert result is not None
+
+    def value(g: int) -> Array:
+        if not stacked[g]:
+            return evaluate_child(groups[g], t)
+        position_of = np.array([p if h == g else 0 for h, p in layout], np.int32)
+        return evaluate_members(groups[g], take(position_of, index), t)
+
+    result = value(0)
+    if len(groups) > 1:
+        which = take(np.array([g for g, _ in layout], np.int32), index)
+        for g in range(1, len(groups)):
+            result = jnp.where(which == g, value(g), result)
     return result
 
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.dtypes import float_dtype, int_dtype, int_max, x64_enabled
+from lrjax.core.dtypes import X64_HINT, float_dtype, int_dtype, int_max, x64_enabled
 
 
 def is_concrete(x: Any) -> bool:
@@ -29,9 +29,7 @@ def is_concrete(x: Any) -> bool:
 
 
 def _concrete_array(x: Any) -> np.ndarray | None:
-    if not is_concrete(x):
-        return None
-    return np.asarray(x)
+    return np.asarray(x) if is_concrete(x) else None
 
 
 def _fail(func: str, name: str, value: Any, requirement: str, exc: type[Exception] = ValueError):
@@ -66,9 +64,7 @@ _FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 
 
 def _to_leaf(value: Any, dtype: np.dtype) -> Any:
-    if isinstance(value, Tracer):
-        return value.astype(dtype) if value.dtype != dtype else value
-    if isinstance(value, jax.Array):
+    if isinstance(value, (Tracer, jax.Array)):
         return value.astype(dtype) if value.dtype != dtype else value
     return np.asarray(value, dtype=dtype)
 
@@ -161,11 +157,7 @@ def as_count(
             _fail(func, name, value, f"must be >= {minimum}")
         limit = int_max()
         if arr.size and np.max(arr) > limit:
-            hint = (
-                ""
-                if x64_enabled()
-                else "; enable 64-bit steps with jax.config.update('jax_enable_x64', True)"
-            )
+            hint = "" if x64_enabled() else f"; {X64_HINT}"
             _fail(func, name, value, f"must be <= {limit}{hint}", OverflowError)
         if np.issubdtype(arr.dtype, np.floating):
             return np.asarray(np.floor(arr), dtype=int_dtype())
@@ -223,20 +215,14 @@ def require(condition: Any, func: str, message: str) -> None:
     ``condition`` may be a Python bool, a NumPy bool or ``None`` (unknown: traced), in which
     case nothing is checked.
     """
-    if condition is None:
-        return
-    if not bool(condition):
+    if condition is not None and not bool(condition):
         raise ValueError(f"{func}: {message}")
 
 
 def concrete(x: Any) -> Any:
     """The value of ``x`` as NumPy when concrete, else ``None`` (for cross-argument checks)."""
     arr = _concrete_array(x)
-    if arr is None:
-        return None
-    if arr.ndim == 0:
-        return arr.item()
-    return arr
+    return arr.item() if arr is not None and arr.ndim == 0 else arr
 
 
 # -- rules between fields (a schedule's check hook) --------------------------------------

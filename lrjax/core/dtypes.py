@@ -10,6 +10,10 @@ _FLOAT = {False: np.dtype(np.float32), True: np.dtype(np.float64)}
 _INT = {False: np.dtype(np.int32), True: np.dtype(np.int64)}
 
 
+X64_HINT = "enable 64-bit steps with jax.config.update('jax_enable_x64', True)"
+"""How to lift the int32 limit on steps and step counts, for error messages."""
+
+
 def x64_enabled() -> bool:
     """Whether JAX's 64-bit mode (``jax_enable_x64``) is on."""
     return bool(jax.config.jax_enable_x64)  # pyright: ignore[reportAttributeAccessIssue]

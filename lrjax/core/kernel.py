@@ -236,10 +236,7 @@ def unit_exponent_branch(
     batching rule evaluates the batch as one elementwise call, with one predicate for the
     whole batch.
     """
-    return _branch(plain, select)(*operands)
 
-
-def _branch(plain: Callable[..., jax.Array], select: Callable[..., jax.Array]):
     @jax.custom_batching.custom_vmap
     def branch(*operands: jax.Array) -> jax.Array:
         shape = jnp.broadcast_shapes(*(jnp.shape(x) for x in operands))
@@ -266,7 +263,7 @@ def _branch(plain: Callable[..., jax.Array], select: Callable[..., jax.Array]):
         ]
         return branch(*aligned), True
 
-    return branch
+    return branch(*operands)
 
 
 # -- cycles -------------------------------------------------------------------------------

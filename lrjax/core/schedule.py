@@ -364,7 +364,7 @@ def format_value(x: Any) -> str:
 def _format_scalar(arr: np.ndarray) -> str:
     if np.issubdtype(arr.dtype, np.integer):
         return str(int(arr))
-    text = str(arr.astype(arr.dtype).item() if arr.dtype == np.float64 else arr[()])
+    text = str(arr.item() if arr.dtype == np.float64 else arr[()])
     # NumPy prints float32 with the shortest digits that round-trip to the same float32.
     if "e" not in text and "." not in text and "inf" not in text and "nan" not in text:
         text += ".0"

@@ -15,16 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.dtypes import float_dtype, int_dtype, int_max, x64_enabled
+from lrjax.core.dtypes import X64_HINT, float_dtype, int_dtype, int_max, x64_enabled
 
 
 def _overflow(step: Any) -> OverflowError:
     if x64_enabled():
         return OverflowError(f"step {step!r} does not fit in int64")
-    return OverflowError(
-        f"step {step!r} does not fit in int32; enable 64-bit steps with "
-        "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
-    )
+    return OverflowError(f"step {step!r} does not fit in int32; {X64_HINT} (jax_enable_x64)")
 
 
 def check_step(step: Any) -> Any:

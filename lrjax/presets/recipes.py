@@ -31,9 +31,7 @@ from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
     Array,
-    ArrayLike,
     Param,
-    Schedule,
     as_schedule,
     make_factory,
 )
@@ -316,81 +314,6 @@ warmup_exponential_decay = make_factory(WarmupExponentialDecay)
 
 
 class WarmupStableDecay(AbstractPreset):
-    """Warmup, constant, then decay (built by :func:`warmup_stable_decay`).
-
-    ``decay_shape`` is a shape name (static) or, when ``"schedule"``, the decay schedule is
-    held in ``decay_schedule`` (a child pytree, so its numbers are leaves too).
-    """
-
-    peak_value: Param = fields.value(nonnegative=True)
-    warmup_steps: Param = fields.count()
-    stable_steps: Param = fields.count()
-    decay_steps: Param = fields.count()
-    init_value: Param = fields.value(nonnegative=True)
-    end_value: Param = fields.value(nonnegative=True)
-    decay_schedule: AbstractSchedule | None = fields.leaf()  # made by the factory
-    decay_shape: str = fields.static()  # one of DECAY_SHAPES or "schedule": see check()
-    warmup_shape: str = fields.choice(DECAY_SHAPES)
-
-    def check(self) -> None:
-        if self.decay_schedule is None:
-            v.as_choice(self.factory, "decay_shape", self.decay_shape, DECAY_SHAPES)
-        else:
-            require_args(self, "decay_steps", lambda d: d >= 1, "decay_steps must be >= 1")
-            require_args(
-                self,
-                "end_value",
-                lambda e: e == 0,
-                "end_value is unused when decay_shape is a schedule (its value at "
-                "decay_steps is held); leave it at 0",
-            )
-        for shape, names in (("warmup_shape", "init_value"), ("decay_shape", "end_value")):
-            if getattr(self, shape) == "exponential":
-                for name in (names, "peak_value"):
-                    reason = f'for {shape}="exponential"'
-                    require_args(self, name, lambda x: x > 0, f"{name} must be > 0 {reason}")
-
-    def config_args(self) -> dict[str, Any]:
-        args = super().config_args()
-        schedule = args.pop("decay_schedule")
-        if self.decay_shape == "schedule":
-            args["decay_shape"] = schedule
-        return args
-
-    def build(self) -> AbstractSchedule:
-        if self.decay_schedule is not None:
-            steps = jnp.maximum(jnp.asarray(self.decay_steps), 1)
-            decay = cycle(self.decay_schedule, steps, num_cycles=1)
-        else:
-            decay = shaped_decay(
-                self.peak_value, self.end_value, self.decay_steps, self.decay_shape
-            )
-        return _warmup_then(self, decay, self.stable_steps, self.warmup_shape)
-
-
-def _decay_shape(decay_shape: str | Schedule) -> tuple[AbstractSchedule | None, str]:
-    """``warmup_stable_decay``'s ``decay_shape`` as its fields: (a schedule or None, a name)."""
-    f = "warmup_stable_decay"
-    if isinstance(decay_shape, str):
-        return None, decay_shape
-    if callable(decay_shape):
-        return as_schedule(decay_shape, f, "decay_shape"), "schedule"
-    valid = ", ".join(repr(c) for c in DECAY_SHAPES)
-    raise TypeError(
-        f"{f}(decay_shape={decay_shape!r}): decay_shape must be one of {valid} or a schedule"
-    )
-
-
-def warmup_stable_decay(
-    peak_value: ArrayLike,
-    warmup_steps: ArrayLike,
-    stable_steps: ArrayLike,
-    decay_steps: ArrayLike,
-    init_value: ArrayLike = 0.0,
-    end_value: ArrayLike = 0.0,
-    decay_shape: str | Schedule = "linear",
-    warmup_shape: str = "linear",
-) -> WarmupStableDecay:
     r"""Warmup-stable-decay (WSD, "trapezoidal"): warmup, hold the peak, then cool down.
 
     .. math::
@@ -433,18 +356,69 @@ def warmup_stable_decay(
       >>> print([round(float(x), 4) for x in s(jnp.arange(8))])
       [0.0, 0.2929, 1.0, 1.0, 1.0, 0.3636, 0.1, 0.1]
     """
-    schedule, shape = _decay_shape(decay_shape)
-    return WarmupStableDecay(
-        peak_value,
-        warmup_steps,
-        stable_steps,
-        decay_steps,
-        init_value,
-        end_value,
-        schedule,
-        shape,
-        warmup_shape,
-    )
+
+    peak_value: Param = fields.value(nonnegative=True)
+    warmup_steps: Param = fields.count()
+    stable_steps: Param = fields.count()
+    decay_steps: Param = fields.count()
+    init_value: Param = fields.value(nonnegative=True, default=0.0)
+    end_value: Param = fields.value(nonnegative=True, default=0.0)
+    decay_shape: Any = fields.static(default="linear")  # a name or a schedule: __post_init__
+    warmup_shape: str = fields.choice(DECAY_SHAPES, default="linear")
+    decay_schedule: AbstractSchedule | None = fields.derived()
+
+    def __post_init__(self) -> None:
+        # A schedule given as decay_shape is stored as the child decay_schedule (a pytree,
+        # so its numbers are leaves too), with decay_shape "schedule".
+        shape, schedule = self.decay_shape, None
+        if not isinstance(shape, str):
+            if not callable(shape):
+                valid = ", ".join(repr(c) for c in DECAY_SHAPES)
+                raise TypeError(
+                    f"{self.factory}(decay_shape={shape!r}): decay_shape must be one of {valid} "
+                    "or a schedule"
+                )
+            shape, schedule = "schedule", as_schedule(shape, self.factory, "decay_shape")
+        self.__dict__.update(decay_shape=shape, decay_schedule=schedule)
+        super().__post_init__()
+
+    def check(self) -> None:
+        if self.decay_schedule is None:
+            v.as_choice(self.factory, "decay_shape", self.decay_shape, DECAY_SHAPES)
+        else:
+            require_args(self, "decay_steps", lambda d: d >= 1, "decay_steps must be >= 1")
+            require_args(
+                self,
+                "end_value",
+                lambda e: e == 0,
+                "end_value is unused when decay_shape is a schedule (its value at "
+                "decay_steps is held); leave it at 0",
+            )
+        for shape, names in (("warmup_shape", "init_value"), ("decay_shape", "end_value")):
+            if getattr(self, shape) == "exponential":
+                for name in (names, "peak_value"):
+                    reason = f'for {shape}="exponential"'
+                    require_args(self, name, lambda x: x > 0, f"{name} must be > 0 {reason}")
+
+    def config_args(self) -> dict[str, Any]:
+        args = super().config_args()
+        schedule = args.pop("decay_schedule")
+        if self.decay_shape == "schedule":
+            args["decay_shape"] = schedule
+        return args
+
+    def build(self) -> AbstractSchedule:
+        if self.decay_schedule is not None:
+            steps = jnp.maximum(jnp.asarray(self.decay_steps), 1)
+            decay = cycle(self.decay_schedule, steps, num_cycles=1)
+        else:
+            decay = shaped_decay(
+                self.peak_value, self.end_value, self.decay_steps, self.decay_shape
+            )
+        return _warmup_then(self, decay, self.stable_steps, self.warmup_shape)
+
+
+warmup_stable_decay = make_factory(WarmupStableDecay)
 
 
 # ======================================================================================

@@ -237,15 +237,14 @@ class ExponentialDecay(AbstractSchedule):
         # end_value is a floor for a decay and a ceiling for a growth.
         init, rate = v.concrete(self.init_value), v.concrete(self.decay_rate)
         end = v.concrete(self.end_value)
-        if end is None or init is None or rate is None:
+        if end is None or init is None or rate is None or rate == 1:
             return
-        bound, relation = ("floor", "<=") if rate < 1 else ("ceiling", ">=")
-        ok = rate == 1 or (end <= init if rate < 1 else end >= init)
+        bound, relation, side = ("floor", "<=", "<") if rate < 1 else ("ceiling", ">=", ">")
         v.require(
-            ok,
+            end <= init if rate < 1 else end >= init,
             self.factory,
             f"end_value={end} is a {bound} and must be {relation} init_value={init} when "
-            f"decay_rate {'<' if rate < 1 else '>'} 1",
+            f"decay_rate {side} 1",
         )
 
     def _evaluate(self, t: Array) -> Array:
