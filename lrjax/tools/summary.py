@@ -154,9 +154,7 @@ def summarize_with_envelope(
             f"{f}: the schedule is batched with shape {batch}; summarize one member at a time "
             "(sweep.member(i), or index the stacked leaves)"
         )
-    n = as_count(f, "num_steps", num_steps)
-    if n < 1:
-        raise ValueError(f"{f}(num_steps={num_steps!r}): num_steps must be >= 1")
+    n = as_count(f, "num_steps", num_steps, minimum=1)
     if isinstance(max_crossings, bool) or not isinstance(max_crossings, int) or max_crossings < 0:
         raise ValueError(f"{f}(max_crossings={max_crossings!r}): must be an int >= 0")
     level_list = [float(x) for x in np.atleast_1d(np.asarray(levels, np.float64))]
