@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 import lrjax.compat
 from lrjax.combinators.arith import divide
-from lrjax.core.schedule import AbstractSchedule, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractSchedule, registered_classes
 from lrjax.schedules.primitives import constant
 
 _MAX_LENGTH = 100_000
@@ -102,7 +102,7 @@ def _factories_cached(key: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, A
     import lrjax
 
     plain: dict[str, Any] = {}
-    compat_bare: dict[str, list[tuple[str, Any]]] = {}
+    compat_bare: dict[str, dict[str, Any]] = {}  # bare name -> {qualified name: function}
     for name in lrjax.__all__:
         obj = getattr(lrjax, name, None)
         if inspect.isfunction(obj) and _returns_schedule(obj):
@@ -112,25 +112,22 @@ def _factories_cached(key: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, A
         for peer, module in compat_modules().items()
         for name in public_functions(module)
     }
-    # Every registered class's factory, by the bare name its repr prints.
+    # Every registered class's factory, by the bare name its repr prints (FunctionSchedule
+    # has none).
     for cls in registered_classes().values():
-        if cls is FunctionSchedule or not cls.factory:
-            continue
-        module = sys.modules.get(cls.__module__)
-        fn = getattr(module, cls.factory, None)
+        fn = getattr(sys.modules[cls.__module__], cls.factory, None)
         if fn is None:
             continue
         if cls.__module__.startswith("lrjax.compat."):
-            peer = cls.__module__.rsplit(".", 1)[1]
-            dotted.setdefault(f"compat.{peer}.{cls.factory}", fn)
-            compat_bare.setdefault(cls.factory, []).append((f"compat.{peer}.{cls.factory}", fn))
+            qualified = f"compat.{cls.__module__.rsplit('.', 1)[1]}.{cls.factory}"
+            dotted.setdefault(qualified, fn)
+            compat_bare.setdefault(cls.factory, {})[qualified] = fn
         else:
             plain.setdefault(cls.factory, fn)
     for name, options in compat_bare.items():
-        if name in plain:
-            continue
-        distinct = {id(fn) for _, fn in options}
-        plain[name] = options[0][1] if len(distinct) == 1 else tuple(q for q, _ in options)
+        if name not in plain:
+            functions = set(options.values())
+            plain[name] = functions.pop() if len(functions) == 1 else tuple(options)
     return plain, dotted
 
 
