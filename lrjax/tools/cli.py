@@ -406,18 +406,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `lrjax list | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except CLIError as err:
-        print(f"lrjax {args.command}: error: {err}", file=sys.stderr)
-    except (ValueError, TypeError, OverflowError, ImportError, OSError) as err:
-        message = " ".join(str(err).split()) or type(err).__name__
-        print(f"lrjax {args.command}: error: {message}", file=sys.stderr)
     except KeyboardInterrupt:
         print("lrjax: interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # never a traceback on the command line
-        message = " ".join(str(err).split()) or ""
-        print(
-            f"lrjax {args.command}: internal error: {type(err).__name__}: {message}",
-            file=sys.stderr,
-        )
+        message = " ".join(str(err).split())
+        if isinstance(err, (CLIError, ValueError, TypeError, OverflowError, ImportError, OSError)):
+            message = f"error: {message or type(err).__name__}"
+        else:
+            message = f"internal error: {type(err).__name__}: {message}"
+        print(f"lrjax {args.command}: {message}", file=sys.stderr)
     return 1

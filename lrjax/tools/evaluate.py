@@ -55,7 +55,7 @@ _PIPELINE_DEPTH = 2
 def _probe(schedule: AbstractSchedule, batch_ndim: int) -> tuple[int, ...] | None:
     """The batch shape if the leaves' first ``batch_ndim`` dimensions are batch axes."""
     shape = np.shape(jax.tree_util.tree_leaves(schedule)[0])[:batch_ndim]
-    fn = _batched(lambda s: _evaluate_jitted(s, jnp.zeros((), int_dtype())), batch_ndim)
+    fn = nested_vmap(lambda s: _evaluate_jitted(s, jnp.zeros((), int_dtype())), batch_ndim)
     try:
         out = jax.eval_shape(fn, schedule)
     except Exception:  # any failure (vmap of unequal sizes, ...): not this many dimensions
@@ -121,16 +121,16 @@ def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]
             "a callable step -> value or a number"
         )
     schedule = as_schedule(schedule, func)
-    for leaf in jax.tree_util.tree_leaves(schedule):
-        if isinstance(leaf, Tracer):
-            raise TypeError(
-                f"{func}: the schedule holds traced values; {func} runs on the host, "
-                "outside jit (inside jit, call the schedule on an array of steps)"
-            )
+    if any(isinstance(leaf, Tracer) for leaf in jax.tree_util.tree_leaves(schedule)):
+        raise TypeError(
+            f"{func}: the schedule holds traced values; {func} runs on the host, "
+            "outside jit (inside jit, call the schedule on an array of steps)"
+        )
     return schedule, batch_shape(schedule)
 
 
-def _batched(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Callable:
+def nested_vmap(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Callable:
+    """``fn`` mapped over the first ``batch_ndim`` axes of its argument's leaves."""
     for _ in range(batch_ndim):
         fn = jax.vmap(fn)
     return fn
@@ -414,7 +414,7 @@ def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
     """The dtype of the values (an abstract evaluation, cached per structure)."""
 
     def compute() -> np.dtype:
-        fn = _batched(lambda s: _evaluate_jitted(s, jnp.zeros((1,), int_dtype())), ndim)
+        fn = nested_vmap(lambda s: _evaluate_jitted(s, jnp.zeros((1,), int_dtype())), ndim)
         return np.dtype(jax.eval_shape(fn, schedule).dtype)
 
     return _cached(_DTYPE_CACHE, (ndim, structure(schedule), x64_enabled()), compute)

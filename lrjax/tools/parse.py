@@ -422,9 +422,8 @@ def parse(text: str) -> AbstractSchedule:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        col = err.offset
         raise ParseError(
-            f"invalid syntax: {err.msg}", err.lineno, col, "write one expression"
+            f"invalid syntax: {err.msg}", err.lineno, err.offset, "write one expression"
         ) from None
     except (ValueError, RecursionError, MemoryError) as err:
         raise ParseError(f"cannot parse the text: {err}") from None

@@ -27,6 +27,7 @@ from lrjax.core.schedule import (
     stack_members,
     structure,
 )
+from lrjax.tools.evaluate import nested_vmap
 
 
 def stack(schedules: Sequence[Any]) -> AbstractSchedule:
@@ -157,10 +158,7 @@ class Sweep:
         return jax.tree_util.tree_map(lambda leaf: leaf[index], self.schedule)
 
     def __call__(self, step: ArrayLike) -> Array:
-        fn = lambda s: s(step)  # noqa: E731
-        for _ in self.names:
-            fn = jax.vmap(fn)
-        return fn(self.schedule)
+        return nested_vmap(lambda s: s(step), len(self.names))(self.schedule)
 
     def __repr__(self) -> str:
         axes = ", ".join(f"{name}={list(values)!r}" for name, values in self.axes)
@@ -215,7 +213,7 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
         numbers.append(array)
         others.append(None if array is not None else axes[-1][1])
     members = []
-    for combo in itertools.product(*(values for _, values in grid.items())):
+    for combo in itertools.product(*grid.values()):
         member = factory(**dict(zip(grid, combo, strict=True)))
         if not isinstance(member, AbstractSchedule):
             raise TypeError(f"{f}: factory returned {type(member).__name__}, not an lrjax schedule")
