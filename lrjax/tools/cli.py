@@ -9,6 +9,8 @@ on stderr and exit with status 1 (2 for bad command-line usage), never a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import inspect
 import math
 import os
@@ -147,19 +149,14 @@ def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
         ):
             children.extend((f"{key}[{i}]", x) for i, x in enumerate(value))
         else:
-            text = format_field(value)
-            inline.append(f"{key}={_short(text, 40)}")
+            inline.append(f"{key}={_short(format_field(value), 40)}")
     label = schedule.factory or type(schedule).__name__
     lines = [f"{indent}{head}{label}  {'  '.join(inline)}".rstrip()]
     for key, child in children:
         lines.extend(tree(child, indent + "  ", key))
     if isinstance(schedule, AbstractPreset) and not children:
-        try:
-            built = schedule.build()
-        except Exception:  # a preset that cannot build concretely: no expansion
-            built = None
-        if built is not None:
-            lines.extend(tree(built, indent + "  ", "builds"))
+        with contextlib.suppress(Exception):  # a preset that cannot build concretely: no expansion
+            lines.extend(tree(schedule.build(), indent + "  ", "builds"))
     return lines
 
 
@@ -293,13 +290,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     recipes = demo_recipes(n)
     # XLA compiles outside the GIL: two threads compile (and run) two recipes at once.
     # One pass per recipe gives both its summary and the envelope that draws it.
+    summarize = functools.partial(summarize_with_envelope, num_steps=n, num_bins=_DEMO_BINS)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(
-            pool.map(
-                lambda s: summarize_with_envelope(s, n, num_bins=_DEMO_BINS),
-                recipes.values(),
-            )
-        )
+        results = list(pool.map(summarize, recipes.values()))
     rows = [
         (name, f"{i.peak_value:.3g}", f"{i.peak_step:,}", f"{i.final_value:.3g}")
         + (f"{i.mean:.3g}", f"{i.area:.4g}", str(len(i.boundaries)))

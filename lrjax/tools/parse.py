@@ -87,14 +87,10 @@ def public_functions(module: Any) -> list[str]:
 
 def _returns_schedule(fn: Callable[..., Any]) -> bool:
     """Whether ``fn``'s return annotation names a concrete registered schedule class."""
-    annotation = inspect.signature(fn).return_annotation
-    if isinstance(annotation, type):
-        return issubclass(annotation, AbstractSchedule) and annotation is not AbstractSchedule
-    if not isinstance(annotation, str):
-        return False
-    names = {n.strip() for n in annotation.replace("|", ",").split(",")}
+    annotation = inspect.signature(fn).return_annotation  # a class, or its name(s) as text
+    names = str(getattr(annotation, "__name__", annotation)).replace("|", ",").split(",")
     classes = registered_classes()
-    return bool(names) and all(n in classes and n != "FunctionSchedule" for n in names)
+    return all(n.strip() in classes and n.strip() != "FunctionSchedule" for n in names)
 
 
 @functools.lru_cache(maxsize=8)
