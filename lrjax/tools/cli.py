@@ -16,6 +16,7 @@ import math
 import os
 import pathlib
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -182,9 +183,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     n = args.steps
     print(f"schedule: {_short(repr(schedule), 200)}")
     print()
-    print("tree:")
-    for line in tree(schedule, "  "):
-        print(line)
+    print("tree:", *tree(schedule, "  "), sep="\n")
     info = lrjax.summarize(schedule, n, levels=args.levels)
     notes: dict[int, str] = {0: "start"}
     for b in info.boundaries[:20]:
@@ -199,8 +198,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print("\n".join(_table(rows, ("step", "value", "note"), "<><")))
     print()
     print("summary:")
-    for line in str(info).splitlines():
-        print("  " + line)
+    print(textwrap.indent(str(info), "  "))
     return 0
 
 

@@ -75,22 +75,17 @@ def _cached(cache: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
 _BATCH_CACHE: dict[Any, tuple[int, ...]] = {}
 
 
-def batch_shape(schedule: Any) -> tuple[int, ...]:
-    """The batch shape of a schedule: ``()`` for an ordinary one.
+def batch_shape(schedule: AbstractSchedule) -> tuple[int, ...]:
+    """The batch shape of a schedule: ``()`` for an ordinary one (a :class:`lrjax.Sweep`
+    knows its own, see :func:`unwrap`).
 
-    A :class:`lrjax.Sweep` knows its shape. For a schedule whose leaves carry leading batch
-    dimensions, the shape is found by evaluating the abstract shapes (no computation) under
-    ``0, 1, 2, ...`` nested ``jax.vmap``\\ s until the schedule evaluates to one value per
-    member.
+    For a schedule whose leaves carry leading batch dimensions, the shape is found by
+    evaluating the abstract shapes (no computation) under ``0, 1, 2, ...`` nested
+    ``jax.vmap``\\ s until the schedule evaluates to one value per member.
 
     Raises:
       ValueError: the leaves have no consistent leading batch dimensions.
     """
-    from lrjax.tools.sweep import Sweep
-
-    if isinstance(schedule, Sweep):
-        return schedule.shape
-    schedule = as_schedule(schedule, "batch_shape")
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
     ndims = [np.ndim(leaf) for leaf in leaves]
     if not any(ndims):

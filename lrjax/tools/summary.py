@@ -144,10 +144,9 @@ def summarize_with_envelope(
     max_crossings: int = 100,
     chunk_size: int | None = None,
     num_bins: int | None = None,
-    func: str = "summarize",
 ) -> tuple[Summary, Envelope | None]:
     """:func:`summarize`, plus the :func:`lrjax.envelope` from the same pass if ``num_bins``."""
-    f = func
+    f = "summarize"
     schedule, batch = unwrap(schedule, f)
     if batch:
         raise ValueError(
