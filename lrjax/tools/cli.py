@@ -18,7 +18,7 @@ import pathlib
 import sys
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn
 
@@ -343,33 +343,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lrjax {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = commands.add_parser("plot", help="draw schedules to an image", description=cmd_plot.__doc__)
+    def command(
+        func: Callable[[argparse.Namespace], int], help: str, **kwargs: Any
+    ) -> argparse.ArgumentParser:
+        """The subcommand ``func`` runs, named after it (``cmd_plot``: ``plot``)."""
+        kwargs.setdefault("description", func.__doc__)
+        subparser = commands.add_parser(func.__name__.removeprefix("cmd_"), help=help, **kwargs)
+        subparser.set_defaults(func=func)
+        return subparser
+
+    p = command(cmd_plot, "draw schedules to an image")
     p.add_argument("specs", nargs="+", metavar="SPEC_OR_JSON", help="schedules to draw")
     p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
     p.add_argument("--out", default="lrjax-plot.png", help="output image (default %(default)s)")
     p.add_argument("--logy", action="store_true", help="logarithmic value axis")
     p.add_argument("--title", default=None, help="plot title")
     p.add_argument("--bins", type=_count, default=None, help="bins per curve (default: 2/pixel)")
-    p.set_defaults(func=cmd_plot)
 
-    p = commands.add_parser(
-        "show", help="print a schedule's tree, key values and summary", description=cmd_show.__doc__
-    )
+    p = command(cmd_show, "print a schedule's tree, key values and summary")
     p.add_argument("spec", metavar="SPEC_OR_JSON", help="the schedule")
     p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
     p.add_argument(
         "--levels", type=_level, nargs="*", default=[], help="report where the value crosses these"
     )
-    p.set_defaults(func=cmd_show)
 
-    p = commands.add_parser(
-        "list", help="list presets and compat schedules", description=cmd_list.__doc__
-    )
-    p.set_defaults(func=cmd_list)
-
-    p = commands.add_parser(
-        "demo",
-        help="summarize and draw common recipes over millions of steps",
+    command(cmd_list, "list presets and compat schedules")
+    p = command(
+        cmd_demo,
+        "summarize and draw common recipes over millions of steps",
         description=(
             "Compose common recipes (warmup + cosine, WSD, one-cycle, SGDR, triangular CLR, "
             "the Keras PolynomialDecay and Hugging Face get_scheduler('cosine') tutorial "
@@ -381,7 +382,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_count, default=_DEMO_STEPS, help="steps per recipe (default %(default)s)"
     )
     p.add_argument("--out", default="lrjax-demo.png", help="output image (default %(default)s)")
-    p.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -56,10 +56,7 @@ class ParseError(ValueError):
         self, message: str, line: int | None = None, col: int | None = None, hint: str = ""
     ) -> None:
         where = f"line {line}, column {col}: " if line is not None and col is not None else ""
-        text = f"{where}{message}"
-        if hint:
-            text += f" (hint: {hint})"
-        super().__init__(text)
+        super().__init__(where + message + (f" (hint: {hint})" if hint else ""))
         self.line = line
         self.col = col
         self.hint = hint
