@@ -9,10 +9,14 @@ on stderr and exit with status 1 (2 for bad command-line usage), never a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import inspect
-import json
+import math
 import os
+import pathlib
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,16 +37,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _count(text: str) -> int:
     """A step count from the command line: ``1000000``, ``1_000_000`` or ``1e6``."""
+    digits = text.replace("_", "")
     try:
-        value = int(text.replace("_", ""), 10)
-    except ValueError:
+        value = int(digits)
+    except ValueError:  # 1e6, or not a number
         try:
-            number = float(text.replace("_", ""))
+            number = float(digits)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
-        if not number == number or number in (float("inf"), float("-inf")):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps") from None
-        if number != int(number):
+        if not number.is_integer():
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps") from None
         value = int(number)
     if value < 1:
@@ -55,7 +60,7 @@ def _level(text: str) -> float:
         value = float(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
@@ -66,30 +71,23 @@ def load(spec: str) -> Any:
 
     text = spec.strip()
     if text.startswith("{"):
+        source, content = "bad JSON config", text
+    elif os.path.isfile(spec):
         try:
-            return lrjax.from_config(text)
-        except ValueError as err:
-            raise CLIError(f"bad JSON config: {err}") from None
-    if os.path.isfile(spec):
-        try:
-            with open(spec, encoding="utf-8") as file:
-                content = file.read()
+            source, content = spec, pathlib.Path(spec).read_text(encoding="utf-8")
         except OSError as err:
             raise CLIError(f"cannot read {spec}: {err.strerror or err}") from None
-        try:
-            config = json.loads(content)
-        except json.JSONDecodeError as err:
-            raise CLIError(f"{spec}: not valid JSON ({err})") from None
-        try:
-            return lrjax.from_config(config)
-        except ValueError as err:
-            raise CLIError(f"{spec}: {err}") from None
-    if "(" not in text and (text.endswith(".json") or os.sep in text):
+    elif "(" not in text and (text.endswith(".json") or os.sep in text):
         raise CLIError(f"no such file: {spec}")
+    else:
+        try:
+            return lrjax.parse(text)
+        except lrjax.ParseError as err:
+            raise CLIError(f"bad schedule {_short(text)!r}: {err}") from None
     try:
-        return lrjax.parse(text)
-    except lrjax.ParseError as err:
-        raise CLIError(f"bad schedule {_short(text)!r}: {err}") from None
+        return lrjax.from_config(content)
+    except ValueError as err:  # not JSON, or not a schedule's config
+        raise CLIError(f"{source}: {err}") from None
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -143,12 +141,8 @@ def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
     head = f"{name}: " if name else ""
     if isinstance(schedule, Constant):
         return [f"{indent}{head}constant {format_field(schedule.value)}"]
-    try:
-        args = schedule.config_args()
-    except Exception:  # a plain function schedule
-        return [f"{indent}{head}{schedule!r}"]
     inline, children = [], []
-    for key, value in args.items():
+    for key, value in schedule.config_args().items():
         if isinstance(value, AbstractSchedule):
             children.append((key, value))
         elif isinstance(value, (list, tuple)) and any(
@@ -156,40 +150,27 @@ def tree(schedule: Any, indent: str = "", name: str = "") -> list[str]:
         ):
             children.extend((f"{key}[{i}]", x) for i, x in enumerate(value))
         else:
-            text = format_field(value)
-            inline.append(f"{key}={_short(text, 40)}")
+            inline.append(f"{key}={_short(format_field(value), 40)}")
     label = schedule.factory or type(schedule).__name__
     lines = [f"{indent}{head}{label}  {'  '.join(inline)}".rstrip()]
     for key, child in children:
         lines.extend(tree(child, indent + "  ", key))
     if isinstance(schedule, AbstractPreset) and not children:
-        try:
-            built = schedule.build()
-        except Exception:  # a preset that cannot build concretely: no expansion
-            built = None
-        if built is not None:
-            lines.extend(tree(built, indent + "  ", "builds"))
+        with contextlib.suppress(Exception):  # a preset that cannot build concretely: no expansion
+            lines.extend(tree(schedule.build(), indent + "  ", "builds"))
     return lines
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths, strict=True))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    for row in rows:
-        cells = [f"{row[0]:<{widths[0]}}"]
-        cells += [f"{c:>{w}}" for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
-        cells += [f"{row[-1]:>{widths[-1]}}" if _numeric(row[-1]) else f"{row[-1]:<{widths[-1]}}"]
-        out.append("  ".join(cells).rstrip())
-    return out
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str], align: str) -> list[str]:
+    """Indented lines of a table: a header, a rule, and rows aligned per column (``<``, ``>``)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
+    def line(cells: Sequence[str], align: str) -> str:
+        return "  " + "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths)).rstrip()
 
-def _numeric(text: str) -> bool:
-    try:
-        float(text.replace(",", ""))
-    except ValueError:
-        return False
-    return True
+    return [line(header, "<" * len(widths)), line(["-" * w for w in widths], align)] + [
+        line(row, align) for row in rows
+    ]
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -202,9 +183,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     n = args.steps
     print(f"schedule: {_short(repr(schedule), 200)}")
     print()
-    print("tree:")
-    for line in tree(schedule, "  "):
-        print(line)
+    print("tree:", *tree(schedule, "  "), sep="\n")
     info = lrjax.summarize(schedule, n, levels=args.levels)
     notes: dict[int, str] = {0: "start"}
     for b in info.boundaries[:20]:
@@ -216,41 +195,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     print()
     print(f"values at key steps (of {n:,}):")
     rows = [(f"{t:,}", f"{float(v):.6g}", notes[t].strip()) for t, v in zip(steps, values)]
-    for line in _table(rows, ("step", "value", "note")):
-        print("  " + line)
+    print("\n".join(_table(rows, ("step", "value", "note"), "<><")))
     print()
     print("summary:")
-    for line in str(info).splitlines():
-        print("  " + line)
+    print(textwrap.indent(str(info), "  "))
     return 0
 
 
 def _first_line(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    return (inspect.getdoc(obj) or "").strip().partition("\n")[0]
 
 
 def catalogue() -> dict[str, list[tuple[str, str]]]:
     """Sections of ``(name, one-line description)``: core, presets, and each compat module."""
     import lrjax
-    from lrjax.tools.parse import compat_modules, factories, public_names
+    from lrjax.tools.parse import compat_modules, factories, public_functions
 
     bare, _ = factories()
     sections: dict[str, list[tuple[str, str]]] = {"core": [], "presets": []}
-    for name in lrjax.__all__:
-        fn = bare.get(name)
-        module = getattr(fn, "__module__", "") or ""
-        if fn is None or isinstance(fn, tuple) or not module.startswith("lrjax."):
-            continue
-        if module.startswith("lrjax.compat."):
-            continue  # listed under its compat module
-        section = "presets" if module == "lrjax.presets.recipes" else "core"
-        sections[section].append((name, _first_line(fn)))
+    for name in lrjax.__all__:  # the public factories; compat ones under their module
+        module = getattr(bare.get(name), "__module__", "")
+        if module.startswith("lrjax.") and not module.startswith("lrjax.compat."):
+            section = "presets" if module == "lrjax.presets.recipes" else "core"
+            sections[section].append((name, _first_line(bare[name])))
     for peer, module in sorted(compat_modules().items()):
         sections[f"compat.{peer}"] = [
-            (name, _first_line(getattr(module, name)))
-            for name in public_names(module)
-            if not inspect.isclass(getattr(module, name))
+            (name, _first_line(getattr(module, name))) for name in public_functions(module)
         ]
     return {k: v for k, v in sections.items() if v}
 
@@ -274,41 +244,35 @@ def cmd_list(args: argparse.Namespace) -> int:
 def demo_recipes(n: int) -> dict[str, Any]:
     """Common recipes over ``n`` steps, built from lrjax presets and compat schedules."""
     import lrjax
+    from lrjax.compat import keras, transformers
 
     warm = max(n // 50, 1)
-    recipes: dict[str, Callable[[], Any]] = {
-        "warmup + cosine": lambda: lrjax.warmup_cosine_decay(
+    return {
+        "warmup + cosine": lrjax.warmup_cosine_decay(
             peak_value=3e-4, warmup_steps=warm, total_steps=n, end_value=3e-5
         ),
-        "WSD": lambda: lrjax.warmup_stable_decay(
+        "WSD": lrjax.warmup_stable_decay(
             peak_value=3e-4,
             warmup_steps=warm,
             stable_steps=n * 7 // 10 - warm,
             decay_steps=n - n * 7 // 10,
             decay_shape="1-sqrt",
         ),
-        "one-cycle": lambda: lrjax.one_cycle(peak_value=1e-3, total_steps=n),
-        "SGDR (period x2)": lambda: lrjax.sgdr(peak_value=1e-3, period=n // 15, period_mul=2.0),
-        "triangular CLR": lambda: lrjax.cyclic(
+        "one-cycle": lrjax.one_cycle(peak_value=1e-3, total_steps=n),
+        "SGDR (period x2)": lrjax.sgdr(peak_value=1e-3, period=n // 15, period_mul=2.0),
+        "triangular CLR": lrjax.cyclic(
             base_value=1e-4, max_value=1e-3, step_size_up=max(n // 20, 1)
         ),
         # The Keras guide's PolynomialDecay (0.1 -> 0.01, power 0.5), over this run.
-        "Keras PolynomialDecay": lambda: _compat("keras").PolynomialDecay(
+        "Keras PolynomialDecay": keras.PolynomialDecay(
             initial_learning_rate=0.1, decay_steps=n, end_learning_rate=0.01, power=0.5
         ),
         # Hugging Face's get_scheduler("cosine", ...) as in the Trainer / course recipe.
-        'HF get_scheduler("cosine")': lambda: _compat("transformers").get_scheduler(
+        'HF get_scheduler("cosine")': transformers.get_scheduler(
             "cosine", learning_rate=5e-5, num_warmup_steps=n // 10, num_training_steps=n
         ),
-        "inverse sqrt": lambda: lrjax.inverse_sqrt(peak_value=1e-3, warmup_steps=warm),
+        "inverse sqrt": lrjax.inverse_sqrt(peak_value=1e-3, warmup_steps=warm),
     }
-    return {name: build() for name, build in recipes.items()}
-
-
-def _compat(peer: str) -> Any:
-    import importlib
-
-    return importlib.import_module(f"lrjax.compat.{peer}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -324,32 +288,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     recipes = demo_recipes(n)
     # XLA compiles outside the GIL: two threads compile (and run) two recipes at once.
     # One pass per recipe gives both its summary and the envelope that draws it.
+    summarize = functools.partial(summarize_with_envelope, num_steps=n, num_bins=_DEMO_BINS)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(
-            pool.map(
-                lambda s: summarize_with_envelope(s, n, num_bins=_DEMO_BINS),
-                recipes.values(),
-            )
-        )
-    summaries = [info for info, _ in results]
-    rows = []
-    for name, info in zip(recipes, summaries, strict=True):
-        rows.append(
-            (
-                name,
-                f"{info.peak_value:.3g}",
-                f"{info.peak_step:,}",
-                f"{info.final_value:.3g}",
-                f"{info.mean:.3g}",
-                f"{info.area:.4g}",
-                str(len(info.boundaries)),
-            )
-        )
+        results = list(pool.map(summarize, recipes.values()))
+    rows = [
+        (name, f"{i.peak_value:.3g}", f"{i.peak_step:,}", f"{i.final_value:.3g}")
+        + (f"{i.mean:.3g}", f"{i.area:.4g}", str(len(i.boundaries)))
+        for name, (i, _) in zip(recipes, results, strict=True)
+    ]
     header = ("recipe", "peak", "at step", "final", "mean", "area (LR budget)", "phases")
     print(f"{len(recipes)} recipes over {n:,} steps each:")
     print()
-    for line in _table(rows, header):
-        print("  " + line)
+    print("\n".join(_table(rows, header, "<>>>>>>")))
     cols = 4
     fig_rows = -(-len(recipes) // cols)
     fig, axes = plt.subplots(
@@ -393,33 +343,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lrjax {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = commands.add_parser("plot", help="draw schedules to an image", description=cmd_plot.__doc__)
+    def command(
+        func: Callable[[argparse.Namespace], int], help: str, **kwargs: Any
+    ) -> argparse.ArgumentParser:
+        """The subcommand ``func`` runs, named after it (``cmd_plot``: ``plot``)."""
+        kwargs.setdefault("description", func.__doc__)
+        subparser = commands.add_parser(func.__name__.removeprefix("cmd_"), help=help, **kwargs)
+        subparser.set_defaults(func=func)
+        return subparser
+
+    p = command(cmd_plot, "draw schedules to an image")
     p.add_argument("specs", nargs="+", metavar="SPEC_OR_JSON", help="schedules to draw")
     p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
     p.add_argument("--out", default="lrjax-plot.png", help="output image (default %(default)s)")
     p.add_argument("--logy", action="store_true", help="logarithmic value axis")
     p.add_argument("--title", default=None, help="plot title")
     p.add_argument("--bins", type=_count, default=None, help="bins per curve (default: 2/pixel)")
-    p.set_defaults(func=cmd_plot)
 
-    p = commands.add_parser(
-        "show", help="print a schedule's tree, key values and summary", description=cmd_show.__doc__
-    )
+    p = command(cmd_show, "print a schedule's tree, key values and summary")
     p.add_argument("spec", metavar="SPEC_OR_JSON", help="the schedule")
     p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
     p.add_argument(
         "--levels", type=_level, nargs="*", default=[], help="report where the value crosses these"
     )
-    p.set_defaults(func=cmd_show)
 
-    p = commands.add_parser(
-        "list", help="list presets and compat schedules", description=cmd_list.__doc__
-    )
-    p.set_defaults(func=cmd_list)
-
-    p = commands.add_parser(
-        "demo",
-        help="summarize and draw common recipes over millions of steps",
+    command(cmd_list, "list presets and compat schedules")
+    p = command(
+        cmd_demo,
+        "summarize and draw common recipes over millions of steps",
         description=(
             "Compose common recipes (warmup + cosine, WSD, one-cycle, SGDR, triangular CLR, "
             "the Keras PolynomialDecay and Hugging Face get_scheduler('cosine') tutorial "
@@ -431,7 +382,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_count, default=_DEMO_STEPS, help="steps per recipe (default %(default)s)"
     )
     p.add_argument("--out", default="lrjax-demo.png", help="output image (default %(default)s)")
-    p.set_defaults(func=cmd_demo)
     return parser
 
 
@@ -447,18 +397,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `lrjax list | head`: the reader left; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except CLIError as err:
-        print(f"lrjax {args.command}: error: {err}", file=sys.stderr)
-    except (ValueError, TypeError, OverflowError, ImportError, OSError) as err:
-        message = " ".join(str(err).split()) or type(err).__name__
-        print(f"lrjax {args.command}: error: {message}", file=sys.stderr)
     except KeyboardInterrupt:
         print("lrjax: interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # never a traceback on the command line
-        message = " ".join(str(err).split()) or ""
-        print(
-            f"lrjax {args.command}: internal error: {type(err).__name__}: {message}",
-            file=sys.stderr,
-        )
+        message = " ".join(str(err).split())
+        if isinstance(err, (CLIError, ValueError, TypeError, OverflowError, ImportError, OSError)):
+            message = f"error: {message or type(err).__name__}"
+        else:
+            message = f"internal error: {type(err).__name__}: {message}"
+        print(f"lrjax {args.command}: {message}", file=sys.stderr)
     return 1

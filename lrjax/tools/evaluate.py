@@ -19,8 +19,9 @@ batch axes and give ``(*batch, n)`` results.
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
-import operator
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -51,66 +52,56 @@ _PIPELINE_DEPTH = 2
 # -- batched schedules ---------------------------------------------------------------------
 
 
-def _int_min() -> int:
-    return -(2**63) if x64_enabled() else -(2**31)
-
-
 def _probe(schedule: AbstractSchedule, batch_ndim: int) -> tuple[int, ...] | None:
-    leaves = jax.tree_util.tree_leaves(schedule)
-    if batch_ndim:
-        if not leaves or any(np.ndim(leaf) < batch_ndim for leaf in leaves):
-            return None
-        shape = tuple(np.shape(leaves[0])[:batch_ndim])
-        if any(tuple(np.shape(leaf)[:batch_ndim]) != shape for leaf in leaves):
-            return None
-    else:
-        shape = ()
-    fn = _batched(lambda s: _evaluate_jitted(s, jnp.zeros((), int_dtype())), batch_ndim)
+    """The batch shape if the leaves' first ``batch_ndim`` dimensions are batch axes."""
+    shape = np.shape(jax.tree_util.tree_leaves(schedule)[0])[:batch_ndim]
+    fn = nested_vmap(lambda s: _evaluate_jitted(s, jnp.zeros((), int_dtype())), batch_ndim)
     try:
         out = jax.eval_shape(fn, schedule)
-    except Exception:  # any failure means "not this many batch dimensions"
+    except Exception:  # any failure (vmap of unequal sizes, ...): not this many dimensions
         return None
     return shape if out.shape == shape else None
+
+
+def _cached(cache: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept in ``cache`` under ``key`` (the cache is emptied past 4096 keys)."""
+    if key not in cache:
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
 
 
 _BATCH_CACHE: dict[Any, tuple[int, ...]] = {}
 
 
-def batch_shape(schedule: Any) -> tuple[int, ...]:
-    """The batch shape of a schedule: ``()`` for an ordinary one.
+def batch_shape(schedule: AbstractSchedule) -> tuple[int, ...]:
+    """The batch shape of a schedule: ``()`` for an ordinary one (a :class:`lrjax.Sweep`
+    knows its own, see :func:`unwrap`).
 
-    A :class:`lrjax.Sweep` knows its shape. For a schedule whose leaves carry leading batch
-    dimensions, the shape is found by evaluating the abstract shapes (no computation) under
-    ``0, 1, 2, ...`` nested ``jax.vmap``\\ s until the schedule evaluates to one value per
-    member.
+    For a schedule whose leaves carry leading batch dimensions, the shape is found by
+    evaluating the abstract shapes (no computation) under ``0, 1, 2, ...`` nested
+    ``jax.vmap``\\ s until the schedule evaluates to one value per member.
 
     Raises:
       ValueError: the leaves have no consistent leading batch dimensions.
     """
-    from lrjax.tools.sweep import Sweep
-
-    if isinstance(schedule, Sweep):
-        return schedule.shape
-    schedule = as_schedule(schedule, "batch_shape")
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = (structure(schedule, (leaves, treedef)), x64_enabled())
-    cached = _BATCH_CACHE.get(key)
-    if cached is not None:
-        return cached
     ndims = [np.ndim(leaf) for leaf in leaves]
     if not any(ndims):
         return ()  # scalar leaves only (or none, a plain function): nothing to batch
-    for batch_ndim in range(0, (min(ndims) if ndims else 0) + 1):
-        shape = _probe(schedule, batch_ndim)
-        if shape is not None:
-            if len(_BATCH_CACHE) > 4096:
-                _BATCH_CACHE.clear()
-            _BATCH_CACHE[key] = shape
-            return shape
-    raise ValueError(
-        f"cannot evaluate {type(schedule).__name__}: its leaves do not share leading batch "
-        "dimensions (stack schedules of one structure with lrjax.stack or lrjax.sweep)"
-    )
+
+    def find() -> tuple[int, ...]:
+        for batch_ndim in range(min(ndims) + 1):
+            shape = _probe(schedule, batch_ndim)
+            if shape is not None:
+                return shape
+        raise ValueError(
+            f"cannot evaluate {type(schedule).__name__}: its leaves do not share leading batch "
+            "dimensions (stack schedules of one structure with lrjax.stack or lrjax.sweep)"
+        )
+
+    return _cached(_BATCH_CACHE, (structure(schedule, (leaves, treedef)), x64_enabled()), find)
 
 
 def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]:
@@ -125,16 +116,16 @@ def unwrap(schedule: Any, func: str) -> tuple[AbstractSchedule, tuple[int, ...]]
             "a callable step -> value or a number"
         )
     schedule = as_schedule(schedule, func)
-    for leaf in jax.tree_util.tree_leaves(schedule):
-        if isinstance(leaf, Tracer):
-            raise TypeError(
-                f"{func}: the schedule holds traced values; {func} runs on the host, "
-                "outside jit (inside jit, call the schedule on an array of steps)"
-            )
+    if any(isinstance(leaf, Tracer) for leaf in jax.tree_util.tree_leaves(schedule)):
+        raise TypeError(
+            f"{func}: the schedule holds traced values; {func} runs on the host, "
+            "outside jit (inside jit, call the schedule on an array of steps)"
+        )
     return schedule, batch_shape(schedule)
 
 
-def _batched(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Callable:
+def nested_vmap(fn: Callable[[AbstractSchedule], jax.Array], batch_ndim: int) -> Callable:
+    """``fn`` mapped over the first ``batch_ndim`` axes of its argument's leaves."""
     for _ in range(batch_ndim):
         fn = jax.vmap(fn)
     return fn
@@ -192,32 +183,26 @@ def _values(schedule: AbstractSchedule, t: jax.Array, batch: tuple[int, ...] | N
     return values.reshape(batch + values.shape[1:])
 
 
-def _range_kernel(
+_sized_kernel = functools.partial(jax.jit, static_argnames=("size", "batch"))
+_array = jax.jit(_values, static_argnames=("batch",))  # explicit steps
+
+
+@_sized_kernel
+def _range(
     schedule: AbstractSchedule,
     start: jax.Array,
     stride: jax.Array,
     size: int,
     batch: tuple[int, ...] | None,
 ) -> jax.Array:
-    t = start + stride * lax.iota(start.dtype, size)
-    return _values(schedule, t, batch)
+    return _values(schedule, start + stride * lax.iota(start.dtype, size), batch)
 
 
-def _unit_kernel(
+@_sized_kernel
+def _unit(
     schedule: AbstractSchedule, start: jax.Array, size: int, batch: tuple[int, ...] | None
 ) -> jax.Array:
     return _values(schedule, start + lax.iota(start.dtype, size), batch)
-
-
-def _array_kernel(
-    schedule: AbstractSchedule, steps: jax.Array, batch: tuple[int, ...] | None
-) -> jax.Array:
-    return _values(schedule, steps, batch)
-
-
-_unit = jax.jit(_unit_kernel, static_argnames=("size", "batch"))
-_range = jax.jit(_range_kernel, static_argnames=("size", "batch"))
-_array = jax.jit(_array_kernel, static_argnames=("batch",))
 
 
 PROFILE_TILE = 64
@@ -238,7 +223,8 @@ class Profile(NamedTuple):
     # Tiles wholly past the end are garbage too: readers use the first ceil(k / TILE).
 
 
-def _profile_kernel(
+@_sized_kernel
+def _profile(
     schedule: AbstractSchedule,
     start: jax.Array,
     size: int,
@@ -281,9 +267,6 @@ def _trim_last_tile(out: Profile, k: int) -> Profile:
     return Profile(values, tile_min, tile_max, tile_sum)
 
 
-_profile = jax.jit(_profile_kernel, static_argnames=("size", "batch"))
-
-
 def profile_chunks(
     schedule: AbstractSchedule,
     batch: tuple[int, ...],
@@ -299,19 +282,26 @@ def profile_chunks(
     size = max(-(-size // PROFILE_TILE) * PROFILE_TILE, PROFILE_TILE)
     dtype = int_dtype()
     schedule, mapped = _members(schedule, batch)
-    pending: list[tuple[int, int, Profile]] = []
-    for position in range(0, num_steps, size):
-        k = min(size, num_steps - position)
-        out = _profile(schedule, np.asarray(position, dtype), size=size, batch=mapped)
-        pending.append((position, k, out))
+
+    def dispatch(position: int) -> Profile:
+        return _profile(schedule, np.asarray(position, dtype), size=size, batch=mapped)
+
+    for position, k, out in _pipelined(num_steps, size, dispatch):
+        yield position, k, (out if k % PROFILE_TILE == 0 else _trim_last_tile(out, k))
+
+
+def _pipelined(
+    count: int, size: int, dispatch: Callable[[int], Any]
+) -> Iterator[tuple[int, int, Any]]:
+    """``(position, k, dispatch(position))`` for the chunks of ``size`` steps of ``0 .. count
+    - 1``, one behind: the kernel for chunk ``i + 1`` is dispatched before chunk ``i`` is
+    yielded, so the device computes while the host reads."""
+    pending: collections.deque[tuple[int, int, Any]] = collections.deque()
+    for position in range(0, count, size):
+        pending.append((position, min(size, count - position), dispatch(position)))
         if len(pending) >= _PIPELINE_DEPTH:
-            yield _trimmed(*pending.pop(0))
-    for chunk in pending:
-        yield _trimmed(*chunk)
-
-
-def _trimmed(position: int, k: int, out: Profile) -> tuple[int, int, Profile]:
-    return position, k, (out if k % PROFILE_TILE == 0 else _trim_last_tile(out, k))
+            yield pending.popleft()
+    yield from pending
 
 
 # -- step specifications -------------------------------------------------------------------
@@ -327,8 +317,8 @@ class _Steps(NamedTuple):
     shape: tuple[int, ...]
 
 
-def as_count(func: str, name: str, value: Any) -> int:
-    """A number of steps: a non-negative int (integral floats such as ``1e6`` accepted)."""
+def as_count(func: str, name: str, value: Any, minimum: int = 0) -> int:
+    """A number of steps, ``>= minimum``: an int (integral floats such as ``1e6`` accepted)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
@@ -336,16 +326,15 @@ def as_count(func: str, name: str, value: Any) -> int:
     if isinstance(value, (float, np.floating)):
         if not math.isfinite(value) or value != math.floor(value):
             raise ValueError(f"{func}({name}={value!r}): {name} must be a whole number of steps")
-        value = int(value)
-    value = operator.index(value)
-    if value < 0:
-        raise ValueError(f"{func}({name}={value!r}): {name} must be >= 0")
-    if value - 1 > int_max():
+    count = int(value)
+    if count < minimum:
+        raise ValueError(f"{func}({name}={value!r}): {name} must be >= {minimum}")
+    if count - 1 > int_max():
         raise OverflowError(
-            f"{func}({name}={value!r}): the last step {value - 1} does not fit in int32; "
+            f"{func}({name}={count!r}): the last step {count - 1} does not fit in int32; "
             "enable 64-bit steps with jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
         )
-    return value
+    return count
 
 
 def _steps(func: str, steps: Any) -> _Steps:
@@ -355,15 +344,14 @@ def _steps(func: str, steps: Any) -> _Steps:
         n = as_count(func, "steps", steps)
         return _Steps(n, 0, 1, None, (n,))
     if isinstance(steps, range):
-        n = len(steps)
-        if n:
-            lo, hi = min(steps[0], steps[-1]), max(steps[0], steps[-1])
-            if hi > int_max() or lo < _int_min():
-                raise OverflowError(
-                    f"{func}(steps={steps!r}): steps outside int32; enable 64-bit steps with "
-                    "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
-                )
-        return _Steps(n, steps.start, steps.step, None, (n,))
+        ends = (steps[0], steps[-1]) if steps else (0,)
+        limits = np.iinfo(int_dtype())
+        if min(ends) < limits.min or max(ends) > limits.max:
+            raise OverflowError(
+                f"{func}(steps={steps!r}): steps outside int32; enable 64-bit steps with "
+                "jax.config.update('jax_enable_x64', True) (jax_enable_x64)"
+            )
+        return _Steps(len(steps), steps.start, steps.step, None, (len(steps),))
     if isinstance(steps, Tracer):
         raise TypeError(
             f"{func}: steps are traced; {func} runs on the host, outside jit (inside jit, "
@@ -398,28 +386,20 @@ def iter_chunks(
     """
     dtype = int_dtype()
     schedule, mapped = _members(schedule, batch)
-    pending: list[tuple[int, int, jax.Array]] = []
-    for position in range(0, spec.count, size):
-        k = min(size, spec.count - position)
+
+    def dispatch(position: int) -> jax.Array:
         if spec.array is not None:
-            part = spec.array[position : position + k]
-            part = np.asarray(check_step(part))
-            if k < size:
-                part = np.concatenate([part, np.zeros((size - k,), part.dtype)])
-            out = _array(schedule, part, batch=mapped)
-        elif spec.stride == 1:
-            first = np.asarray(spec.start + position, dtype)
-            out = _unit(schedule, first, size=size, batch=mapped)
-        else:
-            first = np.asarray(spec.start + spec.stride * position, dtype)
-            stride = np.asarray(spec.stride, dtype)
-            out = _range(schedule, first, stride, size=size, batch=mapped)
-        pending.append((position, k, out))
-        if len(pending) >= _PIPELINE_DEPTH:
-            p, m, ready = pending.pop(0)
-            yield p, np.asarray(ready)[..., :m]
-    for p, m, ready in pending:
-        yield p, np.asarray(ready)[..., :m]
+            part = np.asarray(check_step(spec.array[position : position + size]))
+            if part.size < size:
+                part = np.concatenate([part, np.zeros((size - part.size,), part.dtype)])
+            return _array(schedule, part, batch=mapped)
+        first = np.asarray(spec.start + spec.stride * position, dtype)
+        if spec.stride == 1:
+            return _unit(schedule, first, size=size, batch=mapped)
+        return _range(schedule, first, np.asarray(spec.stride, dtype), size=size, batch=mapped)
+
+    for position, k, out in _pipelined(spec.count, size, dispatch):
+        yield position, np.asarray(out)[..., :k]
 
 
 _DTYPE_CACHE: dict[Any, np.dtype] = {}
@@ -427,18 +407,12 @@ _DTYPE_CACHE: dict[Any, np.dtype] = {}
 
 def _output_dtype(schedule: AbstractSchedule, ndim: int) -> np.dtype:
     """The dtype of the values (an abstract evaluation, cached per structure)."""
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    key = (ndim, structure(schedule, (leaves, treedef)), x64_enabled())
-    dtype = _DTYPE_CACHE.get(key)
-    if dtype is None:
-        shape = jax.eval_shape(
-            _batched(lambda s: _evaluate_jitted(s, jnp.zeros((1,), int_dtype())), ndim),
-            schedule,
-        )
-        if len(_DTYPE_CACHE) > 4096:
-            _DTYPE_CACHE.clear()
-        dtype = _DTYPE_CACHE[key] = np.dtype(shape.dtype)
-    return dtype
+
+    def compute() -> np.dtype:
+        fn = nested_vmap(lambda s: _evaluate_jitted(s, jnp.zeros((1,), int_dtype())), ndim)
+        return np.dtype(jax.eval_shape(fn, schedule).dtype)
+
+    return _cached(_DTYPE_CACHE, (ndim, structure(schedule), x64_enabled()), compute)
 
 
 def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.ndarray:
@@ -520,18 +494,6 @@ class Envelope(NamedTuple):
     num_steps: int
 
 
-def _merge(
-    mins: np.ndarray, maxs: np.ndarray, bins: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> None:
-    """``mins[..., b] = min(mins[..., b], lo[..., j])`` for ``b = bins[j]`` (sorted bins)."""
-    if bins.size == 0:
-        return
-    starts = np.flatnonzero(np.concatenate([[True], bins[1:] != bins[:-1]]))
-    unique = bins[starts]
-    mins[..., unique] = np.minimum(mins[..., unique], np.minimum.reduceat(lo, starts, axis=-1))
-    maxs[..., unique] = np.maximum(maxs[..., unique], np.maximum.reduceat(hi, starts, axis=-1))
-
-
 def envelope(
     schedule: Any, num_steps: int, num_bins: int = 2048, *, chunk_size: int | None = None
 ) -> Envelope:
@@ -568,12 +530,9 @@ def envelope(
       >>> print(env.steps, env.min, env.max)
       [  0 250 500 750] [0.1 0.1 0.1 0.1] [1. 1. 1. 1.]
     """
-    f = "envelope"
-    schedule, batch = unwrap(schedule, f)
-    n = as_count(f, "num_steps", num_steps)
-    if n < 1:
-        raise ValueError(f"{f}(num_steps={num_steps!r}): num_steps must be >= 1")
-    builder = EnvelopeBuilder(f, schedule, batch, n, num_bins)
+    schedule, batch = unwrap(schedule, "envelope")
+    n = as_count("envelope", "num_steps", num_steps, minimum=1)
+    builder = EnvelopeBuilder("envelope", schedule, batch, n, num_bins)
     for position, k, out in profile_chunks(schedule, batch, n, chunk_size):
         builder.add(position, k, out)
     return builder.result()
@@ -585,10 +544,7 @@ class EnvelopeBuilder:
     def __init__(
         self, func: str, schedule: AbstractSchedule, batch: tuple[int, ...], n: int, num_bins: int
     ) -> None:
-        bins = as_count(func, "num_bins", num_bins)
-        if bins < 1:
-            raise ValueError(f"{func}(num_bins={num_bins!r}): num_bins must be >= 1")
-        width = -(-n // bins)
+        width = -(-n // as_count(func, "num_bins", num_bins, minimum=1))
         self.tiled = width >= 4 * PROFILE_TILE
         if self.tiled:
             # Whole tiles per bin, so the kernel's per-tile extremes are exact per bin;
@@ -602,22 +558,22 @@ class EnvelopeBuilder:
 
     def add(self, position: int, k: int, out: Profile) -> None:
         """Fold in the chunk of ``k`` steps from ``position``."""
+        if self.tiled:  # whole tiles per bin: reduce the kernel's per-tile extremes
+            unit, lo, hi = PROFILE_TILE, out.tile_min, out.tile_max
+        else:
+            unit, lo, hi = 1, out.values, out.values
+        used = -(-k // unit)
+        lo, hi = np.asarray(lo)[..., :used], np.asarray(hi)[..., :used]
+        # Chunks start on tile boundaries, so a bin starts at tile (its first step) // unit.
         width = self.width
-        if self.tiled:
-            used = -(-k // PROFILE_TILE)
-            first = (position + np.arange(used, dtype=np.int64) * PROFILE_TILE) // width
-            lo = np.asarray(out.tile_min)[..., :used]
-            hi = np.asarray(out.tile_max)[..., :used]
-            _merge(self.mins, self.maxs, first, lo, hi)
-            return
-        values = np.asarray(out.values)[..., :k]
-        first, last = position // width, (position + k - 1) // width
-        edges = np.maximum(np.arange(first, last + 1, dtype=np.int64) * width - position, 0)
-        index = np.arange(first, last + 1)
-        lo = np.minimum.reduceat(values, edges, axis=-1)
-        hi = np.maximum.reduceat(values, edges, axis=-1)
-        self.mins[..., index] = np.minimum(self.mins[..., index], lo)
-        self.maxs[..., index] = np.maximum(self.maxs[..., index], hi)
+        index = np.arange(position // width, (position + k - 1) // width + 1, dtype=np.int64)
+        edges = np.maximum(index * width - position, 0) // unit
+        self.mins[..., index] = np.minimum(
+            self.mins[..., index], np.minimum.reduceat(lo, edges, axis=-1)
+        )
+        self.maxs[..., index] = np.maximum(
+            self.maxs[..., index], np.maximum.reduceat(hi, edges, axis=-1)
+        )
 
     def result(self) -> Envelope:
         """The envelope of every chunk added."""

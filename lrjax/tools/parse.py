@@ -27,12 +27,16 @@ import functools
 import importlib
 import inspect
 import math
+import operator
 import pkgutil
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from lrjax.core.schedule import AbstractNode, AbstractSchedule, FunctionSchedule, registered_classes
+import lrjax.compat
+from lrjax.combinators.arith import divide
+from lrjax.core.schedule import AbstractNode, AbstractSchedule, registered_classes
+from lrjax.schedules.primitives import constant
 
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 60
@@ -52,10 +56,7 @@ class ParseError(ValueError):
         self, message: str, line: int | None = None, col: int | None = None, hint: str = ""
     ) -> None:
         where = f"line {line}, column {col}: " if line is not None and col is not None else ""
-        text = f"{where}{message}"
-        if hint:
-            text += f" (hint: {hint})"
-        super().__init__(text)
+        super().__init__(where + message + (f" (hint: {hint})" if hint else ""))
         self.line = line
         self.col = col
         self.hint = hint
@@ -69,45 +70,24 @@ ParseError.__module__ = "lrjax"  # shown as lrjax.ParseError, its public name
 
 def compat_modules() -> dict[str, Any]:
     """The ``lrjax.compat`` submodules, imported (they register their schedule classes)."""
-    try:
-        package = importlib.import_module("lrjax.compat")
-    except ImportError:
-        return {}
-    modules = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        try:
-            modules[info.name] = importlib.import_module(f"lrjax.compat.{info.name}")
-        except Exception:  # a peer module that fails to import is simply not offered
-            continue
-    return modules
+    return {
+        info.name: importlib.import_module(f"lrjax.compat.{info.name}")
+        for info in pkgutil.iter_modules(lrjax.compat.__path__)
+        if not info.name.startswith("_")
+    }
 
 
-def public_names(module: Any) -> list[str]:
-    """A module's public callables: its ``__all__``, or what it defines itself."""
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [
-            n
-            for n, obj in vars(module).items()
-            if not n.startswith("_")
-            and callable(obj)
-            and getattr(obj, "__module__", None) == module.__name__
-        ]
-    return [n for n in names if callable(getattr(module, n, None))]
+def public_functions(module: Any) -> list[str]:
+    """The functions in a compat module's ``__all__`` (its schedule classes left out)."""
+    return [n for n in module.__all__ if not inspect.isclass(getattr(module, n))]
 
 
 def _returns_schedule(fn: Callable[..., Any]) -> bool:
     """Whether ``fn``'s return annotation names a concrete registered schedule class."""
-    annotation = inspect.signature(fn).return_annotation
-    if isinstance(annotation, type):
-        return issubclass(annotation, AbstractSchedule) and annotation is not AbstractSchedule
-    if not isinstance(annotation, str):
-        return False
-    names = {n.strip() for n in annotation.replace("|", ",").split(",")}
+    annotation = inspect.signature(fn).return_annotation  # a class, or its name(s) as text
+    names = str(getattr(annotation, "__name__", annotation)).replace("|", ",").split(",")
     classes = registered_classes()
-    return bool(names) and all(n in classes and n != "FunctionSchedule" for n in names)
+    return all(n.strip() in classes and n.strip() != "FunctionSchedule" for n in names)
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,37 +95,32 @@ def _factories_cached(key: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, A
     import lrjax
 
     plain: dict[str, Any] = {}
-    compat_bare: dict[str, list[tuple[str, Any]]] = {}
+    compat_bare: dict[str, dict[str, Any]] = {}  # bare name -> {qualified name: function}
     for name in lrjax.__all__:
         obj = getattr(lrjax, name, None)
         if inspect.isfunction(obj) and _returns_schedule(obj):
             plain[name] = obj
-    dotted: dict[str, Any] = {}
-    for peer, module in compat_modules().items():
-        for name in public_names(module):
-            obj = getattr(module, name)
-            if inspect.isclass(obj):
-                continue
-            dotted[f"compat.{peer}.{name}"] = obj
-    # Every registered class's factory, by the bare name its repr prints.
+    dotted = {
+        f"compat.{peer}.{name}": getattr(module, name)
+        for peer, module in compat_modules().items()
+        for name in public_functions(module)
+    }
+    # Every registered class's factory, by the bare name its repr prints (FunctionSchedule
+    # has none).
     for cls in registered_classes().values():
-        if cls is FunctionSchedule or not cls.factory:
-            continue
-        module = sys.modules.get(cls.__module__)
-        fn = getattr(module, cls.factory, None)
+        fn = getattr(sys.modules[cls.__module__], cls.factory, None)
         if fn is None:
             continue
         if cls.__module__.startswith("lrjax.compat."):
-            peer = cls.__module__.rsplit(".", 1)[1]
-            dotted.setdefault(f"compat.{peer}.{cls.factory}", fn)
-            compat_bare.setdefault(cls.factory, []).append((f"compat.{peer}.{cls.factory}", fn))
+            qualified = f"compat.{cls.__module__.rsplit('.', 1)[1]}.{cls.factory}"
+            dotted.setdefault(qualified, fn)
+            compat_bare.setdefault(cls.factory, {})[qualified] = fn
         else:
             plain.setdefault(cls.factory, fn)
     for name, options in compat_bare.items():
-        if name in plain:
-            continue
-        distinct = {id(fn) for _, fn in options}
-        plain[name] = options[0][1] if len(distinct) == 1 else tuple(q for q, _ in options)
+        if name not in plain:
+            functions = set(options.values())
+            plain[name] = functions.pop() if len(functions) == 1 else tuple(options)
     return plain, dotted
 
 
@@ -165,24 +140,11 @@ def factories() -> tuple[dict[str, Any], dict[str, Any]]:
 # -- the walker --------------------------------------------------------------------------------
 
 
-class _Num:
+class _Num(NamedTuple):
     """A number, or arithmetic on numbers: folded where a factory expects a number."""
 
-    def __init__(self, value: float | int, schedule: Callable[[], AbstractSchedule]) -> None:
-        self.value = value
-        self._schedule = schedule
-
-    def schedule(self) -> AbstractSchedule:
-        return self._schedule()
-
-
-def _constant(value: float | int) -> Callable[[], AbstractSchedule]:
-    def build() -> AbstractSchedule:
-        from lrjax.schedules.primitives import constant
-
-        return constant(value)
-
-    return build
+    value: float | int
+    schedule: Callable[[], AbstractSchedule]  # what it builds where a schedule is expected
 
 
 def _message(err: Exception) -> str:
@@ -190,21 +152,29 @@ def _message(err: Exception) -> str:
     return text[0] if text else type(err).__name__
 
 
-def _pos(node: ast.AST) -> tuple[int | None, int | None]:
-    line = getattr(node, "lineno", None)
-    col = getattr(node, "col_offset", None)
-    return line, None if col is None else col + 1
+def _fail(node: ast.expr, message: str, hint: str = "") -> ParseError:
+    return ParseError(message, node.lineno, node.col_offset + 1, hint)
 
 
-def _fail(node: ast.AST, message: str, hint: str = "") -> ParseError:
-    line, col = _pos(node)
-    return ParseError(message, line, col, hint)
+def _unknown_operator(node: ast.UnaryOp | ast.BinOp) -> ParseError:
+    return _fail(node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /")
+
+
+def _did_you_mean(name: str, names: Any, call: str = "") -> str | None:
+    close = difflib.get_close_matches(name, list(names), n=3)
+    return f"did you mean {' or '.join(close)}{call}?" if close else None
 
 
 _ALLOWED = (
     "calls of lrjax factories (e.g. cosine_decay(1e-3, 10_000)), numbers, strings, "
     "True/False/None, [lists], and + - * / between schedules and numbers"
 )
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 
 def _dotted_name(node: ast.AST) -> str | None:
@@ -222,7 +192,7 @@ class _Walker:
     def __init__(self) -> None:
         self.bare, self.dotted = factories()
 
-    def value(self, node: ast.AST, depth: int = 0) -> Any:
+    def value(self, node: ast.expr, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise _fail(node, "the expression is nested too deeply")
         if isinstance(node, ast.Constant):
@@ -239,9 +209,10 @@ class _Walker:
             return self.name(node)
         if isinstance(node, ast.Attribute):
             name = _dotted_name(node)
+            what = f"attribute access {name!r}" if name else "attribute access"
             raise _fail(
                 node,
-                f"attribute access {name or ''!r} is not allowed".replace(" ''", ""),
+                f"{what} is not allowed",
                 "only compat.<peer>.<name>(...) calls use dots; "
                 f"compat names: {self.compat_hint()}",
             )
@@ -263,7 +234,7 @@ class _Walker:
                 raise _fail(node, f"the number {value!r} is not finite", "use finite numbers")
             if isinstance(value, int) and abs(value) > _MAX_INT:
                 raise _fail(node, f"the integer {value} is too large", f"at most {_MAX_INT}")
-            return _Num(value, _constant(value))
+            return _Num(value, functools.partial(constant, value))
         raise _fail(node, f"the literal {value!r} is not allowed", f"use {_ALLOWED}")
 
     def name(self, node: ast.Name) -> Any:
@@ -273,50 +244,38 @@ class _Walker:
                 f"{node.id!r} must be called",
                 f"write {node.id}(...)" if node.id != "compat" else "compat.<peer>.<name>(...)",
             )
-        close = difflib.get_close_matches(node.id, list(self.bare), n=3)
-        hint = f"did you mean {' or '.join(close)}(...)?" if close else f"use {_ALLOWED}"
+        hint = _did_you_mean(node.id, self.bare, "(...)") or f"use {_ALLOWED}"
         raise _fail(node, f"unknown name {node.id!r}", hint)
 
     def unary(self, node: ast.UnaryOp, depth: int) -> Any:
         operand = self.value(node.operand, depth + 1)
-        if isinstance(node.op, (ast.USub, ast.UAdd)):
-            sign = -1 if isinstance(node.op, ast.USub) else 1
-            if isinstance(operand, _Num):
-                if isinstance(node.operand, ast.Constant):
-                    return _Num(sign * operand.value, _constant(sign * operand.value))
-                if sign == 1:
-                    return operand
-                inner = operand
-                return _Num(-inner.value, lambda: -inner.schedule())
-            if isinstance(operand, AbstractSchedule):
-                return -operand if sign == -1 else operand
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise _unknown_operator(node)
+        if not isinstance(operand, (_Num, AbstractSchedule)):
             raise _fail(node, "a sign applies to numbers and schedules only")
-        raise _fail(node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /")
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if not isinstance(operand, _Num):
+            return -operand
+        if isinstance(node.operand, ast.Constant):  # -3 is the number -3, as repr prints it
+            return _Num(-operand.value, functools.partial(constant, -operand.value))
+        return _Num(-operand.value, lambda: -operand.schedule())
 
     def binary(self, node: ast.BinOp, depth: int) -> Any:
-        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            raise _fail(
-                node, f"the operator {type(node.op).__name__} is not allowed", "use + - * /"
-            )
+        op = _OPERATORS.get(type(node.op))
+        if op is None:
+            raise _unknown_operator(node)
         left = self.value(node.left, depth + 1)
         right = self.value(node.right, depth + 1)
         for side, operand in ((node.left, left), (node.right, right)):
             if not isinstance(operand, (_Num, AbstractSchedule)):
                 raise _fail(side, "arithmetic applies to numbers and schedules only")
-        op = node.op
 
         def combine(a: Any, b: Any) -> Any:
-            if isinstance(op, ast.Add):
-                return a + b
-            if isinstance(op, ast.Sub):
-                return a - b
-            if isinstance(op, ast.Mult):
-                return a * b
-            if isinstance(b, AbstractSchedule) and not isinstance(a, AbstractSchedule):
-                from lrjax.combinators.arith import divide
-
-                return divide(a, b)  # number / schedule (schedules have no __rtruediv__)
-            return a / b
+            if op is operator.truediv and not isinstance(a, AbstractSchedule):
+                if isinstance(b, AbstractSchedule):
+                    return divide(a, b)  # number / schedule (schedules have no __rtruediv__)
+            return op(a, b)
 
         def schedule() -> AbstractSchedule:
             # A number next to a schedule stays a number, so the operator builds exactly
@@ -339,7 +298,7 @@ class _Walker:
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
             raise _fail(node, _message(err)) from None
 
-    def argument(self, node: ast.AST, depth: int) -> Any:
+    def argument(self, node: ast.expr, depth: int) -> Any:
         # A number stays a number: a schedule argument turns it into a constant itself.
         value = self.value(node, depth)
         return value.value if isinstance(value, _Num) else value
@@ -351,8 +310,7 @@ class _Walker:
             if target is None:
                 if func.id in self.dotted or func.id == "compat":
                     raise _fail(func, f"{func.id!r} is not a factory")
-                close = difflib.get_close_matches(func.id, list(self.bare), n=3)
-                hint = f"did you mean {' or '.join(close)}?" if close else "run `lrjax list`"
+                hint = _did_you_mean(func.id, self.bare) or "run `lrjax list`"
                 raise _fail(func, f"unknown schedule {func.id!r}", hint)
             if isinstance(target, tuple):
                 raise _fail(
@@ -366,8 +324,7 @@ class _Walker:
             if name is not None and name in self.dotted:
                 return name, self.dotted[name]
             if name is not None and name.startswith("compat."):
-                close = difflib.get_close_matches(name, list(self.dotted), n=3)
-                hint = f"did you mean {' or '.join(close)}?" if close else "run `lrjax list`"
+                hint = _did_you_mean(name, self.dotted) or "run `lrjax list`"
                 raise _fail(func, f"unknown compat schedule {name!r}", hint)
             raise _fail(
                 func,
@@ -406,7 +363,7 @@ class _Walker:
         return result
 
 
-def _blamed(node: ast.Call, params: tuple[str, ...], message: str) -> ast.AST:
+def _blamed(node: ast.Call, params: tuple[str, ...], message: str) -> ast.expr:
     """The argument an error message names (``f(name=value): ...``), else the call."""
     for kw in node.keywords:
         if kw.arg is not None and f"{kw.arg}=" in message:
@@ -458,9 +415,8 @@ def parse(text: str) -> Any:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        col = err.offset
         raise ParseError(
-            f"invalid syntax: {err.msg}", err.lineno, col, "write one expression"
+            f"invalid syntax: {err.msg}", err.lineno, err.offset, "write one expression"
         ) from None
     except (ValueError, RecursionError, MemoryError) as err:
         raise ParseError(f"cannot parse the text: {err}") from None

@@ -64,14 +64,15 @@ def envelope_line(env: Envelope, member: tuple[int, ...] = ()) -> tuple[np.ndarr
 
 def _members(schedules: Any) -> list[tuple[str | None, Any]]:
     if isinstance(schedules, Mapping):
-        if not schedules:
-            raise ValueError("plot(schedules={}): give at least one schedule")
-        return [(str(label), s) for label, s in schedules.items()]
-    if isinstance(schedules, Sequence) and not isinstance(schedules, (str, bytes)):
-        if not schedules:
-            raise ValueError("plot(schedules=[]): give at least one schedule")
-        return [(None, s) for s in schedules]
-    return [(None, schedules)]
+        members: list[tuple[str | None, Any]] = [(str(k), s) for k, s in schedules.items()]
+    elif isinstance(schedules, Sequence) and not isinstance(schedules, (str, bytes)):
+        members = [(None, s) for s in schedules]
+    else:
+        return [(None, schedules)]
+    if not members:
+        empty = "{}" if isinstance(schedules, Mapping) else "[]"
+        raise ValueError(f"plot(schedules={empty}): give at least one schedule")
+    return members
 
 
 def _default_bins(ax: Any) -> int:
@@ -144,24 +145,18 @@ def plot(
       ('cosine', '1.00', '0.00')
     """
     plt = import_pyplot()
-    n = as_count("plot", "num_steps", num_steps)
-    if n < 1:
-        raise ValueError(f"plot(num_steps={num_steps!r}): num_steps must be >= 1")
+    n = as_count("plot", "num_steps", num_steps, minimum=1)
     members = _members(schedules)
     if label is not None and len(members) == 1 and members[0][0] is None:
         members = [(label, members[0][1])]
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, layout="constrained")
     assert ax is not None
-    bins = _default_bins(ax) if num_bins is None else as_count("plot", "num_bins", num_bins)
-    if bins < 1:
-        raise ValueError(f"plot(num_bins={num_bins!r}): num_bins must be >= 1")
-    from lrjax.tools.sweep import Sweep
-
+    bins = _default_bins(ax) if num_bins is None else as_count("plot", "num_bins", num_bins, 1)
     marked: set[int] = set()
     for name, item in members:
-        schedule, _ = unwrap(item, "plot")
-        env = envelope(item if isinstance(item, Sweep) else schedule, n, bins)
+        unwrap(item, "plot")  # a bad item is plot's error, not envelope's
+        env = envelope(item, n, bins)
         draw_envelope(
             ax, name, item, env, band=band, boundaries=boundaries, marked=marked, **line_kwargs
         )
@@ -185,47 +180,33 @@ def draw_envelope(
 
     n = env.num_steps
     schedule, batch = unwrap(item, "plot")
-    marked = set() if marked is None else marked
     if not batch:
         (line,) = ax.plot(*envelope_line(env), label=name, **line_kwargs)
-        color = line.get_color()
-        points = _boundaries(schedule, n) if boundaries else []
-    else:
-        count = math.prod(batch)
-        use_band = count > 10 if band is None else band
-        if isinstance(item, Sweep):
-            labels = item.labels()
-        else:
-            index = np.unravel_index(np.arange(count), batch)
-            labels = [str([int(i) for i in ix]) for ix in zip(*index, strict=True)]
-        if name is not None:
-            labels = [f"{name} {x}" for x in labels]
-        if use_band:
-            lo = env.min.reshape(count, -1).min(axis=0)
-            hi = env.max.reshape(count, -1).max(axis=0)
-            x = np.append(env.steps, n - 1)
-            poly = ax.fill_between(
-                x,
-                np.append(lo, lo[-1]),
-                np.append(hi, hi[-1]),
-                step="post",
-                alpha=0.35,
-                linewidth=0,
-                label=name if name is not None else f"{count} schedules",
-            )
-            color = poly.get_facecolor()[0]
-        else:
-            color = None
-            flat_min = env.min.reshape(count, -1)
-            flat_max = env.max.reshape(count, -1)
-            for i in range(count):
-                member_env = Envelope(env.steps, flat_min[i], flat_max[i], n)
-                ax.plot(*envelope_line(member_env), label=labels[i], **line_kwargs)
-        points = []
-    for p in points:
-        if p not in marked:
-            ax.axvline(p, color=color, linestyle=":", linewidth=0.8, alpha=0.6)
-            marked.add(p)
+        marked = set() if marked is None else marked
+        for p in _boundaries(schedule, n) if boundaries else []:
+            if p not in marked:
+                ax.axvline(p, color=line.get_color(), linestyle=":", linewidth=0.8, alpha=0.6)
+                marked.add(p)
+        return
+    count = math.prod(batch)
+    if count > 10 if band is None else band:
+        lo = env.min.reshape(count, -1).min(axis=0)
+        hi = env.max.reshape(count, -1).max(axis=0)
+        ax.fill_between(
+            np.append(env.steps, n - 1),
+            np.append(lo, lo[-1]),
+            np.append(hi, hi[-1]),
+            step="post",
+            alpha=0.35,
+            linewidth=0,
+            label=name if name is not None else f"{count} schedules",
+        )
+        return
+    members = list(np.ndindex(*batch))  # C order, as Sweep.labels
+    labels = item.labels() if isinstance(item, Sweep) else [str(list(i)) for i in members]
+    for member, label in zip(members, labels, strict=True):
+        label = label if name is None else f"{name} {label}"
+        ax.plot(*envelope_line(env, member), label=label, **line_kwargs)
 
 
 def finish_axes(ax: Any, n: int, *, logy: bool = False, title: str | None = None) -> None:

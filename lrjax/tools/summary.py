@@ -144,19 +144,16 @@ def summarize_with_envelope(
     max_crossings: int = 100,
     chunk_size: int | None = None,
     num_bins: int | None = None,
-    func: str = "summarize",
 ) -> tuple[Summary, Envelope | None]:
     """:func:`summarize`, plus the :func:`lrjax.envelope` from the same pass if ``num_bins``."""
-    f = func
+    f = "summarize"
     schedule, batch = unwrap(schedule, f)
     if batch:
         raise ValueError(
             f"{f}: the schedule is batched with shape {batch}; summarize one member at a time "
             "(sweep.member(i), or index the stacked leaves)"
         )
-    n = as_count(f, "num_steps", num_steps)
-    if n < 1:
-        raise ValueError(f"{f}(num_steps={num_steps!r}): num_steps must be >= 1")
+    n = as_count(f, "num_steps", num_steps, minimum=1)
     if isinstance(max_crossings, bool) or not isinstance(max_crossings, int) or max_crossings < 0:
         raise ValueError(f"{f}(max_crossings={max_crossings!r}): must be an int >= 0")
     level_list = [float(x) for x in np.atleast_1d(np.asarray(levels, np.float64))]

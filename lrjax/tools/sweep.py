@@ -27,6 +27,7 @@ from lrjax.core.schedule import (
     stack_members,
     structure,
 )
+from lrjax.tools.evaluate import nested_vmap
 
 
 def stack(schedules: Sequence[Any]) -> AbstractSchedule:
@@ -157,10 +158,7 @@ class Sweep:
         return jax.tree_util.tree_map(lambda leaf: leaf[index], self.schedule)
 
     def __call__(self, step: ArrayLike) -> Array:
-        fn = lambda s: s(step)  # noqa: E731
-        for _ in self.names:
-            fn = jax.vmap(fn)
-        return fn(self.schedule)
+        return nested_vmap(lambda s: s(step), len(self.names))(self.schedule)
 
     def __repr__(self) -> str:
         axes = ", ".join(f"{name}={list(values)!r}" for name, values in self.axes)
@@ -200,9 +198,8 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
         raise TypeError(f"{f}(factory={factory!r}): factory must be a function")
     if not grid:
         raise ValueError(f"{f}: give at least one axis, e.g. sweep(factory, peak_value=[1e-3])")
-    numbers: list[Any] = []
-    others: list[tuple[Any, ...] | None] = []
-    axes = []
+    numbers: list[Any] = []  # per axis: its values as an array when they are numbers
+    others: list[tuple[Any, ...] | None] = []  # per axis: its values when they are not
     for name, values in grid.items():
         if isinstance(values, (str, bytes, AbstractSchedule)) or not isinstance(
             values, (Sequence, np.ndarray, jax.Array)
@@ -210,12 +207,11 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
             raise TypeError(f"{f}({name}={values!r}): {name} must be a sequence of values")
         if np.ndim(values) == 0 or len(values) == 0:
             raise ValueError(f"{f}({name}={values!r}): {name} must hold at least one value")
-        axes.append((name, tuple(_axis_value(x) for x in values)))
-        array = np.asarray(values) if _numeric(values) else None
-        numbers.append(array)
-        others.append(None if array is not None else axes[-1][1])
+        numeric = _numeric(values)
+        numbers.append(np.asarray(values) if numeric else None)
+        others.append(None if numeric else tuple(_axis_value(x) for x in values))
     members = []
-    for combo in itertools.product(*(values for _, values in grid.items())):
+    for combo in itertools.product(*grid.values()):
         member = factory(**dict(zip(grid, combo, strict=True)))
         if not isinstance(member, AbstractSchedule):
             raise TypeError(f"{f}: factory returned {type(member).__name__}, not an lrjax schedule")
@@ -227,6 +223,6 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
             f"{f}: the members differ in structure, so they cannot share one batched "
             f"schedule (sweep numeric arguments, not options): {err}"
         ) from None
-    shape = tuple(len(values) for _, values in axes)
+    shape = tuple(len(values) for values in grid.values())
     batched = jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), stacked)
     return Sweep(batched, tuple(numbers), tuple(grid), tuple(others))
