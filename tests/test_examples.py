@@ -27,6 +27,7 @@ EXAMPLES = [
     "vmap_sweep",
     "torch_training",
     "keras_fit",
+    "plateau",
 ]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
@@ -39,6 +40,11 @@ EXPECTED = {
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",
         "(the decay has ended)",
+    ],
+    "plateau": [
+        "8 plateau settings trained in one compiled program",
+        "compiled versions of the population run: 1",
+        "wrote ",
     ],
 }
 
@@ -56,11 +62,17 @@ def _env(name: str = "") -> dict[str, str]:
     return env
 
 
+# Extra arguments: an example that writes a file writes it to a temporary directory.
+def _args(name: str, tmp: pathlib.Path) -> list[str]:
+    return ["--out", str(tmp / "plateau.png")] if name == "plateau" else []
+
+
 @pytest.fixture(scope="module")
-def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.Popen[str]]]:
+    tmp = tmp_path_factory.mktemp("examples")
     procs = {
         name: subprocess.Popen(
-            [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--quick"],
+            [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--quick", *_args(name, tmp)],
             env=_env(name),
             cwd=ROOT,
             stdout=subprocess.PIPE,
