@@ -64,8 +64,9 @@ def main() -> None:
                           threshold_mode=rule, cooldown=cooldown, min_lr=floor)  # fmt: skip
                 got = t.run(lrt.reduce_lr_on_plateau(0.1, **kw), signed)[0]
                 record("torch", got, t.torch_lrs(signed, 0.1, **kw))
-            kw = dict(factor=factor, patience=patience, mode=mode,
-                      min_delta=[1e-4, 0.01][seed % 2], cooldown=cooldown, min_lr=floor)  # fmt: skip
+            delta = [1e-4, 0.01][seed % 2]
+            kw = dict(factor=factor, patience=patience, mode=mode, min_delta=delta,
+                      cooldown=cooldown, min_lr=floor)  # fmt: skip
             want = t.keras_lrs(metrics, 0.1, **kw)
             record("keras", t.run(lrk.ReduceLROnPlateau(0.1, **kw), metrics)[0][1:], want)
             kw = dict(decay_rate=factor, patience_t=patience, cooldown_t=cooldown,
