@@ -128,16 +128,24 @@ def bench_step(steps: int, rounds: int, report: C.Report, quick: bool) -> None:
         )
     table.notes.append(
         "reduce_on_plateau: patience 100, cooldown 10, driven by the training loss of every "
-        "step (update and c(state) each step); Δ is a difference of medians of whole runs"
+        "step (update and c(state) each step); Δ in this table is a difference of medians of "
+        "whole runs, the target's Δ the median of the per-round differences"
+    )
+    table.notes.append(
+        f"the base schedule itself costs {(med[ref] - med[names[0]]) * 1e9:+.0f} ns per step "
+        "over the constant here (warmup(cosine) passed as a jit argument, in a ~4 µs step)"
     )
     report.tables.append(table)
-    delta = med["reduce_on_plateau(base)"] - med[ref]
+    # Paired within each round (the two runs are neighbours in time): robust to drifting load.
+    paired = [a - b for a, b in zip(samples["reduce_on_plateau(base)"], samples[ref], strict=True)]
+    delta = statistics.median(paired) / steps
     delta_best = best["reduce_on_plateau(base)"] - best[ref]
     report.targets.append(
         C.Target(
             "reduce_on_plateau inside an adamw step (inject_hyperparams)",
             "Δ ≤ +0.5 µs per step vs the base schedule alone",
-            f"{delta * 1e9:+.0f} ns (median), {delta_best * 1e9:+.0f} ns (best)",
+            f"{delta * 1e9:+.0f} ns (median of per-round differences), "
+            f"{delta_best * 1e9:+.0f} ns (best of each)",
             None if quick else delta <= 0.5e-6,
         )
     )
@@ -313,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_step(steps=200, rounds=1, report=report, quick=True)
         bench_population(n=100, steps=500, n_torch=2, rounds=1, report=report)
     else:
-        bench_step(steps=10_000, rounds=15, report=report, quick=False)
+        bench_step(steps=10_000, rounds=31, report=report, quick=False)
         bench_population(n=1000, steps=10_000, n_torch=10, rounds=5, report=report)
     C.finish(report, args.json, started)
 
