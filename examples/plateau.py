@@ -2,8 +2,9 @@
 
 A small MLP in plain JAX learns scikit-learn's handwritten digits with ``optax.adamw``
 through ``optax.inject_hyperparams``; its learning rate is
-``lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(peak), warmup_steps), ...)``, an
-adaptive schedule driven by ``opt.update(grads, state, params, value=val_loss, valid=...)``.
+``lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(peak), warmup_steps), ...)`` (never
+below 1/1000 of the base: ``min_scale=1e-3``), an adaptive schedule driven by
+``opt.update(grads, state, params, value=val_loss, valid=...)``.
 The validation loss is measured every ``k`` updates and passed with ``valid=step % k == 0``
 (the other updates only advance the count), so the whole training is one ``jax.lax.scan``
 under ``jax.jit``. Then a population of 8 plateau settings (factor x patience) is trained
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     run = jax.jit(train, static_argnums=(2, 3))
 
     # One controller: the whole training is one compiled lax.scan.
-    one = lrjax.reduce_on_plateau(base, factor=0.5, patience=3, cooldown=1)
+    one = lrjax.reduce_on_plateau(base, factor=0.5, patience=3, cooldown=1, min_scale=1e-3)
     start = time.perf_counter()
     params, lrs, vals = jax.block_until_ready(run(one, data, steps, every))
     seconds = time.perf_counter() - start
@@ -118,16 +119,16 @@ def main(argv: list[str] | None = None) -> None:
         f"{seconds:.2f} s (with compiling)"
     )
     print(
-        f"  lr {lrs.max():.2e} -> {lrs[-1]:.2e} ({int(np.sum(np.diff(lrs) < 0))} reductions); "
+        f"  lr {lrs.max():.2e} -> {lrs[-1]:.2e} (lowered {int(np.sum(np.diff(lrs) < 0))} times); "
         f"final validation accuracy {float(accuracy(params, xv, yv)):.3f}"
     )
 
     # A population of plateau settings, trained together in one compiled program.
     factors = jnp.asarray([0.1, 0.1, 0.3, 0.3, 0.5, 0.5, 0.8, 0.8], jnp.float32)
     patiences = jnp.asarray([1, 5, 1, 5, 1, 5, 1, 5], jnp.int32)
-    population = jax.vmap(lambda f, p: lrjax.reduce_on_plateau(base, factor=f, patience=p))(
-        factors, patiences
-    )
+    population = jax.vmap(
+        lambda f, p: lrjax.reduce_on_plateau(base, factor=f, patience=p, min_scale=1e-3)
+    )(factors, patiences)
     run_all = jax.jit(jax.vmap(train, in_axes=(0, None, None, None)), static_argnums=(2, 3))
     start = time.perf_counter()
     params, lrs, vals = jax.block_until_ready(run_all(population, data, steps, every))
