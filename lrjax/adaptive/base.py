@@ -123,11 +123,10 @@ class AbstractAdaptive(AbstractNode):
 
 
 def _describe(state: Any) -> str:
-    if not isinstance(state, tuple) or not hasattr(state, "_fields"):
+    names = getattr(state, "_fields", None)
+    if not isinstance(state, tuple) or names is None:
         return type(state).__name__
-    parts = ", ".join(
-        f"{k}={jnp.result_type(x)}{list(np.shape(x))}" for k, x in zip(state._fields, state)
-    )
+    parts = ", ".join(f"{k}={jnp.result_type(x)}{list(np.shape(x))}" for k, x in zip(names, state))
     return f"{type(state).__name__}({parts})"
 
 

@@ -63,17 +63,12 @@ def scale_by_adaptive(schedule: AbstractAdaptive) -> optax.GradientTransformatio
         return ScaleByAdaptiveState(state, jnp.asarray(schedule(state)))
 
     def update_fn(
-        updates: Any,
-        state: ScaleByAdaptiveState,
-        params: Any = None,
-        *,
-        value: ArrayLike | None = None,
-        valid: ArrayLike = True,
-        **extra_args: Any,
+        updates: Any, state: Any, params: Any = None, **extra_args: Any
     ) -> tuple[Any, ScaleByAdaptiveState]:
-        del params, extra_args
+        del params
         old = state.schedule_state
-        new = schedule.update(old, value=value, valid=valid)
+        value: ArrayLike | None = extra_args.get("value")
+        new = schedule.update(old, value=value, valid=extra_args.get("valid", True))
         scale = (schedule.base()(old.count) * schedule.multiplier(new)).astype(state.scale.dtype)
         updates = jax.tree.map(lambda u: (scale * u).astype(u.dtype), updates)
         return updates, ScaleByAdaptiveState(new, scale)

@@ -333,7 +333,7 @@ class _Walker:
             )
         raise _fail(func, "only factories can be called", "call factories by name")
 
-    def call(self, node: ast.Call, depth: int) -> AbstractSchedule:
+    def call(self, node: ast.Call, depth: int) -> AbstractNode:
         name, fn = self.resolve(node)
         args = []
         for arg in node.args:
