@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -60,28 +61,55 @@ def main() -> None:
         for mode in ("min", "max"):
             signed = -metrics if seed % 2 else metrics
             for rule, threshold in (("rel", 1e-4), ("abs", 0.01)):
-                kw = dict(mode=mode, factor=factor, patience=patience, threshold=threshold,
-                          threshold_mode=rule, cooldown=cooldown, min_lr=floor)  # fmt: skip
+                kw: dict[str, Any] = dict(
+                    mode=mode,
+                    factor=factor,
+                    patience=patience,
+                    threshold=threshold,
+                    threshold_mode=rule,
+                    cooldown=cooldown,
+                    min_lr=floor,
+                )
                 got = t.run(lrt.reduce_lr_on_plateau(0.1, **kw), signed)[0]
                 record("torch", got, t.torch_lrs(signed, 0.1, **kw))
             delta = [1e-4, 0.01][seed % 2]
-            kw = dict(factor=factor, patience=patience, mode=mode, min_delta=delta,
-                      cooldown=cooldown, min_lr=floor)  # fmt: skip
+            kw: dict[str, Any] = dict(
+                factor=factor,
+                patience=patience,
+                mode=mode,
+                min_delta=delta,
+                cooldown=cooldown,
+                min_lr=floor,
+            )
             want = t.keras_lrs(metrics, 0.1, **kw)
             record("keras", t.run(lrk.ReduceLROnPlateau(0.1, **kw), metrics)[0][1:], want)
-            kw = dict(decay_rate=factor, patience_t=patience, cooldown_t=cooldown,
-                      warmup_t=[0, 3, 5][seed % 3], warmup_lr_init=floor, lr_min=floor,
-                      mode=mode)  # fmt: skip
+            kw: dict[str, Any] = dict(
+                decay_rate=factor,
+                patience_t=patience,
+                cooldown_t=cooldown,
+                warmup_t=[0, 3, 5][seed % 3],
+                warmup_lr_init=floor,
+                lr_min=floor,
+                mode=mode,
+            )
             want = t.timm_lrs(metrics, 0.1, **kw)
             record("timm", t.run(lrtimm.plateau_lr(0.1, **kw), metrics)[0], want)
-        kw = dict(factor=factor, patience=patience, rtol=[1e-4, 0.0][seed % 2],
-                  atol=[0.0, 0.01][seed % 2], cooldown=cooldown,
-                  accumulation_size=[1, 3][seed % 2], min_scale=[0.0, 0.05][seed % 2])  # fmt: skip
+        kw: dict[str, Any] = dict(
+            factor=factor,
+            patience=patience,
+            rtol=[1e-4, 0.0][seed % 2],
+            atol=[0.0, 0.01][seed % 2],
+            cooldown=cooldown,
+            accumulation_size=[1, 3][seed % 2],
+            min_scale=[0.0, 0.05][seed % 2],
+        )
         want = optax_scales(metrics, **kw)
         record("optax", t.run(lro.reduce_on_plateau(**kw), metrics)[0][1:], want)
     for peer, (n, differ, rel) in rows.items():
-        print(f"{peer}: {n} sequences x {NUM_UPDATES} updates, decisions differing: "
-              f"{differ}, largest relative difference {rel:.2e}")  # fmt: skip
+        print(
+            f"{peer}: {n} sequences x {NUM_UPDATES} updates, decisions differing: "
+            f"{differ}, largest relative difference {rel:.2e}"
+        )
 
 
 if __name__ == "__main__":

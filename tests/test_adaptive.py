@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -158,7 +159,7 @@ def torch_lrs(metrics, lr, **kwargs):
 @pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
 def test_torch_reduce_lr_on_plateau_matches_torch(seed, mode, threshold_mode):
     rng = np.random.default_rng(100 + seed)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         mode=mode,
         factor=[0.5, 0.1, 0.7][seed % 3],
         patience=int(rng.integers(0, 4)),
@@ -198,7 +199,7 @@ def keras_lrs(metrics, lr, **kwargs):
 @pytest.mark.parametrize("mode", ["min", "max"])
 def test_keras_reduce_lr_on_plateau_matches_keras(seed, mode):
     rng = np.random.default_rng(200 + seed)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         factor=[0.5, 0.1, 0.7][seed % 3],
         patience=int(rng.integers(0, 4)),
         mode=mode,
@@ -221,7 +222,7 @@ def test_optax_reduce_on_plateau_matches_optax(seed):
     from optax import contrib
 
     rng = np.random.default_rng(300 + seed)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         factor=[0.5, 0.1, 0.7][seed % 3],
         patience=int(rng.integers(0, 4)),
         rtol=[1e-4, 0.0][seed % 2],
@@ -268,7 +269,7 @@ def test_inject_hyperparams_drives_the_controller(make):
             seen.append(float(lrjax.current_learning_rate(state)))
     want, _ = run(c, losses)
     np.testing.assert_allclose(seen, want[:-1], rtol=1e-6)
-    assert step._cache_size() == 1
+    assert step._cache_size() == 1  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def test_lax_scan_and_vmap_population():
@@ -371,7 +372,7 @@ def test_bad_metric_and_foreign_state():
 def test_scale_by_adaptive_equals_optax_contrib_in_a_chain():
     from optax import contrib
 
-    kwargs = dict(factor=0.5, patience=1, cooldown=1)
+    kwargs: dict[str, Any] = dict(factor=0.5, patience=1, cooldown=1)
     ours = optax.chain(optax.sgd(0.1), lrjax.scale_by_adaptive(lro.reduce_on_plateau(**kwargs)))
     theirs = optax.chain(optax.sgd(0.1), contrib.reduce_on_plateau(**kwargs))
     params = jnp.ones(2)
@@ -424,7 +425,7 @@ def test_timm_plateau_lr_matches_timm(seed, mode):
     from lrjax.compat import timm as lrtimm
 
     rng = np.random.default_rng(400 + seed)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         decay_rate=[0.5, 0.1, 0.7][seed % 3],
         patience_t=int(rng.integers(0, 4)),
         threshold=1e-4,
@@ -457,6 +458,6 @@ def test_hf_get_scheduler_reduce_lr_on_plateau_is_torch():
     metrics = metric_sequences(11, n=40)
     want = []
     for m in metrics:
-        sched.step(float(m))
+        sched.step(float(m))  # pyright: ignore[reportArgumentType] (HF types it as an epoch)
         want.append(opt.param_groups[0]["lr"])
     np.testing.assert_allclose(run(c, metrics)[0][1:], want, rtol=1e-6 + 1.2e-7 * 20)
