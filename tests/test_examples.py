@@ -27,6 +27,7 @@ EXAMPLES = [
     "vmap_sweep",
     "torch_training",
     "keras_fit",
+    "lr_range_test",
 ]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
@@ -35,6 +36,7 @@ EXPECTED = {
     "flax_training": ["16 updates; final loss", "last update used lr"],
     "vmap_sweep": ["64 configurations", "compiled versions of the sweep: 1"],
     "torch_training": ["resumed == uninterrupted: learning rates True, parameters True"],
+    "lr_range_test": ["2 repeats in one program", "valley: median", "validation accuracy"],
     "keras_fit": [
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",

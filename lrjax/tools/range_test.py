@@ -156,8 +156,17 @@ class RangeTestResult(NamedTuple):
             )
         return min(float(np.nanmedian(rates)), self.limit())
 
-    def one_cycle(self, total_steps: Any, *, method: str = "valley", **kwargs: Any):
-        """:func:`lrjax.one_cycle` whose peak is :meth:`peak` (``method``, default "valley").
+    def one_cycle(
+        self,
+        total_steps: Any,
+        *,
+        method: str = "valley",
+        skip_start: int = 10,
+        skip_end: int = 1,
+        **kwargs: Any,
+    ) -> AbstractSchedule:
+        """:func:`lrjax.one_cycle` whose peak is :meth:`peak` (``method``, default "valley",
+        with its ``skip_start`` and ``skip_end``).
 
         Smith & Topin's super-convergence takes the one-cycle maximum from the range test as
         the largest rate at which training still makes progress; fastai passes its
@@ -166,19 +175,27 @@ class RangeTestResult(NamedTuple):
         comes before divergence. ``kwargs`` go to :func:`lrjax.one_cycle` (``pct_start``,
         ``div_factor``, ...).
         """
-        return one_cycle(self.peak(method), total_steps, **kwargs)
+        return one_cycle(self.peak(method, skip_start, skip_end), total_steps, **kwargs)
 
     def cyclic(
-        self, step_size_up: Any, *, method: str = "valley", base_factor: float = 4.0, **kwargs
-    ):
-        """:func:`lrjax.cyclic` between ``peak / base_factor`` and :meth:`peak`.
+        self,
+        step_size_up: Any,
+        *,
+        method: str = "valley",
+        skip_start: int = 10,
+        skip_end: int = 1,
+        base_factor: float = 4.0,
+        **kwargs: Any,
+    ) -> AbstractSchedule:
+        """:func:`lrjax.cyclic` between ``peak / base_factor`` and :meth:`peak` (``method``,
+        ``skip_start``, ``skip_end`` as in :meth:`one_cycle`).
 
         Smith (2015, section 3.3) reads ``max_lr`` off the range test where the loss stops
         improving, and gives the rule of thumb ``base_lr = max_lr / 3`` or ``/ 4``.
         ``kwargs`` go to :func:`lrjax.cyclic` (``step_size_down``, ``mode``, ``gamma``).
         """
         factor = v.as_value("RangeTestResult.cyclic", "base_factor", base_factor, at_least=1.0)
-        top = self.peak(method)
+        top = self.peak(method, skip_start, skip_end)
         return cyclic(top / float(factor), top, step_size_up, **kwargs)
 
     def plot(self, ax: Axes | None = None, *, methods: tuple[str, ...] = METHODS) -> Axes:
