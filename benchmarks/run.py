@@ -32,7 +32,16 @@ if __package__ in (None, ""):
 
 from benchmarks import _common as C  # noqa: E402
 
-BENCHMARKS = ["evaluate", "pieces", "sweep", "train_step", "precision", "adapters", "envelope"]
+BENCHMARKS = [
+    "evaluate",
+    "pieces",
+    "sweep",
+    "train_step",
+    "precision",
+    "adapters",
+    "envelope",
+    "range_test",
+]
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "RESULTS.md"
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from lrjax.core import checks as v
 from lrjax.core.schedule import AbstractSchedule
@@ -29,6 +28,7 @@ from lrjax.schedules.shaped import shaped_decay
 from lrjax.tools.plot import import_pyplot
 
 if TYPE_CHECKING:
+    import optax
     from matplotlib.axes import Axes
 
 _FUNC = "lr_range_test"
@@ -419,6 +419,8 @@ def _scan(
     loss_fn, optimizer, batch_fn, loss_dtype, num_steps, num_repeats, length, params, batches,
     key, hyper,
 ):  # fmt: skip
+    import optax  # not at module level: `import lrjax` does not import optax
+
     ramp, beta, threshold = hyper
     tx = optimizer(ramp)
     grad_fn = jax.value_and_grad(loss_fn)
