@@ -36,7 +36,12 @@ EXPECTED = {
     "flax_training": ["16 updates; final loss", "last update used lr"],
     "vmap_sweep": ["64 configurations", "compiled versions of the sweep: 1"],
     "torch_training": ["resumed == uninterrupted: learning rates True, parameters True"],
-    "lr_range_test": ["2 repeats in one program", "valley: median", "validation accuracy"],
+    "lr_range_test": [
+        "2 repeats in one program",
+        "valley: median",
+        "validation accuracy",
+        "compiled versions of train: 1",
+    ],
     "keras_fit": [
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",

@@ -90,7 +90,7 @@ def numpy_range_test(lrs: np.ndarray, beta: float, threshold: float) -> tuple[An
 
 def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> float:
     """fastai's published "valley" rule, restated as the reference (fastai,
-    fastai/callback/schedule.py, ``valley``, fastai 2.7): longest strictly decreasing
+    fastai/callback/schedule.py, ``valley``): longest strictly decreasing
     subsequence by the O(n^2) dynamic programme, its first end, and the point a third plus
     a sixth of the way in, indexed from ``end - length`` with Python's indexing."""
     n = len(losses)
@@ -394,7 +394,7 @@ def test_one_cycle_and_cyclic_stay_below_the_loss_minimum() -> None:
         assert r.diverged[i] and limit < r.learning_rates[i, stop - 1]
     peak = r.peak("valley")
     assert peak == min(float(np.median(r.suggest("valley"))), limit)
-    s = r.one_cycle(200, pct_start=0.25)
+    s = r.one_cycle(200, method="valley", pct_start=0.25)
     assert isinstance(s, lrjax.OneCycle) and float(s.peak_value) == np.float32(peak)
     c = r.cyclic(50, method="steepest", mode="triangular2")
     top = r.peak("steepest")
@@ -406,6 +406,7 @@ def test_one_cycle_and_cyclic_stay_below_the_loss_minimum() -> None:
     assert capped.limit() == capped.learning_rates[0, 5]
     assert capped.suggest("valley", 0, 0)[0] > capped.limit()
     assert capped.peak("valley", 0, 0) == capped.limit()
+    assert capped.peak(skip_start=0, skip_end=0) <= capped.limit()  # steepest, the default
 
 
 def test_plot(tmp_path: Any) -> None:

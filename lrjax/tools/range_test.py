@@ -22,7 +22,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core.schedule import AbstractSchedule
-from lrjax.presets.recipes import cyclic, one_cycle
+from lrjax.presets.recipes import Cyclic, OneCycle, cyclic, one_cycle
 from lrjax.schedules.primitives import linear
 from lrjax.schedules.shaped import shaped_decay
 from lrjax.tools.plot import import_pyplot
@@ -142,7 +142,7 @@ class RangeTestResult(NamedTuple):
             raise ValueError("RangeTestResult: no repeat recorded a finite loss")
         return float(min(rates))
 
-    def peak(self, method: str = "valley", skip_start: int = 10, skip_end: int = 1) -> float:
+    def peak(self, method: str = "steepest", skip_start: int = 10, skip_end: int = 1) -> float:
         """One rate from the test: the median over repeats of :meth:`suggest`, capped at
         :meth:`limit` (the rule of :meth:`one_cycle` and :meth:`cyclic`)."""
         with warnings.catch_warnings():
@@ -160,19 +160,20 @@ class RangeTestResult(NamedTuple):
         self,
         total_steps: Any,
         *,
-        method: str = "valley",
+        method: str = "steepest",
         skip_start: int = 10,
         skip_end: int = 1,
         **kwargs: Any,
-    ) -> AbstractSchedule:
-        """:func:`lrjax.one_cycle` whose peak is :meth:`peak` (``method``, default "valley",
-        with its ``skip_start`` and ``skip_end``).
+    ) -> OneCycle:
+        """:func:`lrjax.one_cycle` whose peak is :meth:`peak` (``method``, default
+        "steepest", with its ``skip_start`` and ``skip_end``).
 
-        Smith & Topin's super-convergence takes the one-cycle maximum from the range test as
-        the largest rate at which training still makes progress; fastai passes its
-        "valley" suggestion as ``lr_max``. The peak here is that suggestion (median over
-        repeats), never above the rate where the smoothed loss stopped falling, which
-        comes before divergence. ``kwargs`` go to :func:`lrjax.one_cycle` (``pct_start``,
+        Smith & Topin's super-convergence takes the one-cycle maximum from the range test:
+        a large rate at which the loss still falls fast, below where it turns up. The peak
+        is the median suggestion over repeats, never above the rate where the smoothed
+        loss stopped falling (which comes before divergence). fastai passes its more
+        cautious "valley" as ``lr_max``: ``method="valley"`` (docs/lr_range_test.md
+        compares them). ``kwargs`` go to :func:`lrjax.one_cycle` (``pct_start``,
         ``div_factor``, ...).
         """
         return one_cycle(self.peak(method, skip_start, skip_end), total_steps, **kwargs)
@@ -181,12 +182,12 @@ class RangeTestResult(NamedTuple):
         self,
         step_size_up: Any,
         *,
-        method: str = "valley",
+        method: str = "steepest",
         skip_start: int = 10,
         skip_end: int = 1,
         base_factor: float = 4.0,
         **kwargs: Any,
-    ) -> AbstractSchedule:
+    ) -> Cyclic:
         """:func:`lrjax.cyclic` between ``peak / base_factor`` and :meth:`peak` (``method``,
         ``skip_start``, ``skip_end`` as in :meth:`one_cycle`).
 
