@@ -28,6 +28,7 @@ EXAMPLES = [
     "torch_training",
     "keras_fit",
     "lr_range_test",
+    "hypergradient",
 ]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
@@ -42,6 +43,7 @@ EXPECTED = {
         "validation accuracy",
         "compiled versions of train: 1",
     ],
+    "hypergradient": ["hypergradient: warmup", "grid of 8 vmapped runs", "plot saved"],
     "keras_fit": [
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",
