@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
@@ -70,14 +70,17 @@ class RangeTestResult(NamedTuple):
     stopped_at: np.ndarray
     diverged: np.ndarray
 
-    def suggest(self, method: str = "steepest", skip_start: int = 10, skip_end: int = 1):
+    def suggest(
+        self, method: str = "steepest", skip_start: int = 10, skip_end: int = 1
+    ) -> np.ndarray:
         """A suggested rate per repeat, from the smoothed losses of steps
         ``[skip_start, stopped_at - skip_end)`` (cut at the first non-finite loss).
 
         - "steepest": the rate at ``np.gradient(smoothed).argmin()`` over the window,
           unit-spaced: torch-lr-finder's rule (in exponential mode, the steepest descent
           against log-rate). PyTorch Lightning takes the gradient against the rate itself
-          instead (``spacing=lrs``), which favours larger rates: docs/lr_range_test.md.
+          instead (``spacing=lrs``), which on a geometric ramp favours the noisy smallest
+          rates of the window: docs/lr_range_test.md.
         - "valley": fastai's rule: the longest strictly decreasing run of (not necessarily
           adjacent) losses in the window, and the point ``int(n/3) + int(n/6)`` into it.
         - "minimum": the rate at the smallest smoothed loss, divided by 10 (fastai).
@@ -110,14 +113,15 @@ class RangeTestResult(NamedTuple):
         if short.any():
             warnings.warn(
                 f"{func}: repeats {np.flatnonzero(short).tolist()} recorded fewer than 2 "
-                f"steps in [skip_start={start}, stopped_at - skip_end={end}) "
-                f"(stopped_at={self.stopped_at.tolist()}); their suggestion is NaN",
+                f"steps in [skip_start, stopped_at - skip_end) with skip_start={start}, "
+                f"skip_end={end}, stopped_at={self.stopped_at.tolist()}; their suggestion "
+                "is NaN",
                 RuntimeWarning,
                 stacklevel=2,
             )
         return out
 
-    def _windows(self, start: int, end: int):
+    def _windows(self, start: int, end: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for lrs, smoothed, stop in zip(
             self.learning_rates, self.smoothed_losses, self.stopped_at, strict=True
         ):
@@ -150,9 +154,9 @@ class RangeTestResult(NamedTuple):
             rates = self.suggest(method, skip_start, skip_end)
         if np.isnan(rates).all():
             raise ValueError(
-                f"RangeTestResult.peak: no repeat recorded 2 steps in [skip_start="
-                f"{skip_start}, stopped_at - skip_end={skip_end}); stopped_at="
-                f"{self.stopped_at.tolist()}"
+                f"RangeTestResult.peak: no repeat recorded 2 steps in [skip_start, "
+                f"stopped_at - skip_end) with skip_start={skip_start}, skip_end={skip_end}, "
+                f"stopped_at={self.stopped_at.tolist()}"
             )
         return min(float(np.nanmedian(rates)), self.limit())
 
