@@ -41,6 +41,7 @@ BENCHMARKS = [
     "adapters",
     "envelope",
     "adaptive",
+    "range_test",
 ]
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "RESULTS.md"

@@ -106,6 +106,8 @@ from lrjax.tools.evaluate import evaluate as evaluate
 from lrjax.tools.parse import ParseError as ParseError
 from lrjax.tools.parse import parse as parse
 from lrjax.tools.plot import plot as plot
+from lrjax.tools.range_test import RangeTestResult as RangeTestResult
+from lrjax.tools.range_test import lr_range_test as lr_range_test
 from lrjax.tools.summary import Summary as Summary
 from lrjax.tools.summary import summarize as summarize
 from lrjax.tools.sweep import Sweep as Sweep

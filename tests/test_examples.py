@@ -28,6 +28,8 @@ EXAMPLES = [
     "torch_training",
     "keras_fit",
     "plateau",
+    "lr_range_test",
+    "hypergradient",
 ]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
@@ -36,6 +38,13 @@ EXPECTED = {
     "flax_training": ["16 updates; final loss", "last update used lr"],
     "vmap_sweep": ["64 configurations", "compiled versions of the sweep: 1"],
     "torch_training": ["resumed == uninterrupted: learning rates True, parameters True"],
+    "lr_range_test": [
+        "2 repeats in one program",
+        "valley: median",
+        "validation accuracy",
+        "compiled versions of train: 1",
+    ],
+    "hypergradient": ["hypergradient: warmup", "grid of 8 vmapped runs", "plot saved"],
     "keras_fit": [
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",
