@@ -92,9 +92,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subproc
     }
     yield procs
     for proc in procs.values():
+        # Under xdist each worker starts every example and waits only for its own tests'.
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()  # reaps the process and closes its pipes
 
 
 @pytest.mark.slow
