@@ -461,3 +461,16 @@ def test_hf_get_scheduler_reduce_lr_on_plateau_is_torch():
         sched.step(float(m))  # pyright: ignore[reportArgumentType] (HF types it as an epoch)
         want.append(opt.param_groups[0]["lr"])
     np.testing.assert_allclose(run(c, metrics)[0][1:], want, rtol=1e-6 + 1.2e-7 * 20)
+
+
+def test_the_guide_runs():
+    """Every Python block of docs/adaptive.md runs as written."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "adaptive.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    with jax.numpy_dtype_promotion("standard"):  # optax's adamw is not strict-clean
+        for block in blocks:
+            exec(compile(block, "docs/adaptive.md", "exec"), {})
