@@ -30,6 +30,7 @@ EXAMPLES = [
     "plateau",
     "lr_range_test",
     "hypergradient",
+    "sweep_plots",
 ]
 # What each example must print (a line fragment), beyond exiting cleanly.
 EXPECTED = {
@@ -49,6 +50,11 @@ EXPECTED = {
         "torch backend",
         "100 examples, batch 16, 2 epochs: 14 updates",
         "(the decay has ended)",
+    ],
+    "sweep_plots": [
+        "24 members: 3 panel(s), 1 colour bar(s), no legend, log values",
+        "20 members: 1 panel(s), 1 colour bar(s), no legend, log values",
+        "400 members: 1 panel(s), 1 colour bar(s), no legend, log values",
     ],
     "plateau": [
         "8 plateau settings trained in one compiled program",
@@ -73,6 +79,8 @@ def _env(name: str = "") -> dict[str, str]:
 
 # Extra arguments: an example that writes a file writes it to a temporary directory.
 def _args(name: str, tmp: pathlib.Path) -> list[str]:
+    if name == "sweep_plots":
+        return ["--out-dir", str(tmp / "sweep_plots")]
     return ["--out", str(tmp / "plateau.png")] if name == "plateau" else []
 
 
