@@ -159,7 +159,9 @@ def _make_join_linear_cosine(init, peak, warm, decay):
 
 def _make_warmup_cosine(peak, warmup_steps, decay_steps, init_value=0.0, end_value=0.0):
     return lrjax.warmup(
-        lrjax.cosine_decay(peak, decay_steps, end_value), warmup_steps, init_value=init_value
+        lrjax.cosine_decay(peak, decay_steps, end_value=end_value),
+        warmup_steps,
+        init_value=init_value,
     )
 
 

@@ -86,7 +86,7 @@ def test_core_matches_float64_reference(seed, mode, threshold_mode):
     factor, patience, cooldown = [0.5, 0.1, 0.8][seed % 3], int(rng.integers(0, 4)), seed % 3
     threshold = 1e-4 if threshold_mode == "rel" else 0.01
     min_scale = [0.0, 0.05][seed % 2]
-    base = lrjax.warmup(lrjax.cosine_decay(1e-2, 100, 1e-3), 5)
+    base = lrjax.warmup(lrjax.cosine_decay(1e-2, 100, end_value=1e-3), 5)
     metrics = metric_sequences(seed, negative=(seed % 2 == 1))
     c = lrjax.reduce_on_plateau(
         base,

@@ -53,7 +53,7 @@ def test_join_of_different_families_with_equal_field_counts():
         lrjax.linear(1.0, 0.5, 10),
         lrjax.cosine_decay(0.5, 10),
         lrjax.linear(0.3, 0.1, 10),
-        lrjax.cosine_decay(0.2, 10, 0.05),
+        lrjax.cosine_decay(0.2, 10, end_value=0.05),
     ]
     s = lrjax.join_schedules(pieces, [10, 20, 30])
     assert len(s.groups) == 2
@@ -124,7 +124,7 @@ def test_gradients_through_joins_with_children_singular_at_negative_steps():
 
 
 def test_warmup_hand_off_is_continuous_and_exact():
-    decay = lrjax.cosine_decay(0.7, 100, 0.01)
+    decay = lrjax.cosine_decay(0.7, 100, end_value=0.01)
     for shape in ["linear", "cosine", "1-sqrt", "square", "constant", "exponential"]:
         s = lrjax.warmup(decay, 20, init_value=0.01, shape=shape)
         values = np.asarray(s(jnp.arange(0, 21)))
@@ -151,7 +151,7 @@ def test_warmup_shapes_are_the_mirror_of_the_decay_shapes():
 
 
 def test_warmup_of_zero_steps_is_the_schedule_bit_for_bit():
-    inner = lrjax.warmup(lrjax.cosine_decay(1.0, 1000, 0.1), 7)
+    inner = lrjax.warmup(lrjax.cosine_decay(1.0, 1000, end_value=0.1), 7)
     s = lrjax.warmup(inner, 0, init_value=0.3)
     t = jnp.concatenate([jnp.arange(2000), jnp.array([2**31 - 1])])
     np.testing.assert_array_equal(np.asarray(s(t)), np.asarray(inner(t)))
@@ -168,7 +168,7 @@ def _hand_piecewise(t, pieces):
 
 def test_nested_join_of_warmup_cosine_then_constant():
     s = lrjax.join_schedules(
-        [lrjax.warmup(lrjax.cosine_decay(1.0, 40, 0.1), 10), lrjax.constant(0.05)], [50]
+        [lrjax.warmup(lrjax.cosine_decay(1.0, 40, end_value=0.1), 10), lrjax.constant(0.05)], [50]
     )
     t = np.arange(0, 200)
     expected = _hand_piecewise(
@@ -194,7 +194,7 @@ def test_cycle_of_a_join_over_three_periods():
 
 
 def test_cycle_with_geometric_periods_matches_sgdr():
-    base = lrjax.cosine_decay(1.0, 10, 0.1)
+    base = lrjax.cosine_decay(1.0, 10, end_value=0.1)
     s = lrjax.cycle(base, 10, period_mul=2.0, value_mul=0.5)
     t = np.arange(0, 150)
     # Cycles: [0, 10), [10, 30), [30, 70), [70, 150); the child sees local * 10 / length.

@@ -17,9 +17,18 @@ import lrjax
 NESTED = lrjax.cycle(
     lrjax.join_schedules(
         [
-            lrjax.warmup(lrjax.cosine_decay(3e-4, 1000, 1e-5, 1.5), 100, 1e-7, "cosine"),
+            lrjax.warmup(
+                lrjax.cosine_decay(3e-4, 1000, end_value=1e-5, exponent=1.5), 100, 1e-7, "cosine"
+            ),
             lrjax.piecewise_constant([10, 20], [1e-5, 5e-6, 1e-6]),
-            lrjax.exponential_decay(1e-6, 0.9, 10, 3, True, 1e-8),
+            lrjax.exponential_decay(
+                1e-6,
+                decay_rate=0.9,
+                transition_steps=10,
+                transition_begin=3,
+                staircase=True,
+                end_value=1e-8,
+            ),
         ],
         [1100, 1200],
     )

@@ -30,12 +30,16 @@ def test_issue_examples_and_literals():
     # Multi-line text, negative numbers, strings, bools, None, lists, folded number arithmetic.
     c = lrjax.parse(
         """join_schedules(
-             [linear(0.0, 1.0, 10), exponential_decay(1.0, 0.5, 2 * 5, staircase=True,
-                                                      end_value=None)],
+             [linear(0.0, 1.0, 10), exponential_decay(1.0, decay_rate=0.5,
+                                 transition_steps=2 * 5, staircase=True, end_value=None)],
              boundaries=[10])"""
     )
     assert c == lrjax.join_schedules(
-        [lrjax.linear(0.0, 1.0, 10), lrjax.exponential_decay(1.0, 0.5, 10, staircase=True)], [10]
+        [
+            lrjax.linear(0.0, 1.0, 10),
+            lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10, staircase=True),
+        ],
+        [10],
     )
     d = lrjax.parse("warmup(constant(1.0), 5, shape='cosine')")
     assert d == lrjax.warmup(lrjax.constant(1.0), 5, shape="cosine")
@@ -63,7 +67,12 @@ def test_compat_names():
     assert float(hf(10)) == pytest.approx(5e-5)
     optax_like = lrjax.parse("compat.optax.exponential_decay(1.0, 10, 0.5)")
     assert lrjax.parse(repr(optax_like)) == optax_like
-    assert type(lrjax.parse("exponential_decay(1.0, 0.5, 10)")) is lrjax.ExponentialDecay
+    assert type(lrjax.parse("exponential_decay(1.0, decay_rate=0.5, transition_steps=10)")) is (
+        lrjax.ExponentialDecay
+    )
+    # optax's positional order, given to lrjax's own function: the error says what to write.
+    with pytest.raises(lrjax.ParseError, match=r"write exponential_decay\(1.0, decay_rate=10"):
+        lrjax.parse("exponential_decay(1.0, 10, 0.5)")
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ FAMILIES = {
         lambda t, n: ref_cosine_decay(t, 1.0, n),
     ),
     "cosine_exponent": (
-        lambda n: lrjax.cosine_decay(1.0, n, 0.0, 2.0),
+        lambda n: lrjax.cosine_decay(1.0, n, end_value=0.0, exponent=2.0),
         lambda t, n: ref_cosine_decay(t, 1.0, n, 0.0, 2.0),
     ),
     "linear_decay": (lambda n: lrjax.linear(1.0, 0.0, n), lambda t, n: ref_linear(t, 1.0, 0.0, n)),
@@ -84,8 +84,8 @@ def test_phases_are_monotone_over_consecutive_steps(start):
         lrjax.cosine_decay(1.0, n),
         lrjax.linear(1.0, 0.1, n),
         lrjax.polynomial(1.0, 0.0, 0.5, n),
-        lrjax.cosine_decay(1.0, n, 0.0, 3.0),
-        lrjax.exponential_decay(1.0, 0.5, 2**29),
+        lrjax.cosine_decay(1.0, n, end_value=0.0, exponent=3.0),
+        lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=2**29),
         lrjax.rsqrt_decay(1.0, 1000.0),
         lrjax.piecewise_linear([0, n], [1.0, 0.0]),
     ]
@@ -98,7 +98,7 @@ def test_phases_are_monotone_over_consecutive_steps(start):
 
 def test_endpoints_are_exact_in_float32():
     for peak, end, init in [(0.1, 0.0, 0.0), (3e-4, 3e-6, 1e-7), (0.7, 0.3, 0.2)]:
-        s = lrjax.warmup(lrjax.cosine_decay(peak, 997, end), 13, init_value=init)
+        s = lrjax.warmup(lrjax.cosine_decay(peak, 997, end_value=end), 13, init_value=init)
         assert float(s(0)) == np.float32(init)
         assert float(s(13)) == np.float32(peak)
         assert float(s(13 + 997)) == np.float32(end)

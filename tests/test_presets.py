@@ -394,7 +394,9 @@ def test_exact_endpoints(seed):
             ),
             (lrjax.warmup_constant(peak, w, init), {0: init, w: peak}),
             (
-                lrjax.warmup_exponential_decay(peak, w, 0.5, d, init, end_value=end),
+                lrjax.warmup_exponential_decay(
+                    peak, w, decay_rate=0.5, transition_steps=d, init_value=init, end_value=end
+                ),
                 {0: init, w: peak},
             ),
             (
@@ -402,7 +404,7 @@ def test_exact_endpoints(seed):
                 {0: init, w: peak, w + d: init},
             ),
             (lrjax.cyclic(init, peak, w, d), {0: init, w: peak, w + d: init}),
-            (lrjax.tanh_decay(peak, d, end), {0: peak, d: end}),
+            (lrjax.tanh_decay(peak, d, end_value=end), {0: peak, d: end}),
             (lrjax.step_decay(peak, d, 0.3), {0: peak}),
             (lrjax.multistep_decay(peak, [d], 0.3), {0: peak}),
             (lrjax.inverse_sqrt(peak, w, init_value=init), {0: init, w: peak}),
@@ -446,7 +448,9 @@ LONG_PHASES = {
         [(LONG - 4096, -1)],
     ),
     "warmup_exponential_decay": (
-        lrjax.warmup_exponential_decay(1.0, 2**30, 0.5, 2**27, 0.0),
+        lrjax.warmup_exponential_decay(
+            1.0, 2**30, decay_rate=0.5, transition_steps=2**27, init_value=0.0
+        ),
         [(2**30 - 4096, 1), (LONG - 4096, -1)],
     ),
     **{
@@ -852,7 +856,13 @@ def preset_configs(draw):
         rate = draw(st.floats(1e-3, 1.0))
         floor = draw(st.one_of(st.none(), st.floats(0.0, float(peak))))
         s = lrjax.warmup_exponential_decay(
-            peak, w, rate, draw(st.integers(1, 2**31 - 1)), init, draw(st.booleans()), floor
+            peak,
+            w,
+            decay_rate=rate,
+            transition_steps=draw(st.integers(1, 2**31 - 1)),
+            init_value=init,
+            staircase=draw(st.booleans()),
+            end_value=floor,
         )
         return s, 0.0, max(peak, init)
     if kind == "wsd":
@@ -908,7 +918,11 @@ def preset_configs(draw):
     if kind == "tanh":
         lb = draw(st.floats(-20.0, 19.0))
         ub = draw(st.floats(lb + 1e-2, 20.0))
-        return lrjax.tanh_decay(peak, w, end, lb, ub), min(peak, end), max(peak, end)
+        return (
+            lrjax.tanh_decay(peak, w, end_value=end, lb=lb, ub=ub),
+            min(peak, end),
+            max(peak, end),
+        )
     if kind == "step":
         return lrjax.step_decay(peak, max(w, 1), draw(st.floats(1e-3, 1.0))), 0.0, peak
     if kind == "multistep":

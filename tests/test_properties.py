@@ -54,16 +54,23 @@ def primitives(draw):
         return lrjax.polynomial(a, b, power, draw(lengths), draw(lengths)), span
     if kind == "cosine":
         exponent = draw(f32(0.1, 5.0))
-        return lrjax.cosine_decay(a, draw(lengths), b, exponent), span
+        return lrjax.cosine_decay(a, draw(lengths), end_value=b, exponent=exponent), span
     if kind == "exponential":
         rate = draw(f32(0.01, 0.999))
         end = draw(st.none() | f32(0.0, 1.0).map(lambda x: x * a))
         s = lrjax.exponential_decay(
-            a, rate, max(draw(lengths), 1), draw(lengths), draw(st.booleans()), end
+            a,
+            decay_rate=rate,
+            transition_steps=max(draw(lengths), 1),
+            transition_begin=draw(lengths),
+            staircase=draw(st.booleans()),
+            end_value=end,
         )
         return s, (0.0 if end is None else end, a)
     if kind == "inverse_time":
-        return lrjax.inverse_time_decay(a, b, max(draw(lengths), 1), draw(st.booleans())), (0.0, a)
+        return lrjax.inverse_time_decay(
+            a, decay_rate=b, decay_steps=max(draw(lengths), 1), staircase=draw(st.booleans())
+        ), (0.0, a)
     if kind == "rsqrt":
         return lrjax.rsqrt_decay(a, draw(positive)), (0.0, a)
     if kind in ("piecewise_constant", "piecewise_linear"):

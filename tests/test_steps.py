@@ -13,11 +13,11 @@ import lrjax
 SCHEDULES = {
     "linear": lrjax.linear(1.0, 0.0, 100),
     "cosine": lrjax.cosine_decay(1.0, 100),
-    "warmup_cosine": lrjax.warmup(lrjax.cosine_decay(1.0, 100, 0.1), 10),
+    "warmup_cosine": lrjax.warmup(lrjax.cosine_decay(1.0, 100, end_value=0.1), 10),
     "piecewise": lrjax.piecewise_constant([10, 20], [1.0, 0.5, 0.25]),
     "join": lrjax.join_schedules([lrjax.constant(1.0), lrjax.linear(1.0, 0.0, 50)], [30]),
     "cycle": lrjax.cycle(lrjax.linear(1.0, 0.0, 20), 20, period_mul=2.0),
-    "exponential": lrjax.exponential_decay(1.0, 0.5, 10),
+    "exponential": lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10),
 }
 
 
@@ -70,10 +70,12 @@ def test_nan_and_infinite_steps(schedule):
 
 def test_plus_infinity_is_the_end_value_or_nan_when_there_is_none():
     assert float(lrjax.linear(1.0, 0.1, 10)(float("inf"))) == np.float32(0.1)
-    assert float(lrjax.cosine_decay(1.0, 10, 0.2)(float("inf"))) == np.float32(0.2)
-    assert float(lrjax.exponential_decay(1.0, 0.5, 10, end_value=0.1)(float("inf"))) == np.float32(
-        0.1
-    )
+    assert float(lrjax.cosine_decay(1.0, 10, end_value=0.2)(float("inf"))) == np.float32(0.2)
+    assert float(
+        lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10, end_value=0.1)(
+            float("inf")
+        )
+    ) == np.float32(0.1)
     assert np.isnan(float(lrjax.cycle(lrjax.linear(1.0, 0.0, 10), 10)(float("inf"))))
     held = lrjax.cycle(lrjax.linear(1.0, 0.0, 10), 10, value_mul=0.5, num_cycles=2)
     assert float(held(float("inf"))) == float(held(10**6))

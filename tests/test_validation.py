@@ -4,6 +4,7 @@ unchecked."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import jax
@@ -13,6 +14,7 @@ import pytest
 from helpers import x64
 
 import lrjax
+import lrjax.compat.optax
 
 COSINE = lrjax.cosine_decay(1.0, 10)
 
@@ -178,9 +180,9 @@ def test_unknown_shape_lists_the_valid_ones():
 
 def test_exponential_end_value_on_the_wrong_side():
     with pytest.raises(ValueError, match=r"exponential_decay: end_value=2.0 is a floor"):
-        lrjax.exponential_decay(1.0, 0.5, 10, end_value=2.0)
+        lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10, end_value=2.0)
     with pytest.raises(ValueError, match=r"exponential_decay: end_value=0.5 is a ceiling"):
-        lrjax.exponential_decay(1.0, 2.0, 10, end_value=0.5)
+        lrjax.exponential_decay(1.0, decay_rate=2.0, transition_steps=10, end_value=0.5)
 
 
 def test_piecewise_lengths_and_order():
@@ -237,8 +239,55 @@ def test_validation_never_runs_on_tracers():
     # Traced values skip the checks (no TracerBoolConversionError), inside jit and vmap.
     @jax.jit
     def f(steps, peak, rate):
-        return lrjax.exponential_decay(peak, rate, steps)(7)
+        return lrjax.exponential_decay(peak, decay_rate=rate, transition_steps=steps)(7)
 
     assert np.isfinite(float(f(10, 1.0, 0.5)))
     out = jax.vmap(lambda w: lrjax.warmup(COSINE, w)(3))(jnp.array([0, 5, 10]))
     assert np.all(np.isfinite(np.asarray(out)))
+
+
+# -- arguments whose meaning differs from optax's or Keras's at the same position ------------
+
+
+@pytest.mark.parametrize(
+    "call, written",
+    [
+        # optax's / Keras's positional alpha (a fraction) would become an absolute end value.
+        ("cosine_decay(1e-3, 1000, 0.1)", "cosine_decay(0.001, 1000, end_value=0.1)"),
+        ("rex_decay(1.0, 100, 0.1)", "rex_decay(1.0, 100, end_value=0.1)"),
+        ("tanh_decay(1.0, 100, 0.1)", "tanh_decay(1.0, 100, end_value=0.1)"),
+        # optax's (init, transition_steps, decay_rate) and Keras's (init, decay_steps, rate).
+        (
+            "exponential_decay(1.0, 100, 0.5)",
+            "exponential_decay(1.0, decay_rate=100, transition_steps=0.5)",
+        ),
+        (
+            "inverse_time_decay(1.0, 100, 0.5, True)",
+            "inverse_time_decay(1.0, decay_rate=100, decay_steps=0.5, staircase=True)",
+        ),
+        (
+            "warmup_exponential_decay(1.0, 10, 100, 0.5)",
+            "warmup_exponential_decay(1.0, 10, decay_rate=100, transition_steps=0.5)",
+        ),
+    ],
+)
+def test_positional_calls_that_mean_something_else_in_optax_or_keras_raise(call, written):
+    with pytest.raises(TypeError, match="keyword-only") as err:
+        eval(f"lrjax.{call}")
+    message = str(err.value)
+    assert message.startswith(call.replace("1e-3", "0.001")) and message.endswith(
+        f"; write {written}"
+    )
+    name = call.split("(")[0]
+    assert inspect.signature(getattr(lrjax, name)).parameters  # help() shows the '*'
+    assert "*" in str(inspect.signature(getattr(lrjax, name)))
+
+
+def test_keyword_forms_build_the_documented_schedules():
+    s = lrjax.cosine_decay(1.0, 100, end_value=0.1)
+    assert float(s(100)) == pytest.approx(0.1)
+    e = lrjax.exponential_decay(1.0, decay_rate=0.5, transition_steps=10)
+    assert float(e(10)) == pytest.approx(0.5)
+    # The classes and the compat functions keep their positional forms.
+    assert lrjax.compat.optax.exponential_decay(1.0, 10, 0.5) is not None
+    assert float(lrjax.compat.optax.cosine_decay_schedule(1.0, 100, 0.1)(100)) == pytest.approx(0.1)

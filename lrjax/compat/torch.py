@@ -79,7 +79,9 @@ class TorchStepLR(AbstractTorchChainable, factory="step_lr"):
     gamma: Param = fields.value(positive=True, default=0.1)
 
     def build(self) -> AbstractSchedule:
-        return exponential_decay(self.base_lr, self.gamma, self.step_size, staircase=True)
+        return exponential_decay(
+            self.base_lr, decay_rate=self.gamma, transition_steps=self.step_size, staircase=True
+        )
 
 
 step_lr = make_factory(TorchStepLR)
@@ -219,7 +221,7 @@ class TorchExponentialLR(AbstractTorchChainable, factory="exponential_lr"):
     gamma: Param = fields.value(positive=True)
 
     def build(self) -> AbstractSchedule:
-        return exponential_decay(self.base_lr, self.gamma, 1)
+        return exponential_decay(self.base_lr, decay_rate=self.gamma, transition_steps=1)
 
 
 exponential_lr = make_factory(TorchExponentialLR)
@@ -284,10 +286,10 @@ class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_l
     periodic: bool = fields.flag(default=False)
 
     def build(self) -> AbstractSchedule:
-        down = cosine_decay(self.base_lr, self.T_max, self.eta_min)
+        down = cosine_decay(self.base_lr, self.T_max, end_value=self.eta_min)
         if not self.periodic:
             return down
-        up = cosine_decay(self.eta_min, self.T_max, self.base_lr)
+        up = cosine_decay(self.eta_min, self.T_max, end_value=self.base_lr)
         return cycle(join_schedules([down, up], self.T_max[None]), 2 * self.T_max)
 
 

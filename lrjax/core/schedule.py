@@ -101,29 +101,73 @@ _P = ParamSpec("_P")
 _S = TypeVar("_S", bound="AbstractNode")
 
 
-def make_factory(cls: Callable[_P, _S]) -> Callable[_P, _S]:
+def make_factory(
+    cls: Callable[_P, _S], *, positional: int | None = None, why: str = ""
+) -> Callable[_P, _S]:
     """The public factory of a schedule class: its constructor as a function named by
     ``cls.factory``, with the class's signature and docstring (formula, arguments, example).
+
+    Args:
+      cls: the schedule class.
+      positional: how many leading arguments may be given by position; the others are
+        keyword-only (an argument whose meaning differs from optax's or Keras's at the
+        same position). A positional call beyond them raises a TypeError that says why
+        (``why``) and what to write. Default: every argument may be positional.
+      why: the reason, e.g. ``"optax's third positional argument is alpha"``.
 
     Examples:
       >>> lrjax.linear.__name__
       'linear'
       >>> print(inspect.signature(lrjax.linear).replace(return_annotation=inspect.Signature.empty))
       (init_value, end_value, transition_steps, transition_begin=0)
+      >>> try:
+      ...     lrjax.cosine_decay(1e-3, 1000, 0.1)  # optax's alpha=0.1 by position
+      ... except TypeError as err:
+      ...     print(str(err).split("; ")[-1])
+      write cosine_decay(0.001, 1000, end_value=0.1)
     """
+    signature = inspect.signature(cls)
+    factory: str = cls.factory  # pyright: ignore[reportAttributeAccessIssue]
+    names = list(signature.parameters)
 
     @functools.wraps(cls, assigned=("__module__", "__doc__"), updated=())
     def build(*args: _P.args, **kwargs: _P.kwargs) -> _S:
+        if positional is not None and len(args) > positional:
+            raise TypeError(_keyword_only_error(factory, names, positional, why, args, kwargs))
         return cls(*args, **kwargs)
 
-    build.__name__ = build.__qualname__ = cls.factory  # pyright: ignore[reportAttributeAccessIssue]
+    build.__name__ = build.__qualname__ = factory
     # help() shows the arguments as the docstring documents them (every field is a `Param`).
-    signature = inspect.signature(cls)
-    parameters = [p.replace(annotation=p.empty) for p in signature.parameters.values()]
+    parameters = [
+        p.replace(
+            annotation=p.empty,
+            kind=p.KEYWORD_ONLY if positional is not None and i >= positional else p.kind,
+        )
+        for i, p in enumerate(signature.parameters.values())
+    ]
     build.__signature__ = signature.replace(  # pyright: ignore[reportAttributeAccessIssue]
         parameters=parameters, return_annotation=cls
     )
     return build
+
+
+def _keyword_only_error(
+    factory: str, names: list[str], positional: int, why: str, args: Any, kwargs: Any
+) -> str:
+    """``cosine_decay(0.001, 1000, 0.1): end_value is keyword-only (...); write
+    cosine_decay(0.001, 1000, end_value=0.1)``."""
+    extra = names[positional : len(args)]
+    given = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    fixed = [repr(a) for a in args[:positional]]
+    fixed += [f"{k}={a!r}" for k, a in zip(extra, args[positional:], strict=False)]
+    fixed += [f"{k}={v!r}" for k, v in kwargs.items()]
+    verb = "is" if len(extra) == 1 else "are"
+    listed = extra[0] if len(extra) == 1 else f"{', '.join(extra[:-1])} and {extra[-1]}"
+    reason = f" ({why})" if why else ""
+    return (
+        f"{factory}({', '.join(given)}): {listed} {verb} keyword-only{reason}; "
+        f"write {factory}({', '.join(fixed)})"
+    )
 
 
 def registered_classes() -> dict[str, type[AbstractNode]]:

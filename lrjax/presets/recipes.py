@@ -128,7 +128,9 @@ class WarmupCosineDecay(AbstractWarmupDecay):
 
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
-        decay = cosine_decay(self.peak_value, decay_steps, self.end_value, self.exponent)
+        decay = cosine_decay(
+            self.peak_value, decay_steps, end_value=self.end_value, exponent=self.exponent
+        )
         return _warmup_then(self, decay)
 
 
@@ -297,15 +299,20 @@ class WarmupExponentialDecay(AbstractPreset):
     def build(self) -> AbstractSchedule:
         decay = exponential_decay(
             self.peak_value,
-            self.decay_rate,
-            self.transition_steps,
+            decay_rate=self.decay_rate,
+            transition_steps=self.transition_steps,
             staircase=self.staircase,
             end_value=self.end_value,
         )
         return warmup(decay, self.warmup_steps, self.init_value)
 
 
-warmup_exponential_decay = make_factory(WarmupExponentialDecay)
+warmup_exponential_decay = make_factory(
+    WarmupExponentialDecay,
+    positional=2,
+    why="optax's warmup_exponential_decay_schedule takes (init_value, peak_value, "
+    "warmup_steps, transition_steps, decay_rate)",
+)
 
 
 # ======================================================================================
@@ -578,7 +585,9 @@ class SGDR(AbstractPreset):
         require_order(self, "warmup_steps", "period")
 
     def build(self) -> AbstractSchedule:
-        decay = cosine_decay(self.peak_value, self.period - self.warmup_steps, self.end_value)
+        decay = cosine_decay(
+            self.peak_value, self.period - self.warmup_steps, end_value=self.end_value
+        )
         one = _warmup_then(self, decay)
         return cycle(
             one,
@@ -652,7 +661,7 @@ class Cyclic(AbstractPreset):
             # The first cycle is the exact triangle; cycle k >= 1 has height / 2**k.
             later = cycle(unit, period, value_mul=0.5)
             return join_schedules([triangle, add(base, multiply(0.5 * height, later))], [period])
-        scale = exponential_decay(1.0, self.gamma, 1)
+        scale = exponential_decay(1.0, decay_rate=self.gamma, transition_steps=1)
         return add(base, multiply(height, multiply(cycle(unit, period), scale)))
 
 
@@ -693,7 +702,9 @@ class StepDecay(AbstractPreset):
         _require_unit_gamma(self)
 
     def build(self) -> AbstractSchedule:
-        return exponential_decay(self.init_value, self.gamma, self.step_size, staircase=True)
+        return exponential_decay(
+            self.init_value, decay_rate=self.gamma, transition_steps=self.step_size, staircase=True
+        )
 
 
 step_decay = make_factory(StepDecay)

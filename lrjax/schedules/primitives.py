@@ -22,6 +22,12 @@ from lrjax.core.kernel import RampShape, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
+# Why end_value is keyword-only in the cosine-like decays.
+_ALPHA = (
+    "optax's and Keras's third positional argument is alpha, a fraction of the initial "
+    "value; lrjax's end_value is the value itself"
+)
+
 
 def _dtype(leaf: Any) -> jnp.dtype:
     return jnp.asarray(leaf).dtype
@@ -194,7 +200,7 @@ class CosineDecay(AbstractSchedule):
         return concrete_points(self.decay_steps)
 
 
-cosine_decay = make_factory(CosineDecay)
+cosine_decay = make_factory(CosineDecay, positional=2, why=_ALPHA)
 
 
 # --------------------------------------------------------------------------------------
@@ -270,7 +276,13 @@ class ExponentialDecay(AbstractSchedule):
         return concrete_points(self.transition_begin)
 
 
-exponential_decay = make_factory(ExponentialDecay)
+exponential_decay = make_factory(
+    ExponentialDecay,
+    positional=1,
+    why="optax and Keras take the steps before the rate: exponential_decay(init_value, "
+    "transition_steps, decay_rate), ExponentialDecay(initial_learning_rate, decay_steps, "
+    "decay_rate)",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -306,7 +318,12 @@ class InverseTimeDecay(AbstractSchedule):
         return self.init_value / (1 + self.decay_rate * periods)
 
 
-inverse_time_decay = make_factory(InverseTimeDecay)
+inverse_time_decay = make_factory(
+    InverseTimeDecay,
+    positional=1,
+    why="Keras takes the steps before the rate: InverseTimeDecay(initial_learning_rate, "
+    "decay_steps, decay_rate)",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -393,7 +410,7 @@ class RexDecay(AbstractSchedule):
         return concrete_points(self.decay_steps)
 
 
-rex_decay = make_factory(RexDecay)
+rex_decay = make_factory(RexDecay, positional=2, why=_ALPHA)
 
 
 def concrete_points(*parts: Any) -> tuple[int, ...]:

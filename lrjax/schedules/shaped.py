@@ -147,7 +147,9 @@ class TanhDecay(AbstractSchedule):
         return concrete_points(self.decay_steps)
 
 
-tanh_decay = make_factory(TanhDecay)
+tanh_decay = make_factory(
+    TanhDecay, positional=2, why="end_value, as in cosine_decay, is a value, not optax's alpha"
+)
 
 
 def _tanh_weight(y: Array, width: Array, k: Array) -> Array:

@@ -350,7 +350,13 @@ class _Walker:
         try:
             inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as err:
-            raise _fail(node, f"{name}: {err}", f"see help(lrjax.{name.split('.')[-1]})") from None
+            message = f"{name}: {err}"
+            if "positional" in str(err):  # a keyword-only argument: the factory says what to write
+                try:
+                    fn(*args, **kwargs)
+                except TypeError as factory_err:
+                    message = str(factory_err)
+            raise _fail(node, message, f"see help(lrjax.{name.split('.')[-1]})") from None
         try:
             result = fn(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - any failure is the text's fault
