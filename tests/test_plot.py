@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import jax.numpy as jnp
 import matplotlib
@@ -126,6 +127,11 @@ def _grid(peaks, warmups=(0, 50, 200), total=10_000):
     )
 
 
+def _collections(ax: Any) -> list[Any]:
+    """The Axes' collections (LineCollections here), typed loosely for their methods."""
+    return list(ax.collections)
+
+
 def _axes_share(fig) -> float:
     """The fraction of the figure's area inside its data Axes (colour bars excluded)."""
     fig.canvas.draw()
@@ -154,14 +160,13 @@ def test_24_member_sweep_faceted_with_a_log_colour_scale():
     # Each panel holds its warmup's 8 curves, exactly, coloured by peak.
     values = lrjax.evaluate(sw, 2_000)
     for j, panel in enumerate(panels):
-        (lines,) = panel.collections
+        (lines,) = _collections(panel)
         segments = lines.get_segments()
         assert len(segments) == 8
         for i, segment in enumerate(segments):
             np.testing.assert_array_equal(segment[:, 1], values[i, j].astype(np.float64))
         colours = lines.get_colors()
         assert len({tuple(c) for c in colours}) == 8
-    plt.close(fig)
 
 
 @pytest.mark.parametrize("members", [24, 100])
@@ -172,15 +177,13 @@ def test_many_members_keep_the_axes_and_no_legend(members):
     )
     ax = lrjax.plot(sw, 10_000)
     assert ax.get_legend() is None and _axes_share(ax.figure) >= 0.6
-    (lines,) = ax.collections
+    (lines,) = _collections(ax)
     assert len(lines.get_segments()) == members
     # The smallest and largest peaks take the two ends of the colour map.
     colours = lines.get_colors()
     cmap = plt.get_cmap("viridis")
-    np.testing.assert_allclose(colours[0], cmap(0.0)) and np.testing.assert_allclose(
-        colours[-1], cmap(1.0)
-    )
-    plt.close(ax.figure)
+    np.testing.assert_allclose(colours[0], cmap(0.0))
+    np.testing.assert_allclose(colours[-1], cmap(1.0))
 
 
 def test_lines_are_labelled_to_three_significant_digits_and_the_legend_sits_outside():
@@ -190,6 +193,7 @@ def test_lines_are_labelled_to_three_significant_digits_and_the_legend_sits_outs
     )
     ax = lrjax.plot(sw, 100)
     legend = ax.get_legend()
+    assert legend is not None
     texts = [t.get_text() for t in legend.get_texts()]
     assert texts == [
         "peak_value=0.00268",
@@ -206,8 +210,6 @@ def test_lines_are_labelled_to_three_significant_digits_and_the_legend_sits_outs
     alone = lrjax.plot(lrjax.cosine_decay(1.0, 100), 100)
     alone.figure.canvas.draw()
     assert inside.width >= 0.97 * alone.get_window_extent().width
-    plt.close(fig)
-    plt.close(alone.figure)
 
 
 def test_a_large_band_is_computed_in_member_chunks(monkeypatch):
@@ -243,14 +245,11 @@ def test_a_large_band_is_computed_in_member_chunks(monkeypatch):
     picks = np.unique(np.linspace(0, 119, 7).round().astype(int))
     want = np.quantile(values[picks], 0.5, axis=0)
     np.testing.assert_allclose(np.asarray(ax3.get_lines()[0].get_ydata())[:-1], want, rtol=1e-6)
-    for f in (fig, fig2, fig3):
-        plt.close(f)
 
 
 def test_facets_can_be_turned_off_and_log_axis_forced_off():
     sw = _grid(PEAKS)
     ax = lrjax.plot(sw, 10_000, facets=False, logy=False)
     assert len([a for a in ax.figure.axes if a.get_label() != "<colorbar>"]) == 1
-    (lines,) = ax.collections
+    (lines,) = _collections(ax)
     assert len(lines.get_segments()) == 24 and ax.get_yscale() == "linear"
-    plt.close(ax.figure)
