@@ -18,8 +18,9 @@ Sources (read at the versions below; torch 2.13.0, timm 1.0.31, transformers 5.x
 A case is *run* when its inputs and expected values apply as written, *mapped* when the peer
 test exercises a torch-object feature that has an lrjax counterpart (several parameter groups
 are several controllers; ``state_dict``/``load_state_dict`` is the config plus the state
-pytree), and *skipped* with the feature named when nothing in lrjax corresponds.
-``CASE_COUNTS`` records the tally, and a test checks it against the parametrization.
+pytree; a Trainer is the metric sequence it would produce), and would be *skipped*, naming the
+feature, when nothing in lrjax corresponds (none is). ``PEER_CASES`` records every case and
+its kind: torch 13 run, 9 mapped; timm 3 mapped; Hugging Face 2 mapped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
+import math
 import pickle
 import warnings
 from collections.abc import Callable
@@ -325,50 +327,81 @@ def test_torch_lr_scheduler_checkpoint_on_plateau():
     assert float(resumed(state)) == pytest.approx(optim.param_groups[0]["lr"], rel=1e-7)
 
 
-@pytest.mark.skip(
-    reason="torch-only feature: a min_lr list shorter than the optimizer's param_groups "
-    "(after add_param_group) raises RuntimeError; an lrjax controller has one lr and no "
-    "param groups"
-)
 def test_torch_add_param_group_errors_reduce_lr_on_plateau():
-    raise AssertionError("skipped: the torch feature has no lrjax counterpart")
+    """Mapped: torch raises RuntimeError once ``min_lr=[1e-5, 1e-4]`` no longer matches the
+    optimizer's param groups (a third was added). lrjax has one controller per group, so a
+    list of floors is refused when the controller is built, naming the function and the
+    argument; each group's floor goes to its own controller."""
+    opt = torch_optimizer([0.05, 0.5])
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", threshold=1e-5, patience=0, min_lr=[1e-5, 1e-4]
+    )
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2, 3))], "lr": 0.05})
+    sched.step(1)
+    with pytest.raises(RuntimeError, match="The number of param groups in the"):
+        sched.step(1.3)
+    with pytest.raises(ValueError, match=r"reduce_lr_on_plateau\(min_lr=.*must have shape \(\)"):
+        lrt.reduce_lr_on_plateau(0.05, patience=0, min_lr=[1e-5, 1e-4])
+    groups = [lrt.reduce_lr_on_plateau(lr, patience=0, min_lr=m) for lr, m in ((0.05, 1e-5),
+              (0.5, 1e-4), (0.05, 1e-6))]  # fmt: skip
+    assert [float(scan_lrs(c, [1.0, 1.3])[-1]) for c in groups] == pytest.approx(
+        [0.005, 0.05, 0.005], rel=1e-6
+    )
 
 
 # Compound cases: ReduceLROnPlateau and a second scheduler step the same optimizer, so the lr
 # is the product of the plateau factor and the other schedule. In lrjax that is the core
-# ``reduce_on_plateau`` over the lrt schedule. torch's own test empties its targets
-# (``targets = targets[1:]``), so it checks nothing; the real torch loop is the reference.
+# ``reduce_on_plateau`` over the lrt schedule. Each entry: the plain case whose arguments and
+# metrics it reuses, torch's other scheduler, the lrjax schedule, and the test's own
+# ``multipliers`` (the other schedule over the base lr, by epoch).
+#
+# torch's test writes ``targets = targets[1:]  # test runs step before checking lr``, which
+# empties the list of groups, so it checks nothing. Its written values are off by one for the
+# second scheduler only: after epoch e's steps the lr is ``plain_targets[e] *
+# multipliers[e + 1]``. That corrected target, the real torch loop and lrjax must all agree.
+
+
+def _cos(i: int) -> float:
+    """compound4's CosineAnnealingLR(T_max=10, eta_min=1e-10) over its base lr 0.05."""
+    return (1e-10 + (0.05 - 1e-10) * (1 + math.cos(math.pi * i / 10)) / 2) / 0.05
+
+
 _COMPOUND = {
     "test_compound_reduce_lr_on_plateau1": (
         "test_reduce_lr_on_plateau1",
         lambda opt: [torch.optim.lr_scheduler.StepLR(opt, gamma=0.1, step_size=3)],
         lambda lr: lrt.step_lr(lr, 3, gamma=0.1),
+        lambda i: 0.1 ** (i // 3),
     ),
     "test_compound_reduce_lr_on_plateau2": (
         "test_reduce_lr_on_plateau2",
         lambda opt: [torch.optim.lr_scheduler.MultiStepLR(opt, gamma=0.1, milestones=[3, 8, 12])],
         lambda lr: lrt.multistep_lr(lr, [3, 8, 12], gamma=0.1),
+        lambda i: ([1] * 3 + [0.1] * 5 + [0.01] * 4 + [0.001] * 11)[i],
     ),
     "test_compound_reduce_lr_on_plateau3": (
         "test_reduce_lr_on_plateau3",
         lambda opt: [torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.1)],
         lambda lr: lrt.exponential_lr(lr, 0.1),
+        lambda i: 0.1**i,
     ),
     "test_compound_reduce_lr_on_plateau4": (
         "test_reduce_lr_on_plateau4",
         lambda opt: [torch.optim.lr_scheduler.CosineAnnealingLR(opt, 10, 1e-10)],
         lambda lr: lrt.cosine_annealing_lr(lr, 10, 1e-10),
+        _cos,
     ),
     "test_compound_reduce_lr_on_plateau5": (
         "test_reduce_lr_on_plateau2",
         lambda opt: [torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.4, total_iters=4)],
         lambda lr: lrt.linear_lr(lr, start_factor=0.4, total_iters=4),
+        lambda i: 0.4 + i / 4 * (1 - 0.4) if i < 4 else 1.0,
     ),
 }
-# Epochs and base lr where the compound test differs from the plain case it reuses. Mapped:
-# compound3 drives the lr to 5e-9 before its first reduction, where torch's ``eps=1e-8`` rule
-# (a change smaller than eps is not applied) skips it; the core has no eps, so torch runs with
-# ``eps=0`` there (``test_compound_eps_is_torch_only`` shows the default's effect).
+# Where the compound test differs from the plain case it reuses: compound4's lr and epochs.
+# Mapped: compound3 drives the lr to 5e-9 before its first reduction, where torch's
+# ``eps=1e-8`` rule (a change smaller than eps is not applied) skips it; the core has no eps,
+# so torch runs with ``eps=0`` there (``test_compound_eps_is_torch_only`` shows the default).
 _COMPOUND_SETUP: dict[str, dict[str, Any]] = {
     "test_compound_reduce_lr_on_plateau3": dict(
         kwargs={**_TORCH_CASES["test_reduce_lr_on_plateau3"].kwargs, "eps": 0.0}
@@ -379,8 +412,10 @@ _COMPOUND_SETUP: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("name", list(_COMPOUND))
 def test_torch_compound_reduce_lr_on_plateau(name):
-    plain, torch_other, lrjax_other = _COMPOUND[name]
+    plain, torch_other, lrjax_other, multipliers = _COMPOUND[name]
     case = dataclasses.replace(_TORCH_CASES[plain], **_COMPOUND_SETUP.get(name, {}))
+    targets = _TORCH_CASES[plain].targets[0]
+    expected = [targets[e] / 0.5 * case.lr * multipliers(e + 1) for e in range(case.epochs)]
     want = torch_plateau_run(case, torch_other)[:, 0]
     k = case.kwargs
     c = lrjax.reduce_on_plateau(
@@ -389,6 +424,8 @@ def test_torch_compound_reduce_lr_on_plateau(name):
         threshold_mode=k.get("threshold_mode", "rel"), cooldown=k.get("cooldown", 0),
     )  # fmt: skip
     got = scan_lrs(c, case.metrics[: case.epochs])
+    # Relative: the products fall far below torch's atol=1e-5.
+    np.testing.assert_allclose(want, expected, rtol=1e-12)
     np.testing.assert_allclose(got, want, rtol=1e-6 + F32 * case.epochs)
 
 
@@ -564,7 +601,7 @@ PEER_CASES = {
         "test_lr_scheduler_state_dict_load[ReduceLROnPlateau-weights_only=False]": "mapped",
         "test_add_param_group_does_not_break_reduce_lr_on_plateau[scalar]": "mapped",
         "test_add_param_group_does_not_break_reduce_lr_on_plateau[list]": "mapped",
-        "test_add_param_group_errors_reduce_lr_on_plateau": "skipped",  # param groups
+        "test_add_param_group_errors_reduce_lr_on_plateau": "mapped",  # refused min_lr list
         "test_lr_scheduler_checkpoint_on_plateau": "run",
     },
     "timm": {
@@ -587,5 +624,5 @@ def tally(peer: str) -> tuple[int, int, int]:
 
 def test_every_ported_case_is_in_the_tally():
     assert set(_TORCH_CASES) | set(_COMPOUND) <= set(PEER_CASES["torch"])
-    assert tally("torch") == (13, 8, 1)
+    assert tally("torch") == (13, 9, 0)
     assert tally("timm") == (0, 3, 0) and tally("transformers") == (0, 2, 0)
