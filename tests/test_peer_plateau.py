@@ -215,6 +215,25 @@ def test_torch_plateau_case(name):
         np.testing.assert_allclose(got, want[:, group], rtol=1e-6 + F32 * case.epochs)
 
 
+def core_plateau(schedule: Any, kwargs: dict[str, Any], lr: float) -> Any:
+    """The core ``reduce_on_plateau`` with torch's arguments: ``min_lr`` becomes the floor of
+    the multiplier, ``min_lr / lr``; torch's ``eps`` has no counterpart (it matters only for
+    lrs near 1e-8)."""
+    k = {name: v for name, v in kwargs.items() if name not in ("min_lr", "eps")}
+    return lrjax.reduce_on_plateau(schedule, min_scale=kwargs.get("min_lr", 0.0) / lr, **k)
+
+
+@pytest.mark.parametrize("name", list(_TORCH_CASES))
+def test_torch_plateau_case_core(name):
+    """The core follows torch's rules (its threshold on ``|best|`` is torch's for these
+    positive or "abs" cases), so torch's expected values hold for it too."""
+    case = _TORCH_CASES[name]
+    for group, targets in enumerate(case.targets):
+        c = core_plateau(case.lr, _group_kwargs(case.kwargs, group), case.lr)
+        got = scan_lrs(c, case.metrics[: case.epochs])
+        np.testing.assert_allclose(got, targets[: case.epochs], rtol=1e-6 + F32 * case.epochs)
+
+
 def test_torch_reduce_lr_on_plateau_get_last_lr_before_step():
     """``get_last_lr()`` before any step is the optimizer's lr: ``c(c.init())``."""
     opt = torch_optimizer([0.5, 0.5])
@@ -417,12 +436,7 @@ def test_torch_compound_reduce_lr_on_plateau(name):
     targets = _TORCH_CASES[plain].targets[0]
     expected = [targets[e] / 0.5 * case.lr * multipliers(e + 1) for e in range(case.epochs)]
     want = torch_plateau_run(case, torch_other)[:, 0]
-    k = case.kwargs
-    c = lrjax.reduce_on_plateau(
-        lrjax_other(case.lr), factor=k.get("factor", 0.1), patience=k.get("patience", 10),
-        mode=k.get("mode", "min"), threshold=k.get("threshold", 1e-4),
-        threshold_mode=k.get("threshold_mode", "rel"), cooldown=k.get("cooldown", 0),
-    )  # fmt: skip
+    c = core_plateau(lrjax_other(case.lr), case.kwargs, case.lr)
     got = scan_lrs(c, case.metrics[: case.epochs])
     # Relative: the products fall far below torch's atol=1e-5.
     np.testing.assert_allclose(want, expected, rtol=1e-12)
@@ -549,8 +563,9 @@ def _hf_plateau_invariant(losses: np.ndarray, lrs: np.ndarray, patience: int) ->
 
 
 def _regression_eval_losses(epochs: int = 10, lr: float = 0.2) -> np.ndarray:
-    """Eval losses of HF's test setup: y = 2x + 3 + noise (64 samples), y = a x + b trained
-    by SGD (batch 8, ``learning_rate=0.2``), evaluated after each epoch."""
+    """A stand-in for the eval losses of HF's Trainer run (no Trainer here): the same data
+    (y = 2x + 3 + noise, 64 samples) and model (y = a x + b, batch 8, lr 0.2), trained by
+    plain SGD instead of the Trainer's AdamW, evaluated after each of ten epochs."""
     rng = np.random.default_rng(42)
     x = rng.normal(size=64)
     y = 2.0 * x + 3.0 + rng.normal(scale=0.1, size=64)
