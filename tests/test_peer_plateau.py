@@ -1,26 +1,29 @@
 """The peers' own reduce-on-plateau tests, ported to the lrjax controllers.
 
-Unlike optax and Keras (``test_peer_suites.py`` runs their shipped test files), torch, timm and
-Hugging Face do not ship their tests in their wheels, and their plateau tests drive torch
-optimizers. So their cases are transcribed here: the constructor arguments, the metric
-sequences and the expected learning rates, under the names of the peer tests they come from.
-Each case runs three ways: the lrjax controller (in one jitted ``lax.scan``), the expected
-values written in the peer's test (with the peer's own tolerance, ``atol=1e-5``), and the real
-peer library on the same inputs (``rtol`` of float32 rounding per update).
+optax's and Keras's schedule tests run unchanged in ``test_peer_suites.py``. The plateau tests
+cannot: torch, timm and Hugging Face do not ship their tests in their wheels, and every
+peer's plateau test drives a torch optimizer or a Keras model. So their cases are transcribed
+here (constructor arguments, metric sequences, expected learning rates) under the names of
+the peer tests they come from. Each case runs three ways: on the lrjax controller (in one
+jitted ``lax.scan``), against the values written in the peer's test (with the peer's own
+tolerance), and against the real peer library on the same inputs (``rtol`` of float32
+rounding per update).
 
-Sources (read at the versions below; torch 2.13.0, timm 1.0.31, transformers 5.x installed):
+Sources, read at their current versions (installed: torch 2.13.0, timm 1.0.31, keras 3.15):
 
 - torch ``test/optim/test_lrscheduler.py`` (``TestLRScheduler``): 22 plateau cases;
+- Keras ``keras/src/callbacks/reduce_lr_on_plateau_test.py`` (in the wheel): 6 cases;
 - timm ``tests/test_scheduler.py``: 3 ``PlateauLRScheduler`` cases;
 - Hugging Face ``tests/trainer/test_trainer_optimizers.py``: ``test_reduce_lr_on_plateau_args``
   and ``test_reduce_lr_on_plateau``.
 
-A case is *run* when its inputs and expected values apply as written, *mapped* when the peer
-test exercises a torch-object feature that has an lrjax counterpart (several parameter groups
-are several controllers; ``state_dict``/``load_state_dict`` is the config plus the state
-pytree; a Trainer is the metric sequence it would produce), and would be *skipped*, naming the
-feature, when nothing in lrjax corresponds (none is). ``PEER_CASES`` records every case and
-its kind: torch 13 run, 9 mapped; timm 3 mapped; Hugging Face 2 mapped.
+A case is *run* when its inputs and expected values apply as written, and *mapped* when the
+peer test exercises a feature of the peer's objects that has an lrjax counterpart: several
+parameter groups are several controllers; ``state_dict``/``load_state_dict`` is the config
+plus the state pytree; a Trainer or ``fit`` becomes the metric sequence it would produce. A
+case is *skipped*, naming the feature, when nothing in lrjax corresponds. ``PEER_CASES``
+records every case and its kind: torch 13 run and 9 mapped; Keras 3 run, 2 mapped and 1
+skipped; timm 3 mapped; Hugging Face 2 mapped.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-from peers import timm_scheduler_module
+from peers import import_keras, timm_scheduler_module
 
 import lrjax
 from lrjax.adaptive.base import PlateauState
+from lrjax.compat import keras as lrk
 from lrjax.compat import timm as lrtimm
 from lrjax.compat import torch as lrt
 from lrjax.compat import transformers as lrh
@@ -600,6 +604,89 @@ def test_hf_reduce_lr_on_plateau(patience):
     assert (reductions == 0) if patience == 10 else (reductions >= 2)
 
 
+# --------------------------------------------------------------------------------- Keras
+
+# Keras ships ``keras/src/callbacks/reduce_lr_on_plateau_test.py``, but its cases fit a model
+# with the callback, which sets the optimizer's lr; the lrjax controller is not a callback, so
+# they are transcribed too. With ``min_delta`` 100 or 10 no loss of that small model counts as
+# an improvement, so the decisions do not depend on the losses: any small losses reproduce them.
+_KERAS_LOSSES = [0.6, 0.5, 0.45, 0.4]
+_KERAS_CASES: dict[
+    str, tuple[dict[str, Any], int, float]
+] = {  # arguments, epochs, the lr Keras's test expects after them
+    "test_reduces_lr_with_model_fit": (dict(patience=1, factor=0.1, min_delta=100), 2, 0.01),
+    "test_honors_min_lr": (dict(patience=1, factor=0.1, min_delta=10, min_lr=0.005), 4, 0.005),
+    "test_cooldown": (dict(patience=1, factor=0.1, min_delta=100, cooldown=2), 4, 0.001),
+}
+
+
+def keras_callback_lrs(kwargs: dict[str, Any], losses: list[float]) -> np.ndarray:
+    """The real Keras callback's lr after each ``on_epoch_end`` (``Adam(0.1)``, as Keras's
+    test compiles its model)."""
+    keras = import_keras()
+    # Keras's own code is written for JAX's default promotion rules, not the strict ones here.
+    with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+        model = keras.Sequential([keras.layers.Dense(5), keras.layers.Dense(2)])
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.1))
+        callback = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
+        callback.set_model(model)
+        callback.on_train_begin()
+        out = []
+        for epoch, loss in enumerate(losses):
+            callback.on_epoch_end(epoch, {"val_loss": loss})
+            out.append(float(model.optimizer.learning_rate.value))
+    return np.asarray(out)
+
+
+# Keras 3.15's Variable.__array__ predates NumPy 2's copy keyword (Keras's warning, not ours).
+@pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+@pytest.mark.parametrize("name", list(_KERAS_CASES))
+def test_keras_plateau_case(name):
+    kwargs, epochs, expected = _KERAS_CASES[name]
+    got = scan_lrs(lrk.ReduceLROnPlateau(0.1, **kwargs), _KERAS_LOSSES[:epochs])
+    want = keras_callback_lrs(kwargs, _KERAS_LOSSES[:epochs])
+    assert got[-1] == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(got, want, rtol=1e-6 + F32 * epochs)
+
+
+def test_keras_throws_when_optimizer_has_schedule():
+    """Keras's callback raises TypeError when the optimizer holds a schedule (it can only set
+    a number). Mapped: the compat controller, Keras's callback, takes a number and refuses a
+    schedule with TypeError naming the argument; the core ``reduce_on_plateau`` is the lrjax
+    way to scale a schedule."""
+    with pytest.raises(TypeError, match=r"ReduceLROnPlateau\(learning_rate=.*must be a number"):
+        lrk.ReduceLROnPlateau(lrjax.polynomial(0.1, 1e-4, 1.0, 10), patience=1, min_delta=100)
+    # Keras reduces at ``wait >= patience``, the core (torch's rule) at ``bad > patience``.
+    c = lrjax.reduce_on_plateau(lrjax.polynomial(0.1, 1e-4, 1.0, 10), patience=0, threshold=100,
+                                threshold_mode="abs")  # fmt: skip
+    assert float(scan_lrs(c, _KERAS_LOSSES[:2])[-1]) == pytest.approx(
+        (0.1 - (0.1 - 1e-4) * 0.2) * 0.1, rel=1e-6
+    )
+
+
+@pytest.mark.skip(
+    reason="Keras-only feature: verbose=1 logs 'ReduceLROnPlateau reducing learning rate to "
+    "0.01'; an lrjax controller is a pure function that logs nothing (state.num_reductions "
+    "counts the reductions)"
+)
+def test_keras_verbose_logging():
+    raise AssertionError("skipped: the Keras feature has no lrjax counterpart")
+
+
+def test_keras_state_reset_across_fit_calls():
+    """Keras resets ``best``, ``wait`` and the cooldown at each ``fit``. Mapped: a new run
+    starts from ``init()``: no metric yet (Keras's ``best=None``), no wait, no cooldown, and
+    the first metric is the best whatever it is."""
+    c = lrk.ReduceLROnPlateau(0.1, patience=1, factor=0.1, min_delta=0, cooldown=2)
+    used = scan_states(c, [0.5, 0.9, 0.9, 0.9])
+    assert int(used.cooldown) > 0 or int(used.num_bad) > 0  # state to be cleared
+    fresh = c.init()
+    assert int(fresh.num_bad) == -1 and int(fresh.cooldown) == 0  # -1: no metric seen yet
+    assert float(scan_states(c, [7.0]).best) == 7.0
+
+
 # ------------------------------------------------------------------------------- the tally
 
 # Every plateau case of the peers' test files, and how it runs here.
@@ -624,6 +711,14 @@ PEER_CASES = {
         "test_plateau_scheduler_step": "mapped",  # train.py's epoch numbering
         "test_plateau_state_dict_save_load": "mapped",  # the state pytree
     },
+    "keras": {
+        "test_reduces_lr_with_model_fit": "run",
+        "test_throws_when_optimizer_has_schedule": "mapped",  # refused; the core's way
+        "test_verbose_logging": "skipped",  # logging
+        "test_honors_min_lr": "run",
+        "test_cooldown": "run",
+        "test_state_reset_across_fit_calls": "mapped",  # init()
+    },
     "transformers": {
         "test_reduce_lr_on_plateau_args": "mapped",  # no Trainer
         "test_reduce_lr_on_plateau": "mapped",  # no Trainer: HF's check on the lrs
@@ -640,4 +735,6 @@ def tally(peer: str) -> tuple[int, int, int]:
 def test_every_ported_case_is_in_the_tally():
     assert set(_TORCH_CASES) | set(_COMPOUND) <= set(PEER_CASES["torch"])
     assert tally("torch") == (13, 9, 0)
+    assert set(_KERAS_CASES) <= set(PEER_CASES["keras"])
+    assert tally("keras") == (3, 2, 1)
     assert tally("timm") == (0, 3, 0) and tally("transformers") == (0, 2, 0)
