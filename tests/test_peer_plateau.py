@@ -1,18 +1,19 @@
 """The peers' own reduce-on-plateau tests, ported to the lrjax controllers.
 
-optax's and Keras's schedule tests run unchanged in ``test_peer_suites.py``. The plateau tests
-cannot: torch, timm and Hugging Face do not ship their tests in their wheels, and every
-peer's plateau test drives a torch optimizer or a Keras model. So their cases are transcribed
-here (constructor arguments, metric sequences, expected learning rates) under the names of
-the peer tests they come from. Each case runs three ways: on the lrjax controller (in one
-jitted ``lax.scan``), against the values written in the peer's test (with the peer's own
-tolerance), and against the real peer library on the same inputs (``rtol`` of float32
-rounding per update).
+optax's and Keras's schedule tests run unchanged in ``test_peer_suites.py``. The plateau
+tests cannot: torch, timm and Hugging Face do not ship their tests in their wheels, and the
+peers' plateau tests drive a torch optimizer, a Keras model or optax's own state tuple. So
+their cases are transcribed here (constructor arguments, metric sequences, expected learning
+rates) under the names of the peer tests they come from. Each case runs three ways: on the
+lrjax controller (in one jitted ``lax.scan``), against the values written in the peer's test
+(with the peer's own tolerance), and against the real peer library on the same inputs
+(``rtol`` of float32 rounding per update).
 
 Sources, read at their current versions (installed: torch 2.13.0, timm 1.0.31, keras 3.15):
 
 - torch ``test/optim/test_lrscheduler.py`` (``TestLRScheduler``): 22 plateau cases;
 - Keras ``keras/src/callbacks/reduce_lr_on_plateau_test.py`` (in the wheel): 6 cases;
+- optax ``optax/contrib/_reduce_on_plateau_test.py`` (in the wheel): 8 cases;
 - timm ``tests/test_scheduler.py``: 3 ``PlateauLRScheduler`` cases;
 - Hugging Face ``tests/trainer/test_trainer_optimizers.py``: ``test_reduce_lr_on_plateau_args``
   and ``test_reduce_lr_on_plateau``.
@@ -23,11 +24,12 @@ parameter groups are several controllers; ``state_dict``/``load_state_dict`` is 
 plus the state pytree; a Trainer or ``fit`` becomes the metric sequence it would produce. A
 case is *skipped*, naming the feature, when nothing in lrjax corresponds. ``PEER_CASES``
 records every case and its kind: torch 13 run and 9 mapped; Keras 3 run, 2 mapped and 1
-skipped; timm 3 mapped; Hugging Face 2 mapped.
+skipped; optax 8 mapped; timm 3 mapped; Hugging Face 2 mapped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import io
@@ -42,11 +44,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
+from helpers import x64
 from peers import import_keras, timm_scheduler_module
 
 import lrjax
 from lrjax.adaptive.base import PlateauState
 from lrjax.compat import keras as lrk
+from lrjax.compat import optax as lro
 from lrjax.compat import timm as lrtimm
 from lrjax.compat import torch as lrt
 from lrjax.compat import transformers as lrh
@@ -687,6 +691,93 @@ def test_keras_state_reset_across_fit_calls():
     assert float(scan_states(c, [7.0]).best) == 7.0
 
 
+# --------------------------------------------------------------------------------- optax
+
+# optax ships ``optax/contrib/_reduce_on_plateau_test.py``: four cases, each with and without
+# ``jax_enable_x64``, on ``reduce_on_plateau(factor=0.1, patience=5, rtol=1e-4, atol=0,
+# cooldown=5, accumulation_size=1, min_scale=0.01)`` as a transformation of dummy updates
+# ``{"params": 1.0}``. Three start from a hand-built ``ReduceLROnPlateauState``. They are
+# transcribed (mapped) because they unpack optax's state tuple, whose fields differ from
+# ``lro.reduce_on_plateau``'s: ``scale, best_value, plateau_count, cooldown_count`` are the
+# lrjax state's ``scale, best, num_bad, cooldown``. The lrjax side is
+# ``lrjax.scale_by_adaptive(lro.reduce_on_plateau(...))``, and the real optax transform runs
+# on the same inputs.
+_OPTAX_KWARGS: dict[str, Any] = dict(
+    factor=0.1, patience=5, rtol=1e-4, atol=0.0, cooldown=5, accumulation_size=1, min_scale=0.01
+)
+# Each case: the starting state (None: init), the metric, the number of updates, and the
+# expected (scale, best, num_bad, cooldown) and update after them.
+_OPTAX_CASES: dict[str, tuple[dict[str, float] | None, float, int, tuple, float | None]] = {
+    "test_learning_rate_reduced_after_cooldown_period_is_over": (
+        None, 1.0, 6, (0.1, 1.0, 0, 5), 0.1
+    ),
+    "test_learning_rate_reduced_after_cooldown_period_is_over[+1]": (
+        None, 1.0, 7, (0.1, 1.0, 0, 4), None
+    ),
+    "test_learning_rate_is_not_reduced": (
+        dict(best=1.0, num_bad=3, scale=0.1, cooldown=0), 0.1, 1, (0.1, 0.1, 0, 0), None
+    ),
+    "test_learning_rate_not_reduced_during_cooldown": (
+        dict(best=1.0, num_bad=0, scale=0.1, cooldown=3), 2.0, 1, (0.1, 1.0, 0, 2), None
+    ),
+    "test_learning_rate_not_reduced_after_end_scale_is_reached": (
+        dict(best=1.0, num_bad=0, scale=0.01, cooldown=0), 0.1, 6, (0.01, 0.1, 0, 5), 0.01
+    ),
+}  # fmt: skip
+
+
+def _optax_run(start: dict[str, float] | None, value: float, steps: int) -> tuple[Any, Any]:
+    """(lrjax state, last updates) and (optax state, last updates) after ``steps`` updates."""
+    from optax.contrib import _reduce_on_plateau as peer
+
+    c = lro.reduce_on_plateau(**_OPTAX_KWARGS)
+    tx = lrjax.scale_by_adaptive(c)
+    params = jnp.array(1.0)  # the transforms ignore their params
+    ours: Any = tx.init(params)
+    theirs = peer.reduce_on_plateau(**_OPTAX_KWARGS)
+    their_state: Any = theirs.init(params)
+    if start is not None:
+        inner = ours.schedule_state
+        inner = inner._replace(
+            **{k: jnp.asarray(v, getattr(inner, k).dtype) for k, v in start.items()}
+        )
+        ours = ours._replace(schedule_state=inner)
+        their_state = peer.ReduceLROnPlateauState(
+            best_value=jnp.array(start["best"]),
+            plateau_count=jnp.array(int(start["num_bad"]), dtype=jnp.int32),
+            scale=jnp.array(start["scale"]),
+            cooldown_count=jnp.array(int(start["cooldown"]), dtype=jnp.int32),
+            count=jnp.array(0, dtype=jnp.int32),
+            avg_value=jnp.array(0.0),
+        )
+    updates = {"params": jnp.array(1.0)}
+    our_updates: Any = updates
+    their_updates: Any = updates
+    with jax.numpy_dtype_promotion("standard"):  # optax's own code is not strict-clean
+        for _ in range(steps):
+            our_updates, ours = tx.update(updates, ours, value=jnp.asarray(value, float))
+            their_updates, their_state = theirs.update(
+                updates=updates, state=their_state, value=jnp.asarray(value, float)
+            )
+    return (ours.schedule_state, our_updates), (their_state, their_updates)
+
+
+@pytest.mark.parametrize("enable_x64", [False, True])
+@pytest.mark.parametrize("name", list(_OPTAX_CASES))
+def test_optax_plateau_case(name, enable_x64):
+    start, value, steps, (scale, best, num_bad, cooldown), update = _OPTAX_CASES[name]
+    with x64() if enable_x64 else contextlib.nullcontext():
+        (state, updates), (peer_state, peer_updates) = _optax_run(start, value, steps)
+        assert str(state.scale.dtype) == ("float64" if enable_x64 else "float32")
+    got = (float(state.scale), float(state.best), int(state.num_bad), int(state.cooldown))
+    assert got == pytest.approx((scale, best, num_bad, cooldown), rel=1e-6)
+    want = peer_state.scale, peer_state.best_value, peer_state.plateau_count
+    assert got == pytest.approx((*map(float, want), int(peer_state.cooldown_count)), rel=1e-6)
+    if update is not None:
+        assert float(updates["params"]) == pytest.approx(update, rel=1e-6)
+    assert float(updates["params"]) == pytest.approx(float(peer_updates["params"]), rel=1e-6)
+
+
 # ------------------------------------------------------------------------------- the tally
 
 # Every plateau case of the peers' test files, and how it runs here.
@@ -719,6 +810,16 @@ PEER_CASES = {
         "test_cooldown": "run",
         "test_state_reset_across_fit_calls": "mapped",  # init()
     },
+    "optax": {  # mapped: optax's state fields, by name here (each x64 False and True)
+        f"{name}[{x64}]": "mapped"
+        for name in (
+            "test_learning_rate_reduced_after_cooldown_period_is_over",
+            "test_learning_rate_is_not_reduced",
+            "test_learning_rate_not_reduced_during_cooldown",
+            "test_learning_rate_not_reduced_after_end_scale_is_reached",
+        )
+        for x64 in (False, True)
+    },
     "transformers": {
         "test_reduce_lr_on_plateau_args": "mapped",  # no Trainer
         "test_reduce_lr_on_plateau": "mapped",  # no Trainer: HF's check on the lrs
@@ -737,4 +838,6 @@ def test_every_ported_case_is_in_the_tally():
     assert tally("torch") == (13, 9, 0)
     assert set(_KERAS_CASES) <= set(PEER_CASES["keras"])
     assert tally("keras") == (3, 2, 1)
+    assert {n.split("[")[0] for n in _OPTAX_CASES} == {n.split("[")[0] for n in PEER_CASES["optax"]}
+    assert tally("optax") == (0, 8, 0)
     assert tally("timm") == (0, 3, 0) and tally("transformers") == (0, 2, 0)
