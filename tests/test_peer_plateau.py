@@ -4,10 +4,10 @@ optax's and Keras's schedule tests run unchanged in ``test_peer_suites.py``. The
 tests cannot: torch, timm and Hugging Face do not ship their tests in their wheels, and the
 peers' plateau tests drive a torch optimizer, a Keras model or optax's own state tuple. So
 their cases are transcribed here (constructor arguments, metric sequences, expected learning
-rates) under the names of the peer tests they come from. Each case runs three ways: on the
-lrjax controller (in one jitted ``lax.scan``), against the values written in the peer's test
-(with the peer's own tolerance), and against the real peer library on the same inputs
-(``rtol`` of float32 rounding per update).
+rates) under the names of the peer tests they come from. Where it applies, a case runs three
+ways: on the lrjax controller (in one jitted ``lax.scan``), against the values written in the
+peer's test (with the peer's own tolerance), and against the real peer library on the same
+inputs (``rtol`` of float32 rounding per update).
 
 Sources, read at their current versions (installed: torch 2.13.0, timm 1.0.31, keras 3.15):
 
