@@ -12,6 +12,10 @@ deliberate deviation that explains it.
 
 optax's ``_schedule_test.py`` imports ``optax._src.alias_test``, which imports scikit-learn
 (``sklearn``): it is a test dependency.
+
+The peers' reduce-on-plateau tests cannot run this way: torch, timm and Hugging Face do not
+ship their tests, and Keras's and optax's plateau tests drive a Keras callback or optax's
+state tuple. They are transcribed and run in ``test_peer_plateau.py``.
 """
 
 from __future__ import annotations
