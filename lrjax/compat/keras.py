@@ -403,7 +403,8 @@ def LearningRateScheduler(  # noqa: N802 (Keras's class name)
     table = []
     for epoch in range(n):
         result, call = _keras_epoch_lr(schedule, epoch, float(lr))
-        lr = np.float32(epoch_function_value(f, "schedule", result, call))
+        with np.errstate(over="ignore"):  # an overflow is reported below, naming the call
+            lr = np.float32(epoch_function_value(f, "schedule", result, call))
         if not np.isfinite(lr):
             raise ValueError(
                 f"{f}(schedule=...): {call} returned {result!r}, which overflows Keras's "
