@@ -346,3 +346,44 @@ def test_traced_horizon_or_initial_lr_is_rejected():
         jax.jit(lambda n: lrt.lambda_lr(0.1, abs, n)(0))(3)
     with pytest.raises(TypeError, match=r"initial_learning_rate=...\): must be a concrete"):
         jax.jit(lambda lr: lrk.LearningRateScheduler(lambda e: 0.1, lr, 3)(0))(0.1)
+
+
+# -- the parity figures of docs/compat_torch_hf_timm.md and docs/compat_optax_keras.md ----
+
+
+def parity_table(num_epochs: int = 60, spe: int = 3) -> list[tuple[str, str, float]]:
+    """The largest relative difference from the peer, per function above (Keras: absolute
+    values; torch: ``base_lr`` 0.3 or 0.2), over ``num_epochs`` epochs of ``spe`` steps."""
+    import torch
+
+    def rel(got: Any, want: np.ndarray) -> float:
+        want = np.asarray(want, np.float64)
+        d = np.abs(np.asarray(got, np.float64) - want)
+        return float(np.max(d / np.where(want != 0, np.abs(want), 1.0)))
+
+    t, rows = jnp.arange(num_epochs * spe), []
+    for name, fn in LAMBDAS.items():
+        make = lambda o, fn=fn: torch.optim.lr_scheduler.LambdaLR(o, fn)  # noqa: E731
+        want = torch_epoch_curve(make, 0.3, num_epochs, spe)
+        rows.append(("LambdaLR", name, rel(lrt.lambda_lr(0.3, fn, num_epochs, spe)(t), want)))
+    for name, fn in MULTIPLIERS.items():
+        make = lambda o, fn=fn: torch.optim.lr_scheduler.MultiplicativeLR(o, fn)  # noqa: E731
+        want = torch_epoch_curve(make, 0.2, num_epochs, spe)
+        got = lrt.multiplicative_lr(0.2, fn, num_epochs, spe)(t)
+        rows.append(("MultiplicativeLR", name, rel(got, want)))
+    for name, fn in KERAS_FUNCTIONS.items():
+        want = keras_epoch_curve(fn, 0.1, num_epochs, spe)
+        got = lrk.LearningRateScheduler(fn, 0.1, num_epochs, spe)(t)
+        rows.append(("LearningRateScheduler", name, rel(got, want)))
+    return rows
+
+
+if __name__ == "__main__":  # KERAS_BACKEND=jax python tests/test_epoch_functions.py
+    import warnings
+
+    warnings.simplefilter("ignore")
+    table = parity_table()
+    for peer, name, diff in table:
+        print(f"{peer:22s} {name:14s} {diff:.2e}")
+    for peer in dict.fromkeys(row[0] for row in table):
+        print(f"{peer}: largest relative difference {max(d for p, _, d in table if p == peer):.2e}")
