@@ -193,6 +193,18 @@ def test_learning_rate_scheduler_matches_keras_fit_per_batch():
     assert len(seen) == epochs * batches
     np.testing.assert_array_equal(np.asarray(s(jnp.arange(epochs * batches))), seen)
 
+    # The schedule in a Keras optimizer (lrjax's adapter), without the callback: same rates.
+    import lrjax.keras
+
+    callback_rates = list(seen)
+    seen.clear()
+    model = keras_model(0.05)
+    rate = lrjax.keras.LearningRateSchedule(s)
+    model.compile(optimizer=keras.optimizers.SGD(rate), loss="mse")  # pyright: ignore[reportArgumentType]
+    with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+        model.fit(x, 2 * x, batch_size=4, epochs=epochs, callbacks=[Record()], verbose=0)
+    np.testing.assert_array_equal(seen, callback_rates)
+
 
 def test_keras_one_argument_fallback_and_calls():
     calls: list[tuple[Any, ...]] = []
