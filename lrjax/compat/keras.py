@@ -5,11 +5,14 @@ Each factory has the name, argument names and defaults of a class in
 and presets: the result equals Keras's at every optimizer step ``t = 0, 1, ...`` (the first
 update uses ``s(0)``). ``docs/compat_optax_keras.md`` lists the deviations (integer steps,
 negative steps clamp to 0, ``name`` ignored). Keras is not imported; ``lrjax.keras`` adapts
-schedules to Keras optimizers. Examples call the factories by name.
+schedules to Keras optimizers. ``LearningRateScheduler`` (a Keras callback that calls a
+Python function once per epoch) becomes a schedule by tabulating that function over a finite
+horizon. Examples call the factories by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import InitVar
 from typing import Any
 
@@ -27,6 +30,7 @@ from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
     Array,
+    ArrayLike,
     Param,
     evaluate_child,
     factory_names,
@@ -35,7 +39,13 @@ from lrjax.core.schedule import (
 from lrjax.core.steps import as_step_dtype, is_integer_step
 from lrjax.presets.recipes import SGDR
 from lrjax.schedules import primitives as core
-from lrjax.schedules.piecewise import PiecewiseConstant
+from lrjax.schedules.piecewise import (
+    PiecewiseConstant,
+    check_epoch_horizon,
+    epoch_count,
+    epoch_function_value,
+    per_epoch,
+)
 
 
 class AbstractKeras(AbstractSchedule):
@@ -300,6 +310,108 @@ class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDec
 
 
 CosineDecayRestarts = make_factory(KerasCosineDecayRestarts)
+
+
+# --------------------------------------------------------------------------------------
+class KerasLearningRateScheduler(AbstractPreset, factory="LearningRateScheduler"):
+    """Keras's ``LearningRateScheduler`` callback as a per-epoch table (built by
+    :func:`LearningRateScheduler`)."""
+
+    values: Param = fields.values(nonnegative=True)
+    steps_per_epoch: Param = fields.count(minimum=1, default=1)
+
+    def check(self) -> None:
+        check_epoch_horizon(self, "values")
+
+    def build(self) -> AbstractSchedule:
+        return per_epoch(self.values, self.steps_per_epoch)
+
+
+def _keras_epoch_lr(schedule: Callable[..., Any], epoch: int, lr: float) -> tuple[Any, str]:
+    """Keras's call: ``schedule(epoch, lr)``, and ``schedule(epoch)`` if that raises
+    ``TypeError`` (its fallback for one-argument functions, as Keras 3.15 writes it)."""
+    try:
+        return schedule(epoch, lr), f"schedule({epoch}, {lr!r})"
+    except TypeError:
+        return schedule(epoch), f"schedule({epoch})"
+
+
+def LearningRateScheduler(  # noqa: N802 (Keras's class name)
+    schedule: Callable[..., Any] | None = None,
+    initial_learning_rate: ArrayLike | None = None,
+    num_epochs: int | None = None,
+    steps_per_epoch: ArrayLike = 1,
+    *,
+    values: Sequence[float] | ArrayLike | None = None,
+) -> KerasLearningRateScheduler:
+    r"""Keras's ``LearningRateScheduler`` callback, tabulated: a schedule, not a callback.
+
+    Keras calls ``schedule(epoch, lr)`` at the beginning of each epoch with the optimizer's
+    current learning rate (a float32 variable, read as a Python float) and assigns the
+    result to it; a function that takes one argument is called as ``schedule(epoch)``
+    (Keras retries so on any ``TypeError``). This runs the same recursion in Python at
+    construction, for the epochs ``0 .. num_epochs - 1``, rounding the lr to float32
+    between epochs as Keras's variable does:
+
+    .. math::
+      \eta_{-1} = \mathrm{f32}(I), \qquad
+      \eta_e = \mathrm{f32}(\mathtt{schedule}(e, \eta_{e-1})), \qquad
+      \eta(t) = \eta_{\min(\lfloor t / S \rfloor,\, E - 1)}
+
+    for ``initial_learning_rate`` :math:`I` (the optimizer's), ``num_epochs`` :math:`E`
+    and ``steps_per_epoch`` :math:`S`. The schedule stores the values, **not the function**
+    (``values=[...]`` in ``repr``/``to_config``, accepted in place of the other arguments);
+    after the horizon the last value holds. Drive it like any lrjax schedule, e.g. through
+    ``lrjax.keras.LearningRateSchedule``; Keras's ``verbose`` has no counterpart.
+
+    Args:
+      schedule: ``(epoch, lr) -> lr`` or ``epoch -> lr``; each result must be a finite real
+        number ``>= 0`` (Keras asks for a float; ints and 0-d arrays are accepted here).
+      initial_learning_rate: the optimizer's learning rate before the first epoch; ``>= 0``.
+      num_epochs: the horizon :math:`E`; a Python int ``>= 1``.
+      steps_per_epoch: optimizer updates per epoch; an integer ``>= 1``.
+      values: the table itself, instead of the other arguments.
+
+    Examples:
+      >>> def halve_after_2(epoch, lr):
+      ...     return lr if epoch < 2 else lr * 0.5
+      >>> s = LearningRateScheduler(halve_after_2, 0.1, num_epochs=4, steps_per_epoch=2)
+      >>> print([round(float(x), 4) for x in s(jnp.arange(10))])
+      [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025]
+    """
+    f = "LearningRateScheduler"
+    if values is not None:
+        if schedule is not None or initial_learning_rate is not None or num_epochs is not None:
+            raise TypeError(
+                f"{f}: give schedule, initial_learning_rate and num_epochs, or values (the "
+                "table they computed, as to_config stores it), not both"
+            )
+        return KerasLearningRateScheduler(values, steps_per_epoch)
+    if schedule is None or initial_learning_rate is None or num_epochs is None:
+        raise TypeError(f"{f}: give schedule, initial_learning_rate and num_epochs (or values)")
+    if not callable(schedule):
+        raise TypeError(f"{f}(schedule={schedule!r}): schedule must be a function")
+    initial = v.as_value(f, "initial_learning_rate", initial_learning_rate, nonnegative=True)
+    initial = v.concrete(initial)
+    if initial is None:
+        raise TypeError(
+            f"{f}(initial_learning_rate=...): must be a concrete number (the schedule "
+            "function is evaluated in Python once per epoch)"
+        )
+    n = epoch_count(f, num_epochs)
+    lr = np.float32(initial)  # Keras's learning-rate variable is float32
+    table = []
+    for epoch in range(n):
+        result, call = _keras_epoch_lr(schedule, epoch, float(lr))
+        with np.errstate(over="ignore"):  # an overflow is reported below, naming the call
+            lr = np.float32(epoch_function_value(f, "schedule", result, call))
+        if not np.isfinite(lr):
+            raise ValueError(
+                f"{f}(schedule=...): {call} returned {result!r}, which overflows Keras's "
+                "float32 learning rate"
+            )
+        table.append(lr)
+    return KerasLearningRateScheduler(np.asarray(table, np.float32), steps_per_epoch)
 
 
 # --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
@@ -40,7 +40,13 @@ from lrjax.core.schedule import (
     make_factory,
 )
 from lrjax.presets.recipes import CYCLIC_MODES, cyclic
-from lrjax.schedules.piecewise import piecewise_constant
+from lrjax.schedules.piecewise import (
+    check_epoch_horizon,
+    epoch_count,
+    epoch_function_value,
+    per_epoch,
+    piecewise_constant,
+)
 from lrjax.schedules.primitives import constant, cosine_decay, exponential_decay, linear, polynomial
 
 
@@ -581,6 +587,150 @@ def chained_scheduler(schedulers: Sequence[AbstractSchedule]) -> TorchChainedSch
     # A nested chain contributes its schedulers: torch steps them all, in any order.
     nested = [s.schedulers if isinstance(s, TorchChainedScheduler) else [s] for s in schedulers]
     return TorchChainedScheduler([child for group in nested for child in group])
+
+
+# --------------------------------------------------------------------------------------
+def _torch_lambda(func: str, lr_lambda: Any) -> Any:
+    """torch's ``lr_lambda`` for the one parameter group lrjax models: a callable."""
+    if isinstance(lr_lambda, (list, tuple)):
+        raise TypeError(
+            f"{func}(lr_lambda=[...]): one function per parameter group is torch's form; a "
+            "compat schedule is one group's learning rate, so give one function"
+        )
+    if not callable(lr_lambda):
+        raise TypeError(
+            f"{func}(lr_lambda={lr_lambda!r}): lr_lambda should be a function, but got "
+            f"{type(lr_lambda).__name__}"
+        )
+    return lr_lambda
+
+
+def _epoch_table(func: str, lr_lambda: Any, num_epochs: Any, factors: Any, first: int) -> Any:
+    """``factors`` as given, or ``lr_lambda(e)`` for the epochs ``first .. num_epochs - 1``."""
+    if factors is not None:
+        if lr_lambda is not None or num_epochs is not None:
+            raise TypeError(
+                f"{func}: give lr_lambda and num_epochs, or factors (the table they computed, "
+                "as to_config stores it), not both"
+            )
+        return factors
+    if lr_lambda is None or num_epochs is None:
+        raise TypeError(f"{func}: give lr_lambda and num_epochs (or factors)")
+    fn = _torch_lambda(func, lr_lambda)
+    n = epoch_count(func, num_epochs)
+    return [
+        epoch_function_value(func, "lr_lambda", fn(e), f"lr_lambda({e})") for e in range(first, n)
+    ]
+
+
+class TorchLambdaLR(AbstractPreset, factory="lambda_lr"):
+    """torch ``LambdaLR`` as a per-epoch table (built by :func:`lambda_lr`)."""
+
+    base_lr: Param = fields.value(nonnegative=True)
+    factors: Param = fields.values(nonnegative=True)
+    steps_per_epoch: Param = fields.count(minimum=1, default=1)
+
+    def check(self) -> None:
+        check_epoch_horizon(self, "factors")
+
+    def build(self) -> AbstractSchedule:
+        return per_epoch(self.base_lr * jnp.asarray(self.factors), self.steps_per_epoch)
+
+
+def lambda_lr(
+    base_lr: ArrayLike,
+    lr_lambda: Callable[[int], Any] | None = None,
+    num_epochs: int | None = None,
+    steps_per_epoch: ArrayLike = 1,
+    *,
+    factors: Sequence[float] | ArrayLike | None = None,
+) -> TorchLambdaLR:
+    r"""torch ``LambdaLR``: ``base_lr`` times a Python function of the epoch, tabulated.
+
+    :math:`\eta(t) = b \cdot f_{\min(\lfloor t / S \rfloor,\, E - 1)}` with :math:`f_e =`
+    ``lr_lambda(e)``, evaluated in Python once per epoch :math:`e = 0 .. E - 1` here, at
+    construction (:math:`E` = ``num_epochs``, :math:`S` = ``steps_per_epoch``). The result is
+    an ordinary schedule: it jits, vmaps (over ``base_lr`` too), plots and serializes. It
+    stores the factors, **not the function** (``to_config`` and ``repr`` show
+    ``factors=[...]``, which this function accepts in place of ``lr_lambda`` and
+    ``num_epochs``). After the horizon the last value holds (torch would go on calling the
+    function). With ``steps_per_epoch`` :math:`S > 1`, torch's ``scheduler.step()`` is
+    called once per epoch of :math:`S` updates.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      lr_lambda: ``epoch -> factor``, called with the Python ints ``0 .. num_epochs - 1``;
+        each factor must be a finite real number ``>= 0``. One function (one parameter
+        group).
+      num_epochs: the horizon :math:`E`; a Python int ``>= 1``.
+      steps_per_epoch: updates per ``scheduler.step()``; an integer ``>= 1``.
+      factors: the table itself, instead of ``lr_lambda`` and ``num_epochs``.
+
+    Examples:
+      >>> s = lrt.lambda_lr(0.1, lambda epoch: 0.5 ** (epoch // 2), num_epochs=5)
+      >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 2, 4, 9]))])
+      [0.1, 0.1, 0.05, 0.025, 0.025]
+      >>> s.factors
+      array([1.  , 1.  , 0.5 , 0.5 , 0.25], dtype=float32)
+    """
+    table = _epoch_table("lambda_lr", lr_lambda, num_epochs, factors, 0)
+    return TorchLambdaLR(base_lr, table, steps_per_epoch)
+
+
+class TorchMultiplicativeLR(AbstractTorchChainable, factory="multiplicative_lr"):
+    """torch ``MultiplicativeLR`` as a per-epoch table (built by :func:`multiplicative_lr`)."""
+
+    factors: Param = fields.values(nonnegative=True)
+    steps_per_epoch: Param = fields.count(minimum=1, default=1)
+
+    def check(self) -> None:
+        check_epoch_horizon(self, "factors")
+
+    def build(self) -> AbstractSchedule:
+        return per_epoch(self.base_lr * jnp.asarray(self.factors), self.steps_per_epoch)
+
+
+def multiplicative_lr(
+    base_lr: ArrayLike,
+    lr_lambda: Callable[[int], Any] | None = None,
+    num_epochs: int | None = None,
+    steps_per_epoch: ArrayLike = 1,
+    *,
+    factors: Sequence[float] | ArrayLike | None = None,
+) -> TorchMultiplicativeLR:
+    r"""torch ``MultiplicativeLR``: the lr multiplied by a Python function of the epoch.
+
+    torch's recursion, :math:`\eta_0 = b` and :math:`\eta_e = \eta_{e-1} \cdot`
+    ``lr_lambda(e)`` for :math:`e \ge 1` (``lr_lambda(0)`` is never called), is evaluated in
+    Python (float64) at construction for :math:`e < E` = ``num_epochs``; the schedule
+    stores the cumulative factors :math:`c_e = \prod_{i=1}^{e}` ``lr_lambda(i)`` and gives
+    :math:`\eta(t) = b \cdot c_{\min(\lfloor t / S \rfloor,\, E - 1)}`. It stores the
+    factors, **not the function** (``factors=[...]`` in ``repr``/``to_config``, accepted in
+    place of ``lr_lambda`` and ``num_epochs``); after the horizon the last value holds. It
+    is multiplicative, so it can be part of a :func:`chained_scheduler`.
+
+    Args:
+      base_lr: the optimizer's learning rate :math:`b`; ``>= 0``.
+      lr_lambda: ``epoch -> factor``, called with the Python ints ``1 .. num_epochs - 1``;
+        each factor must be a finite real number ``>= 0``. One function (one group).
+      num_epochs: the horizon :math:`E`; a Python int ``>= 1``.
+      steps_per_epoch: updates per ``scheduler.step()`` :math:`S`; an integer ``>= 1``.
+      factors: the cumulative table :math:`c` itself, instead of ``lr_lambda`` and
+        ``num_epochs``.
+
+    Examples:
+      >>> s = lrt.multiplicative_lr(1.0, lambda epoch: 0.5, num_epochs=4, steps_per_epoch=2)
+      >>> print([float(x) for x in s(jnp.arange(9))])
+      [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.125]
+    """
+    f = "multiplicative_lr"
+    table = _epoch_table(f, lr_lambda, num_epochs, factors, 1)
+    if factors is None:
+        cumulative = [1.0]
+        for x in table:  # torch's order of products, in float64
+            cumulative.append(cumulative[-1] * x)
+        table = cumulative
+    return TorchMultiplicativeLR(base_lr, table, steps_per_epoch)
 
 
 # --------------------------------------------------------------------------------------

@@ -7,12 +7,17 @@ the first result at K = 10 000). See :func:`count_at_most` for the search.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.core import Tracer
 
 from lrjax.core import checks as v
 from lrjax.core import fields
+from lrjax.core.dtypes import int_max
 from lrjax.core.kernel import progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.core.steps import search_step
@@ -182,3 +187,67 @@ class PiecewiseLinear(AbstractSchedule):
 
 
 piecewise_linear = make_factory(PiecewiseLinear)
+
+
+# -- per-epoch tables: a peer's Python function, evaluated once per epoch -----------------
+
+
+def epoch_function_value(func: str, name: str, result: Any, call: str) -> float:
+    """The number a per-epoch Python function returned, as a finite ``float >= 0``.
+
+    ``call`` shows the call that returned ``result`` (``"lr_lambda(3)"``), so the error names
+    the argument and the epoch. Python and NumPy numbers and 0-d arrays (jax, NumPy, torch)
+    are accepted; booleans, strings, ``None``, sequences and traced values are not.
+    """
+    where = f"{func}({name}=...): {call} returned {result!r}"
+    if isinstance(result, Tracer):
+        raise TypeError(
+            f"{where}; it must return a concrete number (it is called in Python once per "
+            "epoch, not traced)"
+        )
+    arr = None
+    if not isinstance(result, (bool, np.bool_, str, bytes)) and result is not None:
+        try:
+            arr = np.asarray(result)
+        except (TypeError, ValueError):
+            arr = None
+    if arr is None or arr.shape != () or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{where}; it must return a real number")
+    x = float(arr)
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{where}; the learning rate must be finite and >= 0")
+    return x
+
+
+def epoch_count(func: str, num_epochs: Any) -> int:
+    """``num_epochs`` as a concrete Python int ``>= 1`` (the horizon of a per-epoch table)."""
+    n = v.concrete(v.as_count(func, "num_epochs", num_epochs, minimum=1))
+    if n is None:
+        raise TypeError(
+            f"{func}(num_epochs=...): must be a concrete integer (the function is evaluated "
+            "in Python once per epoch)"
+        )
+    return int(n)
+
+
+def per_epoch(values: Any, steps_per_epoch: Any) -> PiecewiseConstant:
+    """``values[e]`` over the steps of epoch ``e`` (``steps_per_epoch`` each), then the last
+    value: :class:`PiecewiseConstant` with a boundary at the start of each later epoch."""
+    values = jnp.asarray(values)
+    spe = jnp.asarray(steps_per_epoch)
+    epochs = jnp.arange(1, values.shape[-1], dtype=spe.dtype)
+    return PiecewiseConstant(epochs * spe, values)
+
+
+def check_epoch_horizon(s: Any, table: str) -> None:
+    """The start of the last epoch, ``(len(table) - 1) * steps_per_epoch``, must be a step
+    (fit the integer mode) for the schedule of ``s`` (a per-epoch table) to exist."""
+    n = np.shape(getattr(s, table))[0]
+    v.require(n >= 1, s.factory, f"{table} must hold at least one epoch's value")
+    spe = v.concrete(s.steps_per_epoch)
+    if spe is not None and (n - 1) * int(spe) > int_max():
+        raise OverflowError(
+            f"{s.factory}(steps_per_epoch={int(spe)}): {n} epochs of {int(spe)} steps do not "
+            f"fit the step range (<= {int_max()}); enable 64-bit steps with "
+            "jax.config.update('jax_enable_x64', True)"
+        )
