@@ -284,3 +284,68 @@ def test_companion_drives_torch_param_groups(kind: str) -> None:
     theirs, ours = run(False), run(True)
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     assert abs(float(theirs)) > 0.1
+
+
+# -- SWALR -------------------------------------------------------------------------------
+
+
+def _swa_configs() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i in range(6):
+        out.append(
+            (
+                f"swa{i}",
+                dict(
+                    swa_lr=f32(RNG.uniform(0.001, 0.5)),
+                    anneal_epochs=int([0, 1, 5, 17, 40, 3][i]),
+                    anneal_strategy=("cos", "linear")[i % 2],
+                ),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(("name", "kw"), _swa_configs(), ids=lambda x: str(x)[:8])
+def test_swa_lr_matches_torch(name: str, kw: dict[str, Any]) -> None:
+    del name
+    base_lr, n = f32(0.3), 60
+    optimizer, _ = _optimizer("sgd", lr=base_lr)
+    scheduler = torch.optim.swa_utils.SWALR(optimizer, **kw)
+    ref = np.empty(n)
+    for t in range(n):
+        ref[t] = optimizer.param_groups[0]["lr"]
+        optimizer.step()
+        scheduler.step()
+    assert rel_error(curve(lrt.swa_lr(base_lr, **kw), n), ref) <= RTOL
+
+
+def test_swa_lr_after_another_scheduler_matches_torch() -> None:
+    """torch's documented use: another scheduler until ``swa_start``, then SWALR anneals
+    from the lr it finds (a join at ``S = swa_start + 1``)."""
+    base_lr, gamma, swa, swa_start, n = f32(0.5), f32(0.9), f32(0.05), 12, 50
+    optimizer, _ = _optimizer("sgd", lr=base_lr)
+    pre_torch = L.ExponentialLR(optimizer, gamma)
+    swa_torch = torch.optim.swa_utils.SWALR(optimizer, swa, anneal_epochs=7)
+    ref = np.empty(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for i in range(n):
+            ref[i] = optimizer.param_groups[0]["lr"]
+            optimizer.step()
+            (swa_torch if i > swa_start else pre_torch).step()
+    pre, start = lrt.exponential_lr(base_lr, gamma), swa_start + 1
+    ours = lrjax.join_schedules([pre, lrt.swa_lr(pre(start), swa, anneal_epochs=7)], [start])
+    assert rel_error(curve(ours, n), ref) <= 2e-6  # gamma**t: exp(t log gamma) in float32
+
+
+def test_swa_lr_is_data_and_checks_its_arguments() -> None:
+    s = lrt.swa_lr(0.1, 0.01, anneal_epochs=3, anneal_strategy="linear")
+    assert lrjax.from_config(json.dumps(lrjax.to_config(s))) == s
+    assert lrjax.parse(repr(s)) == s
+    assert float(jax.jit(lambda s: s(10))(s)) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match=r"swa_lr\(anneal_epochs=-1\)"):
+        lrt.swa_lr(0.1, 0.01, anneal_epochs=-1)
+    with pytest.raises(ValueError, match=r"swa_lr\(anneal_strategy='exp'\)"):
+        lrt.swa_lr(0.1, 0.01, anneal_strategy="exp")
+    with pytest.raises(ValueError, match=r"swa_lr\(swa_lr=-0.5\)"):
+        lrt.swa_lr(0.1, -0.5)

@@ -4,8 +4,11 @@ Each function takes the optimizer's base learning rate first, then torch's argum
 and defaults, and returns a schedule of **absolute** values: the value at step ``t`` is
 ``optimizer.param_groups[0]["lr"]`` before the ``t``-th ``optimizer.step()`` in torch's
 documented loop (torch's value at ``last_epoch == t``). Where torch is periodic or raises
-after the end, these schedules hold; momentum cycling, ``scale_fn`` and ``last_epoch`` are
-not reproduced; docs/compat_torch_hf_timm.md lists every deviation. Nothing here imports torch.
+after the end, these schedules hold; ``scale_fn`` and ``last_epoch`` are not reproduced;
+docs/compat_torch_hf_timm.md lists every deviation. The momentum ``OneCycleLR`` and
+``CyclicLR`` cycle is a companion schedule (:func:`one_cycle_momentum`,
+:func:`cyclic_momentum`), and ``torch.optim.swa_utils.SWALR`` is :func:`swa_lr`. Nothing here
+imports torch.
 
 Examples use ``from lrjax.compat import torch as lrt``.
 """
@@ -27,7 +30,7 @@ from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import Progress, ramp, restart_progress
+from lrjax.core.kernel import Progress, progress, ramp, restart_progress
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -325,6 +328,51 @@ class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_anneali
 
 
 cosine_annealing_warm_restarts = make_factory(TorchCosineAnnealingWarmRestarts)
+
+
+# --------------------------------------------------------------------------------------
+class TorchSWALR(AbstractSchedule, factory="swa_lr"):
+    r"""torch ``swa_utils.SWALR``: anneal from the optimizer's lr to ``swa_lr``, then hold.
+
+    With :math:`E` = ``anneal_epochs`` and :math:`\tau = \min(1, t / \max(1, E))`,
+
+    .. math::
+      \eta(t) = (1 - \alpha(\tau))\, \eta_0 + \alpha(\tau)\, \eta_{swa}, \qquad
+      \alpha(\tau) = \tau \text{ (linear) or } \tfrac{1}{2}(1 - \cos \pi\tau) \text{ (cos)}
+
+    where :math:`\eta_0` is ``base_lr``, the optimizer's lr when SWALR takes over (torch
+    recovers it at each step by inverting the previous step's blend, so it anneals from
+    whatever lr the optimizer holds when it starts stepping) and ``t`` counts SWALR's steps;
+    with :math:`E = 0` the value is :math:`\eta_{swa}` from step 0 on. To switch from
+    another schedule ``pre`` at step ``S`` (torch: ``swa_scheduler.step()`` from then on),
+    join them: ``lrjax.join_schedules([pre, lrt.swa_lr(pre(S), swa_lr)], [S])``.
+
+    Args:
+      base_lr: :math:`\eta_0`, the optimizer's lr when annealing starts; ``>= 0``.
+      swa_lr: :math:`\eta_{swa}`, the lr held after the annealing; ``>= 0``.
+      anneal_epochs: :math:`E`, scheduler steps of the annealing; an integer ``>= 0``.
+      anneal_strategy: "cos" or "linear" (static).
+
+    Examples:
+      >>> s = lrt.swa_lr(1.0, 0.1, anneal_epochs=4, anneal_strategy="linear")
+      >>> print([round(float(x), 3) for x in s(jnp.arange(6))])
+      [1.0, 0.775, 0.55, 0.325, 0.1, 0.1]
+    """
+
+    base_lr: Param = fields.value(nonnegative=True)
+    swa_lr: Param = fields.value(nonnegative=True)
+    anneal_epochs: Param = fields.count(default=10)
+    anneal_strategy: str = fields.choice(("cos", "linear"), default="cos")
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        # progress() treats a zero-length anneal as over from step 0 on, as torch does.
+        p = progress(t, jnp.zeros((), t.dtype), jnp.asarray(self.anneal_epochs), dtype)
+        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        return ramp(shape, self.base_lr, self.swa_lr, p)
+
+
+swa_lr = make_factory(TorchSWALR)
 
 
 # --------------------------------------------------------------------------------------
