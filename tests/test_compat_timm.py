@@ -119,6 +119,32 @@ def _configs():
             20,
         ),
     ]
+    return out + _wsd_configs()
+
+
+def _wsd_configs():
+    """WSDLRScheduler: every decay function with each stable function (own seed, so the
+    draws above stay as they were)."""
+    rng, out = np.random.default_rng(12), []
+    for i, decay_fn in enumerate(["linear", "1-sqrt", "cosine", "power", "exp"] * 3):
+        stable_fn = ["constant", "rsqrt", "power"][i // 5]
+        t_initial = int(rng.integers(1, 90))
+        warmup_t = int(rng.choice([0, 0, 3, 10]))
+        kw = dict(
+            t_initial=t_initial,
+            decay_t=int(rng.integers(1, t_initial + 1)),
+            lr_min=f32(rng.choice([0.0, rng.uniform(0, 0.05)])),
+            stable_fn=stable_fn,
+            stable_power=f32(rng.uniform(0.2, 1.5)),
+            decay_fn=decay_fn,
+            decay_power=f32(rng.uniform(0.3, 3)),
+            decay_ratio=f32(rng.uniform(0.01, 0.9)),
+            warmup_t=warmup_t,
+            warmup_lr_init=f32(rng.uniform(0, 0.01)),
+        )
+        if stable_fn != "constant" and (warmup_t == 0 or i % 2):
+            kw["stable_timescale"] = f32(rng.uniform(1, 30))
+        out.append((f"wsd_{stable_fn}_{decay_fn}{i}", "WSDLRScheduler", lrtimm.wsd_lr, kw, 120))
     return out
 
 
@@ -165,6 +191,14 @@ def test_errors():
         lrtimm.tanh_lr(1.0, 10, lb=3.0)
     with pytest.raises(ValueError, match=r"multistep_lr\(decay_t=\[5 3\]\)"):
         lrtimm.multistep_lr(1.0, [5, 3])
+    with pytest.raises(ValueError, match=r"wsd_lr\(decay_t=11, t_initial=10\)"):
+        lrtimm.wsd_lr(1.0, 10, 11)
+    with pytest.raises(ValueError, match=r"wsd_lr\(decay_ratio=1.0\)"):
+        lrtimm.wsd_lr(1.0, 10, 5, decay_fn="exp", decay_ratio=1.0)
+    with pytest.raises(ValueError, match=r"wsd_lr\(warmup_t=0\): stable_fn='rsqrt' needs"):
+        lrtimm.wsd_lr(1.0, 10, 5, stable_fn="rsqrt")
+    with pytest.raises(ValueError, match=r"wsd_lr\(decay_fn='sqrt'\)"):
+        lrtimm.wsd_lr(1.0, 10, 5, decay_fn="sqrt")
 
 
 def test_report_measured():

@@ -340,6 +340,113 @@ multistep_lr = make_factory(TimmMultiStep)
 
 
 # --------------------------------------------------------------------------------------
+WSD_STABLE_FNS = ("constant", "rsqrt", "power")
+WSD_DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+class TimmWSD(AbstractTimmScheduler, factory="wsd_lr"):
+    r"""timm ``WSDLRScheduler`` (warmup, stable, decay), stepped per update.
+
+    After a linear warmup from ``warmup_lr_init`` to :math:`b` over :math:`W` steps (always
+    a prefix), with :math:`t_s = t - W`, :math:`D` = ``decay_t`` and :math:`T` =
+    ``t_initial`` (stable + decay),
+
+    .. math::
+      s(t) = \max(b\, g(t_s), \eta_{min}), \qquad
+      \eta(t) = \begin{cases} s(t) & t_s \le T - D \\
+      \eta_{min} + (s(t) - \eta_{min})\, d(f) & \text{else}, \;
+      f = \min(1, (t_s - T + D) / D) \end{cases}
+
+    with the stable function :math:`g` = 1 ("constant"), :math:`(1 + t_s/\tau)^{-1/2}`
+    ("rsqrt") or :math:`(1 + t_s/\tau)^{-p_s}` ("power"), and the decay :math:`d(f)` =
+    :math:`1 - f` ("linear"), :math:`1 - \sqrt f` ("1-sqrt"), :math:`\tfrac12(1 + \cos \pi
+    f)` ("cosine"), :math:`1 - f^{p_d}` ("power") or :math:`(r^f - r)/(1 - r)` ("exp"), each
+    computed from :math:`1 - f` so the last steps keep full relative precision. From
+    :math:`W + T` on the value is :math:`\eta_{min}`. timm's callable ``decay_fn`` is not
+    reproduced (a function is not data).
+
+    Args:
+      base_lr: :math:`b`; ``>= 0``.
+      t_initial: :math:`T`, steps of the stable + decay phases; an integer ``>= 1``.
+      decay_t: :math:`D`, steps of the decay; an integer in ``[1, t_initial]``.
+      lr_min: :math:`\eta_{min}`; ``>= 0``.
+      stable_fn: "constant", "rsqrt" or "power" (static).
+      stable_timescale: :math:`\tau`; ``> 0``, or None for ``warmup_t`` (which must then be
+        ``> 0`` unless ``stable_fn="constant"``).
+      stable_power: :math:`p_s`; ``> 0``.
+      decay_fn: "linear", "1-sqrt", "cosine", "power" or "exp" (static).
+      decay_power: :math:`p_d`; ``> 0``.
+      decay_ratio: :math:`r`; in ``(0, 1)``.
+      warmup_t: :math:`W`; an integer ``>= 0``.
+      warmup_lr_init: value at step 0 of the warmup; ``>= 0``.
+
+    Examples:
+      >>> s = lrtimm.wsd_lr(1.0, t_initial=8, decay_t=4, decay_fn="linear", warmup_t=2)
+      >>> print([round(float(x), 3) for x in s(jnp.arange(12))])
+      [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    t_initial: Param = fields.count(minimum=1)
+    decay_t: Param = fields.count(minimum=1)
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    stable_fn: str = fields.choice(WSD_STABLE_FNS, default="constant")
+    stable_timescale: Param | None = fields.value(positive=True, optional=True, default=None)
+    stable_power: Param = fields.value(positive=True, default=0.5)
+    decay_fn: str = fields.choice(WSD_DECAY_FNS, default="1-sqrt")
+    decay_power: Param = fields.value(positive=True, default=0.5)
+    decay_ratio: Param = fields.value(positive=True, default=0.1)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    # timm's WSD warmup is always a prefix (not an argument).
+    warmup_prefix = True
+
+    def check(self) -> None:
+        v.require_args(self, "decay_t t_initial", operator.le, "decay_t must be <= t_initial")
+        v.require_args(self, "decay_ratio", lambda r: r < 1, "decay_ratio must be in (0, 1)")
+        if self.stable_fn != "constant" and self.stable_timescale is None:
+            v.require_args(
+                self,
+                "warmup_t",
+                lambda w: w > 0,
+                f"stable_fn={self.stable_fn!r} needs a stable_timescale > 0; it defaults to "
+                "warmup_t, so give it when there is no warmup",
+            )
+
+    def _stable(self, ts: Array, dtype: Any) -> Array:
+        """timm's stable factor at ``ts`` steps after the warmup (1 at ``ts == 0``)."""
+        if self.stable_fn == "constant":
+            return jnp.ones(ts.shape, dtype)
+        scale = self.warmup_t if self.stable_timescale is None else self.stable_timescale
+        power = 0.5 if self.stable_fn == "rsqrt" else self.stable_power
+        return (1 + ts.astype(dtype) / jnp.asarray(scale).astype(dtype)) ** -jnp.asarray(power)
+
+    def _fall(self, done: Array, left: Array) -> Array:
+        """timm's decay factor ``d(f)`` at ``f = done = 1 - left``, from 1 to 0."""
+        fn = self.decay_fn
+        if fn == "linear":
+            return left
+        if fn == "1-sqrt":
+            return left / (1 + jnp.sqrt(done))  # 1 - sqrt(f), without cancellation
+        if fn == "cosine":
+            return ramp("cosine", 1.0, 0.0, Progress(done, left))
+        if fn == "power":
+            return _power(done, left, self.decay_power).left  # 1 - f ** p, as -expm1
+        r = jnp.asarray(self.decay_ratio)  # (r**f - r) / (1 - r) = r expm1(-left log r) / (1 - r)
+        return r * jnp.expm1(-left * jnp.log(r)) / (1 - r)
+
+    def _decay(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        low = jnp.asarray(self.lr_min)
+        stable = jnp.maximum(self.base_lr * self._stable(t, dtype), low)
+        start = jnp.asarray(self.t_initial - self.decay_t).astype(t.dtype)
+        p = progress(t, start, jnp.asarray(self.decay_t), dtype)
+        return jnp.where(t <= start, stable, low + (stable - low) * self._fall(p.done, p.left))
+
+
+wsd_lr = make_factory(TimmWSD)
+
+
+# --------------------------------------------------------------------------------------
 class TimmPlateau(AbstractPlateau, factory="plateau_lr"):
     r"""timm's ``PlateauLRScheduler`` (without noise): a linear warmup, then torch's
     ``ReduceLROnPlateau``.
