@@ -8,12 +8,17 @@ value is below 1e-6 of it). Hyperparameters are float32-rounded for both sides.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
 from peers import timm_curve, timm_get_lr_curve, timm_scheduler_module
 
+import lrjax
 from lrjax.compat import timm as lrtimm
 
 RTOL = 1e-6
@@ -275,6 +280,19 @@ def test_create_scheduler_v2_plateau_and_errors():
         lrtimm.create_scheduler_v2(BASE, "wsd", num_epochs=10, decay_epochs=20)
     with pytest.raises(ValueError, match=f + r"'cosin'\): unknown scheduler"):
         lrtimm.create_scheduler_v2(BASE, "cosin")
+
+
+def test_wsd_lr_is_data():
+    s = lrtimm.wsd_lr(BASE, 40, 10, 1e-3, stable_fn="rsqrt", stable_timescale=5.0, warmup_t=3)
+    assert lrjax.from_config(json.dumps(lrjax.to_config(s))) == s
+    assert lrjax.parse(repr(s)) == s
+    steps = jnp.arange(60)
+    np.testing.assert_array_equal(jax.jit(lambda s: s(steps))(s), s(steps))
+    mins = jnp.array([0.0, 1e-3, 1e-2])
+    pop = jax.vmap(lambda m: dataclasses.replace(s, lr_min=m)(steps))(mins)
+    for row, m in zip(np.asarray(pop), mins, strict=True):
+        np.testing.assert_allclose(row, dataclasses.replace(s, lr_min=m)(steps), rtol=1e-6)
+    assert not hasattr(s, "init")
 
 
 def test_report_measured():
