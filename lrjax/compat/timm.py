@@ -13,7 +13,9 @@ Examples use ``from lrjax.compat import timm as lrtimm``.
 
 from __future__ import annotations
 
+import math
 import operator
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -340,6 +342,261 @@ multistep_lr = make_factory(TimmMultiStep)
 
 
 # --------------------------------------------------------------------------------------
+WSD_STABLE_FNS = ("constant", "rsqrt", "power")
+WSD_DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+class TimmWSD(AbstractTimmScheduler, factory="wsd_lr"):
+    r"""timm ``WSDLRScheduler`` (warmup, stable, decay), stepped per update.
+
+    After a linear warmup from ``warmup_lr_init`` to :math:`b` over :math:`W` steps (always
+    a prefix), with :math:`t_s = t - W`, :math:`D` = ``decay_t`` and :math:`T` =
+    ``t_initial`` (stable + decay),
+
+    .. math::
+      s(t) = \max(b\, g(t_s), \eta_{min}), \qquad
+      \eta(t) = \begin{cases} s(t) & t_s \le T - D \\
+      \eta_{min} + (s(t) - \eta_{min})\, d(f) & \text{else}, \;
+      f = \min(1, (t_s - T + D) / D) \end{cases}
+
+    with the stable function :math:`g` = 1 ("constant"), :math:`(1 + t_s/\tau)^{-1/2}`
+    ("rsqrt") or :math:`(1 + t_s/\tau)^{-p_s}` ("power"), and the decay :math:`d(f)` =
+    :math:`1 - f` ("linear"), :math:`1 - \sqrt f` ("1-sqrt"), :math:`\tfrac12(1 + \cos \pi
+    f)` ("cosine"), :math:`1 - f^{p_d}` ("power") or :math:`(r^f - r)/(1 - r)` ("exp"), each
+    computed from :math:`1 - f` so the last steps keep full relative precision. From
+    :math:`W + T` on the value is :math:`\eta_{min}`. timm's callable ``decay_fn`` is not
+    reproduced (a function is not data).
+
+    Args:
+      base_lr: :math:`b`; ``>= 0``.
+      t_initial: :math:`T`, steps of the stable + decay phases; an integer ``>= 1``.
+      decay_t: :math:`D`, steps of the decay; an integer in ``[1, t_initial]``.
+      lr_min: :math:`\eta_{min}`; ``>= 0``.
+      stable_fn: "constant", "rsqrt" or "power" (static).
+      stable_timescale: :math:`\tau`; ``> 0``, or None for ``warmup_t`` (which must then be
+        ``> 0`` unless ``stable_fn="constant"``).
+      stable_power: :math:`p_s`; ``> 0``.
+      decay_fn: "linear", "1-sqrt", "cosine", "power" or "exp" (static).
+      decay_power: :math:`p_d`; ``> 0``.
+      decay_ratio: :math:`r`; in ``(0, 1)``.
+      warmup_t: :math:`W`; an integer ``>= 0``.
+      warmup_lr_init: value at step 0 of the warmup; ``>= 0``.
+
+    Examples:
+      >>> s = lrtimm.wsd_lr(1.0, t_initial=8, decay_t=4, decay_fn="linear", warmup_t=2)
+      >>> print([round(float(x), 3) for x in s(jnp.arange(12))])
+      [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    t_initial: Param = fields.count(minimum=1)
+    decay_t: Param = fields.count(minimum=1)
+    lr_min: Param = fields.value(nonnegative=True, default=0.0)
+    stable_fn: str = fields.choice(WSD_STABLE_FNS, default="constant")
+    stable_timescale: Param | None = fields.value(positive=True, optional=True, default=None)
+    stable_power: Param = fields.value(positive=True, default=0.5)
+    decay_fn: str = fields.choice(WSD_DECAY_FNS, default="1-sqrt")
+    decay_power: Param = fields.value(positive=True, default=0.5)
+    decay_ratio: Param = fields.value(positive=True, default=0.1)
+    warmup_t: Param = fields.count(default=0)
+    warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
+    # timm's WSD warmup is always a prefix (not an argument).
+    warmup_prefix = True
+
+    def check(self) -> None:
+        v.require_args(self, "decay_t t_initial", operator.le, "decay_t must be <= t_initial")
+        v.require_args(self, "decay_ratio", lambda r: r < 1, "decay_ratio must be in (0, 1)")
+        if self.stable_fn != "constant" and self.stable_timescale is None:
+            v.require_args(
+                self,
+                "warmup_t",
+                lambda w: w > 0,
+                f"stable_fn={self.stable_fn!r} needs a stable_timescale > 0; it defaults to "
+                "warmup_t, so give it when there is no warmup",
+            )
+
+    def _stable(self, ts: Array, dtype: Any) -> Array:
+        """timm's stable factor at ``ts`` steps after the warmup (1 at ``ts == 0``)."""
+        if self.stable_fn == "constant":
+            return jnp.ones(ts.shape, dtype)
+        scale = self.warmup_t if self.stable_timescale is None else self.stable_timescale
+        power = 0.5 if self.stable_fn == "rsqrt" else self.stable_power
+        return (1 + ts.astype(dtype) / jnp.asarray(scale).astype(dtype)) ** -jnp.asarray(power)
+
+    def _fall(self, done: Array, left: Array) -> Array:
+        """timm's decay factor ``d(f)`` at ``f = done = 1 - left``, from 1 to 0."""
+        fn = self.decay_fn
+        if fn == "linear":
+            return left
+        if fn == "1-sqrt":
+            return left / (1 + jnp.sqrt(done))  # 1 - sqrt(f), without cancellation
+        if fn == "cosine":
+            return ramp("cosine", 1.0, 0.0, Progress(done, left))
+        if fn == "power":
+            return _power(done, left, self.decay_power).left  # 1 - f ** p, as -expm1
+        r = jnp.asarray(self.decay_ratio)  # (r**f - r) / (1 - r) = r expm1(-left log r) / (1 - r)
+        return r * jnp.expm1(-left * jnp.log(r)) / (1 - r)
+
+    def _decay(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        low = jnp.asarray(self.lr_min)
+        stable = jnp.maximum(self.base_lr * self._stable(t, dtype), low)
+        start = jnp.asarray(self.t_initial - self.decay_t).astype(t.dtype)
+        p = progress(t, start, jnp.asarray(self.decay_t), dtype)
+        return jnp.where(t <= start, stable, low + (stable - low) * self._fall(p.done, p.left))
+
+
+wsd_lr = make_factory(TimmWSD)
+
+
+# --------------------------------------------------------------------------------------
+def _cycle_length(t_initial: Any, cycle_mul: float, cycle_limit: int) -> int:
+    """timm's ``get_cycle_length()`` of its cosine, tanh and poly schedulers (no warmup)."""
+    cycles = max(1, cycle_limit)
+    if cycle_mul == 1.0:
+        return t_initial * cycles
+    return int(math.floor(-t_initial * (cycle_mul**cycles - 1) / (1 - cycle_mul)))
+
+
+def create_scheduler_v2(
+    base_lr: float,
+    sched: str = "cosine",
+    num_epochs: int = 300,
+    decay_epochs: float | None = None,
+    decay_milestones: Sequence[int] = (90, 180, 270),
+    cooldown_epochs: int = 0,
+    patience_epochs: int = 10,
+    decay_rate: float = 0.1,
+    min_lr: float = 0.0,
+    warmup_lr: float = 1e-5,
+    warmup_epochs: int = 0,
+    warmup_prefix: bool = False,
+    noise: float | Sequence[float] | None = None,
+    noise_pct: float = 0.67,
+    noise_std: float = 1.0,
+    noise_seed: int = 42,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 0.1,
+    cycle_limit: int = 1,
+    k_decay: float = 1.0,
+    decay_fn: str | None = None,
+    stable_timescale: float | None = None,
+    plateau_mode: str = "max",
+    step_on_epochs: bool = True,
+    updates_per_epoch: int = 0,
+) -> tuple[Any, int]:
+    """timm's ``create_scheduler_v2``: a scheduler by name, with timm's argument mapping.
+
+    Returns ``(schedule, num_epochs)`` as timm does, ``num_epochs`` being the epochs to
+    train including the warmup prefix and the cooldown. The schedule's step is the epoch
+    (``step_on_epochs=True``, timm's default: ``scheduler.step(epoch + 1)`` after each epoch)
+    or the update (``step_on_epochs=False``: lengths are multiplied by ``updates_per_epoch``,
+    ``scheduler.step_update(num_updates)`` after each update). "cosine", "tanh", "poly",
+    "step", "multistep", "constant" (a step schedule that never decays: warmup then
+    ``base_lr``), "wsd" and "rsqrt" give :func:`cosine_lr`, :func:`tanh_lr`,
+    :func:`poly_lr` (``power=decay_rate``), :func:`step_lr`, :func:`multistep_lr` and
+    :func:`wsd_lr`; "plateau" the adaptive :func:`plateau_lr` (per epoch only); "none"
+    (timm leaves the lr alone) a constant ``base_lr``.
+
+    Args:
+      base_lr: the optimizer's learning rate (timm reads it from the optimizer).
+      sched, num_epochs, decay_epochs, decay_milestones, cooldown_epochs, patience_epochs,
+        decay_rate, min_lr, warmup_lr, warmup_epochs, warmup_prefix, cycle_mul,
+        cycle_decay, cycle_limit, k_decay, decay_fn, stable_timescale, plateau_mode,
+        step_on_epochs, updates_per_epoch: as timm's.
+      noise: must be None: lrjax does not reproduce timm's lr noise (``noise_pct``,
+        ``noise_std`` and ``noise_seed`` only matter with it, as in timm).
+
+    Examples:
+      >>> s, n = lrtimm.create_scheduler_v2(0.1, "cosine", num_epochs=10, min_lr=1e-3)
+      >>> print(n, f"{float(s(5)):.4f}")
+      10 0.0505
+    """
+    f = f"create_scheduler_v2(sched={sched!r})"
+    del noise_pct, noise_std, noise_seed  # timm's noise settings, unused without noise
+    if noise is not None:
+        raise ValueError(f"{f}: noise={noise!r} is not supported (lrjax has no lr noise)")
+    if decay_epochs is None:
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
+    t_initial: Any = num_epochs
+    warmup_t, decay_t, cooldown_t, timescale_t = (
+        warmup_epochs, decay_epochs, cooldown_epochs, stable_timescale
+    )  # fmt: skip
+    if not step_on_epochs:
+        if updates_per_epoch <= 0:
+            raise ValueError(
+                f"{f}: step_on_epochs=False needs updates_per_epoch > 0, got {updates_per_epoch}"
+            )
+        t_initial, warmup_t = t_initial * updates_per_epoch, warmup_t * updates_per_epoch
+        decay_t, cooldown_t = decay_t * updates_per_epoch, cooldown_t * updates_per_epoch
+        decay_milestones = [d * updates_per_epoch for d in decay_milestones]
+        if timescale_t is not None:
+            timescale_t = timescale_t * updates_per_epoch
+    warm: dict[str, Any] = dict(
+        warmup_t=warmup_t, warmup_lr_init=warmup_lr, warmup_prefix=warmup_prefix
+    )
+    cycles: dict[str, Any] = dict(
+        cycle_mul=cycle_mul, cycle_decay=cycle_decay, cycle_limit=cycle_limit
+    )
+    cycle_length: int | None = None
+    schedule: Any
+    if sched == "cosine":
+        schedule = cosine_lr(base_lr, t_initial, min_lr, **cycles, **warm, k_decay=k_decay)
+    elif sched == "tanh":
+        schedule = tanh_lr(base_lr, t_initial, lr_min=min_lr, **cycles, **warm)
+    elif sched == "poly":
+        schedule = poly_lr(
+            base_lr, t_initial, decay_rate, min_lr, **cycles, **warm, k_decay=k_decay
+        )
+    elif sched == "step":
+        schedule = step_lr(base_lr, decay_t, decay_rate, **warm)
+    elif sched == "constant":
+        schedule = step_lr(base_lr, 1, 1.0, **warm)
+    elif sched == "multistep":
+        schedule = multistep_lr(base_lr, list(decay_milestones), decay_rate, **warm)
+    elif sched == "plateau":
+        if not step_on_epochs:
+            raise ValueError(f"{f}: plateau is stepped per epoch only (step_on_epochs=True)")
+        schedule = plateau_lr(
+            base_lr, decay_rate, patience_epochs, cooldown_t=0, warmup_t=warmup_t,
+            warmup_lr_init=warmup_lr, lr_min=min_lr, mode=plateau_mode,
+        )  # fmt: skip
+    elif sched in ("wsd", "rsqrt"):
+        # Always a warmup prefix; without warmup_prefix the stable + decay fit in num_epochs.
+        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
+        if 0 < decay_epochs < 1:
+            decay_t = decay_epochs * t_sched  # a fraction of the stable + decay length
+        decay_t = int(round(decay_t))
+        if not 0 < decay_t <= t_sched:
+            raise ValueError(
+                f"{f}: needs 0 < decay_epochs <= epochs"
+                f"{'' if warmup_prefix else ' - warmup_epochs'}, got decay {decay_t} and "
+                f"stable + decay length {t_sched}"
+            )
+        schedule = wsd_lr(
+            base_lr, t_sched, decay_t, min_lr,
+            stable_fn="rsqrt" if sched == "rsqrt" else "constant",
+            stable_timescale=timescale_t,
+            decay_fn=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
+            warmup_t=warmup_t, warmup_lr_init=warmup_lr,
+        )  # fmt: skip
+        cycle_length = warmup_t + t_sched
+    elif sched == "none":
+        schedule = constant(base_lr)
+    else:
+        names = "cosine, tanh, step, constant, multistep, plateau, poly, wsd, rsqrt, none"
+        raise ValueError(f"{f}: unknown scheduler; sched must be one of {names}")
+    if sched in ("cosine", "tanh", "poly"):
+        cycle_length = _cycle_length(t_initial, cycle_mul, cycle_limit)
+        cycle_length += warmup_t if warmup_prefix else 0
+    if cycle_length is not None:
+        total = cycle_length + cooldown_t
+        num_epochs = total if step_on_epochs else total // updates_per_epoch
+    elif warmup_prefix:
+        num_epochs += warmup_epochs
+    return schedule, num_epochs
+
+
+# --------------------------------------------------------------------------------------
 class TimmPlateau(AbstractPlateau, factory="plateau_lr"):
     r"""timm's ``PlateauLRScheduler`` (without noise): a linear warmup, then torch's
     ``ReduceLROnPlateau``.
@@ -408,4 +665,4 @@ class TimmPlateau(AbstractPlateau, factory="plateau_lr"):
 plateau_lr = make_factory(TimmPlateau)
 
 
-__all__ = factory_names(__name__)  # pyright: ignore[reportUnsupportedDunderAll]
+__all__ = [*factory_names(__name__), "create_scheduler_v2"]  # pyright: ignore[reportUnsupportedDunderAll]

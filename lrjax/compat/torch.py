@@ -4,8 +4,11 @@ Each function takes the optimizer's base learning rate first, then torch's argum
 and defaults, and returns a schedule of **absolute** values: the value at step ``t`` is
 ``optimizer.param_groups[0]["lr"]`` before the ``t``-th ``optimizer.step()`` in torch's
 documented loop (torch's value at ``last_epoch == t``). Where torch is periodic or raises
-after the end, these schedules hold; momentum cycling, ``scale_fn`` and ``last_epoch`` are
-not reproduced; docs/compat_torch_hf_timm.md lists every deviation. Nothing here imports torch.
+after the end, these schedules hold; ``scale_fn`` and ``last_epoch`` are not reproduced;
+docs/compat_torch_hf_timm.md lists every deviation. The momentum ``OneCycleLR`` and
+``CyclicLR`` cycle is a companion schedule (:func:`one_cycle_momentum`,
+:func:`cyclic_momentum`), and ``torch.optim.swa_utils.SWALR`` is :func:`swa_lr`. Nothing here
+imports torch.
 
 Examples use ``from lrjax.compat import torch as lrt``.
 """
@@ -27,7 +30,7 @@ from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import Progress, ramp, restart_progress
+from lrjax.core.kernel import Progress, progress, ramp, restart_progress
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -336,6 +339,51 @@ cosine_annealing_warm_restarts = make_factory(TorchCosineAnnealingWarmRestarts)
 
 
 # --------------------------------------------------------------------------------------
+class TorchSWALR(AbstractSchedule, factory="swa_lr"):
+    r"""torch ``swa_utils.SWALR``: anneal from the optimizer's lr to ``swa_lr``, then hold.
+
+    With :math:`E` = ``anneal_epochs`` and :math:`\tau = \min(1, t / \max(1, E))`,
+
+    .. math::
+      \eta(t) = (1 - \alpha(\tau))\, \eta_0 + \alpha(\tau)\, \eta_{swa}, \qquad
+      \alpha(\tau) = \tau \text{ (linear) or } \tfrac{1}{2}(1 - \cos \pi\tau) \text{ (cos)}
+
+    where :math:`\eta_0` is ``base_lr``, the optimizer's lr when SWALR takes over (torch
+    recovers it at each step by inverting the previous step's blend, so it anneals from
+    whatever lr the optimizer holds when it starts stepping) and ``t`` counts SWALR's steps;
+    with :math:`E = 0` the value is :math:`\eta_{swa}` from step 0 on. To switch from
+    another schedule ``pre`` at step ``S`` (torch: ``swa_scheduler.step()`` from then on),
+    join them: ``lrjax.join_schedules([pre, lrt.swa_lr(pre(S), swa_lr)], [S])``.
+
+    Args:
+      base_lr: :math:`\eta_0`, the optimizer's lr when annealing starts; ``>= 0``.
+      swa_lr: :math:`\eta_{swa}`, the lr held after the annealing; ``>= 0``.
+      anneal_epochs: :math:`E`, scheduler steps of the annealing; an integer ``>= 0``.
+      anneal_strategy: "cos" or "linear" (static).
+
+    Examples:
+      >>> s = lrt.swa_lr(1.0, 0.1, anneal_epochs=4, anneal_strategy="linear")
+      >>> print([round(float(x), 3) for x in s(jnp.arange(6))])
+      [1.0, 0.775, 0.55, 0.325, 0.1, 0.1]
+    """
+
+    base_lr: Param = fields.value(nonnegative=True)
+    swa_lr: Param = fields.value(nonnegative=True)
+    anneal_epochs: Param = fields.count(default=10)
+    anneal_strategy: str = fields.choice(("cos", "linear"), default="cos")
+
+    def _evaluate(self, t: Array) -> Array:
+        dtype = jnp.asarray(self.base_lr).dtype
+        # progress() treats a zero-length anneal as over from step 0 on, as torch does.
+        p = progress(t, jnp.zeros((), t.dtype), jnp.asarray(self.anneal_epochs), dtype)
+        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        return ramp(shape, self.base_lr, self.swa_lr, p)
+
+
+swa_lr = make_factory(TorchSWALR)
+
+
+# --------------------------------------------------------------------------------------
 class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
     r"""torch ``CyclicLR`` (Smith 2015): triangular cycles between ``base_lr`` and ``max_lr``.
 
@@ -380,6 +428,67 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
 cyclic_lr = make_factory(TorchCyclicLR)
 
 
+class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
+    r"""torch ``CyclicLR``'s momentum (``cycle_momentum=True``): the inverse of its lr cycle.
+
+    .. math::
+      m(t) = m_{max} - (m_{max} - m_{base})\, h(t)\, a(t)
+
+    with the triangle :math:`h` and amplitude :math:`a` of :func:`cyclic_lr` (same
+    ``step_size_up``, ``step_size_down``, ``mode``, ``gamma``): the momentum is
+    ``max_momentum`` when the lr is ``base_lr`` and ``base_momentum`` at the lr's peak. It is
+    what torch writes into ``param_groups[i]["momentum"]`` (SGD, RMSprop) or ``["betas"][0]``
+    (Adam, AdamW) before the ``t``-th update; in optax, pass it as ``momentum=`` of ``sgd``
+    or ``b1=`` of ``adam`` through ``optax.inject_hyperparams``.
+
+    Args:
+      base_momentum: the momentum at the lr's peak; ``>= 0``.
+      max_momentum: the momentum at the lr's base; ``>= 0``.
+      step_size_up: steps of the rising half of the lr; an integer ``>= 1``.
+      step_size_down: steps of the falling half; an integer ``>= 0``, default
+        ``step_size_up``.
+      mode: "triangular", "triangular2" or "exp_range" (static).
+      gamma: the per-step factor of "exp_range"; ``> 0``.
+
+    Examples:
+      >>> m = lrt.cyclic_momentum(0.8, 0.9, step_size_up=2)
+      >>> print([round(float(x), 3) for x in m(jnp.arange(5))])
+      [0.9, 0.85, 0.8, 0.85, 0.9]
+    """
+
+    base_momentum: Param = fields.value(nonnegative=True, default=0.8)
+    max_momentum: Param = fields.value(nonnegative=True, default=0.9)
+    step_size_up: Param = fields.count(minimum=1, default=2000)
+    step_size_down: Param | None = fields.count(optional=True, default=None)
+    mode: str = fields.choice(CYCLIC_MODES, default="triangular")
+    gamma: Param = fields.value(positive=True, default=1.0)
+
+    def _evaluate(self, t: Array) -> Array:
+        top = jnp.asarray(self.max_momentum)
+        dtype = top.dtype
+        up = jnp.asarray(self.step_size_up).astype(t.dtype)
+        down = up if self.step_size_down is None else jnp.asarray(self.step_size_down)
+        period = up + down.astype(t.dtype)
+        # Integer cycle and position (torch's float `1 + t / total - cycle`, without its
+        # rounding for large t); with step_size_down=0 the triangle is a rising sawtooth.
+        k = t // period
+        x = t - k * period
+        safe_down = jnp.maximum(down, 1).astype(dtype)
+        h = jnp.where(
+            x <= up, x.astype(dtype) / up.astype(dtype), (period - x).astype(dtype) / safe_down
+        )
+        if self.mode == "triangular":
+            a = jnp.ones((), dtype)
+        elif self.mode == "triangular2":
+            a = jnp.exp2(-k.astype(dtype))
+        else:  # torch's "iterations" scale mode: gamma ** t
+            a = jnp.asarray(self.gamma) ** t.astype(dtype)
+        return top - (top - self.base_momentum) * h * a
+
+
+cyclic_momentum = make_factory(TorchCyclicMomentum)
+
+
 # --------------------------------------------------------------------------------------
 def _phase(num: Array, den: Array) -> Array:
     """``num / den`` for a phase of length ``den`` (1 for an empty phase, never NaN)."""
@@ -404,39 +513,60 @@ class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):
     three_phase: bool = fields.flag()
 
     def check(self) -> None:
-        v.require_args(self, "pct_start", lambda p: p <= 1, "pct_start must be in [0, 1]")
-        v.require_args(
-            self,
-            "pct_start total_steps",
-            lambda p, n: not math.isclose(p * n, 1.0, rel_tol=1e-6),
-            "pct_start * total_steps must not be 1 (torch divides 0 by 0 at step 0)",
-        )
+        _check_one_cycle(self)
 
     def _evaluate(self, t: Array) -> Array:
         top = jnp.asarray(self.max_lr)
-        dtype, total = top.dtype, jnp.asarray(self.total_steps).astype(t.dtype)
-        tc = jnp.minimum(t, jnp.maximum(total - 1, 0)).astype(dtype)  # hold from total - 1 on
-        n = total.astype(dtype)
         initial = top / self.div_factor
-        low = initial / self.final_div_factor
-        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        return _one_cycle_curve(self, t, initial, top, initial / self.final_div_factor)
 
-        def anneal(start: Array, end: Array, begin: Any, stop: Array, span: Array) -> Array:
-            """From ``start`` to ``end`` over the real phase [begin, stop] of length ``span``."""
-            return ramp(
-                shape, start, end, Progress(_phase(tc - begin, span), _phase(stop - tc, span))
-            )
 
-        pt = self.pct_start * n  # torch: phase 1 ends at pct_start * total - 1
-        e1 = pt - 1
-        rise = anneal(initial, top, 0, e1, e1)
-        if not self.three_phase:
-            # Phase 2 runs from e1 to total - 1: its length is total - pct_start * total.
-            return jnp.where(tc <= e1, rise, anneal(top, low, e1, n - 1, n - pt))
-        e2 = 2 * pt - 2
-        back = anneal(top, initial, e1, e2, pt - 1)
-        fall = anneal(initial, low, e2, n - 1, n + 1 - 2 * pt)
-        return jnp.where(tc <= e1, rise, jnp.where(tc <= e2, back, fall))
+def _check_one_cycle(node: Any) -> None:
+    """torch ``OneCycleLR``'s rules on ``pct_start`` (shared by the lr and its momentum)."""
+    v.require_args(node, "pct_start", lambda p: p <= 1, "pct_start must be in [0, 1]")
+    v.require_args(
+        node,
+        "pct_start total_steps",
+        lambda p, n: not math.isclose(p * n, 1.0, rel_tol=1e-6),
+        "pct_start * total_steps must not be 1 (torch divides 0 by 0 at step 0)",
+    )
+
+
+def _one_cycle_curve(node: Any, t: Array, initial: Array, top: Array, low: Array) -> Array:
+    """torch ``OneCycleLR``'s phases (``node``'s ``total_steps``, ``pct_start``,
+    ``anneal_strategy``, ``three_phase``) through ``initial -> top -> low`` (or ``initial ->
+    top -> initial -> low`` with three phases): its lr, or its momentum with ``initial = low
+    = max_momentum`` and ``top = base_momentum``."""
+    dtype, total = top.dtype, jnp.asarray(node.total_steps).astype(t.dtype)
+    tc = jnp.minimum(t, jnp.maximum(total - 1, 0)).astype(dtype)  # hold from total - 1 on
+    n = total.astype(dtype)
+    shape = "cosine" if node.anneal_strategy == "cos" else "linear"
+
+    def anneal(start: Array, end: Array, begin: Any, stop: Array, span: Array) -> Array:
+        """From ``start`` to ``end`` over the real phase [begin, stop] of length ``span``."""
+        return ramp(shape, start, end, Progress(_phase(tc - begin, span), _phase(stop - tc, span)))
+
+    pt = node.pct_start * n  # torch: phase 1 ends at pct_start * total - 1
+    e1 = pt - 1
+    rise = anneal(initial, top, 0, e1, e1)
+    if not node.three_phase:
+        # Phase 2 runs from e1 to total - 1: its length is total - pct_start * total.
+        return jnp.where(tc <= e1, rise, anneal(top, low, e1, n - 1, n - pt))
+    e2 = 2 * pt - 2
+    back = anneal(top, initial, e1, e2, pt - 1)
+    fall = anneal(initial, low, e2, n - 1, n + 1 - 2 * pt)
+    return jnp.where(tc <= e1, rise, jnp.where(tc <= e2, back, fall))
+
+
+def _total_steps(f: str, total_steps: Any, epochs: int | None, steps_per_epoch: int | None) -> Any:
+    """torch's ``total_steps``, or ``epochs * steps_per_epoch``."""
+    if total_steps is not None:
+        return total_steps
+    if epochs is None or steps_per_epoch is None:
+        raise ValueError(f"{f}: give total_steps, or both epochs and steps_per_epoch")
+    for name, x in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+        v.as_count(f, name, x, minimum=1)
+    return epochs * steps_per_epoch
 
 
 def one_cycle_lr(
@@ -477,15 +607,72 @@ def one_cycle_lr(
       >>> print([round(float(x), 4) for x in s(jnp.array([0, 1, 2, 3, 9, 10, 50]))])
       [0.04, 0.52, 1.0, 0.9505, 0.0, 0.0, 0.0]
     """
-    if total_steps is None:
-        f = "one_cycle_lr"
-        if epochs is None or steps_per_epoch is None:
-            raise ValueError(f"{f}: give total_steps, or both epochs and steps_per_epoch")
-        for name, x in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
-            v.as_count(f, name, x, minimum=1)
-        total_steps = epochs * steps_per_epoch
+    total_steps = _total_steps("one_cycle_lr", total_steps, epochs, steps_per_epoch)
     return TorchOneCycleLR(
         max_lr, total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase
+    )
+
+
+class TorchOneCycleMomentum(AbstractSchedule, factory="one_cycle_momentum"):
+    """torch ``OneCycleLR``'s momentum (built by :func:`one_cycle_momentum`)."""
+
+    total_steps: Param = fields.count(minimum=1)
+    pct_start: Param = fields.value(nonnegative=True)
+    anneal_strategy: str = fields.choice(("cos", "linear"))
+    base_momentum: Param = fields.value(nonnegative=True)
+    max_momentum: Param = fields.value(nonnegative=True)
+    three_phase: bool = fields.flag()
+
+    def check(self) -> None:
+        _check_one_cycle(self)
+
+    def _evaluate(self, t: Array) -> Array:
+        top = jnp.asarray(self.max_momentum)
+        return _one_cycle_curve(
+            self, t, top, jnp.asarray(self.base_momentum).astype(top.dtype), top
+        )
+
+
+def one_cycle_momentum(
+    total_steps: ArrayLike | None = None,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
+    pct_start: ArrayLike = 0.3,
+    anneal_strategy: str = "cos",
+    base_momentum: ArrayLike = 0.85,
+    max_momentum: ArrayLike = 0.95,
+    three_phase: bool = False,
+) -> TorchOneCycleMomentum:
+    r"""torch ``OneCycleLR``'s momentum (``cycle_momentum=True``), the inverse of its lr.
+
+    Over the phases of :func:`one_cycle_lr` with the same ``total_steps``, ``pct_start``,
+    ``anneal_strategy`` and ``three_phase``, the momentum anneals :math:`m_{max} \to
+    m_{base}` while the lr rises and :math:`m_{base} \to m_{max}` while it falls (three
+    phases: :math:`m_{max} \to m_{base} \to m_{max}`, then :math:`m_{max}` held), each
+    phase a cosine or linear ``ramp``; from ``T - 1`` on the value holds. It is what torch
+    writes into ``param_groups[i]["momentum"]`` (SGD) or ``["betas"][0]`` (Adam, AdamW)
+    before the ``t``-th update; in optax pass it as ``momentum=`` of ``sgd`` or ``b1=`` of
+    ``adam`` through ``optax.inject_hyperparams``.
+
+    Args:
+      total_steps: :math:`T`; an integer ``>= 1``. Or give ``epochs`` and ``steps_per_epoch``.
+      epochs: number of epochs (with ``steps_per_epoch``); a Python int ``>= 1``.
+      steps_per_epoch: updates per epoch; a Python int ``>= 1``.
+      pct_start: fraction of the cycle spent rising, in ``[0, 1]``; ``pct_start *
+        total_steps == 1`` is rejected (torch divides 0 by 0 at step 0).
+      anneal_strategy: "cos" or "linear" (static).
+      base_momentum: :math:`m_{base}`, the momentum at the lr's peak; ``>= 0``.
+      max_momentum: :math:`m_{max}`, the momentum at the start and the end; ``>= 0``.
+      three_phase: torch's three-phase variant (static).
+
+    Examples:
+      >>> m = lrt.one_cycle_momentum(total_steps=10)
+      >>> print([round(float(x), 4) for x in m(jnp.array([0, 1, 2, 3, 9, 10]))])
+      [0.95, 0.9, 0.85, 0.855, 0.95, 0.95]
+    """
+    total_steps = _total_steps("one_cycle_momentum", total_steps, epochs, steps_per_epoch)
+    return TorchOneCycleMomentum(
+        total_steps, pct_start, anneal_strategy, base_momentum, max_momentum, three_phase
     )
 
 
