@@ -131,7 +131,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 f"{_FUNC}.observe(value={value!r:.80}): the metric must be one real number"
             )
         old = self.state
-        self.state = _update(self.schedule, old, jnp.asarray(array, old.best.dtype))
+        self.state = _update(self.schedule, old, np.asarray(array, old.best.dtype))
         before, after = self.schedule.multiplier(old), self.schedule.multiplier(self.state)
         return bool(np.asarray(before) != np.asarray(after))
 

@@ -244,7 +244,7 @@ class LRScheduler(_TorchLRScheduler):
         done: dict[int, tuple[Any, float]] = {}
         for c, state in zip(self.schedules, self.states, strict=True):
             if id(state) not in done:
-                new, lr = _advance(c, state, jnp.asarray(value, state.best.dtype), bool(valid))
+                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), bool(valid))
                 done[id(state)] = (new, float(np.asarray(lr)))
         results = [done[id(state)] for state in self.states]
         self.states = [new for new, _ in results]
