@@ -18,9 +18,13 @@ except ImportError as _err:  # pragma: no cover - exercised only without torch
         "lrjax.torch needs PyTorch; install it with: pip install 'lrjax[torch]'"
     ) from _err
 
+import jax
+import jax.numpy as jnp
+
+from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.core.config import from_config, to_config
 from lrjax.core.dtypes import int_max
-from lrjax.core.schedule import AbstractSchedule, as_schedule
+from lrjax.core.schedule import as_schedule
 
 __all__ = ["LRScheduler"]
 
@@ -54,10 +58,24 @@ class LRScheduler(_TorchLRScheduler):
     groups' learning rates to the restored step's values, so a resumed run continues
     exactly, whatever order the optimizer's and the scheduler's states are loaded in.
 
+    **Adaptive schedules** (``lrjax.reduce_on_plateau``,
+    ``lrjax.compat.torch.reduce_lr_on_plateau``, ...): the scheduler holds the controller's
+    state and sets each group's rate to ``c(state)``. Follow torch's ``ReduceLROnPlateau``
+    convention: ``scheduler.step(metric)`` once per epoch (or evaluation) runs
+    ``state = c.update(state, value=metric)``. ``step()`` without a metric is an error (a
+    forgotten metric would silently never reduce); ``step(valid=False)`` advances the
+    update count without a metric, for a base schedule stepped per update between
+    evaluations. ``last_epoch`` is the update count. With several param groups, one
+    controller drives every group (they share its rate, as for plain schedules); give one
+    controller per group for per-group rates (torch's ``ReduceLROnPlateau`` with several
+    groups is one ``reduce_lr_on_plateau(lr_g, min_lr=min_lr_g)`` per group, all fed the
+    same metric). ``state_dict()`` then also holds each group's state as plain numbers;
+    ``load_state_dict`` checks them against the controller and names any bad field.
+
     Args:
       optimizer: a ``torch.optim.Optimizer``.
-      schedule: an lrjax schedule (or a number) used for every param group, or a
-        sequence with one per param group.
+      schedule: an lrjax schedule (or a number) or an adaptive schedule, used for every
+        param group, or a sequence with one per param group (all adaptive or none).
       last_epoch: torch's resume index; keep the default ``-1`` and use
         ``load_state_dict`` to resume.
       block_size: steps evaluated per JAX call; an integer ``>= 1``.
@@ -75,6 +93,16 @@ class LRScheduler(_TorchLRScheduler):
       ...     sched.step()
       >>> print([f"{x:.3f}" for x in lrs])
       ['0.000', '0.050', '0.100', '0.100']
+
+      An adaptive schedule, stepped with the validation loss once per epoch:
+
+      >>> c = lrjax.compat.torch.reduce_lr_on_plateau(0.1, patience=1)
+      >>> sched = lrjax.torch.LRScheduler(opt, c)
+      >>> for val_loss in [1.0, 0.9, 0.9, 0.9]:
+      ...     opt.step()
+      ...     sched.step(val_loss)
+      >>> print(f"{opt.param_groups[0]['lr']:.3f}", int(sched.states[0].num_reductions))
+      0.010 1
     """
 
     def __init__(
@@ -97,16 +125,28 @@ class LRScheduler(_TorchLRScheduler):
                     f"{_FUNC}(schedule=<{len(schedule)} schedules>): schedule must be one "
                     f"schedule or one per param group ({groups})"
                 )
-            schedules = [as_schedule(s, _FUNC, "schedule") for s in schedule]
+            items = list(schedule)
         else:
-            schedules = [as_schedule(schedule, _FUNC, "schedule")] * groups
+            items = [schedule] * groups
+        adaptive = [isinstance(s, AbstractAdaptive) for s in items]
+        if any(adaptive) and not all(adaptive):
+            raise TypeError(
+                f"{_FUNC}(schedule=[...]): either every param group follows an adaptive "
+                "schedule or none does (an adaptive one is stepped with a metric per epoch, "
+                "a plain one once per update)"
+            )
+        schedules: list[Any] = (
+            items if all(adaptive) else [as_schedule(s, _FUNC, "schedule") for s in items]
+        )
         if (
             isinstance(block_size, bool)
             or not isinstance(block_size, (int, np.integer))
             or block_size < 1
         ):
             raise ValueError(f"{_FUNC}(block_size={block_size!r}): block_size must be an int >= 1")
-        self.schedules: list[AbstractSchedule] = schedules
+        self.schedules: list[Any] = schedules
+        # Each adaptive group's state (None for plain schedules); shared controllers share it.
+        self.states: list[Any] | None = _initial_states(schedules) if all(adaptive) else None
         self.block_size = int(block_size)
         self._block_start = 0
         self._block: list[list[float]] = []
@@ -115,7 +155,12 @@ class LRScheduler(_TorchLRScheduler):
     # -- evaluation ---------------------------------------------------------------------
 
     def values_at(self, step: int | float) -> list[float]:
-        """Each group's learning rate at ``step`` (as Python floats)."""
+        """Each group's learning rate at ``step`` (as Python floats); plain schedules only."""
+        if self.states is not None:
+            raise TypeError(
+                f"{_FUNC}.values_at: an adaptive schedule's rate depends on its state, not on "
+                "the step; read get_last_lr()"
+            )
         if isinstance(step, (int, np.integer)) and not isinstance(step, bool):
             t = max(int(step), 0)
             offset = t - self._block_start
@@ -139,17 +184,96 @@ class LRScheduler(_TorchLRScheduler):
         self._block = rows
 
     def get_lr(self) -> list[float | torch.Tensor]:  # type: ignore[override]
-        """The learning rates for step ``last_epoch`` (called by ``step()``)."""
+        """The learning rates for step ``last_epoch`` (called by ``step()``), or for an
+        adaptive schedule the rates ``c(state)`` of its current states."""
+        if self.states is not None:
+            return list(_rates(self.schedules, self.states))
         return list(self.values_at(self.last_epoch))
 
     _get_closed_form_lr = get_lr
 
+    # -- adaptive schedules -------------------------------------------------------------
+
+    def _initial_step(self) -> None:
+        if self.states is None:
+            super()._initial_step()
+            return
+        # As torch's ReduceLROnPlateau: construction sets the rates and counts no update.
+        self._step_count = 1
+        self.last_epoch = 0
+        self._set_rates(list(_rates(self.schedules, self.states)))
+
+    def step(  # type: ignore[override]
+        self, metrics: Any = None, epoch: int | None = None, *, valid: bool = True
+    ) -> None:
+        """Advance the scheduler by one step.
+
+        Plain schedules: ``step()`` after each ``optimizer.step()`` (``epoch`` is torch's
+        deprecated explicit index). Adaptive schedules: ``step(metric)`` once per epoch or
+        evaluation, as torch's ``ReduceLROnPlateau.step(metrics)``; ``step(valid=False)``
+        advances the update count without a metric.
+
+        Args:
+          metrics: the metric (a number or a one-element tensor); adaptive schedules only.
+          epoch: torch's deprecated explicit step index; plain schedules only.
+          valid: ``False`` advances an adaptive schedule's count without a metric.
+        """
+        if self.states is None:
+            if metrics is not None or valid is not True:
+                raise TypeError(
+                    f"{_FUNC}.step(metrics={metrics!r:.50}): this scheduler follows a plain "
+                    "schedule of the step, which takes no metric; metrics go to adaptive "
+                    "schedules (lrjax.reduce_on_plateau, ...); torch's deprecated explicit "
+                    "index is step(epoch=...)"
+                )
+            super().step(epoch)
+            return
+        if epoch is not None:
+            raise TypeError(f"{_FUNC}.step(epoch={epoch!r}): an adaptive schedule takes no epoch")
+        if not isinstance(valid, (bool, np.bool_)):
+            raise TypeError(f"{_FUNC}.step(valid={valid!r}): valid must be a bool")
+        if metrics is None and valid:
+            raise TypeError(
+                f"{_FUNC}.step(): an adaptive schedule needs the metric, "
+                "scheduler.step(val_loss); step(valid=False) advances it without one"
+            )
+        value = _scalar(metrics if valid else np.nan)
+        self._step_count += 1
+        self.last_epoch += 1
+        # Groups sharing a controller share its state: it is advanced once.
+        done: dict[int, tuple[Any, float]] = {}
+        for c, state in zip(self.schedules, self.states, strict=True):
+            if id(state) not in done:
+                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), bool(valid))
+                done[id(state)] = (new, float(np.asarray(lr)))
+        results = [done[id(state)] for state in self.states]
+        self.states = [new for new, _ in results]
+        self._set_rates([lr for _, lr in results])
+
+    def _set_rates(self, values: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(lr)
+            else:
+                group["lr"] = lr
+        self._last_lr = [
+            g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+            for g in self.optimizer.param_groups
+        ]
+
     # -- checkpointing ------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain-data state: step counters, last rates and each group's schedule config."""
+        """Plain-data state: step counters, last rates and each group's schedule config
+        (and for adaptive schedules each group's state, ``{field: number}``)."""
         last_lr = [float(x) if isinstance(x, torch.Tensor) else x for x in self._last_lr]
+        extra = {}
+        if self.states is not None:
+            extra["states"] = [
+                {k: np.asarray(x).item() for k, x in s._asdict().items()} for s in self.states
+            ]
         return {
+            **extra,
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "_last_lr": last_lr,
@@ -169,19 +293,87 @@ class LRScheduler(_TorchLRScheduler):
         # Groups that shared a schedule share it again (evaluated once per block).
         unique = {repr(c): c for c in configs}
         rebuilt = {key: from_config(c) for key, c in unique.items()}
-        self.schedules = [rebuilt[repr(c)] for c in configs]
+        schedules = [rebuilt[repr(c)] for c in configs]
+        adaptive = [isinstance(c, AbstractAdaptive) for c in schedules]
+        saved = state_dict.get("states")
+        if all(adaptive):
+            states = _load_states(schedules, saved)
+        elif any(adaptive) or saved is not None:
+            raise ValueError(
+                f"{_FUNC}.load_state_dict: state_dict['states'] must be present exactly when "
+                "every schedule is adaptive; got schedules "
+                f"{[type(c).__name__ for c in schedules]} and states {saved!r:.200}"
+            )
+        else:
+            states = None
+        self.schedules, self.states = schedules, states
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self.block_size = int(state_dict.get("block_size", self.block_size))
         self.base_lrs = list(state_dict.get("base_lrs", self.base_lrs))
         self._block = []
-        values = self.values_at(self.last_epoch)
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            if isinstance(group["lr"], torch.Tensor):
-                group["lr"].fill_(lr)
-            else:
-                group["lr"] = lr
-        self._last_lr = [
-            g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-            for g in self.optimizer.param_groups
-        ]
+        self._set_rates(self.get_lr())  # type: ignore[arg-type]
+
+
+@jax.jit
+def _advance(c: Any, state: Any, value: Any, valid: Any) -> tuple[Any, Any]:
+    new = c.update(state, value=value, valid=valid)
+    return new, c(new)
+
+
+def _initial_states(controllers: list[Any]) -> list[Any]:
+    """One state per group; groups sharing a controller object share its state."""
+    made: dict[int, Any] = {}
+    return [made.setdefault(id(c), c.init()) for c in controllers]
+
+
+def _rates(controllers: list[Any], states: list[Any]) -> list[float]:
+    return [float(np.asarray(c(s))) for c, s in zip(controllers, states, strict=True)]
+
+
+def _scalar(metrics: Any) -> float:
+    """A metric as a Python float (torch's ``float(metrics)``), with a clear error."""
+    if isinstance(metrics, torch.Tensor):
+        metrics = metrics.detach().cpu().numpy()
+    try:
+        array = np.asarray(metrics, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.size != 1:
+        raise ValueError(
+            f"{_FUNC}.step(metrics={metrics!r:.80}): the metric must be one real number "
+            "(a Python number or a one-element tensor)"
+        )
+    return float(array.reshape(()))
+
+
+def _load_states(controllers: list[Any], saved: Any) -> list[Any]:
+    """Rebuild each group's state from plain numbers, checked against its controller."""
+    where = f"{_FUNC}.load_state_dict: state_dict['states']"
+    if not isinstance(saved, list) or len(saved) != len(controllers):
+        raise ValueError(
+            f"{where} must hold one state per param group ({len(controllers)}), got {saved!r:.200}"
+        )
+    states = []
+    for g, (c, fields) in enumerate(zip(controllers, saved, strict=True)):
+        expected = jax.eval_shape(c.init)
+        names = list(expected._fields)
+        if not isinstance(fields, dict) or sorted(fields) != sorted(names):
+            got = sorted(fields) if isinstance(fields, dict) else fields
+            raise ValueError(
+                f"{where}[{g}] must have the fields {names} of {c.factory}'s state, "
+                f"got {got!r:.200}"
+            )
+        values = {}
+        for name, spec in zip(names, expected, strict=True):
+            x = fields[name]
+            integer = jnp.issubdtype(spec.dtype, jnp.integer)
+            kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+            if isinstance(x, bool) or not isinstance(x, kinds):
+                raise ValueError(
+                    f"{where}[{g}]['{name}']={x!r:.80}: expected "
+                    f"{'an integer' if integer else 'a number'} ({spec.dtype})"
+                )
+            values[name] = jnp.asarray(x, spec.dtype)
+        states.append(type(expected)(**values))
+    return states

@@ -125,3 +125,147 @@ def test_config_round_trip_and_errors() -> None:
         lrjax.keras.LearningRateSchedule(lambda t: 0.1).get_config()
     with pytest.raises(TypeError, match="name must be a string"):
         lrjax.keras.LearningRateSchedule(s, name=3)  # type: ignore[arg-type]
+
+
+# -- adaptive schedules ---------------------------------------------------------------
+
+
+class ScriptedMetric(keras.callbacks.Callback):
+    """Writes a scripted val_loss into the epoch's logs (before the plateau callbacks)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        assert logs is not None
+        logs["val_loss"] = float(self.values[epoch])
+
+
+class EpochRates(keras.callbacks.Callback):
+    """The optimizer's learning rate at each epoch's start."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rates: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self.rates.append(float(self.model.optimizer.learning_rate))  # type: ignore[union-attr]
+
+
+KERAS_CASES: list[dict[str, Any]] = [
+    dict(factor=0.5, patience=1, min_delta=1e-4, cooldown=0, min_lr=0.0),
+    dict(factor=0.2, patience=2, min_delta=0.02, cooldown=1, min_lr=0.005),
+    dict(factor=0.5, patience=0, min_delta=0.0, cooldown=2, min_lr=0.0, mode="max"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(KERAS_CASES)))
+def test_adaptive_fit_equals_keras_reduce_lr_on_plateau(case: int) -> None:
+    from test_adaptive import metric_sequences
+
+    from lrjax.compat import keras as lrk
+
+    kwargs = KERAS_CASES[case]
+    epochs = 14
+    metrics = metric_sequences(case, n=epochs)
+    x, y = data()
+
+    # Keras's own callback on a float learning rate...
+    reference = make_model(0.1)
+    want = EpochRates()
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
+    reference.fit(
+        x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
+        callbacks=[ScriptedMetric(metrics), plateau, want],
+    )  # fmt: skip
+    # ...and the lrjax controller through the adapter.
+    schedule = lrjax.keras.LearningRateSchedule(lrk.ReduceLROnPlateau(0.1, **kwargs))
+    model = make_model(schedule)
+    got = EpochRates()
+    history = model.fit(
+        x, y, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0,
+        callbacks=[ScriptedMetric(metrics), lrjax.keras.AdaptiveCallback(schedule), got],
+    )  # fmt: skip
+    np.testing.assert_allclose(got.rates, want.rates, rtol=1e-6)
+    assert len(set(want.rates)) > 2  # the case reduces more than once
+    np.testing.assert_allclose(history.history["learning_rate"], want.rates, rtol=1e-6)
+    # The compiled train steps used the reduced rates: the weights follow Keras's.
+    for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_adaptive_base_schedule_moves_per_update_and_save_load_resumes(
+    tmp_path: pathlib.Path,
+) -> None:
+    c = lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(0.1), 6), factor=0.5, patience=0)
+    schedule = lrjax.keras.LearningRateSchedule(c)
+    x, y = data()
+    model = make_model(schedule)
+    record = RecordRates()
+    worse = np.asarray([1.0, 2.0, 3.0])  # the first is an improvement, then a reduction each
+    callbacks = [ScriptedMetric(worse), lrjax.keras.AdaptiveCallback(schedule), record]
+    model.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0, callbacks=callbacks)
+    steps = N // BATCH
+    t = np.arange(3 * steps)
+    scale = np.repeat([1.0, 1.0, 0.5], steps)  # each epoch's rate, set by the epoch before
+    np.testing.assert_allclose(record.rates, 0.1 * np.minimum(t / 6, 1.0) * scale, rtol=1e-6)
+    assert int(schedule.state.num_reductions) == 2 and float(schedule(0)) == 0.0
+
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded: Any = keras.models.load_model(path)
+    restored = loaded.optimizer._learning_rate
+    assert restored.schedule == c and int(restored.state.num_reductions) == 2
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(0.1 / 4)
+    assert float(restored.state.best) == 1.0
+
+
+def test_keras_reduce_lr_on_plateau_cannot_drive_a_schedule() -> None:
+    # Keras refuses to assign a float rate to an optimizer built with any schedule.
+    x, y = data()
+    model = make_model(lrjax.keras.LearningRateSchedule(lrjax.constant(0.1)))
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=10.0)
+    with pytest.raises(TypeError, match="not settable"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[plateau])
+
+
+def test_adaptive_errors() -> None:
+    c = lrjax.reduce_on_plateau(0.1)
+    plain = lrjax.keras.LearningRateSchedule(lrjax.constant(0.1))
+    with pytest.raises(TypeError, match="adaptive schedule"):
+        lrjax.keras.AdaptiveCallback(plain)
+    with pytest.raises(TypeError, match="not an adaptive schedule"):
+        plain.observe(1.0)
+    schedule = lrjax.keras.LearningRateSchedule(c)
+    with pytest.raises(ValueError, match="one real number"):
+        schedule.observe([1.0, 2.0])
+    with pytest.raises(ValueError, match="one real number"):
+        schedule.observe("low")
+    x, y = data()
+    other = make_model(0.1)
+    with pytest.raises(ValueError, match="does not use this schedule"):
+        other.fit(x, y, epochs=1, verbose=0, callbacks=[lrjax.keras.AdaptiveCallback(schedule)])
+    model = make_model(schedule)
+    with pytest.raises(KeyError, match="needs validation_data"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[lrjax.keras.AdaptiveCallback(schedule)])
+    config = schedule.get_config()
+    assert set(config["state"]) == {"best", "num_bad", "cooldown", "num_reductions", "scale"}
+    for change, match in [
+        (lambda s: s.pop("best"), "must have the fields"),
+        (lambda s: s.update(num_bad=0.5), r"\['num_bad'\]=0.5: expected an integer"),
+        (lambda s: s.update(scale=None), r"\['scale'\]=None: expected a number"),
+    ]:
+        bad = json.loads(json.dumps(config))
+        change(bad["state"])
+        with pytest.raises(ValueError, match=match):
+            lrjax.keras.LearningRateSchedule.from_config(bad)
+    with pytest.raises(ValueError, match="only kept for an adaptive"):
+        lrjax.keras.LearningRateSchedule.from_config({**plain.get_config(), "state": {}})
+
+
+def test_docs_training_adaptive_keras_block(capsys: pytest.CaptureFixture[str]) -> None:
+    from test_torch_adapter import adaptive_doc_block
+
+    exec(compile(adaptive_doc_block(1), "docs/training.md (adaptive, Keras)", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == ["[0.06, 0.12, 0.18, 0.2] True"]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from test_adaptive import metric_sequences
 from torch._dynamo.testing import CompileCounter
 
 import lrjax
 import lrjax.torch
+from lrjax.compat import torch as lrt
 
 
 def make_schedule() -> lrjax.AbstractSchedule:
@@ -186,3 +189,219 @@ def test_errors() -> None:
     plain = lrjax.torch.LRScheduler(opt, lambda t: 0.1)
     with pytest.raises(ValueError, match="plain Python callable"):
         plain.state_dict()
+
+
+# -- adaptive schedules ---------------------------------------------------------------
+
+PLATEAU_CASES: list[dict[str, Any]] = [
+    dict(mode="min", factor=0.5, patience=0, threshold=1e-4, cooldown=0, min_lr=0.0),
+    dict(mode="min", factor=0.1, patience=2, threshold=1e-4, cooldown=1, min_lr=1e-4),
+    dict(mode="max", factor=0.7, patience=1, threshold=0.05, cooldown=2, min_lr=0.0),
+    dict(mode="min", factor=0.5, patience=1, threshold=0.02, threshold_mode="abs", cooldown=0),
+    dict(mode="max", factor=0.3, patience=3, threshold=0.0, threshold_mode="abs", eps=1e-3),
+]
+
+
+def plateau_run(sched_of, metrics, lr: float = 0.1, groups: int = 1) -> list[list[float]]:
+    """Train with ``scheduler.step(metric)`` per epoch; the rates after each step."""
+    model = make_model()
+    opt = torch.optim.SGD(
+        [{"params": [p], "lr": lr * (g + 1)} for g, p in enumerate(model.parameters())][
+            : max(groups, 1)
+        ],
+        lr=lr,
+    )
+    sched = sched_of(opt)
+    out = [[float(g["lr"]) for g in opt.param_groups]]
+    for epoch, m in enumerate(metrics):
+        x, y = batch(epoch)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step(float(m))
+        out.append([float(g["lr"]) for g in opt.param_groups])
+        assert [float(v) for v in sched.get_last_lr()] == out[-1]
+    return out
+
+
+@pytest.mark.parametrize("case", range(len(PLATEAU_CASES)))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adaptive_equals_torch_reduce_lr_on_plateau(case: int, seed: int) -> None:
+    kwargs = PLATEAU_CASES[case]
+    # Negative metrics (torch's relative threshold on them) where "min" has plateaus.
+    metrics = metric_sequences(seed + 10 * case, n=60, negative=seed == 2 and case != 2)
+    ours = plateau_run(
+        lambda opt: lrjax.torch.LRScheduler(opt, lrt.reduce_lr_on_plateau(0.1, **kwargs)),
+        metrics,
+    )
+    theirs = plateau_run(
+        lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs), metrics
+    )
+    got, want = np.asarray(ours), np.asarray(theirs)
+    # The same reductions at the same epochs; rates equal to float32 rounding.
+    np.testing.assert_array_equal(np.diff(got, axis=0) < 0, np.diff(want, axis=0) < 0)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert np.sum(np.diff(want, axis=0) < 0) > 0  # the case does reduce
+
+
+def test_adaptive_several_param_groups() -> None:
+    metrics = metric_sequences(5, n=50)
+    kw: dict[str, Any] = dict(factor=0.5, patience=1, cooldown=1)
+    # One controller per group == torch's ReduceLROnPlateau on groups with their own rates.
+    ours = plateau_run(
+        lambda opt: lrjax.torch.LRScheduler(
+            opt,
+            [
+                lrt.reduce_lr_on_plateau(0.1, min_lr=0.02, **kw),
+                lrt.reduce_lr_on_plateau(0.2, min_lr=0.0, **kw),
+            ],
+        ),
+        metrics,
+        groups=2,
+    )
+    theirs = plateau_run(
+        lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, min_lr=[0.02, 0.0], **kw),
+        metrics,
+        groups=2,
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert np.asarray(theirs)[-1, 0] == 0.02 and np.asarray(theirs)[-1, 1] < 0.02
+    # One controller for every group: they share its rate (the schedule is the rate).
+    shared = plateau_run(
+        lambda opt: lrjax.torch.LRScheduler(opt, lrt.reduce_lr_on_plateau(0.1, **kw)),
+        metrics,
+        groups=2,
+    )
+    one_group = plateau_run(
+        lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw), metrics
+    )
+    np.testing.assert_array_equal(np.asarray(shared)[:, 0], np.asarray(shared)[:, 1])
+    np.testing.assert_allclose(np.asarray(shared)[:, :1], one_group, rtol=1e-6)
+
+
+def test_adaptive_resume_is_exact() -> None:
+    c = lrjax.reduce_on_plateau(
+        lrjax.warmup(lrjax.constant(0.1), 3), factor=0.5, patience=1, cooldown=1
+    )
+    metrics = metric_sequences(3, n=40)
+
+    def run(sched, opt, model, epochs) -> list[float]:
+        lrs = []
+        for epoch in epochs:
+            x, y = batch(epoch)
+            lrs.append(float(opt.param_groups[0]["lr"]))
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+            sched.step(float(metrics[epoch]))
+        return lrs
+
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters(), lr=0.0)
+    full = run(lrjax.torch.LRScheduler(opt, c), opt, model, range(40))
+    final = [p.detach().clone() for p in model.parameters()]
+    assert full[:3] == [0.0, float(np.float32(0.1 / 3)), float(np.float32(0.2 / 3))]
+    assert min(full[3:]) < 0.1  # it reduces
+
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters(), lr=0.0)
+    sched = lrjax.torch.LRScheduler(opt, c)
+    first = run(sched, opt, model, range(17))
+    state = sched.state_dict()
+    json.dumps(state)  # plain data: the controller's config and its state as numbers
+    assert state["schedules"][0] == lrjax.to_config(c)
+    assert set(state["states"][0]) == set(lrjax.PlateauState._fields)
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": state}, buffer)
+    buffer.seek(0)
+    checkpoint = torch.load(buffer, weights_only=True)
+
+    model = make_model(seed=99)
+    opt = torch.optim.Adam(model.parameters(), lr=0.0)
+    sched = lrjax.torch.LRScheduler(opt, lrjax.constant(0.5))  # a placeholder schedule
+    model.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["opt"])
+    sched.load_state_dict(checkpoint["sched"])
+    assert opt.param_groups[0]["lr"] == full[17]
+    rest = run(sched, opt, model, range(17, 40))
+    assert first + rest == full
+    assert sched.schedules[0] == c and sched.last_epoch == 40
+    for a, b in zip(model.parameters(), final, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_adaptive_step_without_a_metric_and_tensor_lr() -> None:
+    # step(valid=False): the count (the warmup's step) advances, no metric is taken.
+    c = lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(0.1), 4), factor=0.5, patience=0)
+    lr = torch.tensor(0.0)
+    opt = torch.optim.SGD(make_model().parameters(), lr=lr)
+    sched = lrjax.torch.LRScheduler(opt, c)
+    tensor = opt.param_groups[0]["lr"]
+    for _ in range(4):
+        opt.step()
+        sched.step(valid=False)
+    assert opt.param_groups[0]["lr"] is tensor and float(tensor) == pytest.approx(0.1)
+    assert sched.states is not None and int(sched.states[0].count) == 4
+    sched.step(torch.tensor(1.0))  # a zero-dim tensor metric
+    sched.step(torch.tensor([1.0]))  # no improvement, patience 0: a reduction
+    assert float(tensor) == pytest.approx(0.05) and sched.last_epoch == 6
+
+
+def test_adaptive_errors() -> None:
+    opt = torch.optim.SGD(make_model().parameters(), lr=0.1)
+    c = lrt.reduce_lr_on_plateau(0.1)
+    sched = lrjax.torch.LRScheduler(opt, c)
+    with pytest.raises(TypeError, match=r"LRScheduler.step\(\): an adaptive schedule needs"):
+        sched.step()
+    with pytest.raises(ValueError, match="one real number"):
+        sched.step(torch.ones(2))
+    with pytest.raises(ValueError, match="one real number"):
+        sched.step("low")
+    with pytest.raises(TypeError, match="takes no epoch"):
+        sched.step(1.0, 3)
+    with pytest.raises(TypeError, match="values_at"):
+        sched.values_at(3)
+    plain = lrjax.torch.LRScheduler(opt, make_schedule())
+    with pytest.raises(TypeError, match="plain schedule"):
+        plain.step(0.5)
+    model = make_model()
+    two = torch.optim.SGD(
+        [{"params": model[0].parameters()}, {"params": model[2].parameters()}], lr=0.1
+    )
+    with pytest.raises(TypeError, match="every param group follows an adaptive"):
+        lrjax.torch.LRScheduler(two, [c, make_schedule()])
+
+    sched.step(1.0)
+    good = sched.state_dict()
+    for change, match in [
+        (lambda s: s.pop("states"), r"one state per param group \(1\), got None"),
+        (lambda s: s.update(states=[]), r"one state per param group \(1\)"),
+        (lambda s: s["states"][0].pop("best"), r"\['states'\]\[0\] must have the fields"),
+        (lambda s: s["states"][0].update(num_bad=1.5), r"\[0\]\['num_bad'\]=1.5: expected an int"),
+        (lambda s: s["states"][0].update(best="x"), r"\[0\]\['best'\]='x': expected a number"),
+    ]:
+        bad = json.loads(json.dumps(good))
+        change(bad)
+        with pytest.raises(ValueError, match=match):
+            sched.load_state_dict(bad)
+    plain_state = plain.state_dict()
+    plain_state["states"] = good["states"]
+    with pytest.raises(ValueError, match="must be present exactly when"):
+        plain.load_state_dict(plain_state)
+    sched.load_state_dict(good)
+    assert sched.state_dict() == good
+
+
+def adaptive_doc_block(index: int) -> str:
+    """A code block of docs/training.md's "Adaptive schedules in PyTorch and Keras"."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "training.md").read_text()
+    section = text.split("## Adaptive schedules in PyTorch and Keras", 1)[1].split("\n## ")[0]
+    return re.findall(r"```py\n(.*?)```", section, re.S)[index]
+
+
+def test_docs_training_adaptive_torch_block(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(adaptive_doc_block(0), "docs/training.md (adaptive, torch)", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == ["[0.05]", "5 1"]
