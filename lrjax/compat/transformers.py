@@ -563,9 +563,14 @@ def get_scheduler(
       0.5000
     """
     f, key = "get_scheduler", getattr(name, "value", name)
+    extra = scheduler_specific_kwargs or {}
+    if not isinstance(extra, Mapping):
+        raise TypeError(
+            f"{f}(scheduler_specific_kwargs={extra!r}): scheduler_specific_kwargs must be a "
+            "mapping of argument names to values"
+        )
     if key == "reduce_lr_on_plateau":  # HF builds torch's ReduceLROnPlateau
-        plateau: dict[str, Any] = dict(scheduler_specific_kwargs or {})
-        return _dispatch(f, key, reduce_lr_on_plateau, learning_rate, **plateau)
+        return _dispatch(f, key, reduce_lr_on_plateau, learning_rate, **extra)
     if key == "greedy":
         raise ValueError(f"{f}(name={key!r}): HF's greedy scheduler has no lrjax counterpart")
     if key not in _BY_NAME:
@@ -581,11 +586,11 @@ def get_scheduler(
         if num_training_steps is None and key != "warmup_stable_decay":
             raise ValueError(f"{f}(name={key!r}): {key} requires `num_training_steps`")
         steps["num_training_steps"] = num_training_steps
-    extra = scheduler_specific_kwargs or {}
-    if not isinstance(extra, Mapping):
+    clash = sorted(set(steps) & set(extra))
+    if clash:
         raise TypeError(
-            f"{f}(scheduler_specific_kwargs={extra!r}): scheduler_specific_kwargs must be a "
-            "mapping of argument names to values"
+            f"{f}(name={key!r}): {clash[0]} is an argument of {f} itself, not one of "
+            "scheduler_specific_kwargs"
         )
     return _dispatch(f, key, fn, learning_rate, **steps, **extra)
 
