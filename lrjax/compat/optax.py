@@ -152,8 +152,7 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
         bad = [x for x in entries if not v.is_concrete(x) and not isinstance(x, Tracer)]
         if bad:
             raise TypeError(
-                f"{func}({name}={items!r}): every {kind} of {name} must be a number, "
-                f"got {bad[0]!r}"
+                f"{func}({name}={items!r}): every {kind} of {name} must be a number, got {bad[0]!r}"
             )
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
     stacked = np.asarray(steps) if all(map(v.is_concrete, steps)) else jnp.stack(steps)

@@ -250,10 +250,7 @@ def _build(config: Mapping[str, Any], where: str, budget: _Budget, depth: int) -
             f"from_config: {_path(where)} has unknown class_name {_short(name)}; "
             f"known: {_known_classes()}"
         )
-    decoded = {
-        str(k): _decode(x, f"{where}.{_key(k)}", budget, depth + 1)
-        for k, x in args.items()
-    }
+    decoded = {str(k): _decode(x, f"{where}.{_key(k)}", budget, depth + 1) for k, x in args.items()}
     try:
         return cls.from_config_args(decoded)
     except TypeError as err:
