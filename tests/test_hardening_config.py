@@ -174,7 +174,7 @@ def test_too_many_values_is_refused_naming_where():
         "class_name": "PiecewiseConstant",
         "config": {"boundaries": list(range(1, n)), "values": [1.0] * n},
     }
-    with pytest.raises(ValueError, match=rf"schedule\.values\[\d+\]: .* more than {n} values"):
+    with pytest.raises(ValueError, match=rf"schedule\.(values|boundaries).* more than {n} values"):
         lrjax.from_config(config)
     big = lrjax.piecewise_constant(list(range(1, n // 2)), [1.0] * (n // 2))
     assert lrjax.from_config(json.dumps(lrjax.to_config(big))) == big

@@ -219,6 +219,11 @@ def _decode(value: Any, where: str, budget: _Budget, depth: int) -> Any:
         return _build(value, where, budget, depth)
     if isinstance(value, list):
         _check_depth("from_config", where, depth)
+        if len(value) > budget.left:  # refuse a huge list before walking it
+            raise ValueError(
+                f"from_config: {_path(where)} has {len(value)} entries: the config holds more "
+                f"than {MAX_VALUES} values"
+            )
         return [_decode(x, f"{where}[{i}]", budget, depth + 1) for i, x in enumerate(value)]
     budget.spend(where)
     if isinstance(value, _HugeInt) or (
