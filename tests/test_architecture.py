@@ -37,6 +37,7 @@ COMPAT_MODULES = ["keras", "optax", "timm", "torch", "transformers"]
 LAZY_EDGES = {
     ("lrjax.core.schedule", "lrjax.combinators.arith"): "s + t, s * c, -s ... build arith nodes",
     ("lrjax.core.schedule", "lrjax.schedules.primitives"): "as_schedule(3.0) is constant(3.0)",
+    ("lrjax.core.config", "lrjax.compat"): "from_config loads a compat class by its name",
     ("lrjax.tools.parse", "lrjax"): "the text form's names are the public names, lrjax.__all__",
     ("lrjax.tools.cli", "lrjax"): "the `lrjax` command is a client of the public API",
 }

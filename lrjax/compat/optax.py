@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.combinators.join import Join, join_schedules
@@ -146,6 +147,13 @@ def _boundaries_and_scales(func: str, items: Any) -> tuple[Any, Any]:
             "(step, scale) pairs, or None"
         )
     steps, scales = [p[0] for p in pairs], [p[1] for p in pairs]
+    # A str or None would reach NumPy or jnp.stack and fail naming no argument.
+    for kind, entries in (("step", steps), ("scale", scales)):
+        bad = [x for x in entries if not v.is_concrete(x) and not isinstance(x, Tracer)]
+        if bad:
+            raise TypeError(
+                f"{func}({name}={items!r}): every {kind} of {name} must be a number, got {bad[0]!r}"
+            )
     # Unsorted (a later pair with an equal step wins), so not a core boundary sequence.
     stacked = np.asarray(steps) if all(map(v.is_concrete, steps)) else jnp.stack(steps)
     counts = v.as_count(func, name, stacked, shape=None)

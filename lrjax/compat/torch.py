@@ -129,10 +129,13 @@ def multistep_lr(
       [1.0, 0.1, 0.01]
     """
     ms = milestones  # torch counts milestones in any order (a Counter): sort them
-    if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
-        ms = sorted(ms)
-    elif isinstance(ms, np.ndarray):
-        ms = np.sort(ms)
+    try:
+        if isinstance(ms, (list, tuple)) and not any(isinstance(m, Tracer) for m in ms):
+            ms = sorted(ms)
+        elif isinstance(ms, np.ndarray):
+            ms = np.sort(ms)
+    except (TypeError, ValueError):
+        pass  # not all numbers ([10, None]): the field's check names the bad milestone
     return TorchMultiStepLR(base_lr, ms, gamma)
 
 

@@ -563,8 +563,14 @@ def get_scheduler(
       0.5000
     """
     f, key = "get_scheduler", getattr(name, "value", name)
+    extra = scheduler_specific_kwargs or {}
+    if not isinstance(extra, Mapping):
+        raise TypeError(
+            f"{f}(scheduler_specific_kwargs={extra!r}): scheduler_specific_kwargs must be a "
+            "mapping of argument names to values"
+        )
     if key == "reduce_lr_on_plateau":  # HF builds torch's ReduceLROnPlateau
-        return reduce_lr_on_plateau(learning_rate, **(scheduler_specific_kwargs or {}))
+        return _dispatch(f, key, reduce_lr_on_plateau, learning_rate, **extra)
     if key == "greedy":
         raise ValueError(f"{f}(name={key!r}): HF's greedy scheduler has no lrjax counterpart")
     if key not in _BY_NAME:
@@ -572,7 +578,7 @@ def get_scheduler(
         raise ValueError(f"{f}(name={key!r}): name must be one of {valid}")
     fn: Any = _BY_NAME[key]
     if key == "constant":
-        return fn(learning_rate)
+        return _dispatch(f, key, fn, learning_rate)
     if num_warmup_steps is None:
         raise ValueError(f"{f}(name={key!r}): {key} requires `num_warmup_steps`")
     steps: dict[str, Any] = {"num_warmup_steps": num_warmup_steps}
@@ -580,7 +586,24 @@ def get_scheduler(
         if num_training_steps is None and key != "warmup_stable_decay":
             raise ValueError(f"{f}(name={key!r}): {key} requires `num_training_steps`")
         steps["num_training_steps"] = num_training_steps
-    return fn(learning_rate, **steps, **(scheduler_specific_kwargs or {}))
+    clash = sorted(set(steps) & set(extra))
+    if clash:
+        raise TypeError(
+            f"{f}(name={key!r}): {clash[0]} is an argument of {f} itself, not one of "
+            "scheduler_specific_kwargs"
+        )
+    return _dispatch(f, key, fn, learning_rate, **steps, **extra)
+
+
+def _dispatch(f: str, key: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the selected function; its errors lead with the call the user made."""
+    try:
+        return fn(*args, **kwargs)
+    except (TypeError, ValueError, OverflowError) as err:
+        message = str(err)
+        if not message.startswith(fn.__name__):  # Python's own: an unknown keyword argument
+            message = f"{fn.__name__}: {message}"
+        raise type(err)(f"{f}(name={key!r}): {message}") from None
 
 
 __all__ = ["get_scheduler", *(fn.__name__ for fn in _BY_NAME.values())]  # pyright: ignore[reportUnsupportedDunderAll]

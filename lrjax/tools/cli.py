@@ -68,15 +68,24 @@ def _level(text: str) -> float:
 def load(spec: str) -> Any:
     """A schedule from parse text, a path to ``to_config`` JSON, or that JSON itself."""
     import lrjax
+    from lrjax.core.config import MAX_TEXT
 
     text = spec.strip()
     if text.startswith("{"):
         source, content = "bad JSON config", text
     elif os.path.isfile(spec):
         try:
+            # Refuse before reading what from_config would refuse after: no multi-GB reads.
+            size = os.path.getsize(spec)
+            if size > 4 * MAX_TEXT:  # UTF-8: at most 4 bytes a character
+                raise CLIError(f"{spec}: too large for a config ({size} bytes)")
             source, content = spec, pathlib.Path(spec).read_text(encoding="utf-8")
         except OSError as err:
             raise CLIError(f"cannot read {spec}: {err.strerror or err}") from None
+        except UnicodeDecodeError as err:
+            raise CLIError(f"cannot read {spec}: not UTF-8 text ({err.reason})") from None
+    elif os.path.isdir(spec):
+        raise CLIError(f"not a file: {spec} is a directory")
     elif "(" not in text and (text.endswith(".json") or os.sep in text):
         raise CLIError(f"no such file: {spec}")
     else:

@@ -31,7 +31,7 @@ import numpy as np
 from jax import lax
 from jax.core import Tracer
 
-from lrjax.core.dtypes import int_dtype, int_max, x64_enabled
+from lrjax.core.dtypes import X64_HINT, int_dtype, int_max, x64_enabled
 from lrjax.core.schedule import AbstractSchedule, _evaluate_jitted, as_schedule, structure
 from lrjax.core.steps import check_step
 
@@ -366,6 +366,15 @@ def _steps(func: str, steps: Any) -> _Steps:
         )
     array = np.asarray(steps)
     check_step(array[:0] if array.ndim else array.reshape(1)[:0])  # dtype checks only
+    if array.dtype.kind in "iu" and array.size and np.iinfo(array.dtype).max > int_max():
+        # Checked up front, naming this call: each chunk is checked again when it is sent.
+        largest = int(array.max())
+        if largest > int_max():
+            hint = "" if x64_enabled() else f"; {X64_HINT} (jax_enable_x64)"
+            raise OverflowError(
+                f"{func}(steps=<{array.dtype} array>): the step {largest} does not fit in "
+                f"{np.dtype(int_dtype()).name}{hint}"
+            )
     return _Steps(array.size, 0, 1, array.reshape(-1), tuple(array.shape))
 
 
