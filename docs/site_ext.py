@@ -80,7 +80,6 @@ def rst_to_markdown(text: str) -> str:
     x = 1
     $$
     <BLANKLINE>
-    <BLANKLINE>
     After.
     """
     text = _WRAPPED_NAMES.sub(r"\1\2 \3", text)
