@@ -71,8 +71,8 @@ def _math_blocks(text: str) -> str:
 def rst_to_markdown(text: str) -> str:
     """The Markdown form of a docstring's text (see the module docstring).
 
-    >>> rst_to_markdown("Decays to :math:`E` (see :func:`~lrjax.warmup`).")
-    'Decays to $E$ (see `lrjax.warmup`).'
+    >>> rst_to_markdown("Decays to :math:`E` (see :func:`~lrjax.warmup`), like this::")
+    'Decays to $E$ (see `lrjax.warmup`), like this:'
     >>> print(rst_to_markdown("Formula:\\n\\n.. math::\\n  x = 1\\n\\nAfter."))
     Formula:
     <BLANKLINE>
@@ -84,6 +84,8 @@ def rst_to_markdown(text: str) -> str:
     """
     text = _WRAPPED_NAMES.sub(r"\1\2 \3", text)
     text = _math_blocks(text)
+    # "as follows::" introduces an indented literal block, which Markdown reads as code.
+    text = re.sub(r"(?<=\S)::$", ":", text, flags=re.M)
     text = _MATH_ROLE.sub(lambda m: f"${m.group(1).strip()}$", text)
     return _XREF_ROLE.sub(lambda m: f"`{m.group(1)}`", text)
 
@@ -95,13 +97,23 @@ class LrjaxDocstrings(griffe.Extension):
         if obj.docstring is not None:
             obj.docstring.value = rst_to_markdown(obj.docstring.value)
         if isinstance(obj, griffe.Function):
-            # Hyperparameters are annotated ``Param`` (any array-like); "Any" in a table
-            # column tells a reader nothing that the Args description does not.
+            # Hyperparameters are annotated ``Param`` (any array-like) and children ``Child``
+            # (a schedule, a callable or a number), both aliases of ``Any``: "Any" next to an
+            # argument tells a reader nothing that its Args description does not.
             for parameter in obj.parameters:
-                if str(parameter.annotation) in {"Any", "Param"}:
+                if str(parameter.annotation) in {"Any", "Param", "Child"}:
                     parameter.annotation = None
 
     def on_class_members(self, *, node: Any, cls: griffe.Class, **kwargs: Any) -> None:
+        # A NamedTuple's fields are properties documented "Alias for field number 0": the
+        # class's docstring says what they hold.
+        for name in list(cls.members):
+            member = cls.members[name]
+            if member.is_alias:
+                continue
+            doc = member.docstring.value if member.docstring else ""
+            if doc.startswith("Alias for field number"):
+                cls.del_member(name)
         runtime = getattr(node, "obj", None)
         if not isinstance(runtime, type) or "__dataclass_fields__" not in vars(runtime):
             return

@@ -14,6 +14,7 @@ home page's screenshot there.
 
 from __future__ import annotations
 
+import doctest
 import html
 import importlib.util
 import os
@@ -193,6 +194,7 @@ def _load_site_ext():
 
 def test_docstring_math_and_roles_become_markdown() -> None:
     ext = _load_site_ext()
+    assert doctest.testmod(ext).failed == 0  # the examples of docs/site_ext.py
     doc = (
         "Decays to :math:`E` (:func:`~lrjax.warmup`).\n\n"
         ".. math::\n  \\eta(t) = \\frac{1}{2}\n\nArgs:\n"
