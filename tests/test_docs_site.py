@@ -95,38 +95,36 @@ def screenshot(page: pathlib.Path, png: pathlib.Path, profile: pathlib.Path) -> 
     chromium(page, f"--screenshot={png}", size, profile=profile)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    out = tmp_path_factory.mktemp("site")
-    build_site(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def profile(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    return tmp_path_factory.mktemp("chromium-profile")
-
-
 @pytest.mark.slow
-def test_every_page_of_the_navigation_is_built(site: pathlib.Path) -> None:
-    nav = re.findall(r":\s*([\w/]+\.md)\s*$|^\s*-\s*([\w/]+\.md)\s*$", _mkdocs_yml(), re.M)
+def test_site_builds_strict_and_renders_in_chromium(tmp_path: pathlib.Path) -> None:
+    # One test builds the site once (under pytest-xdist, one worker does), then checks it.
+    site, profile = tmp_path / "site", tmp_path / "chromium-profile"
+    build_site(site)
+    _check_navigation(site)
+    _check_home_page(site, profile)
+    _check_api_page(site, profile)
+    _check_api_pages_hold_no_raw_restructuredtext(site)
+
+
+def _check_navigation(site: pathlib.Path) -> None:
+    yml = (ROOT / "mkdocs.yml").read_text()
+    # Strict: a warning fails the build, and a broken link or anchor is a warning.
+    assert re.search(r"^strict: true$", yml, re.M)
+    for check in ("omitted_files", "unrecognized_links", "anchors"):
+        assert re.search(rf"^  {check}: warn$", yml, re.M), check
+    nav = re.findall(r":\s*([\w/]+\.md)\s*$|^\s*-\s*([\w/]+\.md)\s*$", yml, re.M)
     pages = [a or b for a, b in nav]
     assert len(pages) >= 25, pages
     for page in pages:
         assert (DOCS / page).is_file(), page
         assert (site / page.replace(".md", ".html")).is_file(), page
-    # Every existing docs page is in the navigation (mkdocs only notes the others).
+    # Every docs page is in the navigation (mkdocs only notes the others, even when strict).
     listed = set(pages)
     for md in DOCS.rglob("*.md"):
         assert md.relative_to(DOCS).as_posix() in listed, f"{md} is not in mkdocs.yml's nav"
 
 
-def _mkdocs_yml() -> str:
-    return (ROOT / "mkdocs.yml").read_text()
-
-
-@pytest.mark.slow
-def test_home_page_renders_in_chromium(site: pathlib.Path, profile: pathlib.Path) -> None:
+def _check_home_page(site: pathlib.Path, profile: pathlib.Path) -> None:
     page = site / "index.html"
     text = dom_text(chromium(page, "--dump-dom", profile=profile))
     assert "lrjax" in text
@@ -138,16 +136,13 @@ def test_home_page_renders_in_chromium(site: pathlib.Path, profile: pathlib.Path
     _assert_not_blank(png)
 
 
-@pytest.mark.slow
-def test_api_page_renders_signature_example_and_math(
-    site: pathlib.Path, profile: pathlib.Path
-) -> None:
+def _check_api_page(site: pathlib.Path, profile: pathlib.Path) -> None:
     page = site / "api" / "presets.html"
     dom = chromium(page, "--dump-dom", profile=profile)
     text = dom_text(dom)
     # Code is highlighted token by token: compare code without its whitespace.
     code = re.sub(r"\s+", "", text)
-    # The signature (separate, formatted), the Args table, the doctest example.
+    # The signature (separate, formatted), the Args, the doctest example.
     signature = "warmup_cosine_decay(peak_value,warmup_steps,total_steps,init_value=0.0,"
     assert signature in code
     assert "value at the end of the warmup" in text
@@ -161,14 +156,14 @@ def test_api_page_renders_signature_example_and_math(
     _assert_not_blank(png)
 
 
-@pytest.mark.slow
-def test_api_pages_hold_no_raw_restructuredtext(site: pathlib.Path) -> None:
+def _check_api_pages_hold_no_raw_restructuredtext(site: pathlib.Path) -> None:
     pages = sorted((site / "api").glob("*.html"))
     assert len(pages) >= 12
     for page in pages:
         text = dom_text(page.read_text())
         for raw in (".. math::", ":math:`", ":func:`", ":class:`", ":meth:`", "\\frac"):
             assert raw not in text, f"{raw!r} in {page.name}"
+        assert "Alias for field number" not in text, page.name
     # The adaptive schedules and every compat module have their entries.
     adaptive = dom_text((site / "api" / "adaptive.html").read_text())
     assert "reduce_on_plateau" in adaptive and "scale_by_adaptive" in adaptive
