@@ -28,8 +28,8 @@ from latex2mathml.converter import convert as latex_to_mathml
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 _MATH_ROLE = re.compile(r":math:`([^`]+)`")
-# :func:`~lrjax.warmup`, :class:`Foo`, :meth:`check`: shown as code (the leading ~ or . of
-# Sphinx's short forms is dropped).
+# :func:`~lrjax.warmup`, :class:`Foo`, :meth:`check`: shown as code, linked to the API entry
+# when there is one (the leading ~ or . of Sphinx's short forms is dropped).
 _XREF_ROLE = re.compile(r":(?:func|class|meth|attr|data|mod|obj|exc):`[~.]?([^`]+)`")
 _MATH_DIRECTIVE = re.compile(r"^(\s*)\.\. math::\s*$")
 # An Args entry naming several arguments may wrap before its colon
@@ -68,11 +68,27 @@ def _math_blocks(text: str) -> str:
     return "\n".join(out)
 
 
-def rst_to_markdown(text: str) -> str:
-    """The Markdown form of a docstring's text (see the module docstring).
+def _xref(name: str, module: str | None) -> str:
+    """A role's target as code, in an optional autorefs link: a link where the name has an
+    entry on the API pages (a full ``lrjax.`` path, or a name of the docstring's own
+    module), plain code elsewhere, and never a warning."""
+    code = f"`{name}`"
+    target = name.removesuffix("()")
+    if not target.startswith("lrjax."):
+        if module is None:
+            return code
+        target = f"{module}.{target}"
+    return f'<autoref identifier="{target}" optional><code>{html.escape(name)}</code></autoref>'
 
-    >>> rst_to_markdown("Decays to :math:`E` (see :func:`~lrjax.warmup`), like this::")
-    'Decays to $E$ (see `lrjax.warmup`), like this:'
+
+def rst_to_markdown(text: str, module: str | None = None) -> str:
+    """The Markdown form of a docstring's text (see the module docstring); ``module`` is
+    where the docstring is, to link the names its roles mention.
+
+    >>> rst_to_markdown("Decays to :math:`E` (see :func:`cosine_lr`), like this::")
+    'Decays to $E$ (see `cosine_lr`), like this:'
+    >>> rst_to_markdown("As :func:`cosine_lr`.", module="lrjax.compat.timm")[:62]
+    'As <autoref identifier="lrjax.compat.timm.cosine_lr" optional>'
     >>> print(rst_to_markdown("Formula:\\n\\n.. math::\\n  x = 1\\n\\nAfter."))
     Formula:
     <BLANKLINE>
@@ -87,7 +103,7 @@ def rst_to_markdown(text: str) -> str:
     # "as follows::" introduces an indented literal block, which Markdown reads as code.
     text = re.sub(r"(?<=\S)::$", ":", text, flags=re.M)
     text = _MATH_ROLE.sub(lambda m: f"${m.group(1).strip()}$", text)
-    return _XREF_ROLE.sub(lambda m: f"`{m.group(1)}`", text)
+    return _XREF_ROLE.sub(lambda m: _xref(m.group(1), module), text)
 
 
 class LrjaxDocstrings(griffe.Extension):
@@ -95,7 +111,7 @@ class LrjaxDocstrings(griffe.Extension):
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = rst_to_markdown(obj.docstring.value)
+            obj.docstring.value = rst_to_markdown(obj.docstring.value, obj.module.path)
         if isinstance(obj, griffe.Function):
             # Hyperparameters are annotated ``Param`` (any array-like) and children ``Child``
             # (a schedule, a callable or a number), both aliases of ``Any``: "Any" next to an

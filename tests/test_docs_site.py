@@ -164,6 +164,9 @@ def _check_api_pages_hold_no_raw_restructuredtext(site: pathlib.Path) -> None:
         for raw in (".. math::", ":math:`", ":func:`", ":class:`", ":meth:`", "\\frac"):
             assert raw not in text, f"{raw!r} in {page.name}"
         assert "Alias for field number" not in text, page.name
+    # The docstrings' :func: and :class: roles became links where the API has an entry.
+    links = sum(p.read_text().count('class="autorefs autorefs-internal"') for p in pages)
+    assert links >= 20, links
     # The adaptive schedules and every compat module have their entries.
     adaptive = dom_text((site / "api" / "adaptive.html").read_text())
     assert "reduce_on_plateau" in adaptive and "scale_by_adaptive" in adaptive
@@ -196,7 +199,8 @@ def test_docstring_math_and_roles_become_markdown() -> None:
         "  a, b,\n    c: as in :class:`Foo`."
     )
     assert ext.rst_to_markdown(doc) == (
-        "Decays to $E$ (`lrjax.warmup`).\n\n$$\n\\eta(t) = \\frac{1}{2}\n$$\n\n"
+        'Decays to $E$ (<autoref identifier="lrjax.warmup" optional>'
+        "<code>lrjax.warmup</code></autoref>).\n\n$$\n\\eta(t) = \\frac{1}{2}\n$$\n\n"
         "Args:\n  a, b, c: as in `Foo`."
     )
     html_in = '<p>x <span class="arithmatex">\\(a &lt; b\\)</span></p>'
