@@ -262,10 +262,3 @@ def test_adaptive_errors() -> None:
             lrjax.keras.LearningRateSchedule.from_config(bad)
     with pytest.raises(ValueError, match="only kept for an adaptive"):
         lrjax.keras.LearningRateSchedule.from_config({**plain.get_config(), "state": {}})
-
-
-def test_docs_training_adaptive_keras_block(capsys: pytest.CaptureFixture[str]) -> None:
-    from test_torch_adapter import adaptive_doc_block
-
-    exec(compile(adaptive_doc_block(1), "docs/training.md (adaptive, Keras)", "exec"), {})
-    assert capsys.readouterr().out.splitlines() == ["[0.06, 0.12, 0.18, 0.2] True"]

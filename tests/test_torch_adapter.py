@@ -390,18 +390,3 @@ def test_adaptive_errors() -> None:
         plain.load_state_dict(plain_state)
     sched.load_state_dict(good)
     assert sched.state_dict() == good
-
-
-def adaptive_doc_block(index: int) -> str:
-    """A code block of docs/training.md's "Adaptive schedules in PyTorch and Keras"."""
-    import pathlib
-    import re
-
-    text = (pathlib.Path(__file__).parents[1] / "docs" / "training.md").read_text()
-    section = text.split("## Adaptive schedules in PyTorch and Keras", 1)[1].split("\n## ")[0]
-    return re.findall(r"```py\n(.*?)```", section, re.S)[index]
-
-
-def test_docs_training_adaptive_torch_block(capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(adaptive_doc_block(0), "docs/training.md (adaptive, torch)", "exec"), {})
-    assert capsys.readouterr().out.splitlines() == ["[0.05]", "5 1"]
