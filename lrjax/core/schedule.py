@@ -97,6 +97,14 @@ def _inheritable_fields(cls: type) -> None:
         cls.__annotations__ = annotations
 
 
+# A schedule called without a step: what a Keras optimizer does with a plain callable
+# learning rate (it calls `learning_rate()`; only a keras LearningRateSchedule gets the step).
+_NO_STEP: Any = object()
+_NO_STEP_MESSAGE = (
+    "{self!r} was called without a step; a Keras optimizer calls a plain callable learning "
+    "rate that way: pass lrjax.keras.LearningRateSchedule(schedule) instead"
+)
+
 _P = ParamSpec("_P")
 _S = TypeVar("_S", bound="AbstractNode")
 
@@ -327,8 +335,10 @@ class AbstractSchedule(AbstractNode):
 
     # -- evaluation -------------------------------------------------------------------
 
-    def __call__(self, step: ArrayLike) -> Array:
+    def __call__(self, step: ArrayLike = _NO_STEP) -> Array:
         """The learning rate at ``step`` (elementwise over an array of steps)."""
+        if step is _NO_STEP:
+            raise TypeError(_NO_STEP_MESSAGE.format(self=self))
         return _evaluate_jitted(self, check_step(step))
 
     def _evaluate(self, t: Array) -> Array:

@@ -30,6 +30,11 @@ def check_step(step: Any) -> Any:
     Raises ``TypeError`` for bool, str, None and complex steps, and ``OverflowError``
     for concrete integers outside the current integer mode (never wraps silently).
     """
+    to_array = getattr(step, "__jax_array__", None)
+    if to_array is not None and not isinstance(step, (jax.Array, np.ndarray, np.generic)):
+        # A keras.Variable (what a Keras optimizer's `iterations` is), or anything else that
+        # converts itself: JAX no longer converts such objects implicitly inside jit.
+        step = to_array()
     if isinstance(step, (bool, np.bool_)) or step is None or isinstance(step, (str, bytes)):
         raise TypeError(f"step must be a number or an array of numbers, got {step!r}")
     if isinstance(step, complex):
