@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from jax.core import Tracer
 
-from lrjax.core.schedule import AbstractNode, FunctionSchedule, registered_classes
+from lrjax.core.schedule import AbstractNode, FunctionSchedule, equivalent, registered_classes
 
 
 def _version() -> str:
@@ -78,23 +78,39 @@ def _check_depth(func: str, where: str, depth: int) -> None:
 
 
 @functools.cache
-def _compat_classes() -> dict[str, str]:
-    """Class name -> ``lrjax.compat`` module, from the class statements of the compat files.
+def compat_names() -> dict[str, tuple[str, bool]]:
+    """Public name -> (``lrjax.compat`` module, is a class), from the compat files' classes,
+    functions and factories (``name = make_factory(...)``).
 
     Read without importing them, so ``import lrjax`` stays light: a config of a compat class
     imports just the module that defines it. Only lrjax's own files are read, and only the
     modules found there can be imported.
     """
     folder = pathlib.Path(__file__).resolve().parent.parent / "compat"
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, bool]] = {}
     for path in sorted(folder.glob("*.py")):
         if path.stem.startswith("_"):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in tree.body:
-            if isinstance(node, ast.ClassDef) and not node.name.startswith(("_", "Abstract")):
-                found.setdefault(node.name, path.stem)
+            if isinstance(node, ast.ClassDef):
+                names, is_class = [node.name], True
+            elif isinstance(node, ast.FunctionDef):
+                names, is_class = [node.name], False
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                is_class = False
+            else:
+                continue
+            for name in names:
+                if not name.startswith(("_", "Abstract")):
+                    found.setdefault(name, (path.stem, is_class))
     return found
+
+
+def _compat_classes() -> dict[str, str]:
+    """Class name -> the ``lrjax.compat`` module that defines it (see :func:`compat_names`)."""
+    return {name: module for name, (module, is_class) in compat_names().items() if is_class}
 
 
 def _find_class(name: str) -> type[AbstractNode] | None:
@@ -161,9 +177,11 @@ def _encode(value: Any, where: str, budget: _Budget, depth: int = 1) -> Any:
     else:
         budget.spend(where)
     if isinstance(value, FunctionSchedule):
+        hint = equivalent(value.fn)
+        instead = f"use {hint} instead" if hint else "build it from lrjax schedules instead"
         raise ValueError(
             f"to_config: {where} is a plain Python callable ({value.fn!r}), which cannot be "
-            "serialized; build it from lrjax schedules instead"
+            f"serialized; {instead}"
         )
     if isinstance(value, AbstractNode):
         return {

@@ -457,6 +457,51 @@ class FunctionSchedule(AbstractSchedule, factory="function"):
         values = jax.vmap(lambda s: jnp.asarray(self.fn(s)).astype(float_dtype()))(flat)
         return values.reshape(t.shape)
 
+    def __repr__(self) -> str:
+        # What an opaque callable costs, said where users look: in the schedule's repr.
+        hint = equivalent(self.fn)
+        use = f"; use {hint} instead" if hint else ""
+        return (
+            f"function({_callable_name(self.fn)}, opaque: compiles once per function object, "
+            f"cannot be vmapped over or saved with to_config{use})"
+        )
+
+
+def _callable_name(fn: Any) -> str:
+    name = getattr(fn, "__qualname__", None) or f"{type(fn).__qualname__} object"
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    return f"{module}.{name}" if module and module != "__main__" else name
+
+
+def equivalent(fn: Any) -> str | None:
+    """The lrjax compat function or class that gives a foreign schedule's curve as data:
+    ``lrjax.compat.optax.cosine_decay_schedule`` for the closure optax's
+    ``cosine_decay_schedule`` returns, ``lrjax.compat.keras.CosineDecay`` for a Keras
+    ``CosineDecay`` object; None when there is none (a lambda, an unknown library).
+
+    Examples:
+      >>> import optax
+      >>> equivalent(optax.cosine_decay_schedule(1.0, 100))
+      'lrjax.compat.optax.cosine_decay_schedule'
+      >>> equivalent(lambda step: 0.1) is None
+      True
+    """
+    from lrjax.core.config import compat_names
+
+    inner = getattr(fn, "func", fn)  # a functools.partial
+    module = getattr(inner, "__module__", None) or type(inner).__module__ or ""
+    library = module.split(".", 1)[0]
+    if library == "optax":  # optax's factories return closures: cosine_decay_schedule.<locals>
+        name = getattr(inner, "__qualname__", "").split(".<locals>", 1)[0]
+    elif library == "keras":  # Keras's schedules are objects of a LearningRateSchedule class
+        name = type(inner).__name__
+    else:
+        return None
+    found = compat_names().get(name)
+    if found is None or found[0] != library:
+        return None
+    return f"lrjax.compat.{library}.{name}"
+
 
 def as_schedule(x: Any, func: str = "as_schedule", name: str = "schedule") -> AbstractSchedule:
     """An lrjax schedule from a schedule, a plain callable, or a number (a constant).
