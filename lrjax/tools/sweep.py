@@ -19,6 +19,8 @@ import jax
 import numpy as np
 from jax.core import Tracer
 
+from lrjax.core import checks
+from lrjax.core.dtypes import float_dtype, int_dtype, int_max, x64_enabled
 from lrjax.core.schedule import (
     AbstractSchedule,
     Array,
@@ -109,12 +111,17 @@ class Sweep:
       numbers: per axis, its values as a 1-D array when they are numbers, else None.
       names: the axis names (static).
       others: per axis, its values when they are not numbers, else None (static).
+      samples: for a random search (:func:`lrjax.sample`), each sampled argument's values,
+        one per member (1-D arrays); empty for a grid.
+      sampled: the sampled arguments' names (static).
     """
 
     schedule: AbstractSchedule
     numbers: tuple[Any, ...]
     names: tuple[str, ...] = dataclasses.field(metadata=dict(static=True))
     others: tuple[tuple[Any, ...] | None, ...] = dataclasses.field(metadata=dict(static=True))
+    samples: tuple[Any, ...] = ()
+    sampled: tuple[str, ...] = dataclasses.field(default=(), metadata=dict(static=True))
 
     @property
     def axes(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
@@ -144,6 +151,9 @@ class Sweep:
 
     def points(self) -> list[dict[str, Any]]:
         """The grid point of each member, flattened in C order (needs concrete values)."""
+        if self.sampled:
+            rows = zip(*(np.asarray(c).tolist() for c in self.samples), strict=True)
+            return [dict(zip(self.sampled, row, strict=True)) for row in rows]
         grids = [values for _, values in self.axes]
         return [dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*grids)]
 
@@ -162,6 +172,8 @@ class Sweep:
 
     def __repr__(self) -> str:
         axes = ", ".join(f"{name}={list(values)!r}" for name, values in self.axes)
+        if self.sampled:
+            axes = f"{len(self.samples[0])} samples of " + ", ".join(self.sampled)
         return f"Sweep({self.member(0).factory or type(self.schedule).__name__}, {axes})"
 
 
@@ -169,10 +181,20 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
     """A batched schedule over the Cartesian product of a grid of arguments.
 
     Every keyword is an axis: ``sweep(f, a=[1, 2], b=[10, 20, 30])`` builds the six
-    schedules ``f(a=1, b=10), f(a=1, b=20), ...`` (each validated by ``f``) and stacks them
-    into one schedule of batch shape ``(2, 3)``. Fix other arguments with a lambda or
-    ``functools.partial``. Every member must have the same structure, so sweep numeric
-    arguments (values, step counts, boundaries), not options such as a shape name.
+    schedules ``f(a=1, b=10), f(a=1, b=20), ...`` and stacks them into one schedule of batch
+    shape ``(2, 3)``. Fix other arguments with a lambda or ``functools.partial``. Every
+    member must have the same structure, so sweep numeric arguments (values, step counts,
+    boundaries), not options such as a shape name.
+
+    When every axis is numeric, the factory is called **once**, under ``jax.vmap`` over the
+    flattened grid (lrjax factories take traced values), so a million members build in
+    about a second. The checks still see every value: each argument's check and each rule
+    between arguments runs whole-array on the grid's values, and a grid point that a
+    factory call would reject raises the error that call raises, naming the point. The
+    result is the same, bit for bit, as calling the factory per point and stacking, which
+    is what happens instead for factories that cannot be traced (Python control flow on a
+    value, a non-numeric axis such as a shape name, a check that only runs on concrete
+    values) and to confirm that a few members agree.
 
     Args:
       factory: a function returning an lrjax schedule, e.g. ``lrjax.cosine_decay``.
@@ -182,7 +204,9 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
       A :class:`Sweep`: ``.schedule`` (batched), ``.axes``, ``.shape``, ``.labels()``.
 
     Raises:
-      ValueError: an empty grid or axis, or members of different structures.
+      ValueError: an empty grid or axis, members of different structures, or a grid point
+        the factory rejects (``"sweep point 17 {'warmup_steps': 2000, ...}: ..."``, then
+        the factory's own message; ``TypeError``/``OverflowError`` likewise).
 
     Examples:
       >>> sw = lrjax.sweep(lambda peak, total: lrjax.cosine_decay(peak, total),
@@ -192,7 +216,11 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
       >>> y = lrjax.evaluate(sw, 21)
       >>> y.shape, f"{float(y[1, 2, 20]):.4f}"
       ((2, 3, 21), '1.0000')
-    """
+      >>> lrjax.sweep(lrjax.warmup_cosine_decay, init_value=[0.0], peak_value=[1.0],
+      ...             warmup_steps=[10, 200], total_steps=[100])
+      Traceback (most recent call last):
+      ValueError: sweep point 1 {'init_value': 0.0, 'peak_value': 1.0, 'warmup_steps': 200, 'total_steps': 100}: warmup_cosine_decay(warmup_steps=200, total_steps=100): total_steps must be >= warmup_steps
+    """  # noqa: E501
     f = "sweep"
     if not callable(factory):
         raise TypeError(f"{f}(factory={factory!r}): factory must be a function")
@@ -210,19 +238,111 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
         numeric = _numeric(values)
         numbers.append(np.asarray(values) if numeric else None)
         others.append(None if numeric else tuple(_axis_value(x) for x in values))
-    members = []
-    for combo in itertools.product(*grid.values()):
-        member = factory(**dict(zip(grid, combo, strict=True)))
-        if not isinstance(member, AbstractSchedule):
-            raise TypeError(f"{f}: factory returned {type(member).__name__}, not an lrjax schedule")
-        members.append(member)
+    shape = tuple(len(values) for values in grid.values())
+    names = tuple(grid)
+
+    def point(index: int) -> dict[str, Any]:
+        combo = np.unravel_index(index, shape)
+        return {n: _axis_value(grid[n][int(i)]) for n, i in zip(names, combo, strict=True)}
+
+    def columns() -> list[np.ndarray]:
+        # The flattened grid, one column per axis (C order), built from broadcast views.
+        out = []
+        for k, values in enumerate(numbers):
+            view = np.asarray(values).reshape((1,) * k + (-1,) + (1,) * (len(shape) - k - 1))
+            out.append(np.broadcast_to(view, shape).reshape(-1))
+        return out
+
+    stacked = None
+    if all(n is not None for n in numbers):
+        stacked = _traced_build(factory, names, columns, math.prod(shape), point)
+    if stacked is None:
+        members = [_call(factory, point(i), i) for i in range(math.prod(shape))]
+        stacked = _stack_points(members)
+    batched = jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), stacked)
+    return Sweep(batched, tuple(numbers), names, tuple(others))
+
+
+def _call(factory: Callable[..., Any], point: dict[str, Any], index: int) -> AbstractSchedule:
+    """``factory(**point)``, its errors prefixed with the point."""
     try:
-        stacked = stack(members)
+        member = factory(**point)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise type(err)(f"sweep point {index} {point}: {err}") from None
+    if not isinstance(member, AbstractSchedule):
+        raise TypeError(f"sweep: factory returned {type(member).__name__}, not an lrjax schedule")
+    return member
+
+
+def _stack_points(members: list[AbstractSchedule]) -> AbstractSchedule:
+    try:
+        return stack(members)
     except ValueError as err:
         raise ValueError(
-            f"{f}: the members differ in structure, so they cannot share one batched "
+            "sweep: the members differ in structure, so they cannot share one batched "
             f"schedule (sweep numeric arguments, not options): {err}"
         ) from None
-    shape = tuple(len(values) for values in grid.values())
-    batched = jax.tree_util.tree_map(lambda x: x.reshape(shape + x.shape[1:]), stacked)
-    return Sweep(batched, tuple(numbers), tuple(grid), tuple(others))
+
+
+def _traceable(column: np.ndarray) -> bool:
+    """Whether a column enters ``jax.vmap`` exactly as a per-point call would see it: integers
+    that fit the integer mode, floats that the float mode rounds as a factory's checks would
+    (integral floats beyond 2**23 may be step counts, which float32 would change)."""
+    if column.dtype.kind in "iu":
+        return bool(
+            column.size == 0 or (column.min() >= -int_max() - 1 and column.max() <= int_max())
+        )
+    if x64_enabled():
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = np.abs(column) >= 2.0**23
+        exact = column.astype(np.float32).astype(column.dtype) == column
+    return not np.any(big & ~exact & np.isfinite(column))
+
+
+def _traced_build(
+    factory: Callable[..., Any],
+    names: tuple[str, ...],
+    columns: Callable[[], list[np.ndarray]],
+    size: int,
+    point: Callable[[int], dict[str, Any]],
+) -> AbstractSchedule | None:
+    """The members as one batched schedule from one traced call of ``factory``, checked
+    whole-array; None when the factory cannot be built that way (then build per point).
+
+    Raises the error of the first grid point the factory rejects, prefixed with the point.
+    """
+    cols = columns()
+    if not all(_traceable(c) for c in cols):
+        return None
+    dtypes = [int_dtype() if c.dtype.kind in "iu" else float_dtype() for c in cols]
+    args = [jax.numpy.asarray(c, d) for c, d in zip(cols, dtypes, strict=True)]
+    del cols
+
+    def build(*values: Any) -> AbstractSchedule:
+        member = factory(**dict(zip(names, values, strict=True)))
+        if not isinstance(member, AbstractSchedule):
+            raise TypeError(f"factory returned {type(member).__name__}")
+        return member
+
+    try:
+        with checks.sweep_batch(size) as batch:
+            out = jax.vmap(build)(*args)
+    except Exception:  # noqa: BLE001 - untraceable, or an invalid constant: per point
+        return None
+    del args
+    if batch.deferred:
+        return None
+    if batch.bad.any():
+        index = int(np.argmax(batch.bad))
+        _call(factory, point(index), index)  # raises that point's own error
+        return None  # the point built after all (a check stricter than the factory's)
+    stacked = jax.tree_util.tree_map(np.asarray, out)
+    # A few members built per point must agree bit for bit (dtype included), or the
+    # factory computes something differently when traced: then build every point.
+    for index in sorted({0, size // 2, size - 1}):
+        member = factory(**point(index))
+        got = jax.tree_util.tree_map(lambda x, i=index: x[i], stacked)
+        if structure(member) != structure(got) or member != got:
+            return None
+    return stacked
