@@ -346,3 +346,215 @@ def _traced_build(
         if structure(member) != structure(got) or member != got:
             return None
     return stacked
+
+
+# -- random and quasi-random search -----------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Distribution:
+    """A search space for one argument of :func:`sample`: ``kind`` is ``"uniform"``,
+    ``"log_uniform"``, ``"int_uniform"`` or ``"one_of"``; build it with those functions."""
+
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    values: tuple[Any, ...] = ()
+
+    def transform(self, u: np.ndarray) -> np.ndarray:
+        """The values at quantiles ``u`` in [0, 1) (float64 or int64)."""
+        if self.kind == "uniform":
+            return self.low + (self.high - self.low) * u
+        if self.kind == "log_uniform":
+            low, high = math.log(self.low), math.log(self.high)
+            return np.clip(np.exp(low + (high - low) * u), self.low, self.high)
+        if self.kind == "int_uniform":
+            low, high = int(self.low), int(self.high)
+            return np.minimum(low + np.floor(u * (high - low + 1)).astype(np.int64), high)
+        index = np.minimum(np.floor(u * len(self.values)).astype(np.int64), len(self.values) - 1)
+        return np.asarray(self.values)[index]
+
+
+def _bounds(func: str, low: Any, high: Any, *, positive: bool = False) -> tuple[float, float]:
+    for name, x in (("low", low), ("high", high)):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.number)):
+            raise TypeError(f"{func}({name}={x!r}): {name} must be a real number")
+        if not math.isfinite(x) or (positive and not x > 0):
+            raise ValueError(
+                f"{func}({name}={x!r}): {name} must be finite" + (" and > 0" * positive)
+            )
+    if not low <= high:
+        raise ValueError(f"{func}(low={low!r}, high={high!r}): high must be >= low")
+    return low, high
+
+
+def uniform(low: float, high: float) -> Distribution:
+    """Values uniform in ``[low, high)``: ``low + (high - low) u``. For :func:`sample`.
+
+    Examples:
+      >>> lrjax.uniform(0.0, 0.5).transform(np.array([0.0, 0.5]))
+      array([0.  , 0.25])
+    """
+    return Distribution("uniform", *_bounds("uniform", low, high))
+
+
+def log_uniform(low: float, high: float) -> Distribution:
+    """Values whose logarithm is uniform in ``[log low, log high)``: ``low (high/low)^u``,
+    the usual prior for a learning rate. For :func:`sample`.
+
+    Examples:
+      >>> lrjax.log_uniform(1e-4, 1e-2).transform(np.array([0.5])).round(6)
+      array([0.001])
+    """
+    return Distribution("log_uniform", *_bounds("log_uniform", low, high, positive=True))
+
+
+def int_uniform(low: int, high: int) -> Distribution:
+    """Integers uniform in ``[low, high]`` (both ends included): ``low + floor((high - low +
+    1) u)``, e.g. a warmup length. For :func:`sample`.
+
+    Examples:
+      >>> lrjax.int_uniform(0, 3).transform(np.array([0.0, 0.3, 0.99]))
+      array([0, 1, 3])
+    """
+    for name, x in (("low", low), ("high", high)):
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+            raise TypeError(f"int_uniform({name}={x!r}): {name} must be an integer")
+    return Distribution("int_uniform", *_bounds("int_uniform", int(low), int(high)))
+
+
+def one_of(values: Sequence[Any]) -> Distribution:
+    """One of ``values``, each equally likely. For :func:`sample`.
+
+    Examples:
+      >>> lrjax.one_of([100, 200]).transform(np.array([0.2, 0.7]))
+      array([100, 200])
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"one_of(values={values!r}): values must be a sequence")
+    if len(values) == 0:
+        raise ValueError("one_of(values=[]): values must hold at least one value")
+    return Distribution("one_of", values=tuple(_axis_value(x) for x in values))
+
+
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71)
+
+
+def _halton(num: int, dims: int) -> np.ndarray:
+    """The first ``num`` points (from index 1) of the Halton sequence in ``dims`` dimensions:
+    coordinate ``j`` is the radical inverse of the index in the ``j``-th prime base (digits
+    reversed behind the point), taken ``m`` digits at a time through a table of ``base**m``
+    entries (two or three passes over the indices instead of one per digit)."""
+    out = np.zeros((num, dims))
+    for j in range(dims):
+        base = _PRIMES[j]
+        m = max(1, int(math.log(4096, base)))
+        width = base**m
+        table = np.zeros(width)
+        digits = np.arange(width)
+        for k in range(m):  # the radical inverse of every m-digit number
+            table += (digits % base) * float(base) ** -(k + 1)
+            digits //= base
+        index, scale = np.arange(1, num + 1, dtype=np.int64), 1.0
+        while True:
+            out[:, j] += table[index % width] * scale
+            index //= width
+            scale /= width
+            if not index.any():
+                break
+    return out
+
+
+def _key_bits(key: Any) -> np.ndarray:
+    """The bits of a ``jax.random`` key (a typed key or a raw ``uint32`` key array)."""
+    if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    bits = np.asarray(key)
+    if bits.dtype != np.uint32 or bits.ndim != 1:
+        raise TypeError(f"sample(key={key!r}): key must be one jax.random key")
+    return bits
+
+
+def sample(
+    factory: Callable[..., Any],
+    key: Any,
+    num: int,
+    *,
+    method: str = "random",
+    **space: Distribution,
+) -> Sweep:
+    r"""A batched schedule of ``num`` configurations drawn from a search space (random search).
+
+    Each keyword is an argument of ``factory`` and its :class:`Distribution`
+    (:func:`uniform`, :func:`log_uniform`, :func:`int_uniform`, :func:`one_of`). Member
+    ``i`` is ``factory(**{name: dist.transform(u[i, j])})`` for quantiles ``u`` in
+    ``[0, 1)^d``: independent uniforms from ``key`` (``method="random"``), or the Halton
+    sequence with a random shift from ``key``, :math:`u_i = (h_i + s) \bmod 1`
+    (``method="halton"``, quasi-random: spreads the points more evenly than random draws;
+    up to 20 arguments). The same key gives the same configurations. The members are built
+    like :func:`sweep`'s (one traced call, every value checked; an invalid sample raises
+    ``"sweep point i {...}: ..."``).
+
+    Args:
+      factory: a function returning an lrjax schedule.
+      key: a ``jax.random`` key.
+      num: the number of configurations.
+      method: ``"random"`` or ``"halton"``.
+      **space: a distribution per sampled argument.
+
+    Returns:
+      A :class:`Sweep` with one axis ``"sample"`` of length ``num``; its ``labels()`` and
+      ``points()`` give each sample's arguments.
+
+    Examples:
+      >>> import jax
+      >>> sw = lrjax.sample(lambda peak_value, warmup_steps: lrjax.warmup_cosine_decay(
+      ...     peak_value, warmup_steps, 10_000), jax.random.key(0), 1000,
+      ...     peak_value=lrjax.log_uniform(1e-5, 1e-2), warmup_steps=lrjax.int_uniform(0, 2000))
+      >>> sw.shape, lrjax.evaluate(sw, 5).shape
+      ((1000,), (1000, 5))
+      >>> p = sw.points()[0]
+      >>> 1e-5 <= p["peak_value"] <= 1e-2 and 0 <= p["warmup_steps"] <= 2000
+      True
+    """
+    f = "sample"
+    if not callable(factory):
+        raise TypeError(f"{f}(factory={factory!r}): factory must be a function")
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+        raise ValueError(f"{f}(num={num!r}): num must be an integer >= 1")
+    if method not in ("random", "halton"):
+        raise ValueError(f"{f}(method={method!r}): method must be one of 'random', 'halton'")
+    if not space:
+        raise ValueError(
+            f"{f}: give at least one argument's distribution, e.g. "
+            "peak_value=lrjax.log_uniform(1e-5, 1e-2)"
+        )
+    for name, dist in space.items():
+        if not isinstance(dist, Distribution):
+            raise TypeError(
+                f"{f}({name}={dist!r}): {name} must be a distribution (lrjax.uniform, "
+                "log_uniform, int_uniform, one_of)"
+            )
+    if method == "halton" and len(space) > len(_PRIMES):
+        raise ValueError(f"{f}: method='halton' takes up to {len(_PRIMES)} arguments")
+    num, dims = int(num), len(space)
+    # NumPy's generator, seeded by the key's bits: no compile per new `num` (jax.random
+    # compiles a kernel per shape), reproducible from the key.
+    rng = np.random.default_rng(_key_bits(key))
+    if method == "random":
+        u = rng.random((num, dims))
+    else:
+        u = np.mod(_halton(num, dims) + rng.random(dims), 1.0)
+    cols = [dist.transform(u[:, j]) for j, dist in enumerate(space.values())]
+    del u
+    names = tuple(space)
+
+    def point(index: int) -> dict[str, Any]:
+        return {n: c[index].item() for n, c in zip(names, cols, strict=True)}
+
+    stacked = None
+    if all(c.dtype.kind in "iuf" for c in cols):
+        stacked = _traced_build(factory, names, lambda: cols, num, point)
+    if stacked is None:
+        stacked = _stack_points([_call(factory, point(i), i) for i in range(num)])
+    return Sweep(stacked, (np.arange(num),), ("sample",), (None,), tuple(cols), names)
