@@ -258,3 +258,41 @@ def test_halton_matches_the_radical_inverse():
         want = [radical_inverse(i + 1, b) for b in (2, 3, 5, 7)]
         np.testing.assert_allclose(h[i], want, rtol=1e-12)
     assert len(np.unique(h[:, 0])) == 5000
+
+
+# -- evaluating many members ---------------------------------------------------------------
+
+
+def test_evaluate_and_envelope_in_member_groups_match_one_vmap():
+    factory = functools.partial(lrjax.warmup_cosine_decay, total_steps=250)
+    sw = lrjax.sweep(factory, peak_value=np.logspace(-4, -1, 50), warmup_steps=np.arange(60))
+    flat = jax.tree_util.tree_map(lambda x: x.reshape(-1), sw.schedule)
+    want = np.asarray(jax.vmap(lambda s: s(jax.numpy.arange(300)))(flat)).reshape(50, 60, 300)
+    # 2**16 values per call at 1 024 steps: 64 members per call, the last group padded.
+    got = lrjax.evaluate(sw, 300, chunk_size=1 << 16)
+    assert np.array_equal(got, want)
+    env = lrjax.envelope(sw, 300, num_bins=30, chunk_size=1 << 16)
+    assert np.array_equal(env.min, want.reshape(50, 60, 30, 10).min(-1))
+    assert np.array_equal(env.max, want.reshape(50, 60, 30, 10).max(-1))
+
+
+def test_evaluating_a_hundred_thousand_members_stays_within_bounded_memory():
+    # One call over every member would hold 1e5 members x 1 024 steps (400 MiB) per chunk.
+    code = """
+import resource, functools, numpy as np, lrjax
+sw = lrjax.sweep(functools.partial(lrjax.warmup_cosine_decay, total_steps=1000),
+                 peak_value=np.logspace(-4, -1, 400), warmup_steps=np.arange(250))
+lrjax.evaluate(sw.member(0), 16); lrjax.envelope(sw.member(0), 16)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+y = lrjax.evaluate(sw, 16)
+env = lrjax.envelope(sw, 16, num_bins=4)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert y.shape == (400, 250, 16) and env.min.shape == (400, 250, 4)
+print((after - before) / 1024)
+"""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    grown = float(out.stdout.strip().splitlines()[-1])
+    assert grown < 150, f"evaluate/envelope of 1e5 members grew the peak RSS by {grown:.0f} MiB"
