@@ -192,7 +192,9 @@ def test_sample_is_reproducible_in_range_and_labelled(method):
     points = a.points()
     peaks = np.array([p["peak_value"] for p in points])
     warm = np.array([p["warmup_steps"] for p in points])
-    assert np.all((peaks >= 1e-5) & (peaks <= 1e-2)) and np.all((warm >= 0) & (warm <= 2000))
+    assert np.all((peaks >= np.float32(1e-5)) & (peaks <= np.float32(1e-2))) and np.all(
+        (warm >= 0) & (warm <= 2000)
+    )
     assert {p["exponent"] for p in points} == {1.0, 2.0}
     # log-uniform: about a third of the samples per decade
     counts = np.histogram(np.log10(peaks), bins=[-5, -4, -3, -2])[0]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
@@ -245,17 +246,19 @@ def sweep(factory: Callable[..., Any], **grid: Any) -> Sweep:
         combo = np.unravel_index(index, shape)
         return {n: _axis_value(grid[n][int(i)]) for n, i in zip(names, combo, strict=True)}
 
-    def columns() -> list[np.ndarray]:
-        # The flattened grid, one column per axis (C order), built from broadcast views.
+    def columns() -> list[jax.Array]:
+        # The flattened grid, one column per axis (C order) in the leaf dtypes, broadcast
+        # on the device: 4 bytes per member and axis, no float64 copies.
         out = []
         for k, values in enumerate(numbers):
-            view = np.asarray(values).reshape((1,) * k + (-1,) + (1,) * (len(shape) - k - 1))
-            out.append(np.broadcast_to(view, shape).reshape(-1))
+            axis = jnp.asarray(values, _column_dtype(values))
+            axis = axis.reshape((1,) * k + (-1,) + (1,) * (len(shape) - k - 1))
+            out.append(jnp.broadcast_to(axis, shape).reshape(-1))
         return out
 
     stacked = None
-    if all(n is not None for n in numbers):
-        stacked = _traced_build(factory, names, columns, math.prod(shape), point)
+    if all(n is not None and _traceable(n) for n in numbers):
+        stacked = _traced_build(factory, names, columns(), math.prod(shape), point)
     if stacked is None:
         members = [_call(factory, point(i), i) for i in range(math.prod(shape))]
         stacked = _stack_points(members)
@@ -300,10 +303,14 @@ def _traceable(column: np.ndarray) -> bool:
     return not np.any(big & ~exact & np.isfinite(column))
 
 
+def _column_dtype(values: np.ndarray) -> Any:
+    return int_dtype() if values.dtype.kind in "iu" else float_dtype()
+
+
 def _traced_build(
     factory: Callable[..., Any],
     names: tuple[str, ...],
-    columns: Callable[[], list[np.ndarray]],
+    args: list[jax.Array],
     size: int,
     point: Callable[[int], dict[str, Any]],
 ) -> AbstractSchedule | None:
@@ -312,12 +319,6 @@ def _traced_build(
 
     Raises the error of the first grid point the factory rejects, prefixed with the point.
     """
-    cols = columns()
-    if not all(_traceable(c) for c in cols):
-        return None
-    dtypes = [int_dtype() if c.dtype.kind in "iu" else float_dtype() for c in cols]
-    args = [jax.numpy.asarray(c, d) for c, d in zip(cols, dtypes, strict=True)]
-    del cols
 
     def build(*values: Any) -> AbstractSchedule:
         member = factory(**dict(zip(names, values, strict=True)))
@@ -330,7 +331,7 @@ def _traced_build(
             out = jax.vmap(build)(*args)
     except Exception:  # noqa: BLE001 - untraceable, or an invalid constant: per point
         return None
-    del args
+    args.clear()  # the columns: only the leaves are kept
     if batch.deferred:
         return None
     if batch.bad.any():
@@ -442,27 +443,29 @@ _PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 6
 
 def _halton(num: int, dims: int) -> np.ndarray:
     """The first ``num`` points (from index 1) of the Halton sequence in ``dims`` dimensions:
-    coordinate ``j`` is the radical inverse of the index in the ``j``-th prime base (digits
-    reversed behind the point), taken ``m`` digits at a time through a table of ``base**m``
-    entries (two or three passes over the indices instead of one per digit)."""
-    out = np.zeros((num, dims))
-    for j in range(dims):
-        base = _PRIMES[j]
-        m = max(1, int(math.log(4096, base)))
-        width = base**m
-        table = np.zeros(width)
-        digits = np.arange(width)
-        for k in range(m):  # the radical inverse of every m-digit number
-            table += (digits % base) * float(base) ** -(k + 1)
-            digits //= base
-        index, scale = np.arange(1, num + 1, dtype=np.int64), 1.0
-        while True:
-            out[:, j] += table[index % width] * scale
-            index //= width
-            scale /= width
-            if not index.any():
-                break
-    return out
+    coordinate ``j`` is the radical inverse of the index in the ``j``-th prime base."""
+    return np.stack([_halton_column(num, _PRIMES[j]) for j in range(dims)], axis=1)
+
+
+def _halton_column(num: int, base: int) -> np.ndarray:
+    """The radical inverses of ``1 .. num`` in ``base`` (digits reversed behind the point),
+    taken ``m`` digits at a time through a table of ``base**m`` entries (two or three passes
+    over the indices instead of one per digit)."""
+    m = max(1, int(math.log(4096, base)))
+    width = base**m
+    table = np.zeros(width)
+    digits = np.arange(width)
+    for k in range(m):  # the radical inverse of every m-digit number
+        table += (digits % base) * float(base) ** -(k + 1)
+        digits //= base
+    out = np.zeros(num)
+    index, scale = np.arange(1, num + 1, dtype=np.int64), 1.0
+    while True:
+        out += table[index % width] * scale
+        index //= width
+        scale /= width
+        if not index.any():
+            return out
 
 
 def _key_bits(key: Any) -> np.ndarray:
@@ -541,20 +544,30 @@ def sample(
     # NumPy's generator, seeded by the key's bits: no compile per new `num` (jax.random
     # compiles a kernel per shape), reproducible from the key.
     rng = np.random.default_rng(_key_bits(key))
-    if method == "random":
-        u = rng.random((num, dims))
-    else:
-        u = np.mod(_halton(num, dims) + rng.random(dims), 1.0)
-    cols = [dist.transform(u[:, j]) for j, dist in enumerate(space.values())]
-    del u
+    shift = rng.random(dims) if method == "halton" else None
+    cols = []
+    for j, dist in enumerate(space.values()):
+        # One argument at a time, in the leaf dtypes (the values the members are built
+        # from, so `points()` reproduces every member exactly): little beyond the leaves.
+        if shift is None:
+            u = rng.random(num)
+        else:
+            u = np.mod(_halton_column(num, _PRIMES[j]) + shift[j], 1.0)
+        col = dist.transform(u)
+        if col.dtype.kind == "f":
+            col = col.astype(float_dtype())
+        elif col.dtype.kind in "iu" and _traceable(col):
+            col = col.astype(int_dtype())
+        cols.append(col)
     names = tuple(space)
 
     def point(index: int) -> dict[str, Any]:
         return {n: c[index].item() for n, c in zip(names, cols, strict=True)}
 
     stacked = None
-    if all(c.dtype.kind in "iuf" for c in cols):
-        stacked = _traced_build(factory, names, lambda: cols, num, point)
+    if all(c.dtype.kind in "iuf" and _traceable(c) for c in cols):
+        args = [jnp.asarray(c) for c in cols]
+        stacked = _traced_build(factory, names, args, num, point)
     if stacked is None:
         stacked = _stack_points([_call(factory, point(i), i) for i in range(num)])
     return Sweep(stacked, (np.arange(num),), ("sample",), (None,), tuple(cols), names)
