@@ -246,6 +246,37 @@ def interleaved_ratios(calls, rounds: int, base: str):
     return medians, ratios
 
 
+_BUILD = """
+import functools, sys, jax, numpy as np, lrjax
+sys.path.insert(0, {root!r})
+from benchmarks import _common as C
+factory = functools.partial(lrjax.warmup_cosine_decay, total_steps=100_000)
+space = dict(peak_value=lrjax.log_uniform(1e-5, 1e-2), warmup_steps=lrjax.int_uniform(0, 2000))
+def build(count):
+    if {kind!r} == "sample":
+        return lrjax.sample(factory, jax.random.key(0), count, **space)
+    side = round(count ** 0.5)
+    return lrjax.sweep(factory, peak_value=np.logspace(-5, -2, side),
+                       warmup_steps=np.arange(side) * 2)
+build(1000)
+before = C.rss_bytes()
+out = build({count})
+print(C.peak_rss_bytes() - before)
+"""
+
+
+def build_peak_bytes(kind: str, count: int) -> int:
+    """The peak RSS growth of one build, measured in a fresh process (see the notes)."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    code = _BUILD.format(root=root, kind=kind, count=count)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
 def leaf_bytes(tree) -> int:
     import jax
     import numpy as np
@@ -292,29 +323,27 @@ def scale(lrjax, report, quick: bool) -> None:
             calls["per point"] = lambda pairs=pairs: lrjax.stack([factory(**p) for p in pairs])
         medians, _ = interleaved_ratios(calls, rounds, "sweep")
         for name, fn in calls.items():
-            C.reset_peak_rss()
-            before = C.rss_bytes()
-            out = fn()
-            peak = C.peak_rss_bytes() - before
-            nbytes = leaf_bytes(out)
-            figures[(count, name)] = (medians[name], peak / nbytes)
+            nbytes = leaf_bytes(fn())
+            peak = build_peak_bytes(name, count) if name != "per point" else None
+            ratio = None if peak is None else peak / nbytes
+            figures[(count, name)] = (medians[name], ratio if ratio is not None else 0.0)
             table.rows.append(
                 [
                     f"{count:,}",
                     name,
                     C.fmt_seconds(medians[name]),
-                    f"{peak / nbytes:.2f}",
+                    "–" if ratio is None else f"{ratio:.2f}",
                     C.fmt_mib(nbytes),
                 ]
             )
-            del out
     table.notes += [
         "sweep: lrjax.sweep(warmup_cosine_decay(total_steps=1e5), peak_value=side values, "
         "warmup_steps=side values), side = sqrt(configurations); sample: lrjax.sample of "
         "peak_value=log_uniform(1e-5, 1e-2), warmup_steps=int_uniform(0, 2000)",
-        "peak memory: the growth of the peak RSS (VmHWM) during one build, over the bytes "
-        "of every leaf of the result; RSS moves in pages and allocator arenas, so small "
-        "builds show large ratios",
+        "peak memory: in a fresh process, after a small build of the same kind (imports, "
+        "compiles), the peak RSS (VmHWM) after one build minus the RSS before it, over the "
+        "bytes of every leaf of the result (the Sweep's schedule, axes and samples); RSS "
+        "moves in pages and allocator arenas, so only the large builds' ratios mean much",
         "per point: the factory called per configuration and lrjax.stack (what lrjax.sweep "
         "did before issue 15)",
     ]

@@ -298,3 +298,17 @@ print((after - before) / 1024)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     grown = float(out.stdout.strip().splitlines()[-1])
     assert grown < 150, f"evaluate/envelope of 1e5 members grew the peak RSS by {grown:.0f} MiB"
+
+
+def test_the_docs_sweep_at_scale_snippet_runs(capsys):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    section = text.split("### Sweeps at scale")[1].split("\n### ")[0]
+    (block,) = re.findall(r"```py\n(.*?)```", section, re.S)
+    exec(compile(block, "docs/training.md: sweeps at scale", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == [
+        "(1000, 1000) (100000,)",
+        "True",
+        "(100000, 64)",
+    ]

@@ -570,4 +570,6 @@ def sample(
         stacked = _traced_build(factory, names, args, num, point)
     if stacked is None:
         stacked = _stack_points([_call(factory, point(i), i) for i in range(num)])
-    return Sweep(stacked, (np.arange(num),), ("sample",), (None,), tuple(cols), names)
+    return Sweep(
+        stacked, (np.arange(num, dtype=np.int32),), ("sample",), (None,), tuple(cols), names
+    )
