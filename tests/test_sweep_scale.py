@@ -310,5 +310,5 @@ def test_the_docs_sweep_at_scale_snippet_runs(capsys):
     assert capsys.readouterr().out.splitlines() == [
         "(1000, 1000) (100000,)",
         "True",
-        "(100000, 63)",
+        "(100000, 50)",
     ]
