@@ -41,6 +41,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -310,7 +311,7 @@ def scale(lrjax, report, quick: bool) -> None:
     )
     figures: dict[tuple[int, str], tuple[float, float]] = {}
     for count in sizes:
-        calls = {
+        calls: dict[str, Any] = {
             "sweep": lambda c=count: lrjax.sweep(factory, **grid(c, 0)),
             "sample": lambda c=count: lrjax.sample(factory, key, c, **space),
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -161,7 +161,7 @@ def test_a_large_grid_builds_once_with_its_labels():
     peaks, warmups = np.logspace(-5, -2, 300), np.arange(0, 3000, 10)
     sw = lrjax.sweep(call, peak_value=peaks, warmup_steps=warmups)
     assert calls[0] <= 4 and sw.shape == (300, 300)
-    leaf = np.asarray(sw.schedule.warmup_steps)
+    leaf = np.asarray(cast(Any, sw.schedule).warmup_steps)
     assert leaf.shape == (300, 300) and np.array_equal(leaf[:, 7], np.full(300, 70))
     assert sw.member((299, 7)) == factory(peak_value=peaks[299], warmup_steps=70)
     assert sw.labels()[301] == "peak_value=1.02337e-05, warmup_steps=10"
@@ -216,7 +216,7 @@ def test_sample_accepts_raw_keys_and_checks_its_arguments():
     )
     assert {p["warmup_steps"] for p in a.points()} == {1}
     with pytest.raises(TypeError, match="distribution"):
-        lrjax.sample(wcd, jax.random.key(0), 5, peak_value=0.1, warmup_steps=[1])
+        lrjax.sample(wcd, jax.random.key(0), 5, peak_value=0.1)  # pyright: ignore[reportArgumentType]
     with pytest.raises(ValueError, match="num"):
         lrjax.sample(wcd, jax.random.key(0), 0, peak_value=lrjax.uniform(0.1, 0.2))
     with pytest.raises(ValueError, match="method"):
@@ -230,7 +230,9 @@ def test_sample_accepts_raw_keys_and_checks_its_arguments():
 
 
 def test_an_invalid_sample_names_the_sample():
-    space = dict(peak_value=lrjax.uniform(0.1, 0.2), warmup_steps=lrjax.int_uniform(0, 9000))
+    space: dict[str, Any] = dict(
+        peak_value=lrjax.uniform(0.1, 0.2), warmup_steps=lrjax.int_uniform(0, 9000)
+    )
     with pytest.raises(ValueError, match=r"^sweep point \d+ \{'peak_value': .*total_steps") as e:
         lrjax.sample(wcd, jax.random.key(0), 50, **space)
     index = int(str(e.value).split()[2])

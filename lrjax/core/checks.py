@@ -439,5 +439,5 @@ def _require_members(leaves: list[Any], rule: Callable[..., Any]) -> None:
         ok = None
     if not (isinstance(ok, np.ndarray) and ok.dtype == np.bool_ and ok.shape == (size,)):
         columns = [np.broadcast_to(x, (size,)).astype(object) for x in xs]
-        ok = np.frompyfunc(lambda *a: bool(rule(*a)), len(xs), 1)(*columns).astype(bool)
+        ok = np.asarray(np.frompyfunc(lambda *a: bool(rule(*a)), len(xs), 1)(*columns), bool)
     _mark(~ok)
