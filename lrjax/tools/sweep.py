@@ -494,7 +494,9 @@ def sample(
     ``[0, 1)^d``: independent uniforms from ``key`` (``method="random"``), or the Halton
     sequence with a random shift from ``key``, :math:`u_i = (h_i + s) \bmod 1`
     (``method="halton"``, quasi-random: spreads the points more evenly than random draws;
-    up to 20 arguments). The same key gives the same configurations. The members are built
+    up to 20 arguments). The same key gives the same configurations. The sampled values
+    are kept in the leaves' dtypes (float32 or int32 unless x64), so each member is exactly
+    ``factory(**sw.points()[i])``. The members are built
     like :func:`sweep`'s (one traced call, every value checked; an invalid sample raises
     ``"sweep point i {...}: ..."``).
 
