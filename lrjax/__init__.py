@@ -110,9 +110,15 @@ from lrjax.tools.range_test import RangeTestResult as RangeTestResult
 from lrjax.tools.range_test import lr_range_test as lr_range_test
 from lrjax.tools.summary import Summary as Summary
 from lrjax.tools.summary import summarize as summarize
+from lrjax.tools.sweep import Distribution as Distribution
 from lrjax.tools.sweep import Sweep as Sweep
+from lrjax.tools.sweep import int_uniform as int_uniform
+from lrjax.tools.sweep import log_uniform as log_uniform
+from lrjax.tools.sweep import one_of as one_of
+from lrjax.tools.sweep import sample as sample
 from lrjax.tools.sweep import stack as stack
 from lrjax.tools.sweep import sweep as sweep
+from lrjax.tools.sweep import uniform as uniform
 
 __version__ = _config_version()
 

@@ -8,9 +8,11 @@ argument, echo the value and state the allowed range.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jax
@@ -22,14 +24,153 @@ from lrjax.core.dtypes import X64_HINT, float_dtype, int_dtype, int_max, x64_ena
 
 
 def is_concrete(x: Any) -> bool:
-    """True when ``x`` holds a value now (not a tracer, not a ShapeDtypeStruct)."""
+    """True when ``x`` holds a value now (not a tracer, not a ShapeDtypeStruct).
+
+    Code that skips a check when this is False skips it for a sweep member too, so during a
+    batched sweep build (:func:`sweep_batch`) a member-batched tracer here defers the build
+    to the per-point path, which checks every point.
+    """
     if isinstance(x, Tracer):
+        _defer(x)
         return False
-    return isinstance(x, (int, float, np.ndarray, np.generic, jax.Array))
+    return _is_concrete(x)
+
+
+def _is_concrete(x: Any) -> bool:
+    return not isinstance(x, Tracer) and isinstance(
+        x, (int, float, np.ndarray, np.generic, jax.Array)
+    )
 
 
 def _concrete_array(x: Any) -> np.ndarray | None:
-    return np.asarray(x) if is_concrete(x) else None
+    return np.asarray(x) if _is_concrete(x) else None
+
+
+# -- batched sweep builds -------------------------------------------------------------------
+#
+# ``lrjax.sweep`` calls a factory once under ``jax.vmap`` over the flattened grid. The checks
+# below then see tracers whose values are known (eager ``vmap`` holds the concrete batched
+# array in ``BatchTracer.val``): the field checks and ``require_args`` rules validate those
+# values whole-array and record which members fail, instead of skipping them. A check that
+# only knows how to skip (``concrete``/``shown``/``is_concrete`` called on such a tracer)
+# marks the build deferred: the sweep then builds per point, which checks everything.
+
+
+class SweepBatch:
+    """What a batched sweep build learned: the members that fail a check, whether a check
+    could not be vectorised (``deferred``)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.bad = np.zeros((size,), bool)
+        self.deferred = False
+
+
+_BATCH: contextvars.ContextVar[SweepBatch | None] = contextvars.ContextVar(
+    "lrjax_sweep_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def sweep_batch(size: int) -> Iterator[SweepBatch]:
+    """Validate member-batched tracers of a ``jax.vmap`` over ``size`` members whole-array."""
+    batch = SweepBatch(size)
+    token = _BATCH.set(batch)
+    try:
+        yield batch
+    finally:
+        _BATCH.reset(token)
+
+
+def _members(x: Any) -> np.ndarray | None:
+    """The concrete values of a member-batched tracer of the current sweep build (members
+    first), or None (no sweep build, or not such a tracer: then the build is deferred)."""
+    batch = _BATCH.get()
+    if batch is None or not isinstance(x, Tracer):
+        return None
+    from jax._src.interpreters.batching import BatchTracer  # the eager vmap's tracer
+
+    val = getattr(x, "val", None)
+    if (
+        isinstance(x, BatchTracer)
+        and x.batch_dim == 0
+        and isinstance(val, jax.Array)
+        and not isinstance(val, Tracer)
+        and val.ndim >= 1
+        and val.shape[0] == batch.size
+    ):
+        return np.asarray(val)
+    batch.deferred = True
+    return None
+
+
+def _defer(x: Any) -> None:
+    batch = _BATCH.get()
+    if batch is not None and isinstance(x, Tracer):
+        batch.deferred = True
+
+
+def _mark(bad: Any) -> None:
+    """Record the members (a bool array, members first) that fail a check."""
+    batch = _BATCH.get()
+    assert batch is not None
+    bad = np.asarray(bad, bool)
+    if bad.ndim == 0:
+        bad = np.broadcast_to(bad, (batch.size,))
+    elif bad.ndim > 1:
+        bad = bad.reshape(batch.size, -1).any(axis=1)
+    batch.bad |= bad
+
+
+def _members_kind_ok(arr: np.ndarray, shape: tuple[int, ...] | None) -> bool:
+    """Whether a batched leaf has a real numeric dtype and, per member, ``shape``."""
+    if arr.dtype.kind not in "iuf":
+        _mark(True)
+        return False
+    if shape is not None and arr.shape[1:] != shape:
+        _mark(True)
+        return False
+    return True
+
+
+def _members_value(
+    arr: np.ndarray,
+    shape: tuple[int, ...] | None,
+    positive: bool,
+    nonnegative: bool,
+    at_least: float | None,
+) -> None:
+    """:func:`as_value`'s checks on every member at once."""
+    if not _members_kind_ok(arr, shape):
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~np.isfinite(arr) | ~np.isfinite(arr.astype(float_dtype()))
+        if positive:
+            bad |= ~(arr > 0)
+        if nonnegative:
+            bad |= ~(arr >= 0)
+        if at_least is not None:
+            bad |= ~(arr >= at_least)
+    _mark(bad)
+
+
+def _members_count(arr: np.ndarray, shape: tuple[int, ...] | None, minimum: int) -> None:
+    """:func:`as_count`'s checks on every member at once."""
+    if not _members_kind_ok(arr, shape):
+        return
+    with np.errstate(invalid="ignore"):
+        if arr.dtype.kind == "f":
+            bad = ~np.isfinite(arr) | (arr != np.floor(arr))
+        else:
+            bad = np.zeros(arr.shape, bool)
+        bad |= (arr < minimum) | (arr > int_max())
+    _mark(bad)
+
+
+def _members_increasing(arr: np.ndarray, strictly: bool) -> None:
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        diffs = np.diff(arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64), axis=1)
+        _mark(~(diffs > 0) if strictly else ~(diffs >= 0))
 
 
 def _fail(func: str, name: str, value: Any, requirement: str, exc: type[Exception] = ValueError):
@@ -115,6 +256,9 @@ def as_value(
             and (at_least is None or f >= at_least)
         ):
             return np.asarray(value, dtype=np.float64 if x64 else np.float32)
+    members = _members(value)
+    if members is not None:
+        _members_value(members, shape, positive, nonnegative, at_least)
     value, arr = _number(func, name, value, shape, "must be a real number")
     if arr is not None:
         with np.errstate(over="ignore"):
@@ -146,6 +290,9 @@ def as_count(
     """
     if type(value) is int and shape == () and minimum <= value <= int_max():
         return np.asarray(value, dtype=int_dtype())  # the common case, without NumPy checks
+    members = _members(value)
+    if members is not None:
+        _members_count(members, shape, minimum)
     value, arr = _number(func, name, value, shape, "must be an integer")
     if arr is not None:
         if np.issubdtype(arr.dtype, np.floating):
@@ -172,6 +319,9 @@ def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing:
         values = np.asarray(values) if len(values) else np.zeros((0,), int_dtype())
     if np.ndim(values) != 1 and not isinstance(values, Tracer):
         _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
+    members = _members(values)
+    if members is not None:
+        _members_increasing(members, strictly_increasing)
     leaf = as_count(func, name, values, shape=None)
     arr = _concrete_array(leaf)
     if arr is not None and arr.size > 1:
@@ -221,6 +371,7 @@ def require(condition: Any, func: str, message: str) -> None:
 
 def concrete(x: Any) -> Any:
     """The value of ``x`` as NumPy when concrete, else ``None`` (for cross-argument checks)."""
+    _defer(x)
     arr = _concrete_array(x)
     return arr.item() if arr is not None and arr.ndim == 0 else arr
 
@@ -247,7 +398,11 @@ def shown(x: Any) -> Any:
 def require_args(s: Any, names: str, rule: Callable[..., Any], message: str) -> None:
     """Raise ``ValueError("factory(a=.., b=..): message")`` unless ``rule(a, b, ...)`` holds
     for the fields ``names`` (space-separated); a no-op when one of them is not concrete."""
-    xs = [shown(getattr(s, name)) for name in names.split()]
+    leaves = [getattr(s, name) for name in names.split()]
+    if _BATCH.get() is not None and any(isinstance(x, Tracer) for x in leaves):
+        _require_members(leaves, rule)
+        return
+    xs = [shown(x) for x in leaves]
     if any(x is None for x in xs) or rule(*xs):
         return
     args = ", ".join(f"{name}={x!r}" for name, x in zip(names.split(), xs))
@@ -259,3 +414,30 @@ def require_order(s: Any, small: str, big: str, strict: bool = False) -> None:
     relation = ">" if strict else ">="
     rule = operator.lt if strict else operator.le
     require_args(s, f"{small} {big}", rule, f"{big} must be {relation} {small}")
+
+
+def _require_members(leaves: list[Any], rule: Callable[..., Any]) -> None:
+    """:func:`require_args` on every member of a batched sweep build: mark the members whose
+    values break ``rule``. Values reach the rule as the per-point build gives them (floats as
+    float64, integers as int64), whole arrays when the rule takes them, else one by one."""
+    batch = _BATCH.get()
+    assert batch is not None
+    xs: list[Any] = []
+    for leaf in leaves:
+        if leaf is None:
+            return  # an absent optional field: the per-point rule is skipped too
+        arr = _members(leaf) if isinstance(leaf, Tracer) else _concrete_array(leaf)
+        if arr is None or arr.ndim != (1 if isinstance(leaf, Tracer) else 0):
+            batch.deferred = True  # not per-member scalars: leave it to the per-point path
+            return
+        xs.append(arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64))
+    size = max(x.size for x in xs)
+    try:
+        with np.errstate(all="ignore"):
+            ok = rule(*xs)
+    except Exception:  # noqa: BLE001 - a rule written for scalars (`or`, `math.isclose`)
+        ok = None
+    if not (isinstance(ok, np.ndarray) and ok.dtype == np.bool_ and ok.shape == (size,)):
+        columns = [np.broadcast_to(x, (size,)).astype(object) for x in xs]
+        ok = np.asarray(np.frompyfunc(lambda *a: bool(rule(*a)), len(xs), 1)(*columns), bool)
+    _mark(~ok)

@@ -155,6 +155,38 @@ def chunk_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
     return size
 
 
+def member_group(batch: tuple[int, ...], steps: int, chunk_size: int | None, default: int) -> int:
+    """Members per kernel call: all of them unless ``members x steps`` exceeds the chunk's
+    values, then as many as fit (at least one). Bounds a call's memory whatever the number
+    of members (a million members x 1 024 steps would otherwise be one 4 GiB chunk)."""
+    members = math.prod(batch)
+    budget = default if chunk_size is None else chunk_size
+    if members * steps <= budget:
+        return members
+    return max(budget // steps, 1)
+
+
+def member_slices(
+    schedule: AbstractSchedule, batch: tuple[int, ...], group: int
+) -> Iterator[tuple[int, int, AbstractSchedule]]:
+    """``(first, count, part)`` per group of ``group`` members (flattened, C order): ``part``
+    holds exactly ``group`` members (the last group is padded with copies of its last member,
+    so one kernel size serves every group)."""
+    flat, _ = _members(schedule, batch)
+    members = math.prod(batch)
+    for first in range(0, members, group):
+        count = min(group, members - first)
+        if count == members:
+            yield first, count, flat
+            continue
+        # A slice (a view) for whole groups; the last group repeats its last member.
+        pick: Any = slice(first, first + group)
+        if count < group:
+            pick = np.minimum(np.arange(first, first + group), members - 1)
+        part = jax.tree_util.tree_map(lambda leaf, pick=pick: np.asarray(leaf)[pick], flat)
+        yield first, count, part
+
+
 # -- kernels -------------------------------------------------------------------------------
 
 
@@ -267,6 +299,12 @@ def _trim_last_tile(out: Profile, k: int) -> Profile:
     return Profile(values, tile_min, tile_max, tile_sum)
 
 
+def profile_steps(batch: tuple[int, ...], chunk_size: int | None) -> int:
+    """Steps per profile kernel call: a multiple of :data:`PROFILE_TILE`."""
+    size = chunk_steps(batch, PROFILE_CHUNK_SIZE if chunk_size is None else chunk_size)
+    return max(-(-size // PROFILE_TILE) * PROFILE_TILE, PROFILE_TILE)
+
+
 def profile_chunks(
     schedule: AbstractSchedule,
     batch: tuple[int, ...],
@@ -278,8 +316,7 @@ def profile_chunks(
     Chunks start at multiples of the chunk size, itself a multiple of
     :data:`PROFILE_TILE`. The next chunk is dispatched before the previous one is yielded.
     """
-    size = chunk_steps(batch, PROFILE_CHUNK_SIZE if chunk_size is None else chunk_size)
-    size = max(-(-size // PROFILE_TILE) * PROFILE_TILE, PROFILE_TILE)
+    size = profile_steps(batch, chunk_size)
     dtype = int_dtype()
     schedule, mapped = _members(schedule, batch)
 
@@ -478,8 +515,16 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
         chunks = max(-(-spec.count // size), 1)
         size = min(size, max(_SMALL_CHUNK, _size_class(-(-spec.count // chunks))))
     out = np.empty(batch + (spec.count,), _output_dtype(schedule, len(batch)))
-    for position, values in iter_chunks(schedule, batch, spec, size):
-        out[..., position : position + values.shape[-1]] = values
+    group = member_group(batch, size, chunk_size, DEFAULT_CHUNK_SIZE) if batch else 1
+    if not batch or group >= math.prod(batch):
+        for position, values in iter_chunks(schedule, batch, spec, size):
+            out[..., position : position + values.shape[-1]] = values
+        return out.reshape(batch + spec.shape)
+    # Many members: groups of them per kernel call, so a call's memory stays one chunk.
+    flat_out = out.reshape(-1, spec.count)
+    for first, count, part in member_slices(schedule, batch, group):
+        for position, values in iter_chunks(part, (group,), spec, size):
+            flat_out[first : first + count, position : position + values.shape[-1]] = values[:count]
     return out.reshape(batch + spec.shape)
 
 
@@ -542,8 +587,21 @@ def envelope(
     schedule, batch = unwrap(schedule, "envelope")
     n = as_count("envelope", "num_steps", num_steps, minimum=1)
     builder = EnvelopeBuilder("envelope", schedule, batch, n, num_bins)
-    for position, k, out in profile_chunks(schedule, batch, n, chunk_size):
-        builder.add(position, k, out)
+    size = profile_steps(batch, chunk_size)
+    group = member_group(batch, size, chunk_size, PROFILE_CHUNK_SIZE) if batch else 1
+    if not batch or group >= math.prod(batch):
+        for position, k, out in profile_chunks(schedule, batch, n, chunk_size):
+            builder.add(position, k, out)
+        return builder.result()
+    # Many members: an envelope per group of them, so a call's memory stays one chunk.
+    mins = builder.mins.reshape(-1, builder.mins.shape[-1])
+    maxs = builder.maxs.reshape(-1, builder.maxs.shape[-1])
+    for first, count, part in member_slices(schedule, batch, group):
+        sub = EnvelopeBuilder("envelope", part, (group,), n, num_bins)
+        for position, k, out in profile_chunks(part, (group,), n, chunk_size):
+            sub.add(position, k, out)
+        mins[first : first + count] = sub.mins[:count]
+        maxs[first : first + count] = sub.maxs[:count]
     return builder.result()
 
 
