@@ -60,18 +60,26 @@ def _fresh_python(code: str, stdin: str = "") -> str:
 # -- item 0: every registered class loads after a bare `import lrjax` ------------------------
 
 
-def _adaptive_compat_configs() -> list[dict]:
-    controllers = [
+def _compat_configs_after_0_1_0() -> list[dict]:
+    """A config of every compat class added since the 0.1.0 fixture was written."""
+    nodes = [
         lrt.reduce_lr_on_plateau(0.1, factor=0.5, patience=3),
         lrk.ReduceLROnPlateau(0.1, factor=0.5, patience=3),
         lro.reduce_on_plateau(factor=0.5, patience=3),
         lrtimm.plateau_lr(0.1, decay_rate=0.5, patience_t=3),
+        lrt.lambda_lr(0.1, lambda epoch: 0.9**epoch, num_epochs=4),
+        lrt.multiplicative_lr(0.1, lambda epoch: 0.9, num_epochs=4),
+        lrk.LearningRateScheduler(lambda epoch, lr: lr * 0.9, 0.1, num_epochs=4),
+        lrt.one_cycle_momentum(total_steps=100),
+        lrt.cyclic_momentum(step_size_up=10),
+        lrt.swa_lr(0.1, 0.05, anneal_epochs=5),
+        lrtimm.wsd_lr(0.1, t_initial=100, decay_t=20),
     ]
-    return [lrjax.to_config(c) for c in controllers]
+    return [lrjax.to_config(c) for c in nodes]
 
 
 def test_every_saved_class_loads_in_a_fresh_process_with_only_import_lrjax():
-    configs = [e["config"] for e in FIXTURE["entries"]] + _adaptive_compat_configs()
+    configs = [e["config"] for e in FIXTURE["entries"]] + _compat_configs_after_0_1_0()
     code = """
         import json, sys
         import lrjax

@@ -911,8 +911,9 @@ def preset_configs(draw):
     if kind == "cyclic":
         lo, hi = sorted([peak, init])
         mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))
-        up = draw(st.integers(1, 2**30))
+        # A cycle is at most 2**31 - 1 steps (a longer one is refused at construction).
         down = draw(st.one_of(st.none(), st.integers(1, 2**30)))
+        up = draw(st.integers(1, 2**30 - 1 if down is None else 2**31 - 1 - down))
         s = lrjax.cyclic(lo, hi, up, down, mode, draw(st.floats(1e-3, 1.0)))
         return s, lo, hi
     if kind == "tanh":
@@ -945,3 +946,29 @@ def test_random_valid_configs_are_finite_and_within_their_levels(config, steps):
     assert np.all(np.isfinite(got)), (schedule, steps, got)
     tol = 2e-6 * max(abs(hi), 1e-30)
     assert np.all(got >= lo - tol) and np.all(got <= hi + tol), (schedule, steps, got, lo, hi)
+
+
+def test_phase_boundaries_past_the_largest_step_never_wrap():
+    big = 2**30
+    # warmup + stable = 2**31: the decay never starts (it used to start at step 0).
+    s = lrjax.warmup_stable_decay(1.0, big, big, big)
+    got = lrjax.evaluate(s, np.array([0, big // 2, big, 2**31 - 1]))
+    np.testing.assert_allclose(got, [0.0, 0.5, 1.0, 1.0])
+    # A cycle longer than the largest step is refused, naming the arguments.
+    with pytest.raises(ValueError, match=r"cyclic\(step_size_up=1073741824\): a cycle"):
+        lrjax.cyclic(0.1, 1.0, big)
+    with pytest.raises(ValueError, match="step_size_down=1073741824"):
+        lrjax.cyclic(0.1, 1.0, big, big)
+    edge = lrjax.cyclic(0.1, 1.0, big - 1, big)  # exactly 2**31 - 1 steps
+    np.testing.assert_allclose(
+        lrjax.evaluate(edge, np.array([0, big - 1, 2**31 - 1])), [0.1, 1.0, 0.1], rtol=1e-6
+    )
+    import lrjax.compat.torch as lrt
+
+    for build in (
+        lambda: lrt.cyclic_lr(0.1, 1.0, big),
+        lambda: lrt.cyclic_momentum(step_size_up=big),
+        lambda: lrt.cosine_annealing_lr(0.1, big, periodic=True),
+    ):
+        with pytest.raises(ValueError, match="must be <= 2147483647, the largest step"):
+            build()

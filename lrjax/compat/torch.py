@@ -297,6 +297,10 @@ class TorchCosineAnnealingLR(AbstractTorchChainable, factory="cosine_annealing_l
     eta_min: Param = fields.value(nonnegative=True, default=0.0)
     periodic: bool = fields.flag(default=False)
 
+    def check(self) -> None:
+        if self.periodic:
+            v.require_step_sum(self, "T_max", "a period (2 * T_max)", times=2)
+
     def build(self) -> AbstractSchedule:
         down = cosine_decay(self.base_lr, self.T_max, end_value=self.eta_min)
         if not self.periodic:
@@ -419,6 +423,7 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
         b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
         ok = None if b is None or m is None else m >= b
         v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
+        _require_cycle_fits(self)
 
     def build(self) -> AbstractSchedule:
         # core cyclic's formula covers step_size_down=0 and gamma > 1; its range checks,
@@ -429,6 +434,14 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
 
 
 cyclic_lr = make_factory(TorchCyclicLR)
+
+
+def _require_cycle_fits(s: Any) -> None:
+    """A cycle of ``step_size_up + step_size_down`` steps is a representable step."""
+    if s.step_size_down is None:
+        v.require_step_sum(s, "step_size_up", "a cycle (2 * step_size_up)", times=2)
+    else:
+        v.require_step_sum(s, "step_size_up step_size_down", "a cycle (their sum)")
 
 
 class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
@@ -465,6 +478,9 @@ class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
     step_size_down: Param | None = fields.count(optional=True, default=None)
     mode: str = fields.choice(CYCLIC_MODES, default="triangular")
     gamma: Param = fields.value(positive=True, default=1.0)
+
+    def check(self) -> None:
+        _require_cycle_fits(self)
 
     def _evaluate(self, t: Array) -> Array:
         top = jnp.asarray(self.max_momentum)

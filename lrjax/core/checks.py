@@ -416,6 +416,20 @@ def require_order(s: Any, small: str, big: str, strict: bool = False) -> None:
     require_args(s, f"{small} {big}", rule, f"{big} must be {relation} {small}")
 
 
+def require_step_sum(s: Any, names: str, what: str, times: int = 1) -> None:
+    """``times`` × the sum of the step-count fields ``names`` (space-separated) is a
+    representable step: a phase boundary past the largest step would wrap around (int32
+    unless x64)."""
+    limit = int_max()
+    hint = "" if x64_enabled() else f"; {X64_HINT}"
+    require_args(
+        s,
+        names,
+        lambda *counts: times * sum(np.asarray(c, np.int64) for c in counts) <= limit,
+        f"{what} must be <= {limit}, the largest step{hint}",
+    )
+
+
 def _require_members(leaves: list[Any], rule: Callable[..., Any]) -> None:
     """:func:`require_args` on every member of a batched sweep build: mark the members whose
     values break ``rule``. Values reach the rule as the per-point build gives them (floats as

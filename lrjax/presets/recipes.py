@@ -24,8 +24,8 @@ from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.checks import require_args, require_order
-from lrjax.core.dtypes import float_dtype
+from lrjax.core.checks import require_args, require_order, require_step_sum
+from lrjax.core.dtypes import float_dtype, int_max
 from lrjax.core.kernel import SHAPES
 from lrjax.core.schedule import (
     AbstractPreset,
@@ -69,7 +69,11 @@ def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "l
     zero length (then the value jumps to the decay's end at ``warmup_steps + hold``).
     """
     ramp = warmup(constant(s.peak_value), s.warmup_steps, s.init_value, shape=shape)
-    return join_schedules([ramp, decay], [s.warmup_steps + hold])
+    # Saturating: a decay that starts past the largest step never starts (without the
+    # saturation the boundary would wrap negative and the decay would start at step 0).
+    warm = jnp.asarray(s.warmup_steps)
+    start = jnp.where(warm > int_max() - jnp.asarray(hold), int_max(), warm + hold)
+    return join_schedules([ramp, decay], [start])
 
 
 # ======================================================================================
@@ -646,6 +650,10 @@ class Cyclic(AbstractPreset):
     def check(self) -> None:
         require_order(self, "base_value", "max_value")
         _require_unit_gamma(self)
+        if self.step_size_down is None:
+            require_step_sum(self, "step_size_up", "a cycle (2 * step_size_up)", times=2)
+        else:
+            require_step_sum(self, "step_size_up step_size_down", "a cycle (their sum)")
 
     def build(self) -> AbstractSchedule:
         up = jnp.asarray(self.step_size_up)
