@@ -88,7 +88,11 @@ def _members(x: Any) -> np.ndarray | None:
     batch = _BATCH.get()
     if batch is None or not isinstance(x, Tracer):
         return None
-    from jax._src.interpreters.batching import BatchTracer  # the eager vmap's tracer
+    try:  # a private class of JAX: if a release moves it, sweeps build per point (slower)
+        from jax._src.interpreters.batching import BatchTracer  # the eager vmap's tracer
+    except ImportError:
+        batch.deferred = True
+        return None
 
     val = getattr(x, "val", None)
     if (
