@@ -314,3 +314,15 @@ def test_the_docs_sweep_at_scale_snippet_runs(capsys):
         "True",
         "(100000, 50)",
     ]
+
+
+def test_without_jaxs_private_batch_tracer_sweeps_build_per_point(monkeypatch):
+    # The fast path reads a private JAX class; if a release moves it, the result is the same.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jax._src.interpreters.batching", None)
+    factory, grid = FAST["warmup_cosine_decay"]
+    call, calls = counted(factory)
+    sw = lrjax.sweep(call, **grid)
+    assert calls[0] > sw.size
+    assert_identical(sw, per_point(factory, sw))
