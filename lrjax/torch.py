@@ -65,11 +65,13 @@ class LRScheduler(_TorchLRScheduler):
     ``state = c.update(state, value=metric)``. ``step()`` without a metric is an error (a
     forgotten metric would silently never reduce); ``step(valid=False)`` advances the
     update count without a metric, for a base schedule stepped per update between
-    evaluations. ``last_epoch`` is the update count. With several param groups, one
-    controller drives every group (they share its rate, as for plain schedules); give one
-    controller per group for per-group rates (torch's ``ReduceLROnPlateau`` with several
-    groups is one ``reduce_lr_on_plateau(lr_g, min_lr=min_lr_g)`` per group, all fed the
-    same metric). ``state_dict()`` then also holds each group's state as plain numbers;
+    evaluations (cheaply: only the count changes, so the rates are computed ahead in
+    blocks, exactly as ``c.update`` then ``c`` would give them). ``last_epoch`` is the
+    update count. With several param groups, one controller drives every group (they
+    share its rate, as for plain schedules); give one controller per group for per-group
+    rates (torch's ``ReduceLROnPlateau`` with several groups is one
+    ``reduce_lr_on_plateau(lr_g, min_lr=min_lr_g)`` per group, all fed the same metric).
+    ``state_dict()`` then also holds each group's state as plain numbers;
     ``load_state_dict`` checks them against the controller and names any bad field.
 
     **Momentum companions** (torch's ``cycle_momentum=True``): with ``momentum=m``, each
@@ -182,6 +184,8 @@ class LRScheduler(_TorchLRScheduler):
         self._block_start = 0
         self._block: list[list[float]] = []
         self.momentum: list[Any] | None = _momentum_schedules(optimizer, momentum, _FUNC)
+        # Per adaptive controller: (state, first count, rates ahead) for step(valid=False).
+        self._ahead: dict[int, tuple[Any, int, list[float]]] = {}
         self._momentum_start = 0
         self._momentum_block: list[list[float]] = []
         super().__init__(optimizer, last_epoch)
@@ -301,13 +305,39 @@ class LRScheduler(_TorchLRScheduler):
         # Groups sharing a controller share its state: it is advanced once.
         done: dict[int, tuple[Any, float]] = {}
         for c, state in zip(self.schedules, self.states, strict=True):
-            if id(state) not in done:
-                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), bool(valid))
+            if id(state) in done:
+                continue
+            if valid:
+                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), True)
                 done[id(state)] = (new, float(np.asarray(lr)))
+            else:
+                done[id(state)] = self._count_only(c, state)
         results = [done[id(state)] for state in self.states]
         self.states = [new for new, _ in results]
         self._set_rates([lr for _, lr in results])
         self._set_momentum()
+
+    def _count_only(self, c: Any, state: Any) -> tuple[Any, float]:
+        """``step(valid=False)``: ``c.update`` leaves every field but the count as it is, so
+        the new state is built on the host and its rate ``c(state with count k)`` read from
+        a block computed ahead for the current fields (one JAX call per block, not one per
+        step); the values are those of ``c.update`` followed by ``c`` under ``jit``."""
+        count = _checked_step(f"{_FUNC}.step", int(np.asarray(state.count)) + 1)
+        new = state._replace(count=np.asarray(count, state.count.dtype))
+        ahead = self._ahead.get(id(c))
+        if ahead is not None:
+            ref, start, rates = ahead
+            same = all(
+                a is b or name == "count"
+                for name, a, b in zip(state._fields, state, ref, strict=True)
+            )
+            if same and 0 <= count - start < len(rates):
+                return new, rates[count - start]
+        stop = min(count + min(self.block_size, _AHEAD), int_max() + 1)
+        counts = np.arange(count, stop, dtype=state.count.dtype)
+        rates = np.asarray(_rates_ahead(c, state, counts), np.float64).tolist()
+        self._ahead[id(c)] = (state, count, rates)
+        return new, rates[0]
 
     def _set_rates(self, values: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
@@ -379,6 +409,7 @@ class LRScheduler(_TorchLRScheduler):
         self.base_lrs = list(state_dict.get("base_lrs", self.base_lrs))
         self._block = []
         self._momentum_block = []
+        self._ahead = {}
         self._set_rates(self.get_lr())  # type: ignore[arg-type]
         self._set_momentum()
 
@@ -454,6 +485,18 @@ def _load_momentum(optimizer: Any, configs: Any) -> list[Any] | None:
     unique = {repr(c): c for c in configs}
     rebuilt = {key: from_config(c) for key, c in unique.items()}
     return _momentum_schedules(optimizer, [rebuilt[repr(c)] for c in configs], where)
+
+
+_AHEAD = 256
+"""Rates computed ahead for ``step(valid=False)``: enough to amortize the JAX call, few enough
+that an evaluation every few steps (which changes the state) wastes little."""
+
+
+@jax.jit
+def _rates_ahead(c: Any, state: Any, counts: Any) -> Any:
+    # A loop of the scalar computation, not jax.vmap: vectorized pow/exp can differ from the
+    # scalar ones by an ulp, and these values must equal those of step(metric)'s path.
+    return jax.lax.map(lambda k: c(state._replace(count=k)), counts)
 
 
 @jax.jit

@@ -14,6 +14,8 @@ from torch._dynamo.testing import CompileCounter
 
 import lrjax
 import lrjax.torch
+from lrjax.compat import keras as lrk
+from lrjax.compat import optax as lro
 from lrjax.compat import torch as lrt
 
 
@@ -594,3 +596,47 @@ def test_steps_beyond_int32_are_refused_naming_the_adapter() -> None:
     adaptive.load_state_dict({**saved, "last_epoch": BIG - 1})
     with pytest.raises(OverflowError, match=rf"LRScheduler.step: step {BIG} does not fit"):
         adaptive.step(1.0)
+
+
+# -- step(valid=False) reads rates computed ahead ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "c",
+    [
+        lrjax.reduce_on_plateau(
+            lrjax.warmup(lrjax.cosine_decay(0.1, 700, end_value=0.003), 40), patience=0
+        ),
+        lrjax.reduce_on_plateau(
+            lrjax.exponential_decay(0.2, transition_steps=37, decay_rate=0.9),
+            factor=0.5,
+            patience=1,
+        ),
+        lrjax.reduce_on_plateau(lrjax.sgdr(0.1, 90, period_mul=1.5), min_scale=0.05, patience=0),
+        lrt.reduce_lr_on_plateau(0.1, patience=0, min_lr=1e-4),
+        lrk.ReduceLROnPlateau(0.05, patience=1),
+        lro.reduce_on_plateau(patience=0, cooldown=2),
+    ],
+    ids=["warmup_cosine", "exponential", "sgdr", "torch", "keras", "optax"],
+)
+def test_step_without_a_metric_equals_the_jitted_update(c: Any) -> None:
+    """The host path of step(valid=False) gives exactly the state and rate of the jitted
+    ``c.update(state, valid=False)`` then ``c(state)``, across blocks and reductions."""
+    opt = torch.optim.SGD(make_model().parameters(), lr=0.0)
+    sched = lrjax.torch.LRScheduler(opt, c)
+    assert sched.states is not None
+    rng = np.random.default_rng(3)
+    reductions = 0
+    for t in range(700):
+        old = sched.states[0]
+        if t % 9 == 8:  # an evaluation: the state changes, the block ahead is dropped
+            sched.step(float(rng.uniform(0.5, 1.0)))
+            continue
+        sched.step(valid=False)
+        new, lr = lrjax.torch._advance(c, old, np.asarray(np.nan, old.best.dtype), False)
+        assert opt.param_groups[0]["lr"] == float(np.asarray(lr)), t
+        for a, b in zip(sched.states[0], new, strict=True):
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            np.testing.assert_array_equal(a, b)
+        reductions = max(reductions, int(np.asarray(getattr(new, "num_reductions", 1))))
+    assert reductions >= 1 and sched.last_epoch == 700
