@@ -184,7 +184,7 @@ class LRScheduler(_TorchLRScheduler):
         self._block_start = 0
         self._block: list[list[float]] = []
         self.momentum: list[Any] | None = _momentum_schedules(optimizer, momentum, _FUNC)
-        # Per adaptive controller: (state, first count, rates ahead) for step(valid=False).
+        # Per group with its own state: (state, first count, rates ahead) for step(valid=False).
         self._ahead: dict[int, tuple[Any, int, list[float]]] = {}
         self._momentum_start = 0
         self._momentum_block: list[list[float]] = []
@@ -304,27 +304,27 @@ class LRScheduler(_TorchLRScheduler):
         self.last_epoch += 1
         # Groups sharing a controller share its state: it is advanced once.
         done: dict[int, tuple[Any, float]] = {}
-        for c, state in zip(self.schedules, self.states, strict=True):
+        for g, (c, state) in enumerate(zip(self.schedules, self.states, strict=True)):
             if id(state) in done:
                 continue
             if valid:
                 new, lr = _advance(c, state, np.asarray(value, state.best.dtype), True)
                 done[id(state)] = (new, float(np.asarray(lr)))
             else:
-                done[id(state)] = self._count_only(c, state)
+                done[id(state)] = self._count_only(g, c, state)
         results = [done[id(state)] for state in self.states]
         self.states = [new for new, _ in results]
         self._set_rates([lr for _, lr in results])
         self._set_momentum()
 
-    def _count_only(self, c: Any, state: Any) -> tuple[Any, float]:
+    def _count_only(self, group: int, c: Any, state: Any) -> tuple[Any, float]:
         """``step(valid=False)``: ``c.update`` leaves every field but the count as it is, so
         the new state is built on the host and its rate ``c(state with count k)`` read from
         a block computed ahead for the current fields (one JAX call per block, not one per
         step); the values are those of ``c.update`` followed by ``c`` under ``jit``."""
         count = _checked_step(f"{_FUNC}.step", int(np.asarray(state.count)) + 1)
         new = state._replace(count=np.asarray(count, state.count.dtype))
-        ahead = self._ahead.get(id(c))
+        ahead = self._ahead.get(group)
         if ahead is not None:
             ref, start, rates = ahead
             same = all(
@@ -336,7 +336,7 @@ class LRScheduler(_TorchLRScheduler):
         stop = min(count + min(self.block_size, _AHEAD), int_max() + 1)
         counts = np.arange(count, stop, dtype=state.count.dtype)
         rates = np.asarray(_rates_ahead(c, state, counts), np.float64).tolist()
-        self._ahead[id(c)] = (state, count, rates)
+        self._ahead[group] = (state, count, rates)
         return new, rates[0]
 
     def _set_rates(self, values: list[float]) -> None:

@@ -640,3 +640,25 @@ def test_step_without_a_metric_equals_the_jitted_update(c: Any) -> None:
             np.testing.assert_array_equal(a, b)
         reductions = max(reductions, int(np.asarray(getattr(new, "num_reductions", 1))))
     assert reductions >= 1 and sched.last_epoch == 700
+
+
+def test_step_without_a_metric_with_a_state_per_group() -> None:
+    # After load_state_dict every group has its own state, even for one shared controller.
+    model = make_model()
+    opt = torch.optim.SGD(
+        [{"params": model[0].parameters()}, {"params": model[2].parameters()}], lr=0.0
+    )
+    shared = lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(0.1), 300), patience=0)
+    sched = lrjax.torch.LRScheduler(opt, [shared, lrt.reduce_lr_on_plateau(0.2, patience=0)])
+    sched.step(1.0)
+    sched.step(2.0)  # a reduction for both
+    again = lrjax.torch.LRScheduler(opt, shared)
+    again.load_state_dict(sched.state_dict())
+    assert again.states is not None and again.states[0] is not again.states[1]
+    for _ in range(300):
+        old = list(again.states)
+        again.step(valid=False)
+        for g, (c, state) in enumerate(zip(again.schedules, old, strict=True)):
+            _, lr = lrjax.torch._advance(c, state, np.asarray(np.nan, np.float32), False)
+            assert opt.param_groups[g]["lr"] == float(np.asarray(lr))
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.02])
