@@ -22,10 +22,13 @@ except ImportError as _err:  # pragma: no cover - exercised only without keras
 
 import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 
 from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.core.config import from_config, to_config
+from lrjax.core.dtypes import X64_HINT, int_dtype, int_max
 from lrjax.core.schedule import as_schedule
+from lrjax.core.steps import check_step
 
 __all__ = ["AdaptiveCallback", "LearningRateSchedule"]
 
@@ -49,6 +52,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     ``keras.models.load_model`` keep it (import ``lrjax.keras`` before loading; no
     ``custom_objects`` needed). Keras's own schedules cast the step to float32, which
     freezes them above step 2**24; lrjax keeps the integer step exact.
+
+    **Steps beyond int32**: without ``jax_enable_x64`` the JAX backend keeps
+    ``iterations`` in int32, which wraps to a negative number after ``2**31 - 1``
+    updates. A concrete step above the integer mode's largest (which JAX would narrow
+    silently) or below 0 (a wrapped counter) is an ``OverflowError`` naming the step;
+    inside the compiled train step, where nothing can be raised, a negative step gives a
+    NaN rate (so the loss turns NaN at once, instead of the schedule restarting at
+    ``s(0)``). Enable x64 for longer runs.
 
     **Adaptive schedules** (``lrjax.reduce_on_plateau``,
     ``lrjax.compat.keras.ReduceLROnPlateau``, ...): the adapter holds the controller's
@@ -96,14 +107,23 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         if keras.backend.backend() == "jax":
-            return self._rate(keras.ops.convert_to_tensor(step))
+            raw = step.value if isinstance(step, keras.Variable) else step
+            if isinstance(raw, Tracer):
+                # Inside the compiled train step no error can be raised: a wrapped counter
+                # (negative) gives a NaN rate, which the loss shows at once.
+                rate = self._rate(raw)
+                if jnp.issubdtype(raw.dtype, jnp.integer):
+                    rate = jnp.where(raw < 0, jnp.asarray(jnp.nan, rate.dtype), rate)
+                return rate
+            # Checked before any conversion: JAX narrows an int64 to int32 silently.
+            return self._rate(_checked_step(np.asarray(raw)))
         tensor: Any = keras.ops.convert_to_tensor(step)
         if keras.backend.backend() == "torch":
             # Keras's convert_to_numpy goes through torch's __array__, which NumPy 2 warns about.
             host = tensor.detach().cpu().numpy()
         else:
             host = keras.ops.convert_to_numpy(tensor)
-        value = self._rate(np.asarray(host))
+        value = self._rate(_checked_step(np.asarray(host)))
         return keras.ops.convert_to_tensor(np.asarray(value), dtype="float32")
 
     def _rate(self, step: Any) -> Any:
@@ -156,6 +176,25 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __repr__(self) -> str:
         return f"lrjax.keras.LearningRateSchedule({self.schedule!r})"
+
+
+def _checked_step(step: np.ndarray) -> Any:
+    """A concrete step, refused with the adapter's name when it is an integer the current
+    JAX integer mode cannot hold, or negative: ``iterations`` never is, unless Keras's
+    counter (int32 without x64) wrapped past ``2**31 - 1``."""
+    if step.dtype.kind in "iu" and step.size:
+        top, bottom = int(step.max()), int(step.min())
+        if top > int_max():
+            raise OverflowError(
+                f"{_FUNC}: step {top} does not fit in {int_dtype()}, the step type of lrjax "
+                f"schedules without x64; {X64_HINT}"
+            )
+        if bottom < 0:
+            raise OverflowError(
+                f"{_FUNC}: step {bottom} is negative; the optimizer's iterations never is, "
+                f"unless its {int_dtype()} counter wrapped past {int_max()}; {X64_HINT}"
+            )
+    return check_step(step)
 
 
 @jax.jit

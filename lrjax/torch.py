@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from lrjax.adaptive.base import AbstractAdaptive
 from lrjax.core.config import from_config, to_config
-from lrjax.core.dtypes import int_max
+from lrjax.core.dtypes import X64_HINT, int_dtype, int_max
 from lrjax.core.schedule import as_schedule
 
 __all__ = ["LRScheduler"]
@@ -65,12 +65,27 @@ class LRScheduler(_TorchLRScheduler):
     ``state = c.update(state, value=metric)``. ``step()`` without a metric is an error (a
     forgotten metric would silently never reduce); ``step(valid=False)`` advances the
     update count without a metric, for a base schedule stepped per update between
-    evaluations. ``last_epoch`` is the update count. With several param groups, one
-    controller drives every group (they share its rate, as for plain schedules); give one
-    controller per group for per-group rates (torch's ``ReduceLROnPlateau`` with several
-    groups is one ``reduce_lr_on_plateau(lr_g, min_lr=min_lr_g)`` per group, all fed the
-    same metric). ``state_dict()`` then also holds each group's state as plain numbers;
+    evaluations (cheaply: only the count changes, so the rates are computed ahead in
+    blocks, exactly as ``c.update`` then ``c`` would give them). ``last_epoch`` is the
+    update count. With several param groups, one controller drives every group (they
+    share its rate, as for plain schedules); give one controller per group for per-group
+    rates (torch's ``ReduceLROnPlateau`` with several groups is one
+    ``reduce_lr_on_plateau(lr_g, min_lr=min_lr_g)`` per group, all fed the same metric).
+    ``state_dict()`` then also holds each group's state as plain numbers;
     ``load_state_dict`` checks them against the controller and names any bad field.
+
+    **Momentum companions** (torch's ``cycle_momentum=True``): with ``momentum=m``, each
+    step also sets group :math:`g`'s momentum to :math:`m_g(t)` at the same step :math:`t`
+    as the rate, by torch's own ``OneCycleLR``/``CyclicLR`` rule: ``group["betas"] = (m,
+    betas[1])`` when the optimizer's defaults have ``betas`` (Adam, AdamW, ...), else
+    ``group["momentum"] = m`` (SGD, RMSprop, ...). Pair
+    ``lrjax.compat.torch.one_cycle_lr`` with ``one_cycle_momentum`` and ``cyclic_lr`` with
+    ``cyclic_momentum`` to reproduce those schedulers; any lrjax schedule works. The
+    momentum schedules travel in ``state_dict`` as configs, like the rate's.
+
+    **Steps** are Python ints, but the schedule evaluates them in JAX's integer mode:
+    without ``jax_enable_x64`` a step above ``2**31 - 1`` would wrap, so reaching one is
+    an ``OverflowError`` naming the step (enable x64 for longer runs).
 
     Args:
       optimizer: a ``torch.optim.Optimizer``.
@@ -79,6 +94,8 @@ class LRScheduler(_TorchLRScheduler):
       last_epoch: torch's resume index; keep the default ``-1`` and use
         ``load_state_dict`` to resume.
       block_size: steps evaluated per JAX call; an integer ``>= 1``.
+      momentum: ``None``, or an lrjax schedule of the step (not adaptive) for every param
+        group's momentum (or ``betas[0]``), or a sequence with one per param group.
 
     Examples:
       >>> import torch
@@ -103,6 +120,21 @@ class LRScheduler(_TorchLRScheduler):
       ...     sched.step(val_loss)
       >>> print(f"{opt.param_groups[0]['lr']:.3f}", int(sched.states[0].num_reductions))
       0.010 1
+
+      torch's ``OneCycleLR(cycle_momentum=True)``, rate and momentum:
+
+      >>> opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+      >>> sched = lrjax.torch.LRScheduler(
+      ...     opt,
+      ...     lrjax.compat.torch.one_cycle_lr(0.1, total_steps=10),
+      ...     momentum=lrjax.compat.torch.one_cycle_momentum(total_steps=10),
+      ... )
+      >>> for _ in range(3):
+      ...     opt.step()
+      ...     sched.step()
+      >>> group = opt.param_groups[0]
+      >>> print(f"{group['lr']:.4f} {group['momentum']:.4f}")
+      0.0950 0.8550
     """
 
     def __init__(
@@ -112,6 +144,7 @@ class LRScheduler(_TorchLRScheduler):
         last_epoch: int = -1,
         *,
         block_size: int = 4096,
+        momentum: Any = None,
     ) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(
@@ -150,6 +183,11 @@ class LRScheduler(_TorchLRScheduler):
         self.block_size = int(block_size)
         self._block_start = 0
         self._block: list[list[float]] = []
+        self.momentum: list[Any] | None = _momentum_schedules(optimizer, momentum, _FUNC)
+        # Per group with its own state: (state, first count, rates ahead) for step(valid=False).
+        self._ahead: dict[int, tuple[Any, int, list[float]]] = {}
+        self._momentum_start = 0
+        self._momentum_block: list[list[float]] = []
         super().__init__(optimizer, last_epoch)
 
     # -- evaluation ---------------------------------------------------------------------
@@ -162,7 +200,7 @@ class LRScheduler(_TorchLRScheduler):
                 "the step; read get_last_lr()"
             )
         if isinstance(step, (int, np.integer)) and not isinstance(step, bool):
-            t = max(int(step), 0)
+            t = _checked_step(f"{_FUNC}.values_at", step)
             offset = t - self._block_start
             if not self._block or not 0 <= offset < len(self._block[0]):
                 self._fill_block(t)
@@ -171,17 +209,36 @@ class LRScheduler(_TorchLRScheduler):
         return [float(np.asarray(s(float(step)))) for s in self.schedules]
 
     def _fill_block(self, start: int) -> None:
-        stop = min(start + self.block_size, int_max() + 1)
-        steps = np.arange(start, max(stop, start + 1), dtype=np.int64)
-        blocks: dict[int, list[float]] = {}
-        rows: list[list[float]] = []
-        for s in self.schedules:
-            # A schedule shared by several groups is evaluated once.
-            if id(s) not in blocks:
-                blocks[id(s)] = np.asarray(s(steps), dtype=np.float64).tolist()
-            rows.append(blocks[id(s)])
         self._block_start = start
-        self._block = rows
+        self._block = _evaluate_block(self.schedules, start, self.block_size)
+
+    def momentum_at(self, step: int) -> list[float] | None:
+        """Each group's momentum (or ``betas[0]``) at ``step``; ``None`` without ``momentum``."""
+        if self.momentum is None:
+            return None
+        t = _checked_step(f"{_FUNC}.momentum_at", step)
+        offset = t - self._momentum_start
+        if not self._momentum_block or not 0 <= offset < len(self._momentum_block[0]):
+            self._momentum_start = t
+            self._momentum_block = _evaluate_block(self.momentum, t, self.block_size)
+            offset = 0
+        return [values[offset] for values in self._momentum_block]
+
+    def _set_momentum(self) -> None:
+        values = self.momentum_at(self.last_epoch)
+        if values is None:
+            return
+        # torch's OneCycleLR/CyclicLR rule: beta1 when the optimizer has betas.
+        use_beta1 = "betas" in self.optimizer.defaults
+        for group, m in zip(self.optimizer.param_groups, values, strict=True):
+            key = "betas" if use_beta1 else "momentum"
+            old = group[key][0] if use_beta1 else group[key]
+            if isinstance(old, torch.Tensor):
+                old.fill_(m)
+            elif use_beta1:
+                group[key] = (m, *group[key][1:])
+            else:
+                group[key] = m
 
     def get_lr(self) -> list[float | torch.Tensor]:  # type: ignore[override]
         """The learning rates for step ``last_epoch`` (called by ``step()``), or for an
@@ -202,6 +259,7 @@ class LRScheduler(_TorchLRScheduler):
         self._step_count = 1
         self.last_epoch = 0
         self._set_rates(list(_rates(self.schedules, self.states)))
+        self._set_momentum()
 
     def step(  # type: ignore[override]
         self, metrics: Any = None, epoch: int | None = None, *, valid: bool = True
@@ -226,7 +284,10 @@ class LRScheduler(_TorchLRScheduler):
                     "schedules (lrjax.reduce_on_plateau, ...); torch's deprecated explicit "
                     "index is step(epoch=...)"
                 )
+            if epoch is None:  # checked before torch advances its counters
+                _checked_step(f"{_FUNC}.step", self.last_epoch + 1)
             super().step(epoch)
+            self._set_momentum()
             return
         if epoch is not None:
             raise TypeError(f"{_FUNC}.step(epoch={epoch!r}): an adaptive schedule takes no epoch")
@@ -238,17 +299,45 @@ class LRScheduler(_TorchLRScheduler):
                 "scheduler.step(val_loss); step(valid=False) advances it without one"
             )
         value = _scalar(metrics if valid else np.nan)
+        _checked_step(f"{_FUNC}.step", self.last_epoch + 1)
         self._step_count += 1
         self.last_epoch += 1
         # Groups sharing a controller share its state: it is advanced once.
         done: dict[int, tuple[Any, float]] = {}
-        for c, state in zip(self.schedules, self.states, strict=True):
-            if id(state) not in done:
-                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), bool(valid))
+        for g, (c, state) in enumerate(zip(self.schedules, self.states, strict=True)):
+            if id(state) in done:
+                continue
+            if valid:
+                new, lr = _advance(c, state, np.asarray(value, state.best.dtype), True)
                 done[id(state)] = (new, float(np.asarray(lr)))
+            else:
+                done[id(state)] = self._count_only(g, c, state)
         results = [done[id(state)] for state in self.states]
         self.states = [new for new, _ in results]
         self._set_rates([lr for _, lr in results])
+        self._set_momentum()
+
+    def _count_only(self, group: int, c: Any, state: Any) -> tuple[Any, float]:
+        """``step(valid=False)``: ``c.update`` leaves every field but the count as it is, so
+        the new state is built on the host and its rate ``c(state with count k)`` read from
+        a block computed ahead for the current fields (one JAX call per block, not one per
+        step); the values are those of ``c.update`` followed by ``c`` under ``jit``."""
+        count = _checked_step(f"{_FUNC}.step", int(np.asarray(state.count)) + 1)
+        new = state._replace(count=np.asarray(count, state.count.dtype))
+        ahead = self._ahead.get(group)
+        if ahead is not None:
+            ref, start, rates = ahead
+            same = all(
+                a is b or name == "count"
+                for name, a, b in zip(state._fields, state, ref, strict=True)
+            )
+            if same and 0 <= count - start < len(rates):
+                return new, rates[count - start]
+        stop = min(count + min(self.block_size, _AHEAD), int_max() + 1)
+        counts = np.arange(count, stop, dtype=state.count.dtype)
+        rates = np.asarray(_rates_ahead(c, state, counts), np.float64).tolist()
+        self._ahead[group] = (state, count, rates)
+        return new, rates[0]
 
     def _set_rates(self, values: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
@@ -264,8 +353,9 @@ class LRScheduler(_TorchLRScheduler):
     # -- checkpointing ------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain-data state: step counters, last rates and each group's schedule config
-        (and for adaptive schedules each group's state, ``{field: number}``)."""
+        """Plain-data state: step counters, last rates, each group's schedule config and
+        momentum schedule config (``None`` without ``momentum``), and for adaptive schedules
+        each group's state, ``{field: number}``."""
         last_lr = [float(x) if isinstance(x, torch.Tensor) else x for x in self._last_lr]
         extra = {}
         if self.states is not None:
@@ -280,10 +370,13 @@ class LRScheduler(_TorchLRScheduler):
             "base_lrs": [float(x) if isinstance(x, torch.Tensor) else x for x in self.base_lrs],
             "block_size": self.block_size,
             "schedules": [to_config(s) for s in self.schedules],
+            "momentum": None if self.momentum is None else [to_config(m) for m in self.momentum],
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict` and set the groups' rates for ``last_epoch``."""
+        """Restore from :meth:`state_dict` and set the groups' rates (and momenta) for
+        ``last_epoch``. The momentum schedules are the saved ones (a ``state_dict`` without a
+        ``"momentum"`` entry, from an earlier lrjax, sets none)."""
         configs = state_dict.get("schedules")
         if not isinstance(configs, list) or len(configs) != len(self.optimizer.param_groups):
             raise ValueError(
@@ -306,13 +399,104 @@ class LRScheduler(_TorchLRScheduler):
             )
         else:
             states = None
-        self.schedules, self.states = schedules, states
-        self.last_epoch = int(state_dict["last_epoch"])
+        momentum = _load_momentum(self.optimizer, state_dict.get("momentum"))
+        last_epoch = int(state_dict["last_epoch"])
+        _checked_step(f"{_FUNC}.load_state_dict: state_dict['last_epoch']", last_epoch)
+        self.schedules, self.states, self.momentum = schedules, states, momentum
+        self.last_epoch = last_epoch
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self.block_size = int(state_dict.get("block_size", self.block_size))
         self.base_lrs = list(state_dict.get("base_lrs", self.base_lrs))
         self._block = []
+        self._momentum_block = []
+        self._ahead = {}
         self._set_rates(self.get_lr())  # type: ignore[arg-type]
+        self._set_momentum()
+
+
+def _checked_step(where: str, step: Any) -> int:
+    """A step as a Python int ``>= 0`` (negatives clamp, as in every schedule), refusing one
+    the current JAX integer mode cannot hold: it would wrap silently on the way in."""
+    t = int(step)
+    if t > int_max():
+        raise OverflowError(
+            f"{where}: step {t} does not fit in {int_dtype()}, the step type of lrjax "
+            f"schedules without x64; {X64_HINT}"
+        )
+    return max(t, 0)
+
+
+def _evaluate_block(schedules: list[Any], start: int, block_size: int) -> list[list[float]]:
+    """Each schedule's values at steps ``start, start + 1, ...`` (up to ``block_size``, never
+    past the integer mode's largest step), one JAX call per distinct schedule."""
+    stop = min(start + block_size, int_max() + 1)
+    steps = np.arange(start, max(stop, start + 1), dtype=np.int64)
+    blocks: dict[int, list[float]] = {}
+    rows: list[list[float]] = []
+    for s in schedules:
+        # A schedule shared by several groups is evaluated once.
+        if id(s) not in blocks:
+            blocks[id(s)] = np.asarray(s(steps), dtype=np.float64).tolist()
+        rows.append(blocks[id(s)])
+    return rows
+
+
+def _momentum_schedules(optimizer: Any, momentum: Any, where: str) -> list[Any] | None:
+    """One plain momentum schedule per param group, or ``None``; checks the optimizer has
+    a momentum (torch's ``cycle_momentum`` rule: ``betas`` or ``momentum`` in its defaults)."""
+    if momentum is None:
+        return None
+    groups = len(optimizer.param_groups)
+    if isinstance(momentum, (list, tuple)):
+        if len(momentum) != groups:
+            raise ValueError(
+                f"{where}(momentum=<{len(momentum)} schedules>): momentum must be one "
+                f"schedule or one per param group ({groups})"
+            )
+        items = list(momentum)
+    else:
+        items = [momentum] * groups
+    for m in items:
+        if isinstance(m, AbstractAdaptive):
+            raise TypeError(
+                f"{where}(momentum={m!r:.80}): momentum must be a schedule of the step, "
+                "not an adaptive schedule"
+            )
+    if "betas" not in optimizer.defaults and "momentum" not in optimizer.defaults:
+        raise ValueError(
+            f"{where}(momentum=...): {type(optimizer).__name__} has neither 'betas' nor "
+            "'momentum' in its defaults, so there is no momentum to schedule"
+        )
+    made: dict[int, Any] = {}
+    # Groups given the same object share one schedule (evaluated once per block).
+    return [made.setdefault(id(m), as_schedule(m, _FUNC, "momentum")) for m in items]
+
+
+def _load_momentum(optimizer: Any, configs: Any) -> list[Any] | None:
+    """The momentum schedules of a ``state_dict``, checked as at construction."""
+    where = f"{_FUNC}.load_state_dict"
+    if configs is None:
+        return None
+    if not isinstance(configs, list) or len(configs) != len(optimizer.param_groups):
+        raise ValueError(
+            f"{where}: state_dict['momentum'] must be None or hold one schedule config per "
+            f"param group ({len(optimizer.param_groups)}), got {configs!r:.200}"
+        )
+    unique = {repr(c): c for c in configs}
+    rebuilt = {key: from_config(c) for key, c in unique.items()}
+    return _momentum_schedules(optimizer, [rebuilt[repr(c)] for c in configs], where)
+
+
+_AHEAD = 256
+"""Rates computed ahead for ``step(valid=False)``: enough to amortize the JAX call, few enough
+that an evaluation every few steps (which changes the state) wastes little."""
+
+
+@jax.jit
+def _rates_ahead(c: Any, state: Any, counts: Any) -> Any:
+    # A loop of the scalar computation, not jax.vmap: vectorized pow/exp can differ from the
+    # scalar ones by an ulp, and these values must equal those of step(metric)'s path.
+    return jax.lax.map(lambda k: c(state._replace(count=k)), counts)
 
 
 @jax.jit
@@ -373,6 +557,11 @@ def _load_states(controllers: list[Any], saved: Any) -> list[Any]:
                 raise ValueError(
                     f"{where}[{g}]['{name}']={x!r:.80}: expected "
                     f"{'an integer' if integer else 'a number'} ({spec.dtype})"
+                )
+            if integer and not jnp.iinfo(spec.dtype).min <= x <= jnp.iinfo(spec.dtype).max:
+                # jnp.asarray would refuse it with a message naming no field.
+                raise OverflowError(
+                    f"{where}[{g}]['{name}']={x!r:.80}: does not fit in {spec.dtype}; {X64_HINT}"
                 )
             values[name] = jnp.asarray(x, spec.dtype)
         states.append(type(expected)(**values))

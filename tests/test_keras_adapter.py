@@ -262,3 +262,36 @@ def test_adaptive_errors() -> None:
             lrjax.keras.LearningRateSchedule.from_config(bad)
     with pytest.raises(ValueError, match="only kept for an adaptive"):
         lrjax.keras.LearningRateSchedule.from_config({**plain.get_config(), "state": {}})
+
+
+# -- steps beyond int32 -------------------------------------------------------------------
+
+BIG = 2**31  # one past int32, the step type (and Keras's iterations) without jax_enable_x64
+
+
+@pytest.mark.parametrize("adaptive", [False, True], ids=["plain", "adaptive"])
+def test_steps_beyond_int32_are_refused_naming_the_adapter(adaptive: bool) -> None:
+    s = lrjax.linear(0.1, 0.0, 2**31 - 1)
+    rate = lrjax.keras.LearningRateSchedule(lrjax.reduce_on_plateau(s) if adaptive else s)
+    # JAX would narrow NumPy's int64 to int32: -2**31, clamped to step 0, s(0) = 0.1.
+    for step in (np.int64(BIG), BIG, np.array([5, BIG])):
+        with pytest.raises(OverflowError, match=rf"LearningRateSchedule: step {BIG} does not"):
+            rate(step)
+    assert float(rate(np.int64(BIG - 1))) == pytest.approx(float(s(BIG - 1)))
+
+    # Keras's own counter cannot hold 2**31: after 2**31 - 1 updates it wraps negative.
+    x, y = data()
+    model = make_model(rate)
+    model.fit(x[:BATCH], y[:BATCH], batch_size=BATCH, verbose=0)
+    optimizer: Any = model.optimizer
+    with pytest.raises(OverflowError, match=r"int32"):
+        optimizer.iterations.assign(BIG)
+    optimizer.iterations.assign(BIG - 1)
+    assert float(optimizer.learning_rate) == pytest.approx(float(s(BIG - 1)))
+    model.fit(x[:BATCH], y[:BATCH], batch_size=BATCH, verbose=0)  # the update at 2**31 - 1
+    assert int(optimizer.iterations) == -BIG  # Keras wrapped
+    with pytest.raises(OverflowError, match=rf"LearningRateSchedule: step {-BIG} is negative"):
+        optimizer.learning_rate  # noqa: B018 - reading it evaluates the schedule
+    # In the compiled train step nothing can be raised: a NaN rate, not s(0) again.
+    model.fit(x[:BATCH], y[:BATCH], batch_size=BATCH, verbose=0)
+    assert np.isnan(model.get_weights()[0]).all()

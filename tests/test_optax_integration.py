@@ -364,3 +364,22 @@ def test_num_training_steps() -> None:
         lrjax.num_training_steps(10, 2, 1, drop_remainder=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="concrete"):
         jax.jit(lambda n: lrjax.num_training_steps(n, 2, 1))(10)
+
+
+def test_counts_beyond_int32_are_refused_naming_the_helper() -> None:
+    # An int64 count (restored from a checkpoint, or set by hand): JAX would narrow 2**31 to
+    # -2**31, and current_learning_rate would read s(2**31 - 1) after the wrap.
+    s = lrjax.linear(1.0, 0.0, 2**31 - 1)
+    state = optax.adam(s).init(jnp.zeros(2))
+    big = jax.tree.map(lambda x: np.int64(2**31) if np.ndim(x) == 0 else x, state)
+    with pytest.raises(OverflowError, match=r"step_count: opt_state's step counter is 2147483648"):
+        lrjax.step_count(big)
+    with pytest.raises(OverflowError, match=r"current_learning_rate: opt_state's step counter is"):
+        lrjax.current_learning_rate(big, s)
+    # The largest int32 count still reads exactly, also from an int64 (as optax saturates).
+    last = jax.tree.map(lambda x: np.int64(2**31 - 1) if np.ndim(x) == 0 else x, state)
+    assert int(lrjax.step_count(last)) == 2**31 - 1
+    assert float(lrjax.current_learning_rate(last, s)) == float(s(2**31 - 2))
+    with x64():  # 64-bit steps: the same count is valid and exact
+        assert int(lrjax.step_count(big)) == 2**31
+        assert lrjax.step_count(big).dtype == jnp.int64

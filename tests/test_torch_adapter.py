@@ -14,6 +14,8 @@ from torch._dynamo.testing import CompileCounter
 
 import lrjax
 import lrjax.torch
+from lrjax.compat import keras as lrk
+from lrjax.compat import optax as lro
 from lrjax.compat import torch as lrt
 
 
@@ -390,3 +392,273 @@ def test_adaptive_errors() -> None:
         plain.load_state_dict(plain_state)
     sched.load_state_dict(good)
     assert sched.state_dict() == good
+
+
+# -- momentum companions (torch's cycle_momentum=True) ------------------------------------
+
+
+def _momentum_of(group: dict[str, Any]) -> float:
+    return float(group["betas"][0] if "betas" in group else group["momentum"])
+
+
+def momentum_run(kind: str, make: Any, n: int) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """A training loop: (lr, momentum or beta1) of each group before each update, and the
+    final parameters. ``make(opt)`` builds the scheduler; two groups. float64 parameters, so
+    that the float32 rounding of lrjax's values is all that differs between two runs."""
+    model = make_model().double()
+    groups = [{"params": model[0].parameters()}, {"params": model[2].parameters()}]
+    if kind == "sgd":
+        opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=0.1, momentum=0.5)
+    else:
+        opt = torch.optim.Adam(groups, lr=0.1, betas=(0.5, 0.99))
+    sched = make(opt)
+    lrs, moms = np.empty((n, 2)), np.empty((n, 2))
+    for t in range(n):
+        lrs[t] = [float(g["lr"]) for g in opt.param_groups]
+        moms[t] = [_momentum_of(g) for g in opt.param_groups]
+        if kind == "adam":  # beta2 is untouched
+            assert [g["betas"][1] for g in opt.param_groups] == [0.99, 0.99]
+        x, y = (v.double() for v in batch(t))
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step()
+    return lrs, moms, [p.detach().clone() for p in model.parameters()]
+
+
+def assert_same_run(ours: Any, theirs: Any) -> None:
+    # lrjax computes in float32, torch in float64: values to 1e-6 relative (the compat
+    # bound), hence parameters to 1e-5.
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    for a, b in zip(ours[2], theirs[2], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    start = next(make_model().double().parameters()).detach()
+    assert float((ours[2][0] - start).abs().max()) > 0.01  # it trained
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_momentum_equals_torch_one_cycle_lr(kind: str, three_phase: bool) -> None:
+    total, max_lrs = 40, [0.0625, 0.125]  # a stable run: rounding is not amplified
+    kw: dict[str, Any] = dict(total_steps=total, pct_start=0.25, three_phase=three_phase)
+    mkw: dict[str, Any] = dict(base_momentum=0.75, max_momentum=0.875, **kw)
+    theirs = momentum_run(
+        kind, lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lrs, **mkw), total
+    )
+    ours = momentum_run(
+        kind,
+        lambda o: lrjax.torch.LRScheduler(
+            o,
+            [lrt.one_cycle_lr(m, **kw) for m in max_lrs],
+            momentum=lrt.one_cycle_momentum(**mkw),
+        ),
+        total,
+    )
+    assert_same_run(ours, theirs)
+    assert np.ptp(ours[1]) > 0.1  # the momentum did cycle
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+@pytest.mark.parametrize("mode", ["triangular2", "exp_range"])
+def test_momentum_equals_torch_cyclic_lr(kind: str, mode: str) -> None:
+    n = 45
+    kw: dict[str, Any] = dict(step_size_up=4, step_size_down=7, mode=mode, gamma=0.96875)
+    mkw: dict[str, Any] = dict(base_momentum=0.75, max_momentum=0.875)
+    theirs = momentum_run(
+        kind,
+        lambda o: torch.optim.lr_scheduler.CyclicLR(
+            o, 0.0078125, 0.125, cycle_momentum=True, **mkw, **kw
+        ),
+        n,
+    )
+    ours = momentum_run(
+        kind,
+        lambda o: lrjax.torch.LRScheduler(
+            o, lrt.cyclic_lr(0.0078125, 0.125, **kw), momentum=lrt.cyclic_momentum(**mkw, **kw)
+        ),
+        n,
+    )
+    assert_same_run(ours, theirs)
+
+
+def test_momentum_resume_is_exact_and_state_dict_is_plain_data() -> None:
+    total = 30
+    lr, m = lrt.one_cycle_lr(0.125, total_steps=total), lrt.one_cycle_momentum(total_steps=total)
+    full = momentum_run("adam", lambda o: lrjax.torch.LRScheduler(o, lr, momentum=m), total)
+
+    model = make_model().double()
+    groups = [{"params": model[0].parameters()}, {"params": model[2].parameters()}]
+    opt = torch.optim.Adam(groups, lr=0.1, betas=(0.5, 0.99))
+    sched = lrjax.torch.LRScheduler(opt, lr, momentum=m)
+    for t in range(11):
+        x, y = (v.double() for v in batch(t))
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        sched.step()
+    state = json.loads(json.dumps(sched.state_dict()))
+    assert state["momentum"] == [lrjax.to_config(m)] * 2
+    # A new scheduler without momentum takes the saved one; the groups' betas follow step 11.
+    fresh = lrjax.torch.LRScheduler(opt, lrjax.constant(0.5))
+    fresh.load_state_dict(state)
+    assert fresh.momentum is not None and fresh.momentum == [m, m]
+    assert fresh.momentum[0] is fresh.momentum[1]
+    assert [g["betas"][0] for g in opt.param_groups] == [full[1][11, 0]] * 2
+    assert [g["lr"] for g in opt.param_groups] == list(full[0][11])
+    for t in range(11, total):
+        assert [_momentum_of(g) for g in opt.param_groups] == list(full[1][t])
+        x, y = (v.double() for v in batch(t))
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        fresh.step()
+    for a, b in zip(model.parameters(), full[2], strict=True):
+        assert torch.equal(a, b)
+    # A state_dict without momentum (or None) sets none: betas stay where they are.
+    state["momentum"] = None
+    fresh.load_state_dict(state)
+    assert fresh.momentum is None and fresh.state_dict()["momentum"] is None
+
+
+def test_momentum_with_an_adaptive_schedule_and_tensor_betas() -> None:
+    # The momentum follows the update count (last_epoch) of an adaptive schedule too.
+    m = lrjax.linear(0.9, 0.8, 4)
+    beta1 = torch.tensor(0.0)
+    opt = torch.optim.Adam(make_model().parameters(), lr=0.1, betas=(beta1, torch.tensor(0.999)))
+    sched = lrjax.torch.LRScheduler(opt, lrjax.reduce_on_plateau(0.1), momentum=m)
+    seen = [float(opt.param_groups[0]["betas"][0])]
+    for _ in range(3):
+        opt.step()
+        sched.step(valid=False)
+        seen.append(float(opt.param_groups[0]["betas"][0]))
+    assert opt.param_groups[0]["betas"][0] is beta1  # a tensor beta1 is filled in place
+    np.testing.assert_array_equal(seen, np.asarray(m(np.arange(4))))
+
+
+def test_momentum_errors() -> None:
+    model = make_model()
+    m = lrt.one_cycle_momentum(total_steps=10)
+    no_momentum = torch.optim.Adagrad(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"momentum=...\): Adagrad has neither 'betas' nor"):
+        lrjax.torch.LRScheduler(no_momentum, 0.1, momentum=m)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(TypeError, match="momentum must be a schedule of the step"):
+        lrjax.torch.LRScheduler(opt, 0.1, momentum=lrjax.reduce_on_plateau(0.9))
+    with pytest.raises(ValueError, match=r"one schedule or one per param group \(1\)"):
+        lrjax.torch.LRScheduler(opt, 0.1, momentum=[m, m])
+    sched = lrjax.torch.LRScheduler(opt, 0.1, momentum=m)
+    good = sched.state_dict()
+    for bad, match in [
+        ({**good, "momentum": []}, r"state_dict\['momentum'\] must be None or hold one"),
+        ({**good, "momentum": "x"}, r"state_dict\['momentum'\] must be None or hold one"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            sched.load_state_dict(bad)
+    # A saved momentum cannot be loaded into an optimizer without one.
+    other = lrjax.torch.LRScheduler(no_momentum, 0.1)
+    with pytest.raises(ValueError, match=r"load_state_dict\(momentum=...\): Adagrad"):
+        other.load_state_dict(good)
+    assert other.momentum is None
+
+
+# -- steps beyond the integer mode ------------------------------------------------------
+
+BIG = 2**31  # one past int32, the step type without jax_enable_x64
+
+
+def test_steps_beyond_int32_are_refused_naming_the_adapter() -> None:
+    opt = torch.optim.SGD(make_model().parameters(), lr=0.1, momentum=0.9)
+    sched = lrjax.torch.LRScheduler(opt, make_schedule(), momentum=lrjax.constant(0.9))
+    state = sched.state_dict()
+    with pytest.raises(OverflowError, match=rf"LRScheduler.values_at: step {BIG} does not fit"):
+        sched.values_at(BIG)
+    with pytest.raises(OverflowError, match=rf"LRScheduler.momentum_at: step {BIG} does not"):
+        sched.momentum_at(BIG)
+    with pytest.raises(
+        OverflowError, match=rf"load_state_dict: state_dict\['last_epoch'\]: step {BIG} does"
+    ):
+        sched.load_state_dict({**state, "last_epoch": BIG})
+    assert sched.last_epoch == 0  # nothing was half loaded
+    sched.load_state_dict({**state, "last_epoch": BIG - 1, "_step_count": BIG})
+    assert opt.param_groups[0]["lr"] == float(make_schedule()(BIG - 1))
+    with pytest.raises(OverflowError, match=rf"LRScheduler.step: step {BIG} does not fit"):
+        sched.step()
+    assert sched.last_epoch == BIG - 1 and sched._step_count == BIG  # counters untouched
+
+    c = lrjax.reduce_on_plateau(0.1)
+    adaptive = lrjax.torch.LRScheduler(opt, c)
+    saved = adaptive.state_dict()
+    saved["states"][0]["count"] = BIG
+    with pytest.raises(OverflowError, match=r"\['states'\]\[0\]\['count'\]=2147483648: does"):
+        adaptive.load_state_dict(saved)
+    saved["states"][0]["count"] = BIG - 1
+    adaptive.load_state_dict({**saved, "last_epoch": BIG - 1})
+    with pytest.raises(OverflowError, match=rf"LRScheduler.step: step {BIG} does not fit"):
+        adaptive.step(1.0)
+
+
+# -- step(valid=False) reads rates computed ahead ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "c",
+    [
+        lrjax.reduce_on_plateau(
+            lrjax.warmup(lrjax.cosine_decay(0.1, 700, end_value=0.003), 40), patience=0
+        ),
+        lrjax.reduce_on_plateau(
+            lrjax.exponential_decay(0.2, transition_steps=37, decay_rate=0.9),
+            factor=0.5,
+            patience=1,
+        ),
+        lrjax.reduce_on_plateau(lrjax.sgdr(0.1, 90, period_mul=1.5), min_scale=0.05, patience=0),
+        lrt.reduce_lr_on_plateau(0.1, patience=0, min_lr=1e-4),
+        lrk.ReduceLROnPlateau(0.05, patience=1),
+        lro.reduce_on_plateau(patience=0, cooldown=2),
+    ],
+    ids=["warmup_cosine", "exponential", "sgdr", "torch", "keras", "optax"],
+)
+def test_step_without_a_metric_equals_the_jitted_update(c: Any) -> None:
+    """The host path of step(valid=False) gives exactly the state and rate of the jitted
+    ``c.update(state, valid=False)`` then ``c(state)``, across blocks and reductions."""
+    opt = torch.optim.SGD(make_model().parameters(), lr=0.0)
+    sched = lrjax.torch.LRScheduler(opt, c)
+    assert sched.states is not None
+    rng = np.random.default_rng(3)
+    reductions = 0
+    for t in range(700):
+        old = sched.states[0]
+        if t % 9 == 8:  # an evaluation: the state changes, the block ahead is dropped
+            sched.step(float(rng.uniform(0.5, 1.0)))
+            continue
+        sched.step(valid=False)
+        new, lr = lrjax.torch._advance(c, old, np.asarray(np.nan, old.best.dtype), False)
+        assert opt.param_groups[0]["lr"] == float(np.asarray(lr)), t
+        for a, b in zip(sched.states[0], new, strict=True):
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            np.testing.assert_array_equal(a, b)
+        reductions = max(reductions, int(np.asarray(getattr(new, "num_reductions", 1))))
+    assert reductions >= 1 and sched.last_epoch == 700
+
+
+def test_step_without_a_metric_with_a_state_per_group() -> None:
+    # After load_state_dict every group has its own state, even for one shared controller.
+    model = make_model()
+    opt = torch.optim.SGD(
+        [{"params": model[0].parameters()}, {"params": model[2].parameters()}], lr=0.0
+    )
+    shared = lrjax.reduce_on_plateau(lrjax.warmup(lrjax.constant(0.1), 300), patience=0)
+    sched = lrjax.torch.LRScheduler(opt, [shared, lrt.reduce_lr_on_plateau(0.2, patience=0)])
+    sched.step(1.0)
+    sched.step(2.0)  # a reduction for both
+    again = lrjax.torch.LRScheduler(opt, shared)
+    again.load_state_dict(sched.state_dict())
+    assert again.states is not None and again.states[0] is not again.states[1]
+    for _ in range(300):
+        old = list(again.states)
+        again.step(valid=False)
+        for g, (c, state) in enumerate(zip(again.schedules, old, strict=True)):
+            _, lr = lrjax.torch._advance(c, state, np.asarray(np.nan, np.float32), False)
+            assert opt.param_groups[g]["lr"] == float(np.asarray(lr))
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.02])

@@ -22,6 +22,7 @@ from jax.core import Tracer
 
 from lrjax.adaptive.transform import ScaleByAdaptiveState
 from lrjax.core import checks as v
+from lrjax.core.dtypes import X64_HINT, int_dtype, int_max
 from lrjax.core.schedule import Array, ArrayLike, Schedule
 
 _INT32_MAX = 2**31 - 1
@@ -139,6 +140,9 @@ def step_count(opt_state: Any) -> Array:
     Raises:
       ValueError: the state holds no step counter (``optax.sgd`` with a float learning
         rate keeps no state at all).
+      OverflowError: a concrete count above the integer mode's largest step (``2**31 - 1``
+        without ``jax_enable_x64``), e.g. an int64 count restored from a checkpoint: JAX
+        would narrow it silently.
 
     Examples:
       >>> import optax
@@ -150,10 +154,24 @@ def step_count(opt_state: Any) -> Array:
       >>> int(lrjax.step_count(state)), f"{float(s(lrjax.step_count(state))):.4f}"
       (1, '0.9998')
     """
+    return _count("step_count", opt_state)
+
+
+def _count(func: str, opt_state: Any) -> Array:
+    """The state's step counter, refusing a concrete one the current JAX integer mode
+    cannot hold: ``jnp.asarray`` would narrow an int64 count (restored from a checkpoint,
+    or set by hand) to int32 silently."""
     for node in filter(_has_counter, _walk(opt_state)):
-        return jnp.asarray(node.count)
+        count: Any = node.count
+        if not isinstance(count, Tracer) and int(np.asarray(count)) > int_max():
+            raise OverflowError(
+                f"{func}: opt_state's step counter is {int(np.asarray(count))}, which does "
+                f"not fit in {int_dtype()}, the step type of lrjax schedules without x64 "
+                f"(optax's own counters stop at {_INT32_MAX}); {X64_HINT}"
+            )
+        return jnp.asarray(count)
     raise ValueError(
-        "step_count: opt_state holds no optax step counter (no state with a 'count' field); "
+        f"{func}: opt_state holds no optax step counter (no state with a 'count' field); "
         "optimizers with a constant float learning rate, such as optax.sgd(0.1), keep none"
     )
 
@@ -291,6 +309,8 @@ def current_learning_rate(opt_state: Any, schedule: Schedule | None = None) -> A
     Raises:
       ValueError: without ``schedule``, when no ``inject_hyperparams`` state holds
         "learning_rate"; with it, when the state holds no step counter.
+      OverflowError: with ``schedule``, a concrete count above the integer mode's largest
+        step (see :func:`step_count`).
 
     Examples:
       >>> import optax
@@ -312,7 +332,7 @@ def current_learning_rate(opt_state: Any, schedule: Schedule | None = None) -> A
                 "a 'learning_rate' in opt_state; pass the schedule the optimizer was built with"
             ) from None
     else:
-        count = step_count(opt_state)
+        count = _count("current_learning_rate", opt_state)
         rate = jnp.asarray(schedule(jnp.maximum(count - 1, jnp.zeros((), count.dtype))))
     for node in _walk(opt_state):
         # Factors that chained transformations applied after the learning rate.
