@@ -134,7 +134,7 @@ def test_reaches_min_lr_and_resets_like_hf():
     states, want = compare(metrics, 0.1, **kwargs)
     assert int(states.num_resets[-1]) >= 2
     assert np.any(want["lr"] == 0.02) and np.sum(np.diff(want["lr"]) > 0.05) >= 2
-    after = int(np.argmax(np.diff(np.asarray(states.num_resets)) > 0)) + 1
+    after = int(np.argmax(np.diff(np.asarray(states.num_resets, np.int64)) > 0)) + 1
     assert float(states.lr_anchor[after]) == pytest.approx(0.1)
     assert int(states.window_len[after]) == 0 and math.isinf(float(states.best[after]))
 

@@ -527,7 +527,7 @@ get_wsd_schedule = make_factory(HFWarmupStableDecay)
 
 # --------------------------------------------------------------------------------------
 class GreedyState(NamedTuple):
-    """The state of :func:`greedy_lr` (``GreedyLR``'s attributes; fixed dtypes)."""
+    """The state of ``greedy_lr`` (``GreedyLR``'s attributes; fixed dtypes)."""
 
     count: Array  # updates so far
     best: Array  # GreedyLR.best (the worst possible value before any metric)
@@ -569,7 +569,11 @@ class HFGreedyLR(AbstractAdaptive, factory="greedy_lr"):
 
     Not reproduced: ``verbose`` printing (a jitted update cannot print; read the state),
     the ``epoch`` argument of ``step`` (it only labels those prints), lists of ``min_lr``
-    and ``max_lr`` (one parameter group: one controller per group, or ``jax.vmap``).
+    and ``max_lr`` (one parameter group: one controller per group, or ``jax.vmap``), and
+    HF's float64 rounding where it decides: an lr equal to ``min_lr`` on paper (``0.02 /
+    0.95 * 0.95``) is one ulp above it in HF, which then never counts ``reset_start`` down;
+    here the lr is ``lr_anchor / factor ** lr_steps`` since its last clamp, so it lands on
+    ``min_lr`` exactly (docs/adaptive.md, "Parity": 3 of 480 sequences differ so).
     Stricter than HF: ``factor`` must be in ``(0, 1)``, ``patience``, ``cooldown``,
     ``warmup``, ``reset_start`` integers ``>= 0``, ``threshold``, ``eps``, the rates ``>=
     0``, ``window_size >= 1``. The lr is kept in float32 (float64 under x64), HF's in float64.
@@ -773,7 +777,7 @@ def get_scheduler(
 
     Args:
       name: a ``SchedulerType`` value (or the enum member); "reduce_lr_on_plateau" gives
-        torch's adaptive ``reduce_lr_on_plateau``, "greedy" the adaptive :func:`greedy_lr`
+        torch's adaptive ``reduce_lr_on_plateau``, "greedy" the adaptive ``greedy_lr``
         (both take only ``scheduler_specific_kwargs``, as in HF).
       learning_rate: the optimizer's learning rate (HF reads it from the optimizer).
       num_warmup_steps: warmup length; required by every type but "constant".
