@@ -234,8 +234,8 @@ def test_errors():
         lrh.get_scheduler("linear", 1.0)
     with pytest.raises(ValueError, match="requires `num_training_steps`"):
         lrh.get_scheduler("cosine", 1.0, 3)
-    with pytest.raises(ValueError, match="greedy scheduler has no lrjax counterpart"):
-        lrh.get_scheduler("greedy", 1.0)
+    with pytest.raises(ValueError, match=r"name='greedy'\): greedy_lr\(factor=1.5\)"):
+        lrh.get_scheduler("greedy", 1.0, scheduler_specific_kwargs=dict(factor=1.5))
     with pytest.raises(ValueError, match=r"name must be one of"):
         lrh.get_scheduler("sine", 1.0, 1, 2)
     with pytest.raises(ValueError, match=r"lr_end=1.0\): lr_end must be smaller"):

@@ -16,15 +16,19 @@ Examples use ``from lrjax.compat import transformers as lrh``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
+from lrjax.adaptive.base import AbstractAdaptive
+from lrjax.adaptive.plateau import MODES, THRESHOLD_MODES
 from lrjax.combinators.join import join_schedules
 from lrjax.combinators.warmup import warmup
 from lrjax.compat.torch import reduce_lr_on_plateau
 from lrjax.core import checks as v
 from lrjax.core import fields
+from lrjax.core.dtypes import float_dtype, int_dtype
 from lrjax.core.kernel import progress, ramp
 from lrjax.core.schedule import (
     AbstractPreset,
@@ -522,6 +526,231 @@ get_wsd_schedule = make_factory(HFWarmupStableDecay)
 
 
 # --------------------------------------------------------------------------------------
+class GreedyState(NamedTuple):
+    """The state of ``greedy_lr`` (``GreedyLR``'s attributes; fixed dtypes)."""
+
+    count: Array  # updates so far
+    best: Array  # GreedyLR.best (the worst possible value before any metric)
+    num_bad: Array  # num_bad_epochs
+    num_good: Array  # num_good_epochs
+    cooldown: Array  # cooldown_counter: valid updates left to ignore after a reduction
+    warmup: Array  # warmup_counter: valid updates left to ignore after an increase
+    reset_left: Array  # GreedyLR.reset_start: reductions at min_lr left before the reset
+    num_resets: Array  # resets so far (not in GreedyLR: for the user's information)
+    lr_anchor: Array  # the lr after the last clamp to min_lr or max_lr (or reset): ...
+    lr_steps: Array  # ... and the increases minus reductions since: lr = anchor / f**steps
+    window: Array  # StreamingAverage.values as a ring buffer (shape (window_size,) or (0,))
+    window_sum: Array  # StreamingAverage.sum: a running sum, as HF keeps it
+    window_len: Array  # len(StreamingAverage.values)
+    window_pos: Array  # the ring buffer's oldest entry (the next one overwritten when full)
+
+
+class HFGreedyLR(AbstractAdaptive, factory="greedy_lr"):
+    r"""HF ``GreedyLR`` for one parameter group: the lr falls on a plateau and rises while
+    the metric keeps improving.
+
+    One :meth:`update` is one ``scheduler.step(metric)``. With ``smooth=True`` the metric
+    :math:`x` is first replaced by the mean of the last ``window_size`` metrics (HF's
+    ``StreamingAverage``, kept as a running sum: one NaN or infinity in it spoils every
+    mean until the next reset, as in HF). After a ``cooldown`` or ``warmup`` update (counted
+    down first; the good and bad counts are cleared), nothing else happens; otherwise
+    :math:`x` improves on the best :math:`b` when :math:`x < b - t` ("min", "abs"),
+    :math:`x < b (1 - t)` ("rel", HF's rule also for negative metrics), or
+    :math:`x > b + t`, :math:`x > b (1 + t)` for "max" (NaN never improves). Then
+
+    - after more than ``patience`` consecutive improvements: :math:`\eta \leftarrow
+      \min(\eta / f, \eta_{max})` if that raises it by more than ``eps``; ``warmup``
+      updates follow; the reset countdown restarts;
+    - after more than ``patience`` updates without improvement: :math:`\eta \leftarrow
+      \max(\eta f, \eta_{min})` if that lowers it by more than ``eps``; ``cooldown`` updates
+      follow. Each such reduction that leaves :math:`\eta \le \eta_{min}` counts down
+      ``reset_start``; at 0 the scheduler resets: the lr back to ``lr``, the best and the
+      counts cleared, the smoothing window emptied (then the ``cooldown`` starts, as in HF).
+
+    Not reproduced: ``verbose`` printing (a jitted update cannot print; read the state),
+    the ``epoch`` argument of ``step`` (it only labels those prints), lists of ``min_lr``
+    and ``max_lr`` (one parameter group: one controller per group, or ``jax.vmap``), and
+    HF's float64 rounding where it decides: an lr equal to ``min_lr`` on paper (``0.02 /
+    0.95 * 0.95``) is one ulp above it in HF, which then never counts ``reset_start`` down;
+    here the lr is ``lr_anchor / factor ** lr_steps`` since its last clamp, so it lands on
+    ``min_lr`` exactly (docs/adaptive.md, "Parity": 3 of 480 sequences differ so).
+    Stricter than HF: ``factor`` must be in ``(0, 1)``, ``patience``, ``cooldown``,
+    ``warmup``, ``reset_start`` integers ``>= 0``, ``threshold``, ``eps``, the rates ``>=
+    0``, ``window_size >= 1``. The lr is kept in float32 (float64 under x64), HF's in float64.
+
+    Args:
+      lr: the optimizer's initial learning rate (restored by a reset); ``>= 0``.
+      mode: "min" (a loss) or "max" (an accuracy).
+      factor: :math:`f`, the lr is multiplied by it on a plateau, divided on improvement;
+        in ``(0, 1)``.
+      patience: updates tolerated before a change; an integer ``>= 0``.
+      threshold: :math:`t`, the improvement that counts; ``>= 0``.
+      threshold_mode: "abs" (HF's default) or "rel".
+      cooldown: valid updates ignored after a reduction; an integer ``>= 0``.
+      warmup: valid updates ignored after an increase; an integer ``>= 0``.
+      min_lr: :math:`\eta_{min}`; ``>= 0``.
+      max_lr: :math:`\eta_{max}`; ``>= 0``.
+      eps: the smallest change applied; ``>= 0``.
+      smooth: average the metric over a window first (static).
+      window_size: the window; a Python integer ``>= 1`` (static: it sizes the state's
+        ring buffer, so it cannot vary across a ``jax.vmap`` population).
+      reset_start: reductions at ``min_lr`` before the reset; an integer ``>= 0``.
+
+    Examples:
+      >>> c = lrh.greedy_lr(0.1, factor=0.5, patience=1)
+      >>> state, lrs = c.init(), []
+      >>> for loss in [1.0, 0.9, 0.8, 0.8, 0.8, 0.8]:  # 2 improvements: up; 2 ties: down
+      ...     state = c.update(state, value=loss)
+      ...     lrs.append(round(float(c(state)), 3))
+      >>> print(lrs)
+      [0.1, 0.2, 0.2, 0.2, 0.1, 0.1]
+    """
+
+    lr: Param = fields.value(nonnegative=True)
+    mode: str = fields.choice(MODES, default="min")
+    factor: Param = fields.value(positive=True, default=0.95)
+    patience: Param = fields.count(default=10)
+    threshold: Param = fields.value(nonnegative=True, default=1e-6)
+    threshold_mode: str = fields.choice(THRESHOLD_MODES, default="abs")
+    cooldown: Param = fields.count(default=0)
+    warmup: Param = fields.count(default=0)
+    min_lr: Param = fields.value(nonnegative=True, default=1e-3)
+    max_lr: Param = fields.value(nonnegative=True, default=1.0)
+    eps: Param = fields.value(nonnegative=True, default=1e-8)
+    smooth: bool = fields.flag(default=False)
+    window_size: int = fields.static(default=50)
+    reset_start: Param = fields.count(default=500)
+
+    State = GreedyState
+
+    def check(self) -> None:
+        v.require_args(self, "factor", lambda f: f < 1, "factor must be in (0, 1)")
+        w = self.window_size
+        ok = isinstance(w, int) and not isinstance(w, bool) and w >= 1
+        message = "window_size must be a Python integer >= 1 (it sizes the smoothing window)"
+        v.require(ok, f"{self.factory}(window_size={w!r})", message)
+
+    def base(self) -> AbstractSchedule:
+        return constant(1.0)
+
+    def multiplier(self, state: GreedyState) -> Array:
+        return self.learning_rate(state)
+
+    def learning_rate(self, state: GreedyState) -> Array:
+        """The param group's lr in ``state``: ``lr_anchor / factor ** lr_steps``.
+
+        HF multiplies the lr by ``factor`` in place; kept as a power of ``factor`` since its
+        last clamp, the lr returns *exactly* to ``min_lr`` or ``max_lr`` after as many
+        increases as reductions (in float32, a product chain misses by an ulp and changes
+        the ``lr > min_lr`` decision that drives the reset).
+        """
+        anchor, steps = state.lr_anchor, state.lr_steps
+        power = jax.lax.pow(jnp.asarray(self.factor).astype(anchor.dtype), jnp.abs(steps))
+        return jnp.where(steps > 0, anchor / power, anchor * power)
+
+    def _worst(self) -> Array:
+        return jnp.asarray(jnp.inf if self.mode == "min" else -jnp.inf, float_dtype())
+
+    def _initial(self) -> GreedyState:
+        zero, fzero = jnp.zeros((), int_dtype()), jnp.zeros((), float_dtype())
+        size = self.window_size if self.smooth else 0
+        return GreedyState(
+            count=zero,
+            best=self._worst(),
+            num_bad=zero,
+            num_good=zero,
+            cooldown=zero,
+            warmup=zero,
+            reset_left=jnp.asarray(self.reset_start).astype(int_dtype()),
+            num_resets=zero,
+            lr_anchor=jnp.asarray(self.lr).astype(float_dtype()),
+            lr_steps=zero,
+            window=jnp.zeros((size,), float_dtype()),
+            window_sum=fzero,
+            window_len=zero,
+            window_pos=zero,
+        )
+
+    def _observe(self, state: GreedyState, metric: Array) -> GreedyState:
+        s, x = state, metric
+        if self.smooth:
+            # StreamingAverage.streamavg: append, add, then drop the oldest from the sum.
+            full = s.window_len >= self.window_size
+            total = s.window_sum + x
+            total = jnp.where(full, total - s.window[s.window_pos], total)
+            size = jnp.minimum(s.window_len + 1, self.window_size).astype(s.window_len.dtype)
+            s = s._replace(
+                window=s.window.at[s.window_pos].set(x),
+                window_sum=total,
+                window_len=size,
+                window_pos=((s.window_pos + 1) % self.window_size).astype(s.window_pos.dtype),
+            )
+            x = total / size.astype(x.dtype)
+        dtype, one = x.dtype, jnp.ones((), s.num_bad.dtype)
+        t = jnp.asarray(self.threshold).astype(dtype)
+        if self.mode == "min":
+            edge = s.best * (1 - t) if self.threshold_mode == "rel" else s.best - t
+            better = x < edge
+        else:
+            edge = s.best * (1 + t) if self.threshold_mode == "rel" else s.best + t
+            better = x > edge
+        in_cooldown = s.cooldown > 0
+        in_warmup = ~in_cooldown & (s.warmup > 0)
+        normal = ~in_cooldown & ~in_warmup
+        better = normal & better
+        num_bad = jnp.where(normal & ~better, s.num_bad + one, 0)
+        num_good = jnp.where(better, s.num_good + one, 0)
+        increase = num_good > self.patience
+        reduce = ~increase & (num_bad > self.patience)
+
+        old = self.learning_rate(s)
+        factor = jnp.asarray(self.factor).astype(dtype)
+        lo, hi = (jnp.asarray(a).astype(dtype) for a in (self.min_lr, self.max_lr))
+        eps = jnp.asarray(self.eps).astype(dtype)
+        # _increase_lr: min(lr / factor, max_lr), applied if it raises the lr by > eps.
+        up = old / factor
+        raised = increase & (jnp.minimum(up, hi) - old > eps)
+        # _reduce_lr: max(lr * factor, min_lr), applied if it lowers the lr by > eps.
+        down = old * factor
+        lowered = reduce & (old - jnp.maximum(down, lo) > eps)
+        steps = s.lr_steps + raised.astype(s.lr_steps.dtype) - lowered.astype(s.lr_steps.dtype)
+        to_hi, to_lo = raised & ~(up < hi), lowered & ~(down > lo)
+        anchor = jnp.where(to_hi, hi, jnp.where(to_lo, lo, s.lr_anchor))
+        steps = jnp.where(to_hi | to_lo, 0, steps).astype(s.lr_steps.dtype)
+        s = s._replace(lr_anchor=anchor.astype(s.lr_anchor.dtype), lr_steps=steps)
+        at_min = reduce & ~(self.learning_rate(s) > lo)
+        start = jnp.asarray(self.reset_start).astype(s.reset_left.dtype)
+        left = jnp.where(at_min, s.reset_left - 1, s.reset_left)
+        reset = at_min & (left <= 0)
+        left = jnp.where(increase | reset, start, left)
+
+        cooldown = jnp.asarray(self.cooldown).astype(s.cooldown.dtype)
+        warmup = jnp.asarray(self.warmup).astype(s.warmup.dtype)
+        new = s._replace(
+            best=jnp.where(better, x, s.best),
+            num_bad=jnp.where(reduce, 0, num_bad).astype(s.num_bad.dtype),
+            num_good=jnp.where(increase, 0, num_good).astype(s.num_good.dtype),
+            cooldown=jnp.where(
+                in_cooldown, s.cooldown - one, jnp.where(reduce, cooldown, s.cooldown)
+            ).astype(s.cooldown.dtype),
+            warmup=jnp.where(
+                in_warmup, s.warmup - one, jnp.where(increase, warmup, s.warmup)
+            ).astype(s.warmup.dtype),
+            reset_left=left,
+        )
+        # GreedyLR._reset, inside _reduce_lr: step() then still starts the cooldown.
+        cleared = self._initial()._replace(
+            count=s.count,
+            cooldown=new.cooldown,
+            num_resets=s.num_resets + one,
+        )
+        return jax.tree.map(lambda a, b: jnp.where(reset, a, b), cleared, new)
+
+
+greedy_lr = make_factory(HFGreedyLR)
+
+
+# --------------------------------------------------------------------------------------
 # HF's SchedulerType values, in HF's order, and the function each selects.
 _BY_NAME = {
     "linear": get_linear_schedule_with_warmup,
@@ -547,8 +776,9 @@ def get_scheduler(
     r"""HF ``get_scheduler``: any step-driven ``SchedulerType`` by name, dispatched like HF.
 
     Args:
-      name: a ``SchedulerType`` value (or the enum member) but "greedy";
-        "reduce_lr_on_plateau" gives torch's adaptive ``reduce_lr_on_plateau``.
+      name: a ``SchedulerType`` value (or the enum member); "reduce_lr_on_plateau" gives
+        torch's adaptive ``reduce_lr_on_plateau``, "greedy" the adaptive ``greedy_lr``
+        (both take only ``scheduler_specific_kwargs``, as in HF).
       learning_rate: the optimizer's learning rate (HF reads it from the optimizer).
       num_warmup_steps: warmup length; required by every type but "constant".
       num_training_steps: total length; required by the types that take it (all but
@@ -571,8 +801,14 @@ def get_scheduler(
         )
     if key == "reduce_lr_on_plateau":  # HF builds torch's ReduceLROnPlateau
         return _dispatch(f, key, reduce_lr_on_plateau, learning_rate, **extra)
-    if key == "greedy":
-        raise ValueError(f"{f}(name={key!r}): HF's greedy scheduler has no lrjax counterpart")
+    if key == "greedy":  # HF's GreedyLR(optimizer, **scheduler_specific_kwargs)
+        extra = dict(extra)
+        if extra.pop("verbose", False):
+            raise ValueError(
+                f"{f}(name={key!r}): verbose=True is not reproduced (a jitted update cannot "
+                "print); read the state's counters instead (greedy_lr's docstring)"
+            )
+        return _dispatch(f, key, greedy_lr, learning_rate, **extra)
     if key not in _BY_NAME:
         valid = ", ".join(repr(k) for k in _BY_NAME)
         raise ValueError(f"{f}(name={key!r}): name must be one of {valid}")
@@ -606,4 +842,4 @@ def _dispatch(f: str, key: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise type(err)(f"{f}(name={key!r}): {message}") from None
 
 
-__all__ = ["get_scheduler", *(fn.__name__ for fn in _BY_NAME.values())]  # pyright: ignore[reportUnsupportedDunderAll]
+__all__ = ["get_scheduler", "greedy_lr", "GreedyState", *(fn.__name__ for fn in _BY_NAME.values())]  # pyright: ignore[reportUnsupportedDunderAll]
