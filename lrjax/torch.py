@@ -355,12 +355,13 @@ class LRScheduler(_TorchLRScheduler):
     def state_dict(self) -> dict[str, Any]:
         """Plain-data state: step counters, last rates, each group's schedule config and
         momentum schedule config (``None`` without ``momentum``), and for adaptive schedules
-        each group's state, ``{field: number}``."""
+        each group's state, ``{field: number}`` (a list of numbers for an array field, such as
+        a smoothing window)."""
         last_lr = [float(x) if isinstance(x, torch.Tensor) else x for x in self._last_lr]
         extra = {}
         if self.states is not None:
             extra["states"] = [
-                {k: np.asarray(x).item() for k, x in s._asdict().items()} for s in self.states
+                {k: np.asarray(x).tolist() for k, x in s._asdict().items()} for s in self.states
             ]
         return {
             **extra,
@@ -531,6 +532,19 @@ def _scalar(metrics: Any) -> float:
     return float(array.reshape(()))
 
 
+def _load_array(where: str, x: Any, spec: Any) -> Any:
+    """An array field of a saved state: a (nested) list of numbers of the field's shape."""
+    ok = isinstance(x, list)
+    array = np.asarray(x) if ok else None
+    if array is None or array.shape != spec.shape or array.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{where}={x!r:.80}: expected a list of numbers of shape {spec.shape} ({spec.dtype})"
+        )
+    if jnp.issubdtype(spec.dtype, jnp.integer) and array.dtype.kind == "f":
+        raise ValueError(f"{where}={x!r:.80}: expected integers ({spec.dtype})")
+    return jnp.asarray(array, spec.dtype)
+
+
 def _load_states(controllers: list[Any], saved: Any) -> list[Any]:
     """Rebuild each group's state from plain numbers, checked against its controller."""
     where = f"{_FUNC}.load_state_dict: state_dict['states']"
@@ -551,6 +565,9 @@ def _load_states(controllers: list[Any], saved: Any) -> list[Any]:
         values = {}
         for name, spec in zip(names, expected, strict=True):
             x = fields[name]
+            if spec.shape != ():  # an array field (e.g. a smoothing window): a list of numbers
+                values[name] = _load_array(f"{where}[{g}]['{name}']", x, spec)
+                continue
             integer = jnp.issubdtype(spec.dtype, jnp.integer)
             kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
             if isinstance(x, bool) or not isinstance(x, kinds):

@@ -412,3 +412,32 @@ def parity(num_seeds: int = 40, num_updates: int = 300) -> str:
 
 if __name__ == "__main__":  # KERAS_BACKEND=jax python tests/test_greedy.py (from the root)
     print(parity())
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_torch_adapter_resumes_greedy_lr_with_its_window(smooth):
+    import torch
+
+    import lrjax.torch
+
+    rng = np.random.default_rng(7)
+    metrics = np.cumsum(rng.normal(0.0, 1.0, 40)).tolist()
+    c = lrh.greedy_lr(0.1, patience=2, smooth=smooth, window_size=5, min_lr=1e-3)
+
+    def run(steps, scheduler=None):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        sched = lrjax.torch.LRScheduler(opt, c)
+        if scheduler is not None:
+            sched.load_state_dict(scheduler)
+        lrs = [sched.step(m) or opt.param_groups[0]["lr"] for m in steps]
+        return lrs, sched.state_dict()
+
+    whole, _ = run(metrics)
+    first, saved = run(metrics[:17])
+    assert isinstance(saved["states"][0]["window"], list) if smooth else True
+    second, _ = run(metrics[17:], saved)
+    assert first + second == whole
+    bad = dict(saved, states=[dict(saved["states"][0], window="nope")])
+    if smooth:
+        with pytest.raises(ValueError, match=r"\['window'\]='nope': expected a list of numbers"):
+            run(metrics[:1], bad)

@@ -74,6 +74,7 @@ def _compat_configs_after_0_1_0() -> list[dict]:
         lrt.cyclic_momentum(step_size_up=10),
         lrt.swa_lr(0.1, 0.05, anneal_epochs=5),
         lrtimm.wsd_lr(0.1, t_initial=100, decay_t=20),
+        lrh.greedy_lr(0.1, smooth=True, window_size=4),
     ]
     return [lrjax.to_config(c) for c in nodes]
 
