@@ -419,6 +419,8 @@ def _checked_step(where: str, step: Any) -> int:
     """A step as a Python int ``>= 0`` (negatives clamp, as in every schedule), refusing one
     the current JAX integer mode cannot hold: it would wrap silently on the way in."""
     t = int(step)
+    if 0 <= t < 2**31 - 1:  # fits in every integer mode: skip the config lookup (per step)
+        return t
     if t > int_max():
         raise OverflowError(
             f"{where}: step {t} does not fit in {int_dtype()}, the step type of lrjax "
