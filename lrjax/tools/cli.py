@@ -161,6 +161,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     legend sits below the Axes, so it covers no curve, and the figure grows by its height.
     """
     import lrjax
+    from lrjax.tools.notebook import legend_below
 
     schedules = {}
     for spec in args.specs:
@@ -177,18 +178,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     with plt.rc_context({"font.size": args.font_size}):
         fig, ax = plt.subplots(figsize=args.size, dpi=args.dpi, layout="constrained")
         lrjax.plot(schedules, n, ax, logy=args.logy, title=args.title, num_bins=args.bins)
-        legend = ax.get_legend()
-        if legend is not None:
-            # Below the Axes (constrained layout makes room): it never covers a curve.
-            legend.remove()
-            handles, labels = ax.get_legend_handles_labels()
-            cols = 2 if max(len(x) for x in labels) <= 30 else 1
-            below = fig.legend(
-                handles, labels, loc="outside lower center", ncols=cols, fontsize="small"
-            )
-            # Grow the figure by the legend's height, so the Axes keep the size asked for.
-            height = below.get_window_extent().height
-            fig.set_figheight(fig.get_figheight() + height / fig.dpi)
+        legend_below(fig, ax)  # it never covers a curve
         _save(fig, args.out)
     plt.close(fig)
     width, height = (round(x * args.dpi) for x in (fig.get_figwidth(), fig.get_figheight()))
