@@ -91,6 +91,11 @@ def test_demo_writes_a_png(tmp_path):
     for name in ("warmup + cosine", "WSD", "one-cycle", "SGDR", "triangular CLR", "Keras", "HF"):
         assert name in result.stdout
     assert "300,000 steps" in result.stdout
+    # Issue 12: "end" is the value after the run (WSD's 0, not its last step's remainder),
+    # and one-cycle peaks at its phase boundary (0.3 x 300,000), not at a float32 tie before.
+    rows = {line.split("  ")[1]: line.split() for line in result.stdout.splitlines()[3:11]}
+    assert rows["WSD"][-4] == "0" and rows["one-cycle"][2] == "90,000"
+    assert "(end: the value at step 300,000, after the last step" in result.stdout
 
 
 @pytest.mark.parametrize(

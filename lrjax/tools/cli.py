@@ -360,6 +360,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"{len(recipes)} recipes over {n:,} steps each:")
     print()
     print("\n".join(_table(rows, header, "<>>>>>>")))
+    print(
+        f"  (end: the value at step {n:,}, after the last step, where a recipe of {n:,} steps "
+        "has ended; a cyclic one starts a new cycle there)"
+    )
     cols = 4
     fig_rows = -(-len(recipes) // cols)
     fig, axes = plt.subplots(

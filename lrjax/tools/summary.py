@@ -1,4 +1,4 @@
-"""Summaries of a schedule over a run: peak, final value, mean, area, level crossings.
+"""Summaries of a schedule over a run: peak, last and end values, mean, area, crossings.
 
 Computed in chunks by the kernel that also serves :func:`lrjax.envelope` (one compile per
 schedule structure for both): it reduces each chunk to per-tile minima, maxima and sums on
@@ -139,11 +139,13 @@ def summarize(
     max_crossings: int = 100,
     chunk_size: int | None = None,
 ) -> Summary:
-    r"""Peak, final value, mean, area and level crossings of a schedule over a run.
+    r"""Peak, last and end values, mean, area and level crossings of a schedule over a run.
 
-    Over the steps :math:`t = 0 .. N - 1`: the peak :math:`\max_t \eta(t)` and its first
-    step, the minimum, :math:`\eta(0)`, :math:`\eta(N - 1)`, the mean, the area
-    :math:`\sum_t \eta(t)` (the total "learning-rate budget" of the run) and, for each
+    Over the steps :math:`t = 0 .. N - 1`: the peak :math:`\max_t \eta(t)` and where it is
+    reached (a phase start its float32 ties run into, else its first step: see
+    :class:`Summary`), the minimum, :math:`\eta(0)`, the last step's :math:`\eta(N - 1)`, the
+    end value :math:`\eta(N)` (where a schedule of :math:`N` total steps has ended), the mean,
+    the area :math:`\sum_t \eta(t)` (the total "learning-rate budget" of the run) and, for each
     level :math:`L`, the steps where :math:`[\eta(t-1) \ge L] \ne [\eta(t) \ge L]`.
 
     Computed in chunks with device-side reductions and float64 accumulation, so memory
