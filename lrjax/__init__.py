@@ -100,6 +100,7 @@ from lrjax.schedules.primitives import rex_decay as rex_decay
 from lrjax.schedules.primitives import rsqrt_decay as rsqrt_decay
 from lrjax.schedules.shaped import TanhDecay as TanhDecay
 from lrjax.schedules.shaped import tanh_decay as tanh_decay
+from lrjax.tools import notebook as _notebook  # noqa: F401  (registers the Jupyter view)
 from lrjax.tools.evaluate import Envelope as Envelope
 from lrjax.tools.evaluate import envelope as envelope
 from lrjax.tools.evaluate import evaluate as evaluate

@@ -91,6 +91,11 @@ def test_demo_writes_a_png(tmp_path):
     for name in ("warmup + cosine", "WSD", "one-cycle", "SGDR", "triangular CLR", "Keras", "HF"):
         assert name in result.stdout
     assert "300,000 steps" in result.stdout
+    # Issue 12: "end" is the value after the run (WSD's 0, not its last step's remainder),
+    # and one-cycle peaks at its phase boundary (0.3 x 300,000), not at a float32 tie before.
+    rows = {line.split("  ")[1]: line.split() for line in result.stdout.splitlines()[3:11]}
+    assert rows["WSD"][-4] == "0" and rows["one-cycle"][2] == "90,000"
+    assert "(end: the value at step 300,000, after the last step" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -135,7 +140,7 @@ def test_runtime_errors_are_one_line(args, words, capsys):
         (["show", SPEC, "--steps", "0"], ["must be >= 1"]),
         (["show", SPEC, "--steps", "1.5"], ["whole number"]),
         (["show", SPEC, "--steps", "10", "--levels", "nan"], ["finite"]),
-        (["show", SPEC], ["--steps"]),
+        (["plot", SPEC, "--size", "4by3"], ["WIDTHxHEIGHT"]),
         (["nope"], ["invalid choice"]),
     ],
 )
@@ -154,3 +159,48 @@ def test_bad_json_files(tmp_path, capsys):
     for path, word in ((broken, "not valid JSON"), (unknown, "unknown class_name")):
         assert main(["show", str(path), "--steps", "10"]) == 1
         _one_line(capsys.readouterr().err, [word])
+
+
+def test_show_defaults_to_where_the_schedule_ends(capsys):
+    # Issue 12: `lrjax show` demanded --steps for a finite schedule.
+    assert main(["show", "warmup_cosine_decay(3e-4, 2_000, 100_000)"]) == 0
+    out = capsys.readouterr().out
+    assert "steps: 100,000 (where it ends" in out
+    assert "100,000            0  end (after the run)" in out
+    assert "99,999" in out and "last step" in out
+    assert main(["show", "inverse_sqrt(peak_value=1e-3, warmup_steps=500)"]) == 0
+    assert "steps: 5,000 (its natural horizon, open-ended" in capsys.readouterr().out
+
+
+def test_plot_size_dpi_and_legend_below(tmp_path, capsys, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    specs = [
+        "one_cycle(1e-3, 50_000)",
+        "warmup_cosine_decay(3e-4, 2_000, 100_000)",
+        "sgdr(peak_value=1e-3, period=10_000)",
+        "inverse_sqrt(peak_value=1e-3, warmup_steps=5000)",
+    ]
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to measure it
+    out = tmp_path / "p.png"
+    assert main(["plot", *specs, "--out", str(out)]) == 0
+    assert "100,000 steps" in capsys.readouterr().out  # the longest natural horizon
+    fig = figures[-1]
+    width, height = fig.canvas.get_width_height()
+    assert width == 1000 and height > 560  # 5 x 2.8 in at 200 dpi, plus the legend
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = fig.legends[0]
+    box, axes_box = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert box.y1 <= axes_box.y0  # below the Axes: it covers no curve
+    assert box.x0 >= 0 and box.x1 <= width  # and is not clipped
+    # Tick labels at least 7 px high once the image is shown 260 px wide (README gallery).
+    tick = ax.get_yticklabels()[1].get_window_extent(renderer)
+    assert tick.height * 260 / width >= 7
+    assert axes_box.width * axes_box.height >= 0.5 * 1000 * 560
+
+    assert main(["plot", specs[0], "--size", "4x3", "--dpi", "50", "--out", str(out)]) == 0
+    w, h = figures[-1].canvas.get_width_height()
+    assert w == 200 and h > 150  # 4 x 3 in at 50 dpi, plus the legend's height
+    assert f"{w}x{h} px" in capsys.readouterr().out

@@ -78,3 +78,50 @@ def test_summary_errors():
         lrjax.summarize(lrjax.constant(1.0), 10, levels=[float("nan")])
     with pytest.raises(ValueError, match="max_crossings"):
         lrjax.summarize(lrjax.constant(1.0), 10, max_crossings=-1)
+
+
+def test_end_value_is_where_the_schedule_ends_not_its_last_step():
+    # Issue 12: a WSD decaying to 0 printed "final 1.25e-10", its value at N - 1.
+    n = 4_000_000
+    wsd = lrjax.warmup_stable_decay(
+        peak_value=3e-4,
+        warmup_steps=80_000,
+        stable_steps=2_720_000,
+        decay_steps=1_200_000,
+        decay_shape="1-sqrt",
+    )
+    info = lrjax.summarize(wsd, n)
+    assert info.end_value == float(wsd(n)) == 0.0
+    assert info.final_value == float(wsd(n - 1)) > 0.0
+    text = str(info)
+    assert "end value         0 at step 4,000,000 (after the run)" in text
+    assert "last step value   1.25e-10 at step 3,999,999" in text
+
+
+def test_peak_step_is_the_phase_boundary_not_the_first_float32_tie():
+    # Issue 12: one-cycle's peak printed at step 1,199,814, next to its boundary 1,200,000;
+    # float32 rounds the last 186 steps of the cosine rise to the peak itself.
+    n = 4_000_000
+    s = lrjax.one_cycle(peak_value=1e-3, total_steps=n)
+    values = np.asarray(s(jnp.arange(1_199_000, 1_200_001)))
+    assert int(np.argmax(values)) + 1_199_000 < 1_200_000  # the float32 tie is real
+    info = lrjax.summarize(s, n, chunk_size=1 << 16)  # the run spans chunks
+    assert info.peak_step == 1_200_000 and info.peak_value == float(s(1_200_000))
+
+
+def test_peak_step_of_a_true_plateau_is_its_first_step():
+    # Constant from step 0 until a decay at 1,000: the peak is at 0, not at the boundary.
+    s = lrjax.join_schedules([lrjax.constant(1.0), lrjax.linear(1.0, 0.0, 500)], [1000])
+    assert lrjax.summarize(s, 2000, chunk_size=256).peak_step == 0
+
+
+def test_natural_horizon():
+    from lrjax.tools.summary import DEFAULT_HORIZON, natural_horizon
+
+    assert natural_horizon(lrjax.one_cycle(1.0, total_steps=5000)) == (5000, True)
+    assert natural_horizon(lrjax.cosine_decay(1.0, 700)) == (700, True)
+    # Open-ended: 10 first boundaries, or through the fourth restart.
+    assert natural_horizon(lrjax.inverse_sqrt(peak_value=1.0, warmup_steps=10)) == (100, False)
+    assert natural_horizon(lrjax.sgdr(peak_value=1.0, period=10, period_mul=2.0)) == (150, False)
+    assert natural_horizon(lrjax.constant(1.0)) == (DEFAULT_HORIZON, False)
+    assert natural_horizon(lambda t: 1.0 / (1.0 + t)) == (DEFAULT_HORIZON, False)

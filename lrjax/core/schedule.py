@@ -321,6 +321,15 @@ class AbstractNode:
         return f"{name}({args})"
 
 
+_html_renderer: Callable[[Any], str] | None = None
+
+
+def set_html_renderer(render: Callable[[Any], str]) -> None:
+    """Register the HTML view of schedules in notebooks (``lrjax.tools.notebook``'s)."""
+    global _html_renderer
+    _html_renderer = render
+
+
 class AbstractSchedule(AbstractNode):
     """Base class of every lrjax schedule: a pytree callable ``step -> learning rate``.
 
@@ -344,6 +353,11 @@ class AbstractSchedule(AbstractNode):
     def _evaluate(self, t: Array) -> Array:
         """The value at a canonical step ``t``; the shape of the result is ``t.shape``."""
         raise NotImplementedError
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter's view: the curve and summary, by the renderer ``lrjax.tools.notebook``
+        registers at ``import lrjax`` (core does not import the tools layer)."""
+        return None if _html_renderer is None else _html_renderer(self)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         """Absolute steps where a phase starts (warmup end, join boundaries, restarts).

@@ -24,6 +24,11 @@ from typing import Any, NoReturn
 
 _DEMO_STEPS = 4_000_000
 _DEMO_BINS = 800
+_STEPS_HELP = (
+    "number of steps, e.g. 1e6 (default: where the schedule ends, its last phase boundary; "
+    "for an open-ended one, 10 times its first phase boundary or through its fourth, "
+    "else 1000)"
+)
 
 
 class CLIError(Exception):
@@ -125,9 +130,38 @@ def _use_agg() -> None:
 # -- commands ------------------------------------------------------------------------------
 
 
+def _horizon(schedules: Sequence[Any]) -> tuple[int, str]:
+    """The steps to show when ``--steps`` is not given: the longest natural horizon."""
+    from lrjax.tools.summary import natural_horizon
+
+    horizons = [natural_horizon(s) for s in schedules]
+    n = max(h for h, _ in horizons)
+    ended = all(finite for _, finite in horizons)
+    return n, ("where it ends" if ended else "its natural horizon, open-ended: default")
+
+
+def _size(text: str) -> tuple[float, float]:
+    """A figure size in inches: ``WIDTHxHEIGHT`` such as ``5x2.8``."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        width, height = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT in inches") from None
+    if not (0 < width <= 100 and 0 < height <= 100):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be in (0, 100] inches")
+    return width, height
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
-    """Draw schedules to a PNG (or any format matplotlib knows from the extension)."""
+    """Draw schedules to a PNG (or any format matplotlib knows from the extension).
+
+    The figure is ``--size`` inches at ``--dpi`` pixels per inch (by default 5 x 2.8 at 200:
+    1000 x 560 pixels). Text is sized in points, so a small figure at a high dpi keeps its
+    labels readable when the image is shown scaled down (a 260-pixel-wide thumbnail). The
+    legend sits below the Axes, so it covers no curve, and the figure grows by its height.
+    """
     import lrjax
+    from lrjax.tools.notebook import legend_below
 
     schedules = {}
     for spec in args.specs:
@@ -135,10 +169,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
         while label in schedules:
             label += "'"
         schedules[label] = load(spec)
+    n = args.steps
+    if n is None:
+        n, _ = _horizon(list(schedules.values()))
     _use_agg()
-    ax = lrjax.plot(schedules, args.steps, logy=args.logy, title=args.title, num_bins=args.bins)
-    _save(ax, args.out)
-    print(f"wrote {args.out} ({len(schedules)} schedule(s), {args.steps:,} steps)")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"font.size": args.font_size}):
+        fig, ax = plt.subplots(figsize=args.size, dpi=args.dpi, layout="constrained")
+        lrjax.plot(schedules, n, ax, logy=args.logy, title=args.title, num_bins=args.bins)
+        legend_below(fig, ax)  # it never covers a curve
+        _save(fig, args.out)
+    plt.close(fig)
+    width, height = (round(x * args.dpi) for x in (fig.get_figwidth(), fig.get_figheight()))
+    print(f"wrote {args.out} ({len(schedules)} schedule(s), {n:,} steps, {width}x{height} px)")
     return 0
 
 
@@ -187,10 +231,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     import numpy as np
 
     import lrjax
+    from lrjax.core.dtypes import int_max
 
     schedule = load(args.spec)
     n = args.steps
     print(f"schedule: {_short(repr(schedule), 200)}")
+    if n is None:
+        n, why = _horizon([schedule])
+        print(f"steps: {n:,} ({why}; set --steps to change)")
     print()
     print("tree:", *tree(schedule, "  "), sep="\n")
     info = lrjax.summarize(schedule, n, levels=args.levels)
@@ -198,7 +246,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     for b in info.boundaries[:20]:
         notes.setdefault(b, "phase boundary")
     notes[info.peak_step] = notes.get(info.peak_step, "") + (" (peak)" if info.peak_step else "")
-    notes[n - 1] = (notes.get(n - 1, "") + " end").strip()
+    notes[n - 1] = (notes.get(n - 1, "") + " last step").strip()
+    if n <= int_max():  # the first step after the run: where a schedule of n steps has ended
+        notes[n] = (notes.get(n, "") + " end (after the run)").strip()
     steps = sorted(notes)
     values = lrjax.evaluate(schedule, np.asarray(steps, np.int64))
     print()
@@ -301,14 +351,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(summarize, recipes.values()))
     rows = [
-        (name, f"{i.peak_value:.3g}", f"{i.peak_step:,}", f"{i.final_value:.3g}")
+        (name, f"{i.peak_value:.3g}", f"{i.peak_step:,}", f"{i.end_value:.3g}")
         + (f"{i.mean:.3g}", f"{i.area:.4g}", str(len(i.boundaries)))
         for name, (i, _) in zip(recipes, results, strict=True)
     ]
-    header = ("recipe", "peak", "at step", "final", "mean", "area (LR budget)", "phases")
+    # "end": the value at step n, where a recipe of n total steps has ended.
+    header = ("recipe", "peak", "at step", "end", "mean", "area (LR budget)", "phases")
     print(f"{len(recipes)} recipes over {n:,} steps each:")
     print()
     print("\n".join(_table(rows, header, "<>>>>>>")))
+    print(
+        f"  (end: the value at step {n:,}, after the last step, where a recipe of {n:,} steps "
+        "has ended; a cyclic one starts a new cycle there)"
+    )
     cols = 4
     fig_rows = -(-len(recipes) // cols)
     fig, axes = plt.subplots(
@@ -363,15 +418,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command(cmd_plot, "draw schedules to an image")
     p.add_argument("specs", nargs="+", metavar="SPEC_OR_JSON", help="schedules to draw")
-    p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
+    p.add_argument("--steps", type=_count, default=None, help=_STEPS_HELP)
     p.add_argument("--out", default="lrjax-plot.png", help="output image (default %(default)s)")
     p.add_argument("--logy", action="store_true", help="logarithmic value axis")
     p.add_argument("--title", default=None, help="plot title")
     p.add_argument("--bins", type=_count, default=None, help="bins per curve (default: 2/pixel)")
+    p.add_argument(
+        "--size", type=_size, default=(5.0, 2.8), help="figure size in inches (default 5x2.8)"
+    )
+    p.add_argument("--dpi", type=_count, default=200, help="pixels per inch (default %(default)s)")
+    p.add_argument(
+        "--font-size", type=float, default=10.0, help="text size in points (default %(default)s)"
+    )
 
     p = command(cmd_show, "print a schedule's tree, key values and summary")
     p.add_argument("spec", metavar="SPEC_OR_JSON", help="the schedule")
-    p.add_argument("--steps", type=_count, required=True, help="number of steps, e.g. 1e6")
+    p.add_argument("--steps", type=_count, default=None, help=_STEPS_HELP)
     p.add_argument(
         "--levels", type=_level, nargs="*", default=[], help="report where the value crosses these"
     )

@@ -1,4 +1,4 @@
-"""Summaries of a schedule over a run: peak, final value, mean, area, level crossings.
+"""Summaries of a schedule over a run: peak, last and end values, mean, area, crossings.
 
 Computed in chunks by the kernel that also serves :func:`lrjax.envelope` (one compile per
 schedule structure for both): it reduces each chunk to per-tile minima, maxima and sums on
@@ -9,21 +9,27 @@ accumulate in float64 on the host.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from lrjax.core.dtypes import float_dtype
+from lrjax.core.dtypes import float_dtype, int_max
 from lrjax.tools.evaluate import (
     PROFILE_TILE,
     Envelope,
     EnvelopeBuilder,
     as_count,
+    evaluate,
     profile_chunks,
     unwrap,
 )
+
+DEFAULT_HORIZON = 1000
+"""Steps shown for an open-ended schedule that knows no phase boundary (see
+:func:`natural_horizon`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +39,19 @@ class Summary:
     Attributes:
       num_steps: the number of steps summarized (``0 .. num_steps - 1``).
       peak_value: the largest value.
-      peak_step: the first step where it is reached.
+      peak_step: where it is reached: the first phase start (step 0 or a phase boundary)
+        among the steps that hold it from its first step on without a break, else that
+        first step. A phase peaks at its boundary (one-cycle's warmup ends there), and
+        float32 rounds a smooth approach to a maximum to the maximum itself for some steps
+        before it (186 steps before one-cycle's peak at step 1,200,000 of 4,000,000).
       min_value: the smallest value.
       min_step: the first step where it is reached.
       initial_value: the value at step 0.
-      final_value: the value at the last step, ``num_steps - 1``.
+      final_value: the value at the last step of the run, ``num_steps - 1``.
+      end_value: the value the run ends at: the value at step ``num_steps``, the first
+        step after the run (at the largest step when ``num_steps`` is past it). A schedule
+        of ``num_steps`` total steps has finished there (a decay to 0 shows 0, where
+        ``final_value`` shows its last step's small remainder).
       mean: the mean value over the steps.
       area: the sum of the values over the steps, the "LR budget" (area under the
         curve with one unit of width per step).
@@ -55,6 +69,7 @@ class Summary:
     min_step: int
     initial_value: float
     final_value: float
+    end_value: float
     mean: float
     area: float
     crossings: dict[float, tuple[int, ...]]
@@ -68,7 +83,8 @@ class Summary:
             ("initial value", f"{self.initial_value:.6g}"),
             ("peak value", f"{self.peak_value:.6g} at step {self.peak_step:,}"),
             ("min value", f"{self.min_value:.6g} at step {self.min_step:,}"),
-            ("final value", f"{self.final_value:.6g}"),
+            ("last step value", f"{self.final_value:.6g} at step {self.num_steps - 1:,}"),
+            ("end value", f"{self.end_value:.6g} at step {self.num_steps:,} (after the run)"),
             ("mean", f"{self.mean:.6g}"),
             ("area (LR budget)", f"{self.area:.6g}"),
         ]
@@ -95,6 +111,26 @@ def _first(values: np.ndarray, target: float) -> int:
     return int(np.argmax(hits))
 
 
+def _peak_run(
+    values: np.ndarray,
+    position: int,
+    start: int,
+    peak: float,
+    starts: Sequence[int],
+    phase_peak: int | None,
+) -> tuple[bool, int | None]:
+    """Follow the run of steps equal to ``peak`` from ``start`` in the chunk at ``position``:
+    whether it reaches the chunk's end, and the first phase start in the run so far."""
+    rest = values[start - position :]
+    equal = np.isnan(rest) if np.isnan(peak) else rest == peak
+    length = len(equal) if bool(np.all(equal)) else int(np.argmin(equal))
+    if phase_peak is None:
+        i = bisect.bisect_left(starts, start)
+        if i < len(starts) and starts[i] < start + length:
+            phase_peak = starts[i]
+    return length == len(equal), phase_peak
+
+
 def summarize(
     schedule: Any,
     num_steps: int,
@@ -103,11 +139,13 @@ def summarize(
     max_crossings: int = 100,
     chunk_size: int | None = None,
 ) -> Summary:
-    r"""Peak, final value, mean, area and level crossings of a schedule over a run.
+    r"""Peak, last and end values, mean, area and level crossings of a schedule over a run.
 
-    Over the steps :math:`t = 0 .. N - 1`: the peak :math:`\max_t \eta(t)` and its first
-    step, the minimum, :math:`\eta(0)`, :math:`\eta(N - 1)`, the mean, the area
-    :math:`\sum_t \eta(t)` (the total "learning-rate budget" of the run) and, for each
+    Over the steps :math:`t = 0 .. N - 1`: the peak :math:`\max_t \eta(t)` and where it is
+    reached (a phase start its float32 ties run into, else its first step: see
+    :class:`Summary`), the minimum, :math:`\eta(0)`, the last step's :math:`\eta(N - 1)`, the
+    end value :math:`\eta(N)` (where a schedule of :math:`N` total steps has ended), the mean,
+    the area :math:`\sum_t \eta(t)` (the total "learning-rate budget" of the run) and, for each
     level :math:`L`, the steps where :math:`[\eta(t-1) \ge L] \ne [\eta(t) \ge L]`.
 
     Computed in chunks with device-side reductions and float64 accumulation, so memory
@@ -161,7 +199,15 @@ def summarize_with_envelope(
         raise ValueError(f"{f}(levels={levels!r}): levels must be finite numbers")
     level_array = np.asarray(level_list, float_dtype())
 
+    try:
+        boundaries = tuple(int(b) for b in schedule.phase_boundaries(n) if 0 < b < n)
+    except Exception:  # a user schedule with a broken phase_boundaries: no annotations
+        boundaries = ()
+    starts = (0, *boundaries)
     peak, peak_step = -np.inf, 0
+    # The run of steps holding the peak from its first step: whether it reaches the end of
+    # the steps read so far, and the first phase start in it (the peak step reported).
+    run_open, phase_peak = False, None
     low, low_step = np.inf, 0
     area = 0.0
     found: list[list[int]] = [[] for _ in level_list]
@@ -187,6 +233,9 @@ def summarize_with_envelope(
         if hi > peak or (np.isnan(hi) and not np.isnan(peak)):
             j = int(np.argmax(tile_max))
             peak, peak_step = float(hi), position + j * tile + _first(values[j * tile :], hi)
+            run_open, phase_peak = _peak_run(values, position, peak_step, peak, starts, None)
+        elif run_open:
+            run_open, phase_peak = _peak_run(values, position, position, peak, starts, phase_peak)
         if lo < low or (np.isnan(lo) and not np.isnan(low)):
             j = int(np.argmin(tile_min))
             low, low_step = float(lo), position + j * tile + _first(values[j * tile :], lo)
@@ -202,18 +251,18 @@ def summarize_with_envelope(
             found[i].extend(int(position + h) for h in flips[:need])
         last = values[-1]
 
-    try:
-        boundaries = tuple(int(b) for b in schedule.phase_boundaries(n) if 0 < b < n)
-    except Exception:  # a user schedule with a broken phase_boundaries: no annotations
-        boundaries = ()
+    # The first step after the run (the largest step if that is past it): where a schedule
+    # of n total steps has ended.
+    end = float(evaluate(schedule, np.asarray([min(n, int_max())]))[0])
     summary = Summary(
         num_steps=n,
         peak_value=peak,
-        peak_step=peak_step,
+        peak_step=peak_step if phase_peak is None else phase_peak,
         min_value=low,
         min_step=low_step,
         initial_value=initial,
         final_value=final,
+        end_value=end,
         mean=area / n,
         area=area,
         crossings={lv: tuple(found[i]) for i, lv in enumerate(level_list)},
@@ -221,3 +270,48 @@ def summarize_with_envelope(
         boundaries=boundaries,
     )
     return summary, None if builder is None else builder.result()
+
+
+def natural_horizon(schedule: Any) -> tuple[int, bool]:
+    """The number of steps a schedule is naturally shown over, and whether it ends there.
+
+    A schedule that is constant from its last phase boundary :math:`B` on (a preset with
+    ``total_steps``, a decay of ``decay_steps``, a join) ends at :math:`B`: its horizon is
+    :math:`B` steps, ``0 .. B - 1``, and its end value is :math:`\\eta(B)`. "Constant" is
+    checked at :math:`B, B + 1, 2B, 10B, 1000B` and the largest step. An open-ended
+    schedule is shown over ten times its first phase boundary, or through its fourth if
+    that is later (four restarts of a cycle); one without phase boundaries (a constant,
+    an exponential decay, a plain callable) over :data:`DEFAULT_HORIZON` steps.
+
+    Args:
+      schedule: an lrjax schedule or a plain callable (one member, not a batch).
+
+    Returns:
+      ``(num_steps, finite)``: the horizon, and whether the schedule ends there.
+
+    Examples:
+      >>> from lrjax.tools.summary import natural_horizon
+      >>> natural_horizon(lrjax.warmup_cosine_decay(1.0, 100, 10_000))
+      (10000, True)
+      >>> natural_horizon(lrjax.sgdr(peak_value=1.0, period=10, period_mul=2.0))
+      (150, False)
+      >>> natural_horizon(lrjax.constant(1.0))
+      (1000, False)
+    """
+    schedule, _ = unwrap(schedule, "natural_horizon")
+    top = int_max()
+    try:
+        bounds = sorted(int(b) for b in schedule.phase_boundaries(top) if 0 < b <= top)
+    except Exception:  # a user schedule with a broken phase_boundaries: none known
+        bounds = []
+    if not bounds:
+        return DEFAULT_HORIZON, False
+    last = bounds[-1]
+    # A boundary past half the largest step leaves too few steps to tell an end from a
+    # restart (SGDR doubling its period lists restarts up to the largest step).
+    if 2 * last <= top:
+        probe = [min(t, top) for t in (last, last + 1, 2 * last, 10 * last, 1000 * last, top)]
+        values = np.asarray(evaluate(schedule, np.asarray(probe)), np.float64)
+        if np.all(values == values[0]):
+            return last, True
+    return min(max(10 * bounds[0], bounds[min(3, len(bounds) - 1)]), top), False

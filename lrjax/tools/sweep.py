@@ -10,6 +10,7 @@ grid axes (used for labels; the numeric values are leaves, the names static).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -167,6 +168,9 @@ class Sweep:
         if isinstance(index, (int, np.integer)):
             index = tuple(int(i) for i in np.unravel_index(int(index), self.shape))
         return jax.tree_util.tree_map(lambda leaf: leaf[index], self.schedule)
+
+    def _repr_html_(self) -> str:  # Jupyter's view (lrjax.tools.notebook imports this module)
+        return importlib.import_module("lrjax.tools.notebook").render_html(self)
 
     def __call__(self, step: ArrayLike) -> Array:
         return nested_vmap(lambda s: s(step), len(self.names))(self.schedule)
