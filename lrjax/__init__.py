@@ -110,6 +110,7 @@ from lrjax.tools.plot import plot as plot
 from lrjax.tools.range_test import RangeTestResult as RangeTestResult
 from lrjax.tools.range_test import lr_range_test as lr_range_test
 from lrjax.tools.summary import Summary as Summary
+from lrjax.tools.summary import SweepSummary as SweepSummary
 from lrjax.tools.summary import summarize as summarize
 from lrjax.tools.sweep import Distribution as Distribution
 from lrjax.tools.sweep import Sweep as Sweep

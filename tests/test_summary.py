@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import lrjax
+from lrjax.tools.summary import summarize_with_envelope
 
 
 def _brute(values: np.ndarray, levels) -> dict:
@@ -70,8 +71,13 @@ def test_summary_first_step_of_ties_and_one_step():
 
 
 def test_summary_errors():
+    # A batch gives every member's figures; the one-member form with an envelope refuses it.
+    batched = lrjax.summarize(lrjax.sweep(lrjax.constant, value=[1.0, 2.0]), 10)
+    assert isinstance(batched, lrjax.SweepSummary) and list(batched.area) == [10.0, 20.0]
     with pytest.raises(ValueError, match="batched"):
-        lrjax.summarize(lrjax.sweep(lrjax.constant, value=[1.0, 2.0]), 10)
+        summarize_with_envelope(lrjax.sweep(lrjax.constant, value=[1.0, 2.0]), 10)
+    with pytest.raises(ValueError, match="levels"):
+        lrjax.summarize(lrjax.sweep(lrjax.constant, value=[1.0, 2.0]), 10, levels=[np.inf])
     with pytest.raises(ValueError, match="num_steps"):
         lrjax.summarize(lrjax.constant(1.0), 0)
     with pytest.raises(ValueError, match="levels"):

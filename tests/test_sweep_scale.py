@@ -326,3 +326,47 @@ def test_without_jaxs_private_batch_tracer_sweeps_build_per_point(monkeypatch):
     sw = lrjax.sweep(call, **grid)
     assert calls[0] > sw.size
     assert_identical(sw, per_point(factory, sw))
+
+
+def test_summarize_a_sweep_equals_each_members_summary():
+    sw = lrjax.sweep(
+        lambda peak_value, total_steps: lrjax.warmup_cosine_decay(peak_value, 10, total_steps),
+        peak_value=[1e-3, 0.1, 0.5],
+        total_steps=[50, 120, 300],
+    )
+    levels = [0.05, 1e-4]
+    got = lrjax.summarize(sw, 400, levels, chunk_size=2048)  # several chunks and groups
+    assert isinstance(got, lrjax.SweepSummary) and got.shape == (3, 3)
+    for index in np.ndindex(3, 3):
+        one = lrjax.summarize(sw.member(index), 400, levels)
+        assert isinstance(one, lrjax.Summary)
+        for field in ("peak_value", "min_value", "initial_value", "final_value", "end_value"):
+            assert got.__getattribute__(field)[index] == getattr(one, field), field
+        assert got.min_step[index] == one.min_step
+        assert got.area[index] == pytest.approx(one.area, rel=1e-6)  # float32 tile sums
+        # The levels as the summary keeps them (rounded to float32).
+        for j, (steps, total) in enumerate(
+            zip(one.crossings.values(), one.num_crossings.values(), strict=True)
+        ):
+            assert got.first_crossing[index + (j,)] == (steps[0] if steps else -1)
+            assert got.num_crossings[index + (j,)] == total
+    # Member groups: the same figures whatever the group size.
+    small = lrjax.summarize(sw, 400, levels, chunk_size=512)
+    np.testing.assert_array_equal(small.area, got.area)
+    np.testing.assert_array_equal(small.first_crossing, got.first_crossing)
+
+
+def test_summarize_many_members_in_bounded_memory():
+    sw = lrjax.sample(
+        lambda peak_value, total_steps: lrjax.warmup_cosine_decay(peak_value, 100, total_steps),
+        jax.random.key(0),
+        20_000,
+        peak_value=lrjax.log_uniform(1e-5, 1e-1),
+        total_steps=lrjax.int_uniform(500, 2_000),
+    )
+    got = lrjax.summarize(sw, 2_000)
+    assert got.shape == (20_000,)
+    np.testing.assert_allclose(
+        got.peak_value, np.asarray(cast(Any, sw.schedule).peak_value), rtol=1e-6
+    )
+    assert np.all(got.end_value == 0.0) and np.all(got.peak_step == 100)

@@ -12,20 +12,27 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from lrjax.core.dtypes import float_dtype, int_max
 from lrjax.tools.evaluate import (
+    PROFILE_CHUNK_SIZE,
     PROFILE_TILE,
     Envelope,
     EnvelopeBuilder,
     as_count,
     evaluate,
+    member_group,
+    member_slices,
     profile_chunks,
+    profile_steps,
     unwrap,
 )
+
+if TYPE_CHECKING:
+    from lrjax.tools.sweep import Sweep
 
 DEFAULT_HORIZON = 1000
 """Steps shown for an open-ended schedule that knows no phase boundary (see
@@ -105,6 +112,119 @@ class Summary:
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
+@dataclasses.dataclass(frozen=True)
+class SweepSummary:
+    """What each member of a batched schedule or sweep does over ``num_steps`` steps (see
+    :func:`summarize`): every field an array of the batch shape (``levels`` last where it
+    has a level axis).
+
+    Attributes:
+      num_steps: the number of steps summarized.
+      peak_value, peak_step: each member's largest value and the first step reaching it (a
+        single schedule's summary moves the peak step to a phase start its float32 ties run
+        into; a member's is the first tied step).
+      min_value, min_step: each member's smallest value and the first step reaching it.
+      initial_value, final_value, end_value: each member's values at steps ``0``,
+        ``num_steps - 1`` and ``num_steps`` (as in :class:`Summary`).
+      mean, area: each member's mean and sum over the steps.
+      levels: the levels asked for.
+      first_crossing: ``(*batch, len(levels))``: the first step where each member crosses
+        each level (as in :class:`Summary`), or -1 where it never does.
+      num_crossings: ``(*batch, len(levels))``: how many crossings in all.
+    """
+
+    num_steps: int
+    peak_value: np.ndarray
+    peak_step: np.ndarray
+    min_value: np.ndarray
+    min_step: np.ndarray
+    initial_value: np.ndarray
+    final_value: np.ndarray
+    end_value: np.ndarray
+    mean: np.ndarray
+    area: np.ndarray
+    levels: tuple[float, ...]
+    first_crossing: np.ndarray
+    num_crossings: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The batch shape."""
+        return self.peak_value.shape
+
+
+def _summarize_members(
+    schedule: Any,
+    batch: tuple[int, ...],
+    n: int,
+    level_list: list[float],
+    levels: np.ndarray,
+    chunk_size: int | None,
+) -> SweepSummary:
+    """:func:`summarize` of every member at once, a group of members per kernel call (so
+    memory is one chunk whatever the number of members), vectorised over members."""
+    members, nl = int(np.prod(batch)), len(levels)
+    peak = np.full(members, -np.inf)
+    low = np.full(members, np.inf)
+    peak_step = np.zeros(members, np.int64)
+    low_step = np.zeros(members, np.int64)
+    area = np.zeros(members)
+    initial, final = np.zeros(members), np.zeros(members)
+    first = np.full((members, nl), -1, np.int64)
+    counts = np.zeros((members, nl), np.int64)
+    size = profile_steps(batch, chunk_size)
+    group = member_group(batch, size, chunk_size, PROFILE_CHUNK_SIZE)
+    tile = PROFILE_TILE
+    for start, count, part in member_slices(schedule, batch, group):
+        rows = slice(start, start + count)
+        last = None
+        for position, k, out in profile_chunks(part, (group,), n, chunk_size):
+            values = np.asarray(out.values)[:count, :k]
+            used = -(-k // tile)
+            area[rows] += np.sum(np.asarray(out.tile_sum)[:count, :used], axis=1, dtype=np.float64)
+            if position == 0:
+                initial[rows] = values[:, 0]
+            if position + k == n:
+                final[rows] = values[:, -1]
+            # The first step of a new extreme: the first column equal to the chunk's extreme.
+            hi, lo = values.max(axis=1), values.min(axis=1)
+            up, down = hi > peak[rows], lo < low[rows]
+            peak[rows] = np.where(up, hi, peak[rows])
+            low[rows] = np.where(down, lo, low[rows])
+            at_hi = position + np.argmax(values == hi[:, None], axis=1)
+            at_lo = position + np.argmax(values == lo[:, None], axis=1)
+            peak_step[rows] = np.where(up, at_hi, peak_step[rows])
+            low_step[rows] = np.where(down, at_lo, low_step[rows])
+            if nl:
+                head = values[:, :1] if last is None else last
+                previous = np.concatenate([head, values[:, :-1]], axis=1)
+                for i, level in enumerate(levels):
+                    flips = (values >= level) != (previous >= level)
+                    counts[rows, i] += flips.sum(axis=1)
+                    hit = flips.any(axis=1) & (first[rows, i] < 0)
+                    first[rows, i] = np.where(
+                        hit, position + np.argmax(flips, axis=1), first[rows, i]
+                    )
+            last = values[:, -1:]
+    end = np.asarray(evaluate(schedule, np.asarray([min(n, int_max())])), np.float64)
+    shaped = lambda x: x.reshape(batch + x.shape[1:])  # noqa: E731
+    return SweepSummary(
+        num_steps=n,
+        peak_value=shaped(peak),
+        peak_step=shaped(peak_step),
+        min_value=shaped(low),
+        min_step=shaped(low_step),
+        initial_value=shaped(initial),
+        final_value=shaped(final),
+        end_value=end.reshape(batch),
+        mean=shaped(area / n),
+        area=shaped(area),
+        levels=tuple(level_list),
+        first_crossing=shaped(first),
+        num_crossings=shaped(counts),
+    )
+
+
 def _first(values: np.ndarray, target: float) -> int:
     """The first index holding ``target`` (NaN matches NaN)."""
     hits = np.isnan(values) if np.isnan(target) else values == target
@@ -131,6 +251,18 @@ def _peak_run(
     return length == len(equal), phase_peak
 
 
+@overload
+def summarize(
+    schedule: Sweep,
+    num_steps: int,
+    levels: Sequence[float] = (),
+    *,
+    max_crossings: int = 100,
+    chunk_size: int | None = None,
+) -> SweepSummary: ...
+
+
+@overload
 def summarize(
     schedule: Any,
     num_steps: int,
@@ -138,7 +270,17 @@ def summarize(
     *,
     max_crossings: int = 100,
     chunk_size: int | None = None,
-) -> Summary:
+) -> Summary: ...
+
+
+def summarize(
+    schedule: Any,
+    num_steps: int,
+    levels: Sequence[float] = (),
+    *,
+    max_crossings: int = 100,
+    chunk_size: int | None = None,
+) -> Summary | SweepSummary:
     r"""Peak, last and end values, mean, area and level crossings of a schedule over a run.
 
     Over the steps :math:`t = 0 .. N - 1`: the peak :math:`\max_t \eta(t)` and where it is
@@ -151,27 +293,49 @@ def summarize(
     Computed in chunks with device-side reductions and float64 accumulation, so memory
     does not depend on :math:`N`, and the kernel compiles once per schedule structure.
 
+    A batched schedule or a sweep gives a :class:`SweepSummary`: the same figures for every
+    member as arrays of the batch shape, computed a group of members per kernel call, so
+    memory stays bounded at any number of members.
+
     Args:
-      schedule: an lrjax schedule or a plain callable (not a batched one: summarize the
-        members of a sweep one by one, ``sweep.member(i)``).
+      schedule: an lrjax schedule, a plain callable, a batched schedule or a sweep.
       num_steps: the length of the run :math:`N`; ``>= 1``.
       levels: values whose crossings to report.
       max_crossings: how many crossing steps to keep per level (all are counted).
       chunk_size: steps per kernel call (default ``2**20``).
 
     Returns:
-      A :class:`Summary`; ``str(summary)`` is a readable table.
+      A :class:`Summary` (``str(summary)`` is a readable table), or for a sweep or a batched
+      schedule a :class:`SweepSummary` (typed for a :class:`lrjax.Sweep`; a stacked schedule
+      is typed as one schedule).
 
     Examples:
       >>> s = lrjax.warmup(lrjax.linear(1.0, 0.0, 100), 100)
       >>> info = lrjax.summarize(s, 200, levels=[0.5])
       >>> info.peak_value, info.peak_step, f"{info.area:.2f}", info.crossings
       (1.0, 100, '100.00', {0.5: (50, 151)})
+      >>> sw = lrjax.sweep(lambda peak: lrjax.cosine_decay(peak, 100), peak=[1.0, 2.0, 4.0])
+      >>> print(lrjax.summarize(sw, 200).area.round(1))
+      [ 50.5 101.  202. ]
     """
+    members, batch = unwrap(schedule, "summarize")
+    if batch:
+        n = as_count("summarize", "num_steps", num_steps, minimum=1)
+        level_list, level_array = _levels("summarize", levels)
+        return _summarize_members(members, batch, n, level_list, level_array, chunk_size)
     summary, _ = summarize_with_envelope(
         schedule, num_steps, levels, max_crossings=max_crossings, chunk_size=chunk_size
     )
     return summary
+
+
+def _levels(f: str, levels: Sequence[float]) -> tuple[list[float], np.ndarray]:
+    """The levels as given (Python floats, the summary's keys) and as an array of the
+    default float dtype (what the values are compared with), each checked finite."""
+    level_list = [float(x) for x in np.atleast_1d(np.asarray(levels, np.float64))]
+    if not all(np.isfinite(level_list)):
+        raise ValueError(f"{f}(levels={levels!r}): levels must be finite numbers")
+    return level_list, np.asarray(level_list, float_dtype())
 
 
 def summarize_with_envelope(
@@ -188,16 +352,13 @@ def summarize_with_envelope(
     schedule, batch = unwrap(schedule, f)
     if batch:
         raise ValueError(
-            f"{f}: the schedule is batched with shape {batch}; summarize one member at a time "
-            "(sweep.member(i), or index the stacked leaves)"
+            f"{f}: the schedule is batched with shape {batch}; summarize() gives every "
+            "member's figures (a SweepSummary), or take one member (sweep.member(i))"
         )
     n = as_count(f, "num_steps", num_steps, minimum=1)
     if isinstance(max_crossings, bool) or not isinstance(max_crossings, int) or max_crossings < 0:
         raise ValueError(f"{f}(max_crossings={max_crossings!r}): must be an int >= 0")
-    level_list = [float(x) for x in np.atleast_1d(np.asarray(levels, np.float64))]
-    if not all(np.isfinite(level_list)):
-        raise ValueError(f"{f}(levels={levels!r}): levels must be finite numbers")
-    level_array = np.asarray(level_list, float_dtype())
+    level_list, level_array = _levels(f, levels)
 
     try:
         boundaries = tuple(int(b) for b in schedule.phase_boundaries(n) if 0 < b < n)
