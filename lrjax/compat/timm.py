@@ -497,12 +497,15 @@ def create_scheduler_v2(
     :func:`wsd_lr`; "plateau" the adaptive :func:`plateau_lr` (per epoch only); "none"
     (timm leaves the lr alone) a constant ``base_lr``.
 
+    The arguments after ``sched`` are timm's, with its names and defaults: ``num_epochs``,
+    ``decay_epochs``, ``decay_milestones``, ``cooldown_epochs``, ``patience_epochs``,
+    ``decay_rate``, ``min_lr``, ``warmup_lr``, ``warmup_epochs``, ``warmup_prefix``,
+    ``cycle_mul``, ``cycle_decay``, ``cycle_limit``, ``k_decay``, ``decay_fn``,
+    ``stable_timescale``, ``plateau_mode``, ``step_on_epochs``, ``updates_per_epoch``.
+
     Args:
       base_lr: the optimizer's learning rate (timm reads it from the optimizer).
-      sched, num_epochs, decay_epochs, decay_milestones, cooldown_epochs, patience_epochs,
-        decay_rate, min_lr, warmup_lr, warmup_epochs, warmup_prefix, cycle_mul,
-        cycle_decay, cycle_limit, k_decay, decay_fn, stable_timescale, plateau_mode,
-        step_on_epochs, updates_per_epoch: as timm's.
+      sched: the scheduler's name, as above.
       noise: must be None: lrjax does not reproduce timm's lr noise (``noise_pct``,
         ``noise_std`` and ``noise_seed`` only matter with it, as in timm).
 
