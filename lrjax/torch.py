@@ -6,6 +6,7 @@ Requires the ``torch`` extra: ``pip install 'lrjax[torch]'``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -378,6 +379,18 @@ class LRScheduler(_TorchLRScheduler):
         """Restore from :meth:`state_dict` and set the groups' rates (and momenta) for
         ``last_epoch``. The momentum schedules are the saved ones (a ``state_dict`` without a
         ``"momentum"`` entry, from an earlier lrjax, sets none)."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"{_FUNC}.load_state_dict: state_dict must be the dict state_dict() returns, "
+                f"got {type(state_dict).__name__}"
+            )
+        groups = len(self.optimizer.param_groups)
+        # Every field is checked before anything changes: a bad state_dict leaves the
+        # scheduler as it was.
+        last_epoch = _saved_int(state_dict, "last_epoch", minimum=0)
+        step_count = _saved_int(state_dict, "_step_count", minimum=0, default=last_epoch + 1)
+        block_size = _saved_int(state_dict, "block_size", minimum=1, default=self.block_size)
+        base_lrs = _saved_numbers(state_dict, "base_lrs", groups, default=self.base_lrs)
         configs = state_dict.get("schedules")
         if not isinstance(configs, list) or len(configs) != len(self.optimizer.param_groups):
             raise ValueError(
@@ -401,18 +414,54 @@ class LRScheduler(_TorchLRScheduler):
         else:
             states = None
         momentum = _load_momentum(self.optimizer, state_dict.get("momentum"))
-        last_epoch = int(state_dict["last_epoch"])
         _checked_step(f"{_FUNC}.load_state_dict: state_dict['last_epoch']", last_epoch)
         self.schedules, self.states, self.momentum = schedules, states, momentum
         self.last_epoch = last_epoch
-        self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
-        self.block_size = int(state_dict.get("block_size", self.block_size))
-        self.base_lrs = list(state_dict.get("base_lrs", self.base_lrs))
+        self._step_count = step_count
+        self.block_size = block_size
+        self.base_lrs = base_lrs
         self._block = []
         self._momentum_block = []
         self._ahead = {}
         self._set_rates(self.get_lr())  # type: ignore[arg-type]
         self._set_momentum()
+
+
+def _saved_int(state_dict: dict[str, Any], key: str, minimum: int, default: Any = None) -> int:
+    """``state_dict[key]``: an int ``>= minimum`` (not a bool, not a float), or ``default``
+    when absent and a default is given."""
+    where = f"{_FUNC}.load_state_dict: state_dict[{key!r}]"
+    if key not in state_dict:
+        if default is None:
+            raise ValueError(f"{where} is missing; pass the dict state_dict() returns")
+        return int(default)
+    x = state_dict[key]
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < minimum:
+        raise ValueError(f"{where}={x!r:.80}: expected an int >= {minimum}")
+    return int(x)
+
+
+def _saved_numbers(state_dict: dict[str, Any], key: str, count: int, default: Any) -> list[Any]:
+    """``state_dict[key]``: a list of ``count`` finite numbers ``>= 0`` (one per param group),
+    or ``default`` when absent."""
+    where = f"{_FUNC}.load_state_dict: state_dict[{key!r}]"
+    if key not in state_dict:
+        return list(default)
+    xs = state_dict[key]
+    ok = isinstance(xs, list) and len(xs) == count
+    ok = ok and all(
+        not isinstance(x, bool)
+        and isinstance(x, (int, float, np.integer, np.floating))
+        and math.isfinite(x)
+        and x >= 0
+        for x in xs
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}={xs!r:.80}: expected a list of {count} finite numbers >= 0, one per "
+            "param group"
+        )
+    return [float(x) for x in xs]
 
 
 def _checked_step(where: str, step: Any) -> int:

@@ -662,3 +662,42 @@ def test_step_without_a_metric_with_a_state_per_group() -> None:
             _, lr = lrjax.torch._advance(c, state, np.asarray(np.nan, np.float32), False)
             assert opt.param_groups[g]["lr"] == float(np.asarray(lr))
     assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.02])
+
+
+def _tampered(good: dict) -> list[tuple[str, object, str]]:
+    """The issue's 12 tampered state_dicts: (name, state_dict, what the error names)."""
+    without = {k: v for k, v in good.items() if k != "last_epoch"}
+    return [
+        ("missing last_epoch", without, r"\['last_epoch'\] is missing"),
+        ("last_epoch 'abc'", {**good, "last_epoch": "abc"}, r"\['last_epoch'\]='abc'"),
+        ("last_epoch None", {**good, "last_epoch": None}, r"\['last_epoch'\]=None"),
+        ("_step_count 'x'", {**good, "_step_count": "x"}, r"\['_step_count'\]='x'"),
+        ("block_size 'x'", {**good, "block_size": "x"}, r"\['block_size'\]='x'"),
+        ("a list", [1, 2], "must be the dict state_dict"),
+        ("last_epoch 3.7", {**good, "last_epoch": 3.7}, r"\['last_epoch'\]=3.7"),
+        ("last_epoch True", {**good, "last_epoch": True}, r"\['last_epoch'\]=True"),
+        ("last_epoch -50", {**good, "last_epoch": -50}, r"\['last_epoch'\]=-50"),
+        ("block_size 0", {**good, "block_size": 0}, r"\['block_size'\]=0"),
+        ("block_size -5", {**good, "block_size": -5}, r"\['block_size'\]=-5"),
+        ("base_lrs 'abc'", {**good, "base_lrs": "abc"}, r"\['base_lrs'\]='abc'"),
+    ]
+
+
+def test_a_tampered_state_dict_names_the_bad_field_and_changes_nothing():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = lrjax.torch.LRScheduler(opt, lrjax.cosine_decay(0.1, 100))
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    good = sched.state_dict()
+    for name, state_dict, match in _tampered(good):
+        fresh_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        fresh = lrjax.torch.LRScheduler(fresh_opt, lrjax.cosine_decay(0.1, 100))
+        before = fresh.state_dict()
+        with pytest.raises((ValueError, TypeError), match=match):
+            fresh.load_state_dict(state_dict)  # pyright: ignore[reportArgumentType]
+        assert fresh.state_dict() == before, name
+    fresh_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    fresh = lrjax.torch.LRScheduler(fresh_opt, lrjax.cosine_decay(0.1, 100))
+    fresh.load_state_dict(good)
+    assert fresh.state_dict() == good
