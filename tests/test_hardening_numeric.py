@@ -1,0 +1,182 @@
+"""Issue 14, items 1, 2, 3, 4, 5, 9 and the complex-number case of 8: the numeric side.
+
+Every real dtype is a valid hyperparameter (3); strings, bools and complex numbers inside
+lists are refused by name (4, 8); positive arguments that float32 flushes to zero are
+refused (5). docs/contract.md (Arguments, Precision, Overflow) states what is checked here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from cases import Case, all_cases
+from helpers import x64
+
+import lrjax
+import lrjax.compat.timm as lrtimm
+
+CASES = all_cases()
+
+
+def _any(x: object) -> Any:
+    """A deliberately ill-typed argument, for the checks to refuse."""
+    return x
+
+
+# -- item 3: every real floating or integer dtype -------------------------------------------
+
+
+def _numeric_arguments(case: Case) -> list[str]:
+    return [
+        k for k, x in case.kwargs.items() if isinstance(x, (int, float)) and not isinstance(x, bool)
+    ]
+
+
+@pytest.mark.parametrize("case", CASES[::3], ids=repr)
+def test_every_real_dtype_is_a_valid_argument(case: Case):
+    """bf16, float16 and small integer dtypes build the schedule the equal Python number
+    builds (before the fix: ``TypeError: ... must be a real number``)."""
+    names = _numeric_arguments(case)
+    if not names:
+        pytest.skip("no numeric argument")
+    steps = np.array([0, 1, 7, 50, 1000], np.int32)
+    for name in names:
+        x = case.kwargs[name]
+        kinds = [jnp.bfloat16, np.float16] if isinstance(x, float) else [np.int16, jnp.bfloat16]
+        for kind in kinds:
+            typed = kind(x)
+            plain = float(typed) if isinstance(x, float) else int(float(typed))
+            if float(plain) != float(x) and isinstance(x, int):
+                continue  # an integer bf16 cannot hold: not the same argument
+            try:
+                want = np.asarray(case.build(**{name: plain})(steps))
+            except (ValueError, OverflowError) as err:  # rounding broke a rule between fields
+                with pytest.raises(type(err)):
+                    case.build(**{name: typed})
+                continue
+            got = np.asarray(case.build(**{name: typed})(steps))
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}={typed!r}")
+
+
+def test_bf16_in_the_issue():
+    s = lrjax.cosine_decay(jnp.bfloat16(1e-3), 100)
+    assert s == lrjax.cosine_decay(float(jnp.bfloat16(1e-3)), 100)
+    assert lrjax.cosine_decay(1e-3, jnp.asarray(100, jnp.bfloat16)) == lrjax.cosine_decay(1e-3, 100)
+    assert lrjax.piecewise_constant([np.int8(10)], [jnp.bfloat16(0.5), np.float16(0.25)]) == (
+        lrjax.piecewise_constant([10], [0.5, 0.25])
+    )
+    with pytest.raises(ValueError, match=r"decay_steps must be a whole number"):
+        lrjax.cosine_decay(1e-3, jnp.bfloat16(100.5))
+
+
+# -- items 4 and 8: no silent coercion inside lists -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (
+            lambda: lrjax.piecewise_constant([10], _any(["0.1", True])),
+            r"piecewise_constant\(values=\['0.1', True\]\): values\[0\]='0.1' must be a real",
+        ),
+        (
+            lambda: lrjax.piecewise_constant([10], _any([0.1, True])),
+            r"values\[1\]=True must be a real number, not bool",
+        ),
+        (
+            lambda: lrjax.piecewise_linear(_any([0, "10"]), [1.0, 0.0]),
+            r"piecewise_linear\(boundaries=\[0, '10'\]\): boundaries\[1\]='10'",
+        ),
+        (
+            lambda: lrjax.multistep_decay(1.0, _any([True, 10])),
+            r"multistep_decay\(milestones=\[True, 10\]\): milestones\[0\]=True",
+        ),
+        (
+            lambda: lrjax.join_schedules([1.0, 1.0, 1.0], _any([True, 20])),
+            r"join_schedules\(boundaries=\[True, 20\]\): boundaries\[0\]=True",
+        ),
+        (
+            lambda: lrjax.piecewise_constant([10], _any([1.0, None])),
+            r"values\[1\]=None must be a real number, not NoneType",
+        ),
+        (
+            lambda: lrjax.piecewise_constant([10], _any([1.0, 1 + 2j])),
+            r"piecewise_constant\(values=\[1.0, \(1\+2j\)\]\): values\[1\]=\(1\+2j\) must be a "
+            r"real number, not complex",
+        ),
+        (
+            lambda: lrjax.piecewise_constant([10], _any((1.0, np.complex64(2)))),
+            r"values\[1\]=.* must be a real number, not complex64",
+        ),
+        (
+            lambda: lrtimm.multistep_lr(1.0, decay_t=_any([3, False])),
+            r"multistep_lr\(decay_t=\[3, False\]\): decay_t\[1\]=False",
+        ),
+    ],
+)
+def test_lists_hold_real_numbers_only(build, match):
+    with pytest.raises(TypeError, match=match):
+        build()
+
+
+# -- item 5: positive arguments that float32 flushes to zero --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (
+            lambda: lrjax.exponential_decay(1.0, decay_rate=1e-40, transition_steps=10),
+            r"exponential_decay\(decay_rate=1e-40\): decay_rate must be >= 1.1754944e-38, the "
+            r"smallest positive float32",
+        ),
+        (
+            lambda: lrjax.stretch(lrjax.constant(1.0), 1e-50),
+            r"stretch\(factor=1e-50\): factor must be >= 1.1754944e-38",
+        ),
+        (lambda: lrjax.noam(1e-50, 10), r"noam\(d_model=1e-50\): d_model must be >= 1.17549"),
+        (
+            lambda: lrtimm.step_lr(1.0, decay_t=1e-50),
+            r"step_lr\(decay_t=1e-50\): decay_t must be >= 1.17549",
+        ),
+        (
+            lambda: lrjax.divide(lrjax.constant(1.0), 1e-50),
+            r"divide\(right=1e-50\): \|right\| must be >= 1.1754944e-38",
+        ),
+        (
+            lambda: lrjax.constant(1.0) / np.float32(-1e-40),
+            r"divide\(right=.*1e-40.*\): \|right\| must be >= 1.1754944e-38",
+        ),
+        (lambda: lrjax.divide(lrjax.constant(1.0), 0.0), r"divide\(right=0.0\): right must be"),
+    ],
+)
+def test_positive_arguments_that_flush_to_zero_are_refused(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_the_smallest_normal_float32_works():
+    tiny = float(np.finfo(np.float32).tiny)
+    s = lrjax.exponential_decay(1.0, decay_rate=tiny, transition_steps=10)
+    assert float(s(5)) == pytest.approx(np.sqrt(tiny), rel=1e-5)
+    assert np.isfinite(float(lrjax.stretch(lrjax.linear(1.0, 0.0, 10), tiny)(3)))
+    assert float((lrjax.constant(tiny) / tiny)(0)) == 1.0
+
+
+def test_sweep_members_that_flush_to_zero_are_refused():
+    with pytest.raises(ValueError, match=r"decay_rate"):
+        lrjax.sweep(
+            lambda r: lrjax.exponential_decay(1.0, decay_rate=r, transition_steps=10),
+            r=[0.5, 1e-40],
+        )
+
+
+def test_float64_mode_takes_the_float64_bound():
+    with x64():
+        s = lrjax.exponential_decay(1.0, decay_rate=1e-40, transition_steps=10)
+        assert float(s(10)) == pytest.approx(1e-40)
+        with pytest.raises(ValueError, match=r"2.2250739e-308, the smallest positive float64"):
+            lrjax.exponential_decay(1.0, decay_rate=1e-310, transition_steps=10)
