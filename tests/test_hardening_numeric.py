@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -16,7 +17,9 @@ from cases import Case, all_cases
 from helpers import x64
 
 import lrjax
+import lrjax.compat.keras as lrk
 import lrjax.compat.timm as lrtimm
+import lrjax.compat.transformers as lrh
 
 CASES = all_cases()
 
@@ -180,3 +183,73 @@ def test_float64_mode_takes_the_float64_bound():
         assert float(s(10)) == pytest.approx(1e-40)
         with pytest.raises(ValueError, match=r"2.2250739e-308, the smallest positive float64"):
             lrjax.exponential_decay(1.0, decay_rate=1e-310, transition_steps=10)
+
+
+# -- item 1: gradients at the default values are not cut -------------------------------------
+
+_AT_DEFAULT: list[tuple[str, Any, float]] = [
+    ("sgdr period_mul=1", lambda m: lrjax.sgdr(1e-3, 100, period_mul=m), 1.0),
+    (
+        "cycle period_mul=1",
+        lambda m: lrjax.cycle(lrjax.cosine_decay(1.0, 100), 100, period_mul=m),
+        1.0,
+    ),
+    (
+        "cycle period_mul=1 num_cycles=3",
+        lambda m: lrjax.cycle(lrjax.linear(1.0, 0.1, 100), 100, period_mul=m, num_cycles=3),
+        1.0,
+    ),
+    (
+        "timm cosine cycle_mul=1",
+        lambda m: lrtimm.cosine_lr(1.0, 100, cycle_mul=m, cycle_limit=5),
+        1.0,
+    ),
+    ("timm tanh cycle_mul=1", lambda m: lrtimm.tanh_lr(1.0, 100, cycle_mul=m, cycle_limit=5), 1.0),
+    ("timm poly cycle_mul=1", lambda m: lrtimm.poly_lr(1.0, 100, cycle_mul=m, cycle_limit=5), 1.0),
+    ("keras t_mul=1", lambda m: lrk.CosineDecayRestarts(1.0, 100, t_mul=m), 1.0),
+    (
+        "hf cosine num_cycles=0.5",
+        lambda c: lrh.get_cosine_schedule_with_warmup(1.0, 10, 200, num_cycles=c),
+        0.5,
+    ),
+    (
+        "hf cosine min_lr num_cycles=0.5",
+        lambda c: lrh.get_cosine_with_min_lr_schedule_with_warmup(
+            1.0, 10, 200, num_cycles=c, min_lr_rate=0.1
+        ),
+        0.5,
+    ),
+    (
+        "hf wsd num_cycles=0.5",
+        lambda c: lrh.get_wsd_schedule(1.0, 10, 100, num_stable_steps=50, num_cycles=c),
+        0.5,
+    ),
+    ("cosine_decay exponent=1", lambda e: lrjax.cosine_decay(1.0, 100, exponent=e), 1.0),
+    ("keras m_mul=1", lambda g: lrk.CosineDecayRestarts(1.0, 100, m_mul=g), 1.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "x"), [c[1:] for c in _AT_DEFAULT], ids=[c[0] for c in _AT_DEFAULT]
+)
+def test_gradient_at_the_default_value_is_the_limit(build: Any, x: float):
+    """At the default value an exact fast path gives the value; the derivative is the general
+    formula's, against float64 differences (one-sided: some defaults are the lower bound)."""
+    steps = np.array([0, 5, 57, 150, 333, 420, 999], np.int32)
+
+    def total(y: Any) -> Any:
+        return jnp.sum(build(y)(steps))
+
+    grad = float(jax.jit(jax.grad(total))(jnp.float32(x)))
+    with x64():
+        h = 1e-7
+        fd = (float(total(np.float64(x + h))) - float(total(np.float64(x)))) / h
+        value64 = float(total(np.float64(x)))
+    assert float(total(x)) == pytest.approx(value64, rel=1e-5)  # the fast path's value
+    assert abs(fd) > 1e-3  # the slope is not 0 there
+    assert grad == pytest.approx(fd, rel=2e-3), (grad, fd)
+
+
+def test_the_issue_gradient():
+    g = float(jax.grad(lambda m: lrjax.sgdr(1e-3, 100, period_mul=m)(150))(1.0))
+    assert g == pytest.approx(7.853982e-4, rel=1e-4)

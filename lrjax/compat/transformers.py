@@ -25,7 +25,7 @@ from lrjax.combinators.warmup import warmup
 from lrjax.compat.torch import reduce_lr_on_plateau
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import progress, ramp
+from lrjax.core.kernel import progress, ramp, straight_through
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -103,7 +103,8 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
             e_wave = e if self.after == "continue" else jnp.minimum(e, length)
             m = jnp.where(e_wave == length, 0, jnp.mod(e_wave, period) - length)  # in [-L, L)
             half = jnp.sin(jnp.pi * m.astype(dtype) / period.astype(dtype)) ** 2
-            wave = jnp.where(nc == 0.5, half, wave)
+            # Its derivative with respect to num_cycles is the general formula's.
+            wave = jnp.where(nc == 0.5, straight_through(half, wave), wave)
             wave = jnp.where(e == 0, jnp.ones((), dtype), wave)
             value = floor + (peak - floor) * wave
         if self.after == "floor":

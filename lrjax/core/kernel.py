@@ -285,7 +285,13 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     index is estimated with a logarithm, then corrected by one either way against the
     starts; starts within float rounding of an integer are that integer, so a restart that
     falls on a whole step is found exactly (float32 ``expm1`` alone can miss it by an ulp).
-    ``mul == 1`` is for the caller to handle in exact integers; here it is replaced by 2.
+
+    Where ``mul == 1`` the formulas are 0 / 0: there the index is ``t // P`` and the start
+    and length are their first-order expansions in ``d = mul - 1`` (exactly 0 there),
+    ``S_k = P (k + d k (k - 1) / 2)`` and ``L_k = P (1 + d k)``: the values are those of
+    fixed periods (in float; callers take the exact integer values from their own fixed
+    path) and the derivatives with respect to ``mul`` are the limits of the geometric ones,
+    so a gradient at the default ``mul = 1`` is not cut (see :func:`straight_through`).
     """
     mul = jnp.asarray(mul)
     geometric = mul != 1
@@ -303,7 +309,27 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     k = jnp.maximum(k, 0)
     length = snap_to_integer(pf * jnp.exp(k * log_mul))
     local = jnp.clip(tf - start(k), 0, length)
-    return k, local, length
+
+    # mul == 1: exact index and step into the cycle (integer arithmetic when t is integer).
+    p_steps = as_step_dtype(period, t)
+    k_unit = t // p_steps
+    local_unit = (t - k_unit * p_steps).astype(dtype)
+    ku = k_unit.astype(dtype)
+    d = jnp.where(geometric, jnp.zeros((), dtype), (mul - 1).astype(dtype))  # 0, slope 1
+    local_unit = local_unit - d * pf * ku * (ku - 1) / 2
+    length_unit = pf + d * pf * ku
+    return (
+        jnp.where(geometric, k, ku),
+        jnp.where(geometric, local, local_unit),
+        jnp.where(geometric, length, length_unit),
+    )
+
+
+def straight_through(exact: Array, smooth: Array) -> Array:
+    """``exact``'s value with ``smooth``'s derivative (``smooth`` must equal ``exact`` up to
+    rounding): an exact integer fast path whose derivative is that of the general formula,
+    instead of the zero of a ``jnp.where`` on a hyperparameter's default value."""
+    return jax.lax.stop_gradient(exact) + (smooth - jax.lax.stop_gradient(smooth))
 
 
 def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Progress]:
@@ -314,7 +340,8 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     (a restart on a whole step is found exactly). Unlike :func:`~lrjax.cycle`, which
     squeezes each cycle onto its child's ``period`` steps, the progress is formed from the
     step into the cycle and the cycle's own length, so it keeps full relative precision at
-    both ends of cycles whose length is not ``period`` times a power of two.
+    both ends of cycles whose length is not ``period`` times a power of two. The derivative
+    with respect to ``mul`` is that of the geometric formula, also at ``mul == 1``.
     """
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
     k_fixed = t // period
@@ -323,5 +350,6 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
     geometric = jnp.asarray(mul) != 1
     index = jnp.where(geometric, k, k_fixed.astype(dtype))
-    done = jnp.where(geometric, p_geo.done, p_fixed.done)
-    return index, Progress(done, jnp.where(geometric, p_geo.left, p_fixed.left))
+    done = jnp.where(geometric, p_geo.done, straight_through(p_fixed.done, p_geo.done))
+    left = jnp.where(geometric, p_geo.left, straight_through(p_fixed.left, p_geo.left))
+    return index, Progress(done, left)
