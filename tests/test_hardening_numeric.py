@@ -19,6 +19,7 @@ from helpers import x64
 import lrjax
 import lrjax.compat.keras as lrk
 import lrjax.compat.timm as lrtimm
+import lrjax.compat.torch as lrt
 import lrjax.compat.transformers as lrh
 
 CASES = all_cases()
@@ -253,3 +254,99 @@ def test_gradient_at_the_default_value_is_the_limit(build: Any, x: float):
 def test_the_issue_gradient():
     g = float(jax.grad(lambda m: lrjax.sgdr(1e-3, 100, period_mul=m)(150))(1.0))
     assert g == pytest.approx(7.853982e-4, rel=1e-4)
+
+
+# -- item 2: growth factors above 1 saturate, never inf or NaN -------------------------------
+
+_GROWTH: list[tuple[str, Any]] = [
+    ("sgdr value_mul", lambda g: lrjax.sgdr(1e-3, 1000, value_mul=g)),
+    (
+        "sgdr value_mul warmup from 0",
+        lambda g: lrjax.sgdr(1e-3, 1000, value_mul=g, warmup_steps=10),
+    ),
+    ("cycle value_mul", lambda g: lrjax.cycle(lrjax.linear(1.0, 0.0, 100), 100, value_mul=g)),
+    ("keras m_mul", lambda g: lrk.CosineDecayRestarts(1.0, 100, m_mul=g)),
+    ("timm step decay_rate", lambda g: lrtimm.step_lr(1.0, decay_t=3, decay_rate=g)),
+    (
+        "timm multistep decay_rate",
+        lambda g: lrtimm.multistep_lr(1.0, decay_t=list(range(1, 2000)), decay_rate=g),
+    ),
+    (
+        "timm cosine cycle_decay",
+        lambda g: lrtimm.cosine_lr(1.0, 10, cycle_decay=g, cycle_limit=10**6),
+    ),
+    (
+        "torch multistep_lr gamma",
+        lambda g: lrt.multistep_lr(1.0, milestones=list(range(1, 2000)), gamma=g),
+    ),
+    ("exponential_decay", lambda g: lrjax.exponential_decay(1.0, decay_rate=g, transition_steps=1)),
+    ("torch exponential_lr", lambda g: lrt.exponential_lr(1.0, gamma=g)),
+]
+
+
+@pytest.mark.parametrize("build", [c[1] for c in _GROWTH], ids=[c[0] for c in _GROWTH])
+@pytest.mark.parametrize("factor", [1.01, 2.0])
+def test_growth_saturates_at_e80(build: Any, factor: float):
+    steps = np.array([0, 10**5, 10**7, 2**31 - 1], np.int32)
+    s = build(factor)
+    values = np.asarray(s(steps))
+    assert np.all(np.isfinite(values)), values
+    assert np.max(values) <= np.float32(np.exp(80.0)) * 1.0001
+    grad = jax.grad(lambda g: jnp.sum(build(g)(steps)))(factor)
+    assert np.isfinite(float(grad)), grad
+
+
+def test_growth_below_the_cap_is_unchanged():
+    s = lrjax.sgdr(1e-3, 100, value_mul=2.0)
+    assert float(s(1000)) == pytest.approx(1e-3 * 2.0**10, rel=1e-6)
+    t = lrtimm.step_lr(1.0, decay_t=1, decay_rate=2.0)
+    assert float(t(20)) == 2.0**20
+    assert float(lrjax.sgdr(1e-3, 1000, value_mul=1.01)(10**7)) == pytest.approx(
+        1e-3 * np.exp(80.0), rel=1e-5
+    )
+
+
+# -- item 9: one schedule, one number; the precision bound -----------------------------------
+
+
+def _max_ulp_scalar_vs_array(s: Any, steps: np.ndarray) -> int:
+    array = np.asarray(s(jnp.asarray(steps)))
+    scalar = np.array([np.asarray(s(int(t))) for t in steps], np.float32)
+    return int(np.max(np.abs(array.view(np.int32).astype(np.int64) - scalar.view(np.int32))))
+
+
+@pytest.mark.parametrize(
+    ("build", "steps"),
+    [
+        (
+            lambda: lrjax.cycle(
+                lrjax.warmup(lrjax.cosine_decay(1.0, 90, end_value=0.05), 10), 100, period_mul=1.2
+            ),
+            np.arange(0, 3000, 3),
+        ),
+        (lambda: lrjax.sgdr(1.0, 37, period_mul=1.3), np.arange(498_200, 498_500)),
+        (lambda: lrtimm.cosine_lr(1.0, 37, cycle_mul=1.3, cycle_limit=100), np.arange(0, 3000, 7)),
+        (lambda: lrt.one_cycle_lr(1.0, total_steps=1000), np.arange(0, 1001)),
+    ],
+    ids=["cycle period_mul=1.2", "sgdr period_mul=1.3", "timm cycle_mul=1.3", "torch one_cycle_lr"],
+)
+def test_scalar_and_array_calls_agree_to_one_ulp(build: Any, steps: np.ndarray):
+    assert _max_ulp_scalar_vs_array(build(), steps) <= 1
+
+
+def test_the_issue_cycle_step():
+    s = lrjax.cycle(
+        lrjax.warmup(lrjax.cosine_decay(1.0, 90, end_value=0.05), 10), 100, period_mul=1.2
+    )
+    assert float(s(993)) == float(s(jnp.arange(3000))[993])
+
+
+@pytest.mark.parametrize("exponent", [0.5, 2.0, 3.0])
+@pytest.mark.parametrize("length", [1000, 12345, 2**24 + 3])
+def test_powered_cosine_within_the_documented_bound(exponent: float, length: int):
+    """docs/contract.md, Precision: relative error at most max(1e-6, 6e-7 * exponent)."""
+    t = np.unique(np.linspace(0, length, 50_001).astype(np.int64))
+    ref = (0.5 * (1 + np.cos(np.pi * t / length))) ** exponent
+    got = np.asarray(lrjax.cosine_decay(1.0, length, exponent=exponent)(jnp.asarray(t)), np.float64)
+    keep = ref >= 1e-6
+    assert np.max(np.abs(got[keep] - ref[keep]) / ref[keep]) <= max(1e-6, 6e-7 * exponent)

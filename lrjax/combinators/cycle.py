@@ -7,7 +7,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import geometric_cycle, straight_through
+from lrjax.core.kernel import capped_exp, geometric_cycle, straight_through
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
 
@@ -85,7 +85,8 @@ class Cycle(AbstractSchedule):
         exact = evaluate_child(self.schedule, local_fixed)
         value = jnp.where(geometric, smooth, straight_through(exact, smooth))
         value_mul = jnp.asarray(self.value_mul).astype(value.dtype)
-        scale = jnp.exp(index.astype(value.dtype) * jnp.log(value_mul))
+        # A value_mul above 1 saturates at e**80 (no inf, no NaN gradient) far out.
+        scale = capped_exp(index.astype(value.dtype) * jnp.log(value_mul))
         return jnp.where(index == 0, value, value * scale)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:

@@ -266,6 +266,35 @@ def unit_exponent_branch(
     return branch(*operands)
 
 
+# -- growth -------------------------------------------------------------------------------
+
+GROWTH_LOG_CAP = 80.0
+"""Growth factors saturate at ``e**80`` (about 5.5e34, far beyond any learning rate): a
+factor above 1 raised to a large step count (``value_mul``, ``decay_rate``, ``gamma``)
+stays finite, and so does its gradient (0 once saturated). docs/contract.md, Overflow."""
+
+
+def capped_exp(log_factor: Array) -> Array:
+    """``exp(log_factor)``, saturated at ``e**80`` (:data:`GROWTH_LOG_CAP`)."""
+    cap = jnp.asarray(GROWTH_LOG_CAP, jnp.asarray(log_factor).dtype)
+    return jnp.exp(jnp.minimum(log_factor, cap))
+
+
+def capped_power(x: Array, n: Array) -> Array:
+    """``x ** n`` for ``x >= 0`` and ``n >= 0`` (``0 ** 0 == 1``), saturated at ``e**80``
+    (:data:`GROWTH_LOG_CAP`); finite gradients everywhere. Below the cap the value is
+    ``x ** n`` itself (``pow``, bit for bit)."""
+    x = jnp.asarray(x)
+    n = jnp.asarray(n).astype(x.dtype)
+    positive = x > 0
+    safe = jnp.where(positive, x, jnp.ones((), x.dtype))
+    over = n * jnp.log(safe) > GROWTH_LOG_CAP
+    # Double where: the saturated branch must not compute an inf power (its gradient is NaN).
+    power = safe ** jnp.where(over, jnp.zeros((), x.dtype), n)
+    power = jnp.where(over, jnp.exp(jnp.asarray(GROWTH_LOG_CAP, x.dtype)), power)
+    return jnp.where(n == 0, jnp.ones((), x.dtype), jnp.where(positive, power, 0 * x))
+
+
 # -- cycles -------------------------------------------------------------------------------
 
 
@@ -299,9 +328,14 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     log_mul = jnp.log(safe_mul)
     tf, pf = t.astype(dtype), jnp.asarray(period).astype(dtype)
 
+    # XLA on CPU turns `x / b` into `x * (1 / b)` for arrays but not for scalars: a start
+    # one ulp apart moves a step just past it by that ulp, a large relative change of its
+    # local step. Multiplying by the reciprocal explicitly gives both call forms one value.
+    inverse = 1 / (safe_mul - 1)
+
     def start(k: Array) -> Array:
         # expm1 keeps precision for mul close to 1.
-        return snap_to_integer(pf * jnp.expm1(k * log_mul) / (safe_mul - 1))
+        return snap_to_integer(pf * jnp.expm1(k * log_mul) * inverse)
 
     k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
     k = jnp.where(tf < start(k), k - 1, k)
