@@ -66,7 +66,10 @@ def gradients_at_defaults() -> tuple[int, int]:
                 fd = (float(total(np.float64(x + h))) - float(total(np.float64(x)))) / h
             finally:
                 jax.config.update("jax_enable_x64", False)
-            ok += bool(np.isfinite(grad) and abs(grad - fd) <= 5e-3 * max(abs(fd), 1.0))
+            good = bool(np.isfinite(grad) and abs(grad - fd) <= 5e-3 * max(abs(fd), 1.0))
+            ok += good
+            if not good:
+                print(f"  wrong: {case.name} d/d{name} at {x}: {grad} vs {fd}", file=sys.stderr)
     return tried, ok
 
 
@@ -205,6 +208,8 @@ def one_number() -> tuple[int, int]:
         scalar = np.array([np.asarray(s(int(t))) for t in steps], np.float32)
         ulps = np.abs(array.view(np.int32).astype(np.int64) - scalar.view(np.int32))
         ok += bool(np.max(ulps) <= 1)
+        if np.max(ulps) > 1:
+            print(f"  wrong: {s.factory} differs by {np.max(ulps)} ulp", file=sys.stderr)
     return len(schedules), ok
 
 

@@ -355,7 +355,8 @@ class RsqrtDecay(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         scale = jnp.maximum(self.timescale, jnp.finfo(dtype).tiny)
-        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) / scale)
+        # The explicit reciprocal: XLA on CPU uses one for arrays, not for scalars.
+        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) * (1 / scale))
         value = jnp.where(t == 0, self.init_value, value)
         if self.end_value is not None:
             value = jnp.maximum(value, self.end_value)
