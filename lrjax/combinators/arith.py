@@ -112,8 +112,16 @@ def divide(left: Schedule | ArrayLike, right: Schedule | ArrayLike) -> Divide:
       >>> print(f"{float(s(0)):.2f}")
       0.25
     """
-    if isinstance(right, (int, float)) and not isinstance(right, bool) and right == 0:
-        raise ValueError("divide(right=0): right must be non-zero")
+    if isinstance(right, (int, float, np.number, np.ndarray)) and not isinstance(right, bool):
+        divisor = v.as_value("divide", "right", right, shape=None)
+        if np.any(np.asarray(right) == 0):
+            raise ValueError(f"divide(right={right!r}): right must be non-zero")
+        # XLA on CPU flushes subnormal numbers to zero: such a divisor would divide by 0.
+        if np.any(np.abs(divisor) < v.tiny()):
+            raise ValueError(
+                f"divide(right={right!r}): |right| must be >= {v.tiny():.8g}, the smallest "
+                f"positive {divisor.dtype} that is not flushed to zero"
+            )
     return Divide(left, right)
 
 

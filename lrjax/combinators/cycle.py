@@ -7,7 +7,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import geometric_cycle
+from lrjax.core.kernel import capped_exp, geometric_cycle, straight_through
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
 
@@ -78,13 +78,15 @@ class Cycle(AbstractSchedule):
             local_fixed = jnp.where(finished, period, local_fixed)
             local_geometric = jnp.where(finished, pf, local_geometric)
 
-        value = jnp.where(
-            geometric,
-            evaluate_child(self.schedule, local_geometric),
-            evaluate_child(self.schedule, local_fixed),
-        )
+        # With period_mul == 1 the value is the child at the exact integer local step; its
+        # derivative is the geometric formula's (smooth through 1: geometric_cycle gives
+        # the first-order terms there), not the zero of a branch on the default value.
+        smooth = evaluate_child(self.schedule, local_geometric)
+        exact = evaluate_child(self.schedule, local_fixed)
+        value = jnp.where(geometric, smooth, straight_through(exact, smooth))
         value_mul = jnp.asarray(self.value_mul).astype(value.dtype)
-        scale = jnp.exp(index.astype(value.dtype) * jnp.log(value_mul))
+        # A value_mul above 1 saturates at e**80 (no inf, no NaN gradient) far out.
+        scale = capped_exp(index.astype(value.dtype) * jnp.log(value_mul))
         return jnp.where(index == 0, value, value * scale)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:

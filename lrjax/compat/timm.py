@@ -26,17 +26,16 @@ from lrjax.adaptive.plateau import MODES, AbstractPlateau
 from lrjax.compat.torch import torch_plateau_step
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import Progress, progress, ramp, restart_progress
+from lrjax.core.kernel import Progress, capped_power, progress, ramp, restart_progress
 from lrjax.core.schedule import AbstractSchedule, Array, Param, factory_names, make_factory
 from lrjax.schedules.piecewise import piece_index
 from lrjax.schedules.primitives import constant
 
 
 def _pow(x: Array, n: Array) -> Array:
-    """``x ** n`` for ``x >= 0`` and a whole ``n >= 0`` (``0 ** 0 == 1``), finite gradients."""
-    positive = x > 0
-    safe = jnp.where(positive, x, jnp.ones((), x.dtype))
-    return jnp.where(n == 0, jnp.ones((), x.dtype), jnp.where(positive, safe**n, 0 * x))
+    """``x ** n`` for ``x >= 0`` and a whole ``n >= 0`` (``0 ** 0 == 1``), finite gradients;
+    a growth (``decay_rate`` or ``cycle_decay`` above 1) saturates at ``e**80``."""
+    return capped_power(x, n)
 
 
 def _power(a: Array, b: Array, e: Any) -> Progress:

@@ -30,7 +30,7 @@ from lrjax.combinators.cycle import cycle
 from lrjax.combinators.join import join_schedules
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import Progress, progress, ramp, restart_progress
+from lrjax.core.kernel import Progress, capped_power, progress, ramp, restart_progress
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -106,7 +106,7 @@ class TorchMultiStepLR(AbstractTorchChainable, factory="multistep_lr"):
     def build(self) -> AbstractSchedule:
         milestones = jnp.asarray(self.milestones)
         powers = jnp.arange(milestones.shape[-1] + 1, dtype=jnp.asarray(self.gamma).dtype)
-        values = self.base_lr * jnp.asarray(self.gamma) ** powers
+        values = self.base_lr * capped_power(jnp.asarray(self.gamma), powers)  # gamma > 1 grows
         return piecewise_constant(milestones, values)
 
 
@@ -512,7 +512,9 @@ cyclic_momentum = make_factory(TorchCyclicMomentum)
 def _phase(num: Array, den: Array) -> Array:
     """``num / den`` for a phase of length ``den`` (1 for an empty phase, never NaN)."""
     safe = jnp.where(den > 0, den, jnp.ones((), den.dtype))
-    return jnp.where(den > 0, num / safe, jnp.ones((), den.dtype))
+    # XLA on CPU turns `x / b` into `x * (1 / b)` for arrays but not for scalars; the cosine
+    # then moves that ulp to several: the explicit reciprocal gives s(t) == s(array)[t].
+    return jnp.where(den > 0, num * (1 / safe), jnp.ones((), den.dtype))
 
 
 class TorchOneCycleLR(AbstractSchedule, factory="one_cycle_lr"):

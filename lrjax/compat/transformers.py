@@ -29,7 +29,7 @@ from lrjax.compat.torch import reduce_lr_on_plateau
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.dtypes import float_dtype, int_dtype
-from lrjax.core.kernel import progress, ramp
+from lrjax.core.kernel import progress, ramp, straight_through
 from lrjax.core.schedule import (
     AbstractPreset,
     AbstractSchedule,
@@ -98,7 +98,7 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
             # integer (negative past the end when the formula continues).
             left = p.left
             if self.after == "continue":
-                past = (length - e).astype(dtype) / length.astype(dtype)
+                past = (length - e).astype(dtype) * (1 / length.astype(dtype))
                 left = jnp.where(e <= length, p.left, past)
             wave = jnp.sin(jnp.pi * (c - nc * left)) ** 2
             # The default half wave (num_cycles = 0.5): reduce the phase exactly in integers,
@@ -106,8 +106,10 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
             period = 2 * length
             e_wave = e if self.after == "continue" else jnp.minimum(e, length)
             m = jnp.where(e_wave == length, 0, jnp.mod(e_wave, period) - length)  # in [-L, L)
-            half = jnp.sin(jnp.pi * m.astype(dtype) / period.astype(dtype)) ** 2
-            wave = jnp.where(nc == 0.5, half, wave)
+            # The explicit reciprocal: XLA on CPU uses one for arrays, not for scalars.
+            half = jnp.sin(jnp.pi * m.astype(dtype) * (1 / period.astype(dtype))) ** 2
+            # Its derivative with respect to num_cycles is the general formula's.
+            wave = jnp.where(nc == 0.5, straight_through(half, wave), wave)
             wave = jnp.where(e == 0, jnp.ones((), dtype), wave)
             value = floor + (peak - floor) * wave
         if self.after == "floor":

@@ -126,9 +126,30 @@ def _mark(bad: Any) -> None:
     batch.bad |= bad
 
 
+def _is_real_dtype(dtype: Any) -> bool:
+    """Whether ``dtype`` is a real floating or integer dtype, NumPy's or an extension type
+    of JAX's (bfloat16, float8): ``np.number`` alone misses the latter."""
+    return bool(jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer))
+
+
+def _as_numpy_real(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with extension float dtypes (bfloat16, float8) widened to float64 (exactly),
+    so NumPy's ``isfinite``/``floor``/comparisons treat them as the numbers they are."""
+    if arr.dtype.kind in "iuf":
+        return arr
+    return arr.astype(np.float64)
+
+
+def tiny() -> float:
+    """The smallest positive number a positive hyperparameter may hold: the smallest normal
+    number of the default float dtype (XLA on CPU flushes subnormal numbers to zero, so a
+    positive subnormal rate or divisor would act as 0)."""
+    return float(np.finfo(float_dtype()).tiny)
+
+
 def _members_kind_ok(arr: np.ndarray, shape: tuple[int, ...] | None) -> bool:
     """Whether a batched leaf has a real numeric dtype and, per member, ``shape``."""
-    if arr.dtype.kind not in "iuf":
+    if not _is_real_dtype(arr.dtype):
         _mark(True)
         return False
     if shape is not None and arr.shape[1:] != shape:
@@ -147,10 +168,11 @@ def _members_value(
     """:func:`as_value`'s checks on every member at once."""
     if not _members_kind_ok(arr, shape):
         return
+    arr = _as_numpy_real(arr)
     with np.errstate(over="ignore", invalid="ignore"):
         bad = ~np.isfinite(arr) | ~np.isfinite(arr.astype(float_dtype()))
         if positive:
-            bad |= ~(arr > 0)
+            bad |= ~(np.abs(arr.astype(float_dtype())) >= tiny()) | ~(arr > 0)
         if nonnegative:
             bad |= ~(arr >= 0)
         if at_least is not None:
@@ -162,6 +184,7 @@ def _members_count(arr: np.ndarray, shape: tuple[int, ...] | None, minimum: int)
     """:func:`as_count`'s checks on every member at once."""
     if not _members_kind_ok(arr, shape):
         return
+    arr = _as_numpy_real(arr)
     with np.errstate(invalid="ignore"):
         if arr.dtype.kind == "f":
             bad = ~np.isfinite(arr) | (arr != np.floor(arr))
@@ -189,6 +212,32 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+def _check_elements(func: str, name: str, value: Any, items: Any) -> None:
+    """Reject a list or tuple holding anything but real numbers (and arrays of them): NumPy
+    would turn ``"0.1"`` into 0.1 and ``True`` into 1 without a word."""
+    for i, item in enumerate(items):
+        if isinstance(item, (list, tuple)):
+            _check_elements(func, name, value, item)
+            continue
+        bad = (
+            isinstance(item, (bool, np.bool_, str, bytes, complex))
+            or item is None
+            or not isinstance(item, (int, float, np.generic, np.ndarray, jax.Array, Tracer))
+        )
+        dtype = getattr(item, "dtype", None)
+        if not bad and dtype is not None and not _is_real_dtype(dtype):
+            bad = True
+        if bad:
+            raise TypeError(
+                f"{func}({name}={_show_list(value)}): {name}[{i}]={item!r} must be a real "
+                f"number, not {type(item).__name__}"
+            )
+
+
+def _show_list(value: Any) -> str:
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)
+
+
 def _check_kind(func: str, name: str, value: Any) -> None:
     """Reject bool, str, None, complex: values that are numbers only by accident."""
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes)):
@@ -207,6 +256,9 @@ def _check_kind(func: str, name: str, value: Any) -> None:
 _FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 """The smallest magnitude that rounds to infinity in float32."""
 
+_TINY = {False: float(np.finfo(np.float32).tiny), True: float(np.finfo(np.float64).tiny)}
+"""The smallest normal float32 / float64 (see :func:`tiny`), by x64 mode."""
+
 
 def _to_leaf(value: Any, dtype: np.dtype) -> Any:
     if isinstance(value, (Tracer, jax.Array)):
@@ -222,14 +274,15 @@ def _number(
     The shape is checked on concrete values only: a traced leaf may carry batch axes.
     """
     if isinstance(value, (list, tuple)):
+        _check_elements(func, name, value, value)
         value = np.asarray(value)
     _check_kind(func, name, value)
     if shape is not None and np.shape(value) != shape and not isinstance(value, Tracer):
         _fail(func, name, value, f"must have shape {shape}, got {np.shape(value)}")
     arr = _concrete_array(value)
-    if arr is not None and not np.issubdtype(arr.dtype, np.number):
+    if arr is not None and not _is_real_dtype(arr.dtype):
         _fail(func, name, value, requirement, TypeError)
-    return value, arr
+    return value, (None if arr is None else _as_numpy_real(arr))
 
 
 def as_value(
@@ -255,7 +308,7 @@ def as_value(
         if (
             math.isfinite(f)
             and (x64 or abs(f) < _FLOAT32_OVERFLOW)
-            and (f > 0 or not positive)
+            and (f >= _TINY[x64] or not positive)
             and (f >= 0 or not nonnegative)
             and (at_least is None or f >= at_least)
         ):
@@ -271,6 +324,14 @@ def as_value(
             _fail(func, name, value, f"must be finite (in {float_dtype()})")
         if positive and not np.all(arr > 0):
             _fail(func, name, value, "must be > 0")
+        if positive and not np.all(np.abs(arr.astype(float_dtype())) >= tiny()):
+            _fail(
+                func,
+                name,
+                value,
+                f"must be >= {tiny():.8g}, the smallest positive {float_dtype()} that is not "
+                "flushed to zero",
+            )
         if nonnegative and not np.all(arr >= 0):
             _fail(func, name, value, "must be >= 0")
         if at_least is not None and not np.all(arr >= at_least):
@@ -320,6 +381,7 @@ def as_count_sequence(func: str, name: str, values: Any, *, strictly_increasing:
     if isinstance(values, (list, tuple)) and any(isinstance(v, Tracer) for v in values):
         values = jnp.stack([jnp.asarray(v) for v in values])
     elif isinstance(values, (list, tuple)):
+        _check_elements(func, name, values, values)
         values = np.asarray(values) if len(values) else np.zeros((0,), int_dtype())
     if np.ndim(values) != 1 and not isinstance(values, Tracer):
         _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")
@@ -342,6 +404,7 @@ def as_value_sequence(func: str, name: str, values: Any, **kwargs: Any) -> Any:
     if isinstance(values, (list, tuple)) and any(isinstance(v, Tracer) for v in values):
         values = jnp.stack([jnp.asarray(v, float_dtype()) for v in values])
     elif isinstance(values, (list, tuple)):
+        _check_elements(func, name, values, values)
         values = np.asarray(values, dtype=np.float64) if len(values) else np.zeros((0,))
     if np.ndim(values) != 1 and not isinstance(values, Tracer):
         _fail(func, name, values, f"must be a 1-D sequence, got shape {np.shape(values)}")

@@ -266,6 +266,35 @@ def unit_exponent_branch(
     return branch(*operands)
 
 
+# -- growth -------------------------------------------------------------------------------
+
+GROWTH_LOG_CAP = 80.0
+"""Growth factors saturate at ``e**80`` (about 5.5e34, far beyond any learning rate): a
+factor above 1 raised to a large step count (``value_mul``, ``decay_rate``, ``gamma``)
+stays finite, and so does its gradient (0 once saturated). docs/contract.md, Overflow."""
+
+
+def capped_exp(log_factor: Array) -> Array:
+    """``exp(log_factor)``, saturated at ``e**80`` (:data:`GROWTH_LOG_CAP`)."""
+    cap = jnp.asarray(GROWTH_LOG_CAP, jnp.asarray(log_factor).dtype)
+    return jnp.exp(jnp.minimum(log_factor, cap))
+
+
+def capped_power(x: Array, n: Array) -> Array:
+    """``x ** n`` for ``x >= 0`` and ``n >= 0`` (``0 ** 0 == 1``), saturated at ``e**80``
+    (:data:`GROWTH_LOG_CAP`); finite gradients everywhere. Below the cap the value is
+    ``x ** n`` itself (``pow``, bit for bit)."""
+    x = jnp.asarray(x)
+    n = jnp.asarray(n).astype(x.dtype)
+    positive = x > 0
+    safe = jnp.where(positive, x, jnp.ones((), x.dtype))
+    over = n * jnp.log(safe) > GROWTH_LOG_CAP
+    # Double where: the saturated branch must not compute an inf power (its gradient is NaN).
+    power = safe ** jnp.where(over, jnp.zeros((), x.dtype), n)
+    power = jnp.where(over, jnp.exp(jnp.asarray(GROWTH_LOG_CAP, x.dtype)), power)
+    return jnp.where(n == 0, jnp.ones((), x.dtype), jnp.where(positive, power, 0 * x))
+
+
 # -- cycles -------------------------------------------------------------------------------
 
 
@@ -285,7 +314,13 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     index is estimated with a logarithm, then corrected by one either way against the
     starts; starts within float rounding of an integer are that integer, so a restart that
     falls on a whole step is found exactly (float32 ``expm1`` alone can miss it by an ulp).
-    ``mul == 1`` is for the caller to handle in exact integers; here it is replaced by 2.
+
+    Where ``mul == 1`` the formulas are 0 / 0: there the index is ``t // P`` and the start
+    and length are their first-order expansions in ``d = mul - 1`` (exactly 0 there),
+    ``S_k = P (k + d k (k - 1) / 2)`` and ``L_k = P (1 + d k)``: the values are those of
+    fixed periods (in float; callers take the exact integer values from their own fixed
+    path) and the derivatives with respect to ``mul`` are the limits of the geometric ones,
+    so a gradient at the default ``mul = 1`` is not cut (see :func:`straight_through`).
     """
     mul = jnp.asarray(mul)
     geometric = mul != 1
@@ -293,9 +328,14 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     log_mul = jnp.log(safe_mul)
     tf, pf = t.astype(dtype), jnp.asarray(period).astype(dtype)
 
+    # XLA on CPU turns `x / b` into `x * (1 / b)` for arrays but not for scalars: a start
+    # one ulp apart moves a step just past it by that ulp, a large relative change of its
+    # local step. Multiplying by the reciprocal explicitly gives both call forms one value.
+    inverse = 1 / (safe_mul - 1)
+
     def start(k: Array) -> Array:
         # expm1 keeps precision for mul close to 1.
-        return snap_to_integer(pf * jnp.expm1(k * log_mul) / (safe_mul - 1))
+        return snap_to_integer(pf * jnp.expm1(k * log_mul) * inverse)
 
     k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
     k = jnp.where(tf < start(k), k - 1, k)
@@ -303,7 +343,27 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     k = jnp.maximum(k, 0)
     length = snap_to_integer(pf * jnp.exp(k * log_mul))
     local = jnp.clip(tf - start(k), 0, length)
-    return k, local, length
+
+    # mul == 1: exact index and step into the cycle (integer arithmetic when t is integer).
+    p_steps = as_step_dtype(period, t)
+    k_unit = t // p_steps
+    local_unit = (t - k_unit * p_steps).astype(dtype)
+    ku = k_unit.astype(dtype)
+    d = jnp.where(geometric, jnp.zeros((), dtype), (mul - 1).astype(dtype))  # 0, slope 1
+    local_unit = local_unit - d * pf * ku * (ku - 1) / 2
+    length_unit = pf + d * pf * ku
+    return (
+        jnp.where(geometric, k, ku),
+        jnp.where(geometric, local, local_unit),
+        jnp.where(geometric, length, length_unit),
+    )
+
+
+def straight_through(exact: Array, smooth: Array) -> Array:
+    """``exact``'s value with ``smooth``'s derivative (``smooth`` must equal ``exact`` up to
+    rounding): an exact integer fast path whose derivative is that of the general formula,
+    instead of the zero of a ``jnp.where`` on a hyperparameter's default value."""
+    return jax.lax.stop_gradient(exact) + (smooth - jax.lax.stop_gradient(smooth))
 
 
 def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Progress]:
@@ -314,7 +374,8 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     (a restart on a whole step is found exactly). Unlike :func:`~lrjax.cycle`, which
     squeezes each cycle onto its child's ``period`` steps, the progress is formed from the
     step into the cycle and the cycle's own length, so it keeps full relative precision at
-    both ends of cycles whose length is not ``period`` times a power of two.
+    both ends of cycles whose length is not ``period`` times a power of two. The derivative
+    with respect to ``mul`` is that of the geometric formula, also at ``mul == 1``.
     """
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
     k_fixed = t // period
@@ -323,5 +384,6 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
     geometric = jnp.asarray(mul) != 1
     index = jnp.where(geometric, k, k_fixed.astype(dtype))
-    done = jnp.where(geometric, p_geo.done, p_fixed.done)
-    return index, Progress(done, jnp.where(geometric, p_geo.left, p_fixed.left))
+    done = jnp.where(geometric, p_geo.done, straight_through(p_fixed.done, p_geo.done))
+    left = jnp.where(geometric, p_geo.left, straight_through(p_fixed.left, p_geo.left))
+    return index, Progress(done, left)

@@ -18,7 +18,7 @@ import numpy as np
 
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import RampShape, progress, ramp
+from lrjax.core.kernel import RampShape, capped_exp, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.core.steps import as_step_dtype, is_integer_step
 
@@ -262,8 +262,7 @@ class ExponentialDecay(AbstractSchedule):
         safe_rate = jnp.where(rate > 0, rate, jnp.ones((), dtype))
         # Cap the growth at e**80 (far beyond any learning rate): the value and its gradient
         # stay finite at any step, even for decay_rate > 1 without an end_value.
-        log_factor = jnp.minimum(exponent * jnp.log(safe_rate), jnp.asarray(80.0, dtype))
-        value = self.init_value * jnp.exp(log_factor)
+        value = self.init_value * capped_exp(exponent * jnp.log(safe_rate))
         value = jnp.where(exponent == 0, self.init_value, value)
         if self.end_value is not None:
             # end_value is a floor for a decay and a ceiling for a growth (rate > 1).
@@ -356,7 +355,8 @@ class RsqrtDecay(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
         scale = jnp.maximum(self.timescale, jnp.finfo(dtype).tiny)
-        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) / scale)
+        # The explicit reciprocal: XLA on CPU uses one for arrays, not for scalars.
+        value = self.init_value * jax.lax.rsqrt(1 + t.astype(dtype) * (1 / scale))
         value = jnp.where(t == 0, self.init_value, value)
         if self.end_value is not None:
             value = jnp.maximum(value, self.end_value)
