@@ -59,6 +59,27 @@ def grid(n: int, side: int, shift: int):
     return peaks, warmups, totals
 
 
+def curves(lrjax, n: int):
+    """The swept factory (warmup + cosine of peak, warmup, total) and its hand-written
+    traced twin over the steps ``0 .. n - 1``, the baseline of the ratios."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def make(peak, warmup, total):
+        return lrjax.warmup(lrjax.cosine_decay(peak, total - warmup), warmup)
+
+    def hand(peak, warmup, total):
+        t = jax.lax.iota(jnp.int32, n)
+        decay = (total - warmup).astype(jnp.float32)
+        local = jnp.minimum(jnp.maximum(t - warmup, 0), total - warmup).astype(jnp.float32)
+        cosine = peak * 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * local / decay))
+        ramp = peak * t.astype(jnp.float32) / warmup.astype(jnp.float32)
+        return jnp.where(t < warmup, ramp, cosine)
+
+    return make, hand
+
+
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
@@ -73,16 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     optax_count = 2 if args.quick else 50
     rounds = 1 if args.quick else 9
 
-    def make(peak, warmup, total):
-        return lrjax.warmup(lrjax.cosine_decay(peak, total - warmup), warmup)
-
-    def hand(peak, warmup, total):
-        t = jax.lax.iota(jnp.int32, n)
-        decay = (total - warmup).astype(jnp.float32)
-        local = jnp.minimum(jnp.maximum(t - warmup, 0), total - warmup).astype(jnp.float32)
-        cosine = peak * 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * local / decay))
-        ramp = peak * t.astype(jnp.float32) / warmup.astype(jnp.float32)
-        return jnp.where(t < warmup, ramp, cosine)
+    make, hand = curves(lrjax, n)
 
     hand_sweep = jax.jit(jax.vmap(hand))
     lrjax_vmap = jax.jit(jax.vmap(lambda s: s(jax.lax.iota(jnp.int32, n))))
@@ -387,16 +399,7 @@ def scale(lrjax, report, quick: bool) -> None:
     warmups = np.linspace(n // 100, n // 10, side).astype(int)
     totals = np.linspace(n // 2, n, side).astype(int)
 
-    def make(peak, warmup, total):
-        return lrjax.warmup(lrjax.cosine_decay(peak, total - warmup), warmup)
-
-    def hand(peak, warmup, total):
-        t = jax.lax.iota(jnp.int32, n)
-        decay = (total - warmup).astype(jnp.float32)
-        local = jnp.minimum(jnp.maximum(t - warmup, 0), total - warmup).astype(jnp.float32)
-        cosine = peak * 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * local / decay))
-        ramp = peak * t.astype(jnp.float32) / warmup.astype(jnp.float32)
-        return jnp.where(t < warmup, ramp, cosine)
+    make, hand = curves(lrjax, n)
 
     sw = lrjax.sweep(make, peak=peaks, warmup=warmups, total=totals)
     count = sw.size

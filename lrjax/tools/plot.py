@@ -519,26 +519,17 @@ def draw_band(
     text = name if name is not None else f"{count:,} schedules"
     (line,) = ax.plot(x, close(median), drawstyle="steps-post", label=f"{text}: median")
     colour = line.get_color()
-    ax.fill_between(
-        x,
-        close(q1),
-        close(q3),
-        step="post",
-        alpha=0.35,
-        color=colour,
-        linewidth=0,
-        label=f"{text}: quartiles",
-    )
-    ax.fill_between(
-        x,
-        close(lo),
-        close(hi),
-        step="post",
-        alpha=0.15,
-        color=colour,
-        linewidth=0,
-        label=f"{text}: range",
-    )
+    for low, high, alpha, what in ((q1, q3, 0.35, "quartiles"), (lo, hi, 0.15, "range")):
+        ax.fill_between(
+            x,
+            close(low),
+            close(high),
+            step="post",
+            alpha=alpha,
+            color=colour,
+            linewidth=0,
+            label=f"{text}: {what}",
+        )
 
 
 def finish_axes(ax: Any, n: int, *, logy: bool = False, title: str | None = None) -> None:
