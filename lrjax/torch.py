@@ -152,16 +152,7 @@ class LRScheduler(_TorchLRScheduler):
                 f"{_FUNC}(optimizer={type(optimizer).__name__}): optimizer must be a "
                 "torch.optim.Optimizer"
             )
-        groups = len(optimizer.param_groups)
-        if isinstance(schedule, (list, tuple)):
-            if len(schedule) != groups:
-                raise ValueError(
-                    f"{_FUNC}(schedule=<{len(schedule)} schedules>): schedule must be one "
-                    f"schedule or one per param group ({groups})"
-                )
-            items = list(schedule)
-        else:
-            items = [schedule] * groups
+        items = _per_group(optimizer, schedule, _FUNC, "schedule")
         adaptive = [isinstance(s, AbstractAdaptive) for s in items]
         if any(adaptive) and not all(adaptive):
             raise TypeError(
@@ -392,10 +383,10 @@ class LRScheduler(_TorchLRScheduler):
         block_size = _saved_int(state_dict, "block_size", minimum=1, default=self.block_size)
         base_lrs = _saved_numbers(state_dict, "base_lrs", groups, default=self.base_lrs)
         configs = state_dict.get("schedules")
-        if not isinstance(configs, list) or len(configs) != len(self.optimizer.param_groups):
+        if not isinstance(configs, list) or len(configs) != groups:
             raise ValueError(
                 f"{_FUNC}.load_state_dict: state_dict['schedules'] must hold one schedule "
-                f"config per param group ({len(self.optimizer.param_groups)}), got {configs!r:.200}"
+                f"config per param group ({groups}), got {configs!r:.200}"
             )
         # Groups that shared a schedule share it again (evaluated once per block).
         unique = {repr(c): c for c in configs}
@@ -493,21 +484,25 @@ def _evaluate_block(schedules: list[Any], start: int, block_size: int) -> list[l
     return rows
 
 
+def _per_group(optimizer: Any, value: Any, where: str, name: str) -> list[Any]:
+    """``value`` for each param group: a list or tuple of one per group, or one for all."""
+    groups = len(optimizer.param_groups)
+    if not isinstance(value, (list, tuple)):
+        return [value] * groups
+    if len(value) != groups:
+        raise ValueError(
+            f"{where}({name}=<{len(value)} schedules>): {name} must be one schedule or one "
+            f"per param group ({groups})"
+        )
+    return list(value)
+
+
 def _momentum_schedules(optimizer: Any, momentum: Any, where: str) -> list[Any] | None:
     """One plain momentum schedule per param group, or ``None``; checks the optimizer has
     a momentum (torch's ``cycle_momentum`` rule: ``betas`` or ``momentum`` in its defaults)."""
     if momentum is None:
         return None
-    groups = len(optimizer.param_groups)
-    if isinstance(momentum, (list, tuple)):
-        if len(momentum) != groups:
-            raise ValueError(
-                f"{where}(momentum=<{len(momentum)} schedules>): momentum must be one "
-                f"schedule or one per param group ({groups})"
-            )
-        items = list(momentum)
-    else:
-        items = [momentum] * groups
+    items = _per_group(optimizer, momentum, where, "momentum")
     for m in items:
         if isinstance(m, AbstractAdaptive):
             raise TypeError(
