@@ -253,3 +253,19 @@ def test_facets_can_be_turned_off_and_log_axis_forced_off():
     assert len([a for a in ax.figure.axes if a.get_label() != "<colorbar>"]) == 1
     (lines,) = _collections(ax)
     assert len(lines.get_segments()) == 24 and ax.get_yscale() == "linear"
+
+
+def test_a_sampled_sweep_is_labelled_by_its_sampled_values():
+    import jax
+
+    sw = lrjax.sample(
+        lambda peak_value: lrjax.cosine_decay(peak_value, 100),
+        jax.random.key(0),
+        3,
+        peak_value=lrjax.log_uniform(1e-4, 1e-2),
+    )
+    ax = lrjax.plot(sw, 100)
+    legend = ax.get_legend()
+    assert legend is not None
+    want = [f"peak_value={p['peak_value']:.3g}" for p in sw.points()]
+    assert [t.get_text() for t in legend.get_texts()] == want

@@ -5,7 +5,6 @@ matplotlib is the optional extra ``lrjax[plot]``; it is imported only when plott
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ import jax
 import numpy as np
 
 from lrjax.core.schedule import AbstractSchedule
-from lrjax.tools.evaluate import Envelope, as_count, envelope, unwrap
+from lrjax.tools.evaluate import Envelope, as_count, envelope, member_slices, unwrap
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -101,26 +100,14 @@ def _boundaries(schedule: AbstractSchedule, n: int) -> list[int]:
     return points if len(points) <= _MAX_MARKS else []
 
 
-def short(value: Any) -> str:
-    """A grid value as a label: floats to 3 significant digits (``0.00268``), else ``str``."""
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.3g}"
-    if isinstance(value, AbstractSchedule):
-        return repr(value)
-    return str(value)
-
-
 def _labels(item: Any, batch: tuple[int, ...]) -> list[str]:
-    """A label per member in C order: the sweep's grid point, or the member's index."""
-    from lrjax.tools.sweep import Sweep
+    """A label per member in C order: the sweep's point (3 significant digits), or the
+    member's index."""
+    from lrjax.tools.sweep import Sweep, label_value
 
     if not isinstance(item, Sweep):
         return [str(list(i)) for i in np.ndindex(*batch)]
-    grids = [values for _, values in item.axes]
-    return [
-        ", ".join(f"{k}={short(x)}" for k, x in zip(item.names, point, strict=True))
-        for point in itertools.product(*grids)
-    ]
+    return [", ".join(f"{k}={label_value(x, 3)}" for k, x in p.items()) for p in item.points()]
 
 
 def _colour_axis(item: Any) -> int | None:
@@ -189,17 +176,6 @@ def _norm(values: np.ndarray) -> Any:
     return Normalize(lo, hi)
 
 
-def _flat_members(schedule: AbstractSchedule, batch: tuple[int, ...], a: int, b: int) -> Any:
-    """Members ``a .. b - 1`` (C order) of a batched schedule as one 1-D batch."""
-    count, depth = math.prod(batch), len(batch)
-
-    def part(leaf: Any) -> Any:
-        leaf = np.asarray(leaf)
-        return leaf.reshape((count,) + leaf.shape[depth:])[a:b]
-
-    return jax.tree_util.tree_map(part, schedule)
-
-
 def member_envelopes(item: Any, n: int, bins: int) -> tuple[Envelope, Envelope | None]:
     """The envelope of every member of a batch when it fits in ``_MAX_ENVELOPE_BYTES``;
     else the extremes over all members (computed in member chunks) plus the envelopes of
@@ -217,16 +193,20 @@ def member_envelopes(item: Any, n: int, bins: int) -> tuple[Envelope, Envelope |
     chunk = max(1, _MAX_ENVELOPE_BYTES // (bins * 16))
     lo = hi = None
     steps = np.zeros(0)
-    for a in range(0, count, chunk):
-        env = envelope(_flat_members(schedule, batch, a, min(a + chunk, count)), n, bins)
+    # Groups of members (the last one padded with copies of its last member, which leaves
+    # the extremes as they are).
+    for _, _, part in member_slices(schedule, batch, chunk):
+        env = envelope(part, n, bins)
         steps = env.steps
         low, high = env.min.min(axis=0), env.max.max(axis=0)
         lo = low if lo is None else np.minimum(lo, low)
         hi = high if hi is None else np.maximum(hi, high)
     assert lo is not None and hi is not None
     picks = np.unique(np.linspace(0, count - 1, _MAX_SAMPLED).round().astype(np.int64))
-    flat = _flat_members(schedule, batch, 0, count)
-    sample = jax.tree_util.tree_map(lambda leaf: np.asarray(leaf)[picks], flat)
+    depth = len(batch)
+    sample = jax.tree_util.tree_map(
+        lambda leaf: np.asarray(leaf).reshape((count,) + np.shape(leaf)[depth:])[picks], schedule
+    )
     return Envelope(steps, lo[None], hi[None], n), envelope(sample, n, bins)
 
 
@@ -392,9 +372,11 @@ def _facet_panels(
     panels = list(grid.flat)
     for extra in panels[size:]:
         extra.set_visible(False)
+    from lrjax.tools.sweep import label_value
+
     axis = item.names[facet]
     items = [(name, _take(item, facet, j)) for j in range(size)]
-    titles = [f"{axis}={short(v)}" for v in item.axes[facet][1]]
+    titles = [f"{axis}={label_value(v, 3)}" for v in item.axes[facet][1]]
     return panels[:size], items, titles, cols
 
 

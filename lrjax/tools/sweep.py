@@ -89,9 +89,10 @@ def _numeric(values: Any) -> bool:
     return array.ndim == 1 and array.dtype.kind in "iuf"
 
 
-def _label_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
+def label_value(value: Any, digits: int = 6) -> str:
+    """A grid value in a label: floats to ``digits`` significant digits, else ``str``."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}g}"
     if isinstance(value, AbstractSchedule):
         return repr(value)
     return str(value)
@@ -161,7 +162,7 @@ class Sweep:
 
     def labels(self) -> list[str]:
         """A label per member (C order), e.g. ``"peak_value=0.001, warmup_steps=100"``."""
-        return [", ".join(f"{k}={_label_value(x)}" for k, x in p.items()) for p in self.points()]
+        return [", ".join(f"{k}={label_value(x)}" for k, x in p.items()) for p in self.points()]
 
     def member(self, index: int | tuple[int, ...]) -> AbstractSchedule:
         """One member as an ordinary schedule, by flat index or by grid index."""
