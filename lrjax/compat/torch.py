@@ -42,7 +42,7 @@ from lrjax.core.schedule import (
     factory_names,
     make_factory,
 )
-from lrjax.presets.recipes import CYCLIC_MODES, cyclic
+from lrjax.presets.recipes import CYCLIC_MODES, cyclic, require_cycle_fits
 from lrjax.schedules.piecewise import (
     check_epoch_horizon,
     epoch_count,
@@ -423,7 +423,7 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
         b, m = v.concrete(self.base_lr), v.concrete(self.max_lr)
         ok = None if b is None or m is None else m >= b
         v.require(ok, f"{self.factory}(max_lr={m!r})", f"max_lr must be >= base_lr={b!r}")
-        _require_cycle_fits(self)
+        require_cycle_fits(self)
 
     def build(self) -> AbstractSchedule:
         # core cyclic's formula covers step_size_down=0 and gamma > 1; its range checks,
@@ -434,14 +434,6 @@ class TorchCyclicLR(AbstractPreset, factory="cyclic_lr"):
 
 
 cyclic_lr = make_factory(TorchCyclicLR)
-
-
-def _require_cycle_fits(s: Any) -> None:
-    """A cycle of ``step_size_up + step_size_down`` steps is a representable step."""
-    if s.step_size_down is None:
-        v.require_step_sum(s, "step_size_up", "a cycle (2 * step_size_up)", times=2)
-    else:
-        v.require_step_sum(s, "step_size_up step_size_down", "a cycle (their sum)")
 
 
 class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
@@ -480,7 +472,7 @@ class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
     gamma: Param = fields.value(positive=True, default=1.0)
 
     def check(self) -> None:
-        _require_cycle_fits(self)
+        require_cycle_fits(self)
 
     def _evaluate(self, t: Array) -> Array:
         top = jnp.asarray(self.max_momentum)

@@ -650,10 +650,7 @@ class Cyclic(AbstractPreset):
     def check(self) -> None:
         require_order(self, "base_value", "max_value")
         _require_unit_gamma(self)
-        if self.step_size_down is None:
-            require_step_sum(self, "step_size_up", "a cycle (2 * step_size_up)", times=2)
-        else:
-            require_step_sum(self, "step_size_up step_size_down", "a cycle (their sum)")
+        require_cycle_fits(self)
 
     def build(self) -> AbstractSchedule:
         up = jnp.asarray(self.step_size_up)
@@ -674,6 +671,15 @@ class Cyclic(AbstractPreset):
 
 
 cyclic = make_factory(Cyclic)
+
+
+def require_cycle_fits(s: Any) -> None:
+    """A cycle of ``step_size_up + step_size_down`` steps (``2 * step_size_up`` without a
+    ``step_size_down``) is a representable step; for torch's ``CyclicLR`` too."""
+    if s.step_size_down is None:
+        require_step_sum(s, "step_size_up", "a cycle (2 * step_size_up)", times=2)
+    else:
+        require_step_sum(s, "step_size_up step_size_down", "a cycle (their sum)")
 
 
 # ======================================================================================
