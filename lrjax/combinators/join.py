@@ -30,7 +30,7 @@ from lrjax.core.schedule import (
     stack_members,
     structure,
 )
-from lrjax.schedules.piecewise import piece_index
+from lrjax.schedules.piecewise import piece_index, take
 
 
 def group_by_structure(
@@ -56,18 +56,6 @@ def group_by_structure(
     stacked = tuple(len(m) > 1 for m in members)
     groups = tuple(stack_members(m) if s else m[0] for m, s in zip(members, stacked, strict=True))
     return groups, stacked, tuple(layout)
-
-
-def take(table: jax.typing.ArrayLike, index: Array) -> Array:
-    """``table[index]`` along the first axis for in-range ``index`` (no bounds handling).
-
-    A scalar index is a ``dynamic_index`` (a train step); an array of indices is one
-    gather without the negative-index and out-of-bounds fix-ups of ``table[index]``.
-    """
-    table = jnp.asarray(table)
-    if jnp.ndim(index) == 0:
-        return jax.lax.dynamic_index_in_dim(table, index, 0, keepdims=False)
-    return table.at[index].get(mode="promise_in_bounds")
 
 
 def _scalar_members(group: AbstractSchedule) -> bool:

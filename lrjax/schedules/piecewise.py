@@ -1,8 +1,13 @@
-"""Piecewise schedules: a search for the piece, then a gather of its parameters.
+"""Piecewise schedules: a search for the piece, then a lookup of its parameters.
 
 The cost per step is O(log K) and the compiled graph does not grow with the number of
 boundaries K (optax unrolls one ``jnp.where`` per boundary: 170 004 HLO ops and 38 s to
 the first result at K = 10 000). See :func:`count_at_most` for the search.
+
+Up to :data:`WHERE_CHAIN_MAX` boundaries, the search and the lookup are elementwise
+compares and selects: they fuse with the rest of the schedule into one loop over the
+steps, with no step-sized temporary. (A reduction or a gather ends an XLA fusion, so
+its result, 4 bytes per step, would be written to memory and read back.)
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ def count_at_most(b: Array, s: Array) -> Array:
     count = b.shape[-1]
     if count == 0:
         return jnp.zeros(s.shape, jnp.int32)
+    if count <= WHERE_CHAIN_MAX and b.ndim == 1:
+        # Unrolled compares, summed elementwise: fusible, unlike a reduction.
+        total = jnp.zeros(s.shape, jnp.int32)
+        for k in range(count):
+            total = total + (s >= b[k]).astype(jnp.int32)
+        return total
     run = -(-count // WHERE_CHAIN_MAX)
     # count // run <= WHERE_CHAIN_MAX splitters; the last run, after the last splitter,
     # holds count % run < run boundaries, so every run has at most run - 1 to search.
@@ -80,6 +91,27 @@ def count_at_most(b: Array, s: Array) -> Array:
     # depth 0 (K <= WHERE_CHAIN_MAX), where XLA drops the loop at compile time.
     _, pos = lax.while_loop(lambda c: c[0] < depth, level, (jnp.int32(0), chunk * run))
     return pos
+
+
+def take(table: Any, index: Array) -> Array:
+    """``table[index]`` along the first axis for in-range ``index`` (no bounds handling).
+
+    A scalar index is a ``dynamic_index`` (a train step). An array of indices into a table
+    of at most :data:`WHERE_CHAIN_MAX` rows is a tree of selects (``lax.select_n``), which
+    fuses with what computes the index and what uses the result; a longer table is one
+    gather, without the negative-index and out-of-bounds fix-ups of ``table[index]``.
+    """
+    table = jnp.asarray(table)
+    if jnp.ndim(index) == 0:
+        return lax.dynamic_index_in_dim(table, index, 0, keepdims=False)
+    rows = table.shape[0]
+    if rows > WHERE_CHAIN_MAX:
+        return table.at[index].get(mode="promise_in_bounds")
+    if rows == 1:
+        return jnp.broadcast_to(table[0], index.shape + table.shape[1:])
+    shape = index.shape + table.shape[1:]
+    which = jnp.broadcast_to(index.reshape(index.shape + (1,) * (table.ndim - 1)), shape)
+    return lax.select_n(which, *(jnp.broadcast_to(table[k], shape) for k in range(rows)))
 
 
 def concrete_boundaries(boundaries: Array) -> tuple[int, ...]:
@@ -126,7 +158,7 @@ class PiecewiseConstant(AbstractSchedule):
             )
 
     def _evaluate(self, t: Array) -> Array:
-        return jnp.asarray(self.values)[piece_index(self.boundaries, t)]
+        return take(self.values, piece_index(self.boundaries, t))
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_boundaries(self.boundaries)
@@ -178,9 +210,9 @@ class PiecewiseLinear(AbstractSchedule):
         index = piece_index(boundaries, t)
         left = jnp.clip(index - 1, 0, last)
         right = jnp.clip(index, 0, last)
-        begin = boundaries[left]
-        p = progress(t, begin, boundaries[right] - begin, values.dtype)
-        return ramp("linear", values[left], values[right], p)
+        begin = take(boundaries, left)
+        p = progress(t, begin, take(boundaries, right) - begin, values.dtype)
+        return ramp("linear", take(values, left), take(values, right), p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_boundaries(self.boundaries)
