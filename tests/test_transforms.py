@@ -242,27 +242,27 @@ def test_no_leaked_tracers(case: Case):
         jax.jit(lambda sched, t: sched(t))(case.build(), jnp.arange(10))
 
 
-def test_unit_exponents_stay_one_branch_under_vmap():
-    """A sweep whose configs all have exponent 1 runs the cheap formula alone.
-
-    ``vmap`` of a ``lax.cond`` with a batched predicate computes both branches for every
-    value; the batching rule keeps one run-time branch for the whole batch. The values
-    equal a loop over the configs, for unit and for mixed exponents.
-    """
+def test_an_omitted_exponent_computes_no_power_and_a_given_one_is_a_leaf():
+    """``exponent=None`` (the default) is structure: the program has no power in it. A
+    given exponent is a leaf: a sweep over it (1 included) equals a loop over the configs,
+    and a new value runs the same compiled program."""
     steps = jnp.arange(4096, dtype=jnp.int32)
+    plain = lrjax.warmup(lrjax.cosine_decay(1e-3, 3000), 100)
+    program = str(jax.make_jaxpr(lambda s: s(steps))(plain))
+    assert not any(op in program for op in ("log1p", "expm1", " pow "))
+    assert "log1p" in str(
+        jax.make_jaxpr(lambda s: s(steps))(lrjax.cosine_decay(1.0, 9, exponent=1.0))
+    )
 
-    def sweep(exponents):
+    for exponents in ([1.0, 1.0, 1.0], [1.0, 2.0, 0.5]):
         schedules = [
             lrjax.warmup(lrjax.cosine_decay(1e-3 * (i + 1), 3000 + i, exponent=e), 100 + i)
             for i, e in enumerate(exponents)
         ]
-        batched = lrjax.stack(schedules)
         run = jax.jit(jax.vmap(lambda s: s(steps)))
-        loop = np.stack([np.asarray(jax.jit(s)(steps)) for s in schedules])
-        return batched, run, loop
-
-    for exponents in ([1.0, 1.0, 1.0], [1.0, 2.0, 0.5]):
-        batched, run, loop = sweep(exponents)
-        np.testing.assert_allclose(np.asarray(run(batched)), loop, rtol=1e-6, atol=0)
-    program = str(jax.make_jaxpr(jax.vmap(lambda s: s(steps)))(batched))
-    assert "cond[" in program
+        loop = np.stack([np.asarray(jax.jit(lambda s: s(steps))(s)) for s in schedules])
+        np.testing.assert_allclose(np.asarray(run(lrjax.stack(schedules))), loop, rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(
+        np.asarray(lrjax.cosine_decay(1e-3, 3000, exponent=1.0)(steps)),
+        np.asarray(lrjax.cosine_decay(1e-3, 3000)(steps)),
+    )

@@ -9,7 +9,7 @@ from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import capped_exp, geometric_cycle, straight_through
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
-from lrjax.core.steps import as_step_dtype
+from lrjax.core.steps import as_step_dtype, floor_divmod
 
 _MAX_LISTED_RESTARTS = 1000
 
@@ -60,8 +60,7 @@ class Cycle(AbstractSchedule):
         geometric = jnp.asarray(self.period_mul) != 1
 
         # Fixed period: cycle index and local step in exact integer arithmetic.
-        k_fixed = t // period
-        local_fixed = t - k_fixed * period
+        k_fixed, local_fixed = floor_divmod(t, period)
 
         # Geometric periods: the k-th cycle lasts period * mul**k steps; the child sees it
         # squeezed to `period` steps.

@@ -10,7 +10,7 @@ import numpy as np
 from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
-from lrjax.core.steps import as_step_dtype, is_integer_step
+from lrjax.core.steps import as_step_dtype, floor_divmod, is_integer_step
 
 
 class Shift(AbstractSchedule):
@@ -117,7 +117,7 @@ class Quantize(AbstractSchedule):
 
     def _evaluate(self, t: Array) -> Array:
         every = jnp.maximum(as_step_dtype(self.every, t), jnp.ones((), t.dtype))
-        held = every * (t // every)
+        held = every * floor_divmod(t, every)[0]
         if not is_integer_step(t):
             held = jnp.where(jnp.isinf(t), t, held)  # inf // every is nan
         return evaluate_child(self.schedule, held)

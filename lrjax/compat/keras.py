@@ -157,7 +157,8 @@ class KerasPolynomialDecay(AbstractKerasDecay, factory="PolynomialDecay"):
       initial_learning_rate: value at step 0; finite.
       decay_steps: an integer ``> 0``.
       end_learning_rate: value at the end of the decay; finite.
-      power: exponent; ``> 0``.
+      power: exponent; ``> 0``, or None (the default) for Keras's default of 1 without
+        computing a power (see :func:`lrjax.cosine_decay`'s ``exponent``).
       cycle: restart with a longer horizon after each multiple of ``decay_steps``.
       name: ignored (Keras's name scope).
 
@@ -168,7 +169,7 @@ class KerasPolynomialDecay(AbstractKerasDecay, factory="PolynomialDecay"):
     """
 
     end_learning_rate: Param = fields.value(default=0.0001)
-    power: Param = fields.value(positive=True, default=1.0)
+    power: Param | None = fields.value(positive=True, optional=True, default=None)
     cycle: bool = fields.flag(default=False)
     name: InitVar[str | None] = "PolynomialDecay"
 
@@ -186,7 +187,8 @@ class KerasPolynomialDecay(AbstractKerasDecay, factory="PolynomialDecay"):
                 # over D steps from a per-step initial value.
                 fits = k <= jnp.iinfo(t.dtype).max // d
                 end = jnp.asarray(self.end_learning_rate)
-                scaled = end + (init - end) * k.astype(end.dtype) ** -jnp.asarray(self.power)
+                power = jnp.asarray(1.0 if self.power is None else self.power)
+                scaled = end + (init - end) * k.astype(end.dtype) ** -power
                 init = jnp.where(fits, init, scaled)
                 step = jnp.where(fits, t, t - (k - 1) * d)
                 k = jnp.where(fits, k, jnp.ones((), t.dtype))

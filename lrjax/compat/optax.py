@@ -311,7 +311,8 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
       init_value: value at step 0; finite.
       decay_steps: length of the decay; an integer ``> 0`` (optax raises too).
       alpha: final value as a fraction of ``init_value``; finite.
-      exponent: power of the cosine factor; ``> 0``.
+      exponent: power of the cosine factor; ``> 0``, or None (the default) for optax's
+        default of 1 without computing a power (see :func:`lrjax.cosine_decay`).
 
     Examples:
       >>> s = cosine_decay_schedule(1.0, decay_steps=10, alpha=0.1, exponent=2.0)
@@ -322,7 +323,7 @@ class OptaxCosineDecay(AbstractPreset, factory="cosine_decay_schedule"):
     init_value: Param = fields.value()
     decay_steps: Param = fields.count(minimum=_ANY_COUNT)
     alpha: Param = fields.value(default=0.0)
-    exponent: Param = fields.value(positive=True, default=1.0)
+    exponent: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def check(self) -> None:
         v.require_args(self, "decay_steps", lambda x: x > 0, "decay_steps must be > 0")
@@ -355,7 +356,8 @@ class OptaxWarmupCosineDecay(AbstractOptaxWarmup, factory="warmup_cosine_decay_s
       warmup_steps: an integer ``>= 0``.
       decay_steps: total length; an integer ``> warmup_steps`` (optax raises too).
       end_value: value from step ``decay_steps`` on; finite.
-      exponent: power of the cosine factor; ``> 0``.
+      exponent: power of the cosine factor; ``> 0``, or None (the default) for optax's
+        default of 1 without computing a power (see :func:`lrjax.cosine_decay`).
 
     Examples:
       >>> s = warmup_cosine_decay_schedule(0.0, 1.0, 5, 15, end_value=0.1)
@@ -365,7 +367,7 @@ class OptaxWarmupCosineDecay(AbstractOptaxWarmup, factory="warmup_cosine_decay_s
 
     decay_steps: Param = fields.count(minimum=1)
     end_value: Param = fields.value(default=0.0)
-    exponent: Param = fields.value(positive=True, default=1.0)
+    exponent: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def check(self) -> None:
         w, d = v.concrete(self.warmup_steps), v.concrete(self.decay_steps)

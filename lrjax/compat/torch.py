@@ -42,6 +42,7 @@ from lrjax.core.schedule import (
     factory_names,
     make_factory,
 )
+from lrjax.core.steps import floor_divmod
 from lrjax.presets.recipes import CYCLIC_MODES, cyclic, require_cycle_fits
 from lrjax.schedules.piecewise import (
     check_epoch_horizon,
@@ -249,7 +250,8 @@ class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
     Args:
       base_lr: the optimizer's learning rate; ``>= 0``.
       total_iters: an integer ``>= 0``.
-      power: ``> 0``.
+      power: ``> 0``, or None (the default) for torch's default of 1 without computing a
+        power (see :func:`lrjax.cosine_decay`'s ``exponent``).
 
     Examples:
       >>> s = lrt.polynomial_lr(1.0, total_iters=10, power=2.0)
@@ -258,7 +260,7 @@ class TorchPolynomialLR(AbstractTorchChainable, factory="polynomial_lr"):
     """
 
     total_iters: Param = fields.count(default=5)
-    power: Param = fields.value(positive=True, default=1.0)
+    power: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def build(self) -> AbstractSchedule:
         # total_iters == 0: torch's recursive form never changes the base lr.
@@ -482,8 +484,7 @@ class TorchCyclicMomentum(AbstractSchedule, factory="cyclic_momentum"):
         period = up + down.astype(t.dtype)
         # Integer cycle and position (torch's float `1 + t / total - cycle`, without its
         # rounding for large t); with step_size_down=0 the triangle is a rising sawtooth.
-        k = t // period
-        x = t - k * period
+        k, x = floor_divmod(t, period)
         safe_down = jnp.maximum(down, 1).astype(dtype)
         h = jnp.where(
             x <= up, x.astype(dtype) / up.astype(dtype), (period - x).astype(dtype) / safe_down

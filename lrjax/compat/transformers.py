@@ -330,7 +330,8 @@ class HFPolynomialDecayWithWarmup(
       num_warmup_steps: :math:`W`; an integer ``>= 0``.
       num_training_steps: :math:`T`; an integer ``>= 0``.
       lr_end: the final value; ``>= 0``.
-      power: the exponent of the decay; ``> 0``.
+      power: the exponent of the decay; ``> 0``, or None (the default) for HF's default of 1
+        without computing a power (see :func:`lrjax.cosine_decay`'s ``exponent``).
 
     Examples:
       >>> s = lrh.get_polynomial_decay_schedule_with_warmup(1.0, 2, 12, lr_end=0.0, power=2.0)
@@ -339,7 +340,7 @@ class HFPolynomialDecayWithWarmup(
     """
 
     lr_end: Param = fields.value(nonnegative=True, default=1e-7)
-    power: Param = fields.value(positive=True, default=1.0)
+    power: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def check(self) -> None:
         a, b = v.concrete(self.learning_rate), v.concrete(self.lr_end)

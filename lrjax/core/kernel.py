@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from lrjax.core.steps import as_step_dtype
+from lrjax.core.steps import as_step_dtype, floor_divmod
 
 
 class Progress(NamedTuple):
@@ -188,7 +188,7 @@ def _powered(
         from_start, anchor, other, s = _far_weight(shape, start, end, done, left)
         inside = (s > 0) & (s < 1)
         safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
-        powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), jnp.exp(e * jnp.log(safe)))
+        powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), safe**e)
         return _from_anchor(anchor, other, jnp.where(inside, powered_far, s))
 
     @jax.custom_jvp
@@ -299,8 +299,8 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
 
     # mul == 1: exact index and step into the cycle (integer arithmetic when t is integer).
     p_steps = as_step_dtype(period, t)
-    k_unit = t // p_steps
-    local_unit = (t - k_unit * p_steps).astype(dtype)
+    k_unit, local_unit = floor_divmod(t, p_steps)
+    local_unit = local_unit.astype(dtype)
     ku = k_unit.astype(dtype)
     d = jnp.where(geometric, jnp.zeros((), dtype), (mul - 1).astype(dtype))  # 0, slope 1
     local_unit = local_unit - d * pf * ku * (ku - 1) / 2
@@ -331,8 +331,8 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     with respect to ``mul`` is that of the geometric formula, also at ``mul == 1``.
     """
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
-    k_fixed = t // period
-    p_fixed = progress(t - k_fixed * period, jnp.zeros((), t.dtype), period, dtype)
+    k_fixed, local_fixed = floor_divmod(t, period)
+    p_fixed = progress(local_fixed, jnp.zeros((), t.dtype), period, dtype)
     k, local, length = geometric_cycle(t, period, mul, dtype)
     p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
     geometric = jnp.asarray(mul) != 1

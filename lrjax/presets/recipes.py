@@ -118,7 +118,8 @@ class WarmupCosineDecay(AbstractWarmupDecay):
       total_steps: step at which ``end_value`` is reached; an integer ``>= warmup_steps``.
       init_value: value at step 0; ``>= 0``.
       end_value: value from ``total_steps`` on; ``>= 0``.
-      exponent: power of the cosine factor; ``> 0``.
+      exponent: power of the cosine factor; ``> 0``, or None (the default) for none
+        (see :func:`cosine_decay`).
 
     Examples:
       >>> s = lrjax.warmup_cosine_decay(1.0, warmup_steps=10, total_steps=110)
@@ -128,7 +129,7 @@ class WarmupCosineDecay(AbstractWarmupDecay):
 
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
-    exponent: Param = fields.value(positive=True, default=1.0)
+    exponent: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def build(self) -> AbstractSchedule:
         decay_steps = self.total_steps - self.warmup_steps
@@ -197,7 +198,8 @@ class WarmupPolynomialDecay(AbstractWarmupDecay):
       peak_value: value at the end of the warmup; ``>= 0``.
       warmup_steps: length of the warmup; an integer ``>= 0``.
       total_steps: step at which ``end_value`` is reached; an integer ``>= warmup_steps``.
-      power: exponent of the remaining fraction; ``> 0``.
+      power: exponent of the remaining fraction; ``> 0``, or None (the default) for a
+        straight line (see :func:`cosine_decay`'s ``exponent``).
       init_value: value at step 0; ``>= 0``.
       end_value: value from ``total_steps`` on; ``>= 0``.
 
@@ -207,7 +209,7 @@ class WarmupPolynomialDecay(AbstractWarmupDecay):
       [0.5, 1.0, 0.25, 0.0]
     """
 
-    power: Param = fields.value(positive=True, default=1.0)
+    power: Param | None = fields.value(positive=True, optional=True, default=None)
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
 

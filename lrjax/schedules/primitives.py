@@ -20,7 +20,7 @@ from lrjax.core import checks as v
 from lrjax.core import fields
 from lrjax.core.kernel import RampShape, capped_exp, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
-from lrjax.core.steps import as_step_dtype, is_integer_step
+from lrjax.core.steps import as_step_dtype, floor_divmod, is_integer_step
 
 # Why end_value is keyword-only in the cosine-like decays.
 _ALPHA = (
@@ -41,10 +41,9 @@ def _elapsed_periods(t: Array, begin: Any, period: Any, dtype: jnp.dtype, floor:
     if not is_integer_step(t):
         periods = elapsed.astype(dtype) / period.astype(dtype)
         return jnp.floor(periods) if floor else periods
-    whole = elapsed // period
+    whole, rest = floor_divmod(elapsed, period)
     if floor:
         return whole.astype(dtype)
-    rest = elapsed - whole * period
     return whole.astype(dtype) + rest.astype(dtype) / period.astype(dtype)
 
 
@@ -129,7 +128,8 @@ class Polynomial(AbstractSchedule):
     Args:
       init_value: value up to step ``transition_begin``; ``>= 0``.
       end_value: value from step ``transition_begin + transition_steps`` on; ``>= 0``.
-      power: exponent of the remaining fraction; ``> 0`` (1 is linear).
+      power: exponent of the remaining fraction; ``> 0``, or None for a straight line (see
+        :func:`cosine_decay`'s ``exponent`` for why None and 1 differ in cost, not in value).
       transition_steps: length of the ramp in steps; an integer ``>= 0``.
       transition_begin: step at which the ramp starts; an integer ``>= 0``.
 
@@ -141,7 +141,7 @@ class Polynomial(AbstractSchedule):
 
     init_value: Param = fields.value(nonnegative=True)
     end_value: Param = fields.value(nonnegative=True)
-    power: Param = fields.value(positive=True)
+    power: Param | None = fields.value(positive=True, optional=True)
     transition_steps: Param = fields.count()
     transition_begin: Param = fields.count(default=0)
 
@@ -175,7 +175,11 @@ class CosineDecay(AbstractSchedule):
       decay_steps: length of the decay; an integer ``>= 0``.
       end_value: value from step ``decay_steps`` on; ``>= 0`` (an absolute value, unlike
         optax's ``alpha``, which is a fraction of ``init_value``).
-      exponent: power applied to the cosine factor; ``> 0``.
+      exponent: power applied to the cosine factor; ``> 0``, or None (the default) for
+        none. None and 1 give the same values; None is structure (no power is computed),
+        a number is a leaf like every other (vmapped, jitted without retracing,
+        differentiated), and costs the power's logarithms on every step: the branch that
+        would skip them at 1 cannot be fused into the loop over the steps.
 
     Examples:
       >>> s = lrjax.cosine_decay(1.0, decay_steps=100)
@@ -189,7 +193,7 @@ class CosineDecay(AbstractSchedule):
     init_value: Param = fields.value(nonnegative=True)
     decay_steps: Param = fields.count()
     end_value: Param = fields.value(nonnegative=True, default=0.0)
-    exponent: Param = fields.value(positive=True, default=1.0)
+    exponent: Param | None = fields.value(positive=True, optional=True, default=None)
 
     def _evaluate(self, t: Array) -> Array:
         dtype = _dtype(self.init_value)
