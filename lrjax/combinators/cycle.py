@@ -38,8 +38,14 @@ class Cycle(AbstractSchedule):
     Args:
       schedule: the schedule to repeat, defined on ``[0, period]``.
       period: length of the first cycle; an integer ``>= 1``.
-      period_mul: growth factor of each cycle's length; ``>= 1``.
-      value_mul: factor applied to each successive cycle's values; ``> 0``.
+      period_mul: growth factor of each cycle's length; ``>= 1``, or None (the default)
+        for fixed periods. None and 1 give the same values; None is structure (only the
+        exact integer cycle is computed), a number is a leaf (vmapped, jitted without
+        retracing, differentiated) and costs the geometric formula's logarithms and
+        exponentials on every step, since the branch that would skip them at 1 cannot be
+        fused into the loop over the steps.
+      value_mul: factor applied to each successive cycle's values; ``> 0``, or None (the
+        default) for none (likewise: None computes no power).
       num_cycles: number of cycles before holding, an integer ``>= 1``, or None (forever).
 
     Examples:
@@ -50,17 +56,25 @@ class Cycle(AbstractSchedule):
 
     schedule: Child = fields.schedule()
     period: Param = fields.count(minimum=1)
-    period_mul: Param = fields.value(at_least=1.0, default=1.0, kw_only=True)
-    value_mul: Param = fields.value(positive=True, default=1.0, kw_only=True)
+    period_mul: Param | None = fields.value(at_least=1.0, optional=True, default=None, kw_only=True)
+    value_mul: Param | None = fields.value(positive=True, optional=True, default=None, kw_only=True)
     num_cycles: Param | None = fields.count(minimum=1, optional=True, default=None, kw_only=True)
 
     def _evaluate(self, t: Array) -> Array:
-        dtype = jnp.asarray(self.period_mul).dtype
         period = jnp.maximum(as_step_dtype(self.period, t), jnp.ones((), t.dtype))
-        geometric = jnp.asarray(self.period_mul) != 1
-
         # Fixed period: cycle index and local step in exact integer arithmetic.
         k_fixed, local_fixed = floor_divmod(t, period)
+        if self.period_mul is None:
+            index = k_fixed
+            if self.num_cycles is not None:
+                last = as_step_dtype(self.num_cycles, t) - 1
+                finished = (index > last) | jnp.isinf(t)
+                index = jnp.where(finished, last, index)
+                local_fixed = jnp.where(finished, period, local_fixed)
+            return self._scaled(evaluate_child(self.schedule, local_fixed), index)
+
+        dtype = jnp.asarray(self.period_mul).dtype
+        geometric = jnp.asarray(self.period_mul) != 1
 
         # Geometric periods: the k-th cycle lasts period * mul**k steps; the child sees it
         # squeezed to `period` steps.
@@ -83,13 +97,20 @@ class Cycle(AbstractSchedule):
         smooth = evaluate_child(self.schedule, local_geometric)
         exact = evaluate_child(self.schedule, local_fixed)
         value = jnp.where(geometric, smooth, straight_through(exact, smooth))
+        return self._scaled(value, index)
+
+    def _scaled(self, value: Array, index: Array) -> Array:
+        """The value of cycle ``index`` times ``value_mul ** index``."""
+        if self.value_mul is None:
+            return value
         value_mul = jnp.asarray(self.value_mul).astype(value.dtype)
         # A value_mul above 1 saturates at e**80 (no inf, no NaN gradient) far out.
         scale = capped_exp(index.astype(value.dtype) * jnp.log(value_mul))
         return jnp.where(index == 0, value, value * scale)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
-        period, mul = v.concrete(self.period), v.concrete(self.period_mul)
+        period = v.concrete(self.period)
+        mul = 1.0 if self.period_mul is None else v.concrete(self.period_mul)
         count = None if self.num_cycles is None else v.concrete(self.num_cycles)
         if period is None or mul is None or (self.num_cycles is not None and count is None):
             return ()

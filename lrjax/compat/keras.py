@@ -286,7 +286,8 @@ class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDec
       initial_learning_rate: value at step 0; finite.
       first_decay_steps: length of the first cycle; an integer ``> 0``.
       t_mul: growth factor of each cycle's length; ``>= 1`` (Keras: NaN below 1).
-      m_mul: factor applied to each cycle's cosine part; ``> 0``.
+      m_mul: factor applied to each cycle's cosine part; ``> 0``, or None (the default)
+        for Keras's 1 without computing a power (see :func:`lrjax.cycle`).
       alpha: floor as a fraction of ``initial_learning_rate``; finite.
       name: ignored (Keras's name scope).
 
@@ -299,7 +300,7 @@ class KerasCosineDecayRestarts(AbstractKeras, AbstractPreset, factory="CosineDec
     initial_learning_rate: Param = fields.value()
     first_decay_steps: Param = fields.count(minimum=1)
     t_mul: Param = fields.value(at_least=1.0, default=2.0)
-    m_mul: Param = fields.value(positive=True, default=1.0)
+    m_mul: Param | None = fields.value(positive=True, optional=True, default=None)
     alpha: Param = fields.value(default=0.0)
     name: InitVar[str | None] = "SGDRDecay"
 

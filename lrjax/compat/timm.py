@@ -96,7 +96,9 @@ class AbstractTimmCycle(AbstractTimmScheduler):
         dtype = jnp.asarray(self.base_lr).dtype
         index, p = restart_progress(t, self.t_initial, self.cycle_mul, dtype)
         low = jnp.asarray(self.lr_min)
-        lr_max = self.base_lr * _pow(jnp.asarray(self.cycle_decay), index)
+        lr_max = jnp.asarray(self.base_lr)
+        if self.cycle_decay is not None:
+            lr_max = lr_max * _pow(jnp.asarray(self.cycle_decay), index)
         value = self._shape(lr_max, low, p)
         active = index < jnp.asarray(self.cycle_limit).astype(dtype)
         return jnp.where(active, value, jnp.broadcast_to(low, value.shape))
@@ -122,8 +124,9 @@ class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
       base_lr: :math:`b`, the optimizer's learning rate; ``>= 0``.
       t_initial: :math:`T_0`; an integer ``>= 1``.
       lr_min: :math:`\eta_{min}`; ``>= 0``.
-      cycle_mul: :math:`\mu`; ``>= 1``.
-      cycle_decay: :math:`\gamma`; ``>= 0``.
+      cycle_mul: :math:`\mu`; ``>= 1``, or None (the default) for timm's 1 computed as
+        structure (see :func:`lrjax.cycle`'s ``period_mul``).
+      cycle_decay: :math:`\gamma`; ``>= 0``, or None (the default) for timm's 1.
       cycle_limit: number of cycles; an integer ``>= 0``.
       warmup_t: :math:`W`; an integer ``>= 0``.
       warmup_lr_init: value at step 0 of the warmup; ``>= 0``.
@@ -137,8 +140,8 @@ class TimmCosine(AbstractTimmCycle, factory="cosine_lr"):
     """
 
     lr_min: Param = fields.value(nonnegative=True, default=0.0)
-    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_mul: Param | None = fields.value(at_least=1.0, optional=True, default=None)
+    cycle_decay: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     cycle_limit: Param = fields.count(default=1)
     warmup_t: Param = fields.count(default=0)
     warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
@@ -183,8 +186,8 @@ class TimmTanh(AbstractTimmCycle, factory="tanh_lr"):
     lb: Param = fields.value(default=-7.0)
     ub: Param = fields.value(default=3.0)
     lr_min: Param = fields.value(nonnegative=True, default=0.0)
-    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_mul: Param | None = fields.value(at_least=1.0, optional=True, default=None)
+    cycle_decay: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     cycle_limit: Param = fields.count(default=1)
     warmup_t: Param = fields.count(default=0)
     warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)
@@ -239,8 +242,8 @@ class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
 
     power: Param = fields.value(positive=True, default=0.5)
     lr_min: Param = fields.value(nonnegative=True, default=0.0)
-    cycle_mul: Param = fields.value(at_least=1.0, default=1.0)
-    cycle_decay: Param = fields.value(nonnegative=True, default=1.0)
+    cycle_mul: Param | None = fields.value(at_least=1.0, optional=True, default=None)
+    cycle_decay: Param | None = fields.value(nonnegative=True, optional=True, default=None)
     cycle_limit: Param = fields.count(default=1)
     warmup_t: Param = fields.count(default=0)
     warmup_lr_init: Param = fields.value(nonnegative=True, default=0.0)

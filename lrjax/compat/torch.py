@@ -325,7 +325,9 @@ class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_anneali
     Args:
       base_lr: the optimizer's learning rate; ``>= 0``.
       T_0: length of the first cycle; an integer ``>= 1``.
-      T_mult: growth factor of the cycle length; an integer ``>= 1`` (as torch requires).
+      T_mult: growth factor of the cycle length; an integer ``>= 1`` (as torch requires),
+        or None (the default) for torch's 1 computed as structure (see
+        :func:`lrjax.cycle`'s ``period_mul``).
       eta_min: the minimum; ``>= 0``.
 
     Examples:
@@ -336,7 +338,7 @@ class TorchCosineAnnealingWarmRestarts(AbstractSchedule, factory="cosine_anneali
 
     base_lr: Param = fields.value(nonnegative=True)
     T_0: Param = fields.count(minimum=1)
-    T_mult: Param = fields.count(minimum=1, default=1)
+    T_mult: Param | None = fields.count(minimum=1, optional=True, default=None)
     eta_min: Param = fields.value(nonnegative=True, default=0.0)
 
     def _evaluate(self, t: Array) -> Array:

@@ -333,6 +333,8 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
     k_fixed, local_fixed = floor_divmod(t, period)
     p_fixed = progress(local_fixed, jnp.zeros((), t.dtype), period, dtype)
+    if mul is None:  # fixed periods, as structure: nothing geometric is computed
+        return k_fixed.astype(dtype), p_fixed
     k, local, length = geometric_cycle(t, period, mul, dtype)
     p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
     geometric = jnp.asarray(mul) != 1

@@ -562,8 +562,11 @@ class SGDR(AbstractPreset):
     Args:
       peak_value: the maximum of the first cycle; ``>= 0``.
       period: length of the first cycle, warmup included; an integer ``>= 1``.
-      period_mul: growth factor of each cycle's length; ``>= 1`` (torch's ``T_mult``).
-      value_mul: factor applied to each successive cycle's values; ``> 0``.
+      period_mul: growth factor of each cycle's length; ``>= 1`` (torch's ``T_mult``), or
+        None (the default) for fixed periods (see :func:`cycle`: None computes only the
+        exact integer cycle, a number is a leaf).
+      value_mul: factor applied to each successive cycle's values; ``> 0``, or None (the
+        default) for none.
       end_value: value at the end of each cycle (before scaling); ``>= 0``.
       warmup_steps: warmup at the start of each cycle; an integer in ``[0, period]``.
       init_value: value at the start of each warmup; ``>= 0``.
@@ -580,8 +583,8 @@ class SGDR(AbstractPreset):
 
     peak_value: Param = fields.value(nonnegative=True)
     period: Param = fields.count(minimum=1)
-    period_mul: Param = fields.value(at_least=1.0, default=1.0)
-    value_mul: Param = fields.value(positive=True, default=1.0)
+    period_mul: Param | None = fields.value(at_least=1.0, optional=True, default=None)
+    value_mul: Param | None = fields.value(positive=True, optional=True, default=None)
     end_value: Param = fields.value(nonnegative=True, default=0.0)
     warmup_steps: Param = fields.count(default=0)
     init_value: Param = fields.value(nonnegative=True, default=0.0)
