@@ -42,6 +42,7 @@ BENCHMARKS = [
     "envelope",
     "adaptive",
     "range_test",
+    "families",
 ]
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "RESULTS.md"
