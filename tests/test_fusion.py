@@ -1,0 +1,64 @@
+"""The direct path of every family is one fused loop over the steps.
+
+``jax.jit(lambda s: s(jax.lax.iota(jnp.int32, N)))(s)`` must compile to loops whose
+temporaries do not grow with ``N``: no step-sized buffer between two passes (a
+``lax.cond`` over the steps, a gather fed by another gather, a reduction, a scalarised
+integer division that XLA will not fuse). docs/architecture.md, "One loop over the
+steps". Deterministic: the compiler's buffer assignment, not a timing.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import pytest
+from cases import Case, all_cases
+
+import lrjax
+
+N = 10_000_000
+MAX_TEMPORARIES = 1 << 20  # 1 MiB; a step-sized buffer would be 40 MB at N = 1e7
+
+# One case per family (factory), every registry family: primitives, combinators, presets
+# and compat schedules.
+_FAMILIES: dict[str, Case] = {}
+for _case in all_cases():
+    _FAMILIES.setdefault(f"{_case.factory.__module__}.{_case.factory.__name__}", _case)
+FAMILIES = list(_FAMILIES.values())
+
+
+def _compiled(schedule: lrjax.AbstractSchedule, n: int = N):
+    return jax.jit(lambda s: s(jax.lax.iota(jnp.int32, n))).lower(schedule).compile()
+
+
+@pytest.mark.parametrize("case", FAMILIES, ids=repr)
+def test_the_direct_path_has_no_step_sized_temporaries(case: Case):
+    compiled = _compiled(case.build())
+    temporaries = compiled.memory_analysis().temp_size_in_bytes
+    assert temporaries <= MAX_TEMPORARIES, (case.name, temporaries)
+    assert "conditional(" not in compiled.as_text()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: lrjax.cosine_decay(1.0, N, exponent=2.0),
+        lambda: lrjax.sgdr(1.0, 1000, period_mul=2.0, value_mul=0.5),
+        lambda: lrjax.join_schedules(
+            [lrjax.cosine_decay(1.0, 1000)] * 10, [1000 * i for i in range(1, 10)]
+        ),
+        lambda: lrjax.cyclic(0.1, 1.0, 4, 6, mode="triangular2"),
+    ],
+    ids=["exponent", "geometric", "join10", "triangular2"],
+)
+def test_given_exponents_geometric_cycles_and_joins_stay_fused(build):
+    assert _compiled(build()).memory_analysis().temp_size_in_bytes <= MAX_TEMPORARIES
+
+
+def test_a_step_sized_temporary_is_detected():
+    """The measurement can fail: a join of more pieces than the unrolled search handles
+    runs a search loop over the steps, which keeps its state in memory."""
+    many = lrjax.join_schedules(
+        [lrjax.cosine_decay(1.0, 10)] * 100, [10 * i for i in range(1, 100)]
+    )
+    assert _compiled(many).memory_analysis().temp_size_in_bytes > MAX_TEMPORARIES
