@@ -409,7 +409,25 @@ def _evaluate_jitted(schedule: AbstractSchedule, step: ArrayLike) -> Array:
     value = jnp.broadcast_to(schedule._evaluate(t), t.shape)
     if not jnp.issubdtype(t.dtype, jnp.integer):
         value = jnp.where(jnp.isnan(t), jnp.asarray(jnp.nan, value.dtype), value)
+    if value.ndim == 0 and jnp.issubdtype(t.dtype, jnp.integer):
+        value = _computed_once(value, t)
     return value
+
+
+def _computed_once(value: Array, t: Array) -> Array:
+    """``value`` divided by an exact 1 that XLA cannot see through: ``min(t | 1, 1)`` for a
+    canonical step ``t >= 0``. (Not ``s / s``: XLA rewrites ``a / (s / s)`` as ``a * s / s``,
+    which rounds.)
+
+    A train step uses one scalar learning rate on every parameter. XLA fuses a scalar into
+    the update loop that broadcasts it unless the scalar's last operation is an expensive
+    one (a division), so without this the whole formula (its sine, its logarithms) would
+    be recomputed once per parameter element, on every step: +250 ns per adamw step at
+    1 000 parameters on CPU (optax's closure folds its constants and adds +25 ns), and
+    growing with the model. With it the formula is one scalar kernel per step.
+    """
+    one = jnp.minimum((t | 1).astype(value.dtype), jnp.ones((), value.dtype))
+    return value / one
 
 
 def evaluate_child(child: AbstractSchedule, t: Array) -> Array:
