@@ -41,6 +41,12 @@ DEFAULT_CHUNK_SIZE = 1 << 18
 Small enough that a chunk is still in cache when the host copies it into the output
 (2**20 was 1.3× slower at 1e7 steps), large enough that dispatch costs little."""
 
+MEMBER_CHUNK_SIZE = 1 << 20
+"""Values per ``evaluate`` kernel call when a sweep is evaluated in groups of members: a
+sweep of 1e5 members x 1e3 steps runs in 98 calls of 1 024 members instead of 391 calls of
+256 (measured: 1.06x the hand-written jit(vmap) instead of 1.18x). Per member the chunk of
+steps stays the default."""
+
 PROFILE_CHUNK_SIZE = 1 << 20
 """Values per ``envelope``/``summarize`` kernel call: only per-tile reductions leave the
 kernel, so larger chunks just mean fewer dispatches."""
@@ -515,7 +521,7 @@ def evaluate(schedule: Any, steps: Any, *, chunk_size: int | None = None) -> np.
         chunks = max(-(-spec.count // size), 1)
         size = min(size, max(_SMALL_CHUNK, _size_class(-(-spec.count // chunks))))
     out = np.empty(batch + (spec.count,), _output_dtype(schedule, len(batch)))
-    group = member_group(batch, size, chunk_size, DEFAULT_CHUNK_SIZE) if batch else 1
+    group = member_group(batch, size, chunk_size, MEMBER_CHUNK_SIZE) if batch else 1
     if not batch or group >= math.prod(batch):
         for position, values in iter_chunks(schedule, batch, spec, size):
             out[..., position : position + values.shape[-1]] = values
