@@ -221,14 +221,14 @@ PAGE_OUTPUTS = {
     "index.md": [
         [
             "warmup_cosine_decay(peak_value=0.0003, warmup_steps=2000, total_steps=100000, "
-            "init_value=0.0, end_value=0.0, exponent=1.0)",
+            "init_value=0.0, end_value=0.0, exponent=None)",
             "0.0003",
         ]
     ],
     "getting_started.md": [
         [
             "warmup_cosine_decay(peak_value=0.0003, warmup_steps=2000, total_steps=100000, "
-            "init_value=0.0, end_value=0.0, exponent=1.0)",
+            "init_value=0.0, end_value=0.0, exponent=None)",
             "lr(            0) = 0.000e+00",
             "lr(        1,000) = 1.500e-04",
             "lr(        2,000) = 3.000e-04",

@@ -290,12 +290,16 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
         # expm1 keeps precision for mul close to 1.
         return snap_to_integer(pf * jnp.expm1(k * log_mul) * inverse)
 
-    k = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
-    k = jnp.where(tf < start(k), k - 1, k)
-    k = jnp.where(tf >= start(k + 1), k + 1, k)
-    k = jnp.maximum(k, 0)
+    # The estimate is off by at most one either way; the start of every candidate is
+    # computed once (three expm1, not four) and the chosen one selected.
+    estimate = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
+    below, at, above = start(estimate - 1), start(estimate), start(estimate + 1)
+    late = tf >= above
+    early = (tf < at) & (estimate > 0)
+    k = jnp.where(early, estimate - 1, jnp.where(late, estimate + 1, estimate))
+    begin = jnp.where(early, below, jnp.where(late, above, at))
     length = snap_to_integer(pf * jnp.exp(k * log_mul))
-    local = jnp.clip(tf - start(k), 0, length)
+    local = jnp.clip(tf - begin, 0, length)
 
     # mul == 1: exact index and step into the cycle (integer arithmetic when t is integer).
     p_steps = as_step_dtype(period, t)
