@@ -106,8 +106,10 @@ class HFDecayPhase(AbstractSchedule, factory="decay_phase"):
             period = 2 * length
             e_wave = e if self.after == "continue" else jnp.minimum(e, length)
             m = jnp.where(e_wave == length, 0, jnp.mod(e_wave, period) - length)  # in [-L, L)
-            # The explicit reciprocal: XLA on CPU uses one for arrays, not for scalars.
-            half = jnp.sin(jnp.pi * m.astype(dtype) * (1 / period.astype(dtype))) ** 2
+            # One multiply per step by pi / (2 L), a scalar formed first with an explicit
+            # reciprocal: `pi * m * (1 / 2L)` was associated one way for a scalar step and
+            # the other for an array (2-3 ulp apart).
+            half = jnp.sin(m.astype(dtype) * (jnp.pi * (1 / period.astype(dtype)))) ** 2
             # Its derivative with respect to num_cycles is the general formula's.
             wave = jnp.where(nc == 0.5, straight_through(half, wave), wave)
             wave = jnp.where(e == 0, jnp.ones((), dtype), wave)
@@ -154,7 +156,9 @@ class HFHardRestarts(AbstractSchedule, factory="hard_restarts"):
         # ramp("cosine") at that step fuse differently in XLA and move saved values by 4 ulp.
         tc = jnp.minimum(t, length).astype(dtype)
         r = jnp.mod(jnp.asarray(self.num_cycles).astype(dtype) * tc, lf)
-        left = progress(r, jnp.zeros((), dtype), lf, dtype).left
+        # (L - r) / L with an explicit reciprocal: XLA on CPU multiplies a float array by
+        # the reciprocal of a scalar divisor but divides a scalar, 2 ulp apart after the sine.
+        left = jnp.where(r == 0, jnp.ones((), dtype), (lf - r) * (1 / lf))
         half = jnp.sin(jnp.asarray(jnp.pi / 2, dtype) * left) ** 2
         value = self.peak_value * jnp.where(left == 1, jnp.ones((), dtype), half)
         return jnp.where(t >= length, jnp.zeros((), dtype), value)

@@ -316,11 +316,26 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     )
 
 
+@jax.custom_jvp
 def straight_through(exact: Array, smooth: Array) -> Array:
     """``exact``'s value with ``smooth``'s derivative (``smooth`` must equal ``exact`` up to
     rounding): an exact integer fast path whose derivative is that of the general formula,
-    instead of the zero of a ``jnp.where`` on a hyperparameter's default value."""
-    return jax.lax.stop_gradient(exact) + (smooth - jax.lax.stop_gradient(smooth))
+    instead of the zero of a ``jnp.where`` on a hyperparameter's default value.
+
+    A custom derivative, not ``exact + (smooth - stop_gradient(smooth))``: XLA may
+    reassociate that sum, so the value would carry ``smooth``'s rounding in one call form
+    and not in another (2-3 ulp between a scalar step and an array of steps). Here the
+    value is ``exact``, bit for bit, and ``smooth`` is computed only when differentiating.
+    """
+    del smooth
+    return exact
+
+
+@straight_through.defjvp
+def _straight_through_jvp(primals: tuple[Array, Array], tangents: tuple[Array, Array]):
+    exact, _ = primals
+    _, smooth_dot = tangents
+    return exact, jnp.broadcast_to(smooth_dot, jnp.shape(exact)).astype(jnp.result_type(exact))
 
 
 def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Progress]:
