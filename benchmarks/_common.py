@@ -331,7 +331,7 @@ def finish(report: Report, json_path: str | None, started: float) -> None:
 
 
 def machine() -> dict[str, str]:
-    """CPU model, core count, memory and OS."""
+    """The device JAX runs on, CPU model, core count, memory and OS."""
     model = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -350,7 +350,12 @@ def machine() -> dict[str, str]:
                     break
     except OSError:
         pass
+    import jax
+
+    device = jax.devices()[0]
     return {
+        "device (where the schedules run)": f"{len(jax.devices())} × {device.platform} "
+        f"({device.device_kind})",
         "cpu": model,
         "cores": str(os.cpu_count()),
         "memory": mem,
