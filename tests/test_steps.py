@@ -9,6 +9,7 @@ import pytest
 from helpers import x64
 
 import lrjax
+from lrjax.core.steps import floor_divmod
 
 SCHEDULES = {
     "linear": lrjax.linear(1.0, 0.0, 100),
@@ -137,3 +138,41 @@ def test_traced_wide_unsigned_step_saturates_instead_of_wrapping():
     s = lrjax.linear(1.0, 0.0, 100)
     out = jax.jit(s)(jnp.asarray(np.uint32(3_000_000_000)))
     assert float(out) == 0.0
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        1,
+        2,
+        3,
+        7,
+        1000,
+        4096,
+        65537,
+        2**20 + 3,
+        2**24 - 1,
+        2**24 + 1,
+        10**8 + 7,
+        2**30 + 5,
+        2**31 - 385,
+        2**31 - 1,
+    ],
+)
+def test_floor_divmod_is_exact_for_every_int32_step(period):
+    """The float32 estimate corrected in integers equals ``//`` and ``%``: random steps,
+    both ends of the int32 range and the steps around multiples of the period."""
+    rng = np.random.default_rng(period)
+    multiples = np.arange(1, 50, dtype=np.int64) * period
+    t = np.concatenate(
+        [
+            rng.integers(0, 2**31 - 1, 100_000),
+            np.arange(3000),
+            2**31 - 1 - np.arange(3000),
+            np.clip(np.arange(period - 1000, period + 1000), 0, 2**31 - 1),
+            np.clip(np.concatenate([multiples - 1, multiples, multiples + 1]), 0, 2**31 - 1),
+        ]
+    ).astype(np.int32)
+    whole, rest = jax.jit(floor_divmod)(jnp.asarray(t), jnp.int32(period))
+    np.testing.assert_array_equal(np.asarray(whole), t.astype(np.int64) // period)
+    np.testing.assert_array_equal(np.asarray(rest), t.astype(np.int64) % period)
