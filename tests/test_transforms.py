@@ -266,3 +266,6 @@ def test_an_omitted_exponent_computes_no_power_and_a_given_one_is_a_leaf():
         np.asarray(lrjax.cosine_decay(1e-3, 3000, exponent=1.0)(steps)),
         np.asarray(lrjax.cosine_decay(1e-3, 3000)(steps)),
     )
+    # None is structure: it does not stack with a number (give 1.0 to sweep over it).
+    with pytest.raises(ValueError, match="different structure"):
+        lrjax.stack([lrjax.cosine_decay(1.0, 10), lrjax.cosine_decay(1.0, 10, exponent=2.0)])

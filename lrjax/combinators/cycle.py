@@ -65,12 +65,8 @@ class Cycle(AbstractSchedule):
         # Fixed period: cycle index and local step in exact integer arithmetic.
         k_fixed, local_fixed = floor_divmod(t, period)
         if self.period_mul is None:
-            index = k_fixed
-            if self.num_cycles is not None:
-                last = as_step_dtype(self.num_cycles, t) - 1
-                finished = (index > last) | jnp.isinf(t)
-                index = jnp.where(finished, last, index)
-                local_fixed = jnp.where(finished, period, local_fixed)
+            index, finished = self._held(k_fixed, t)
+            local_fixed = jnp.where(finished, period, local_fixed)
             return self._scaled(evaluate_child(self.schedule, local_fixed), index)
 
         dtype = jnp.asarray(self.period_mul).dtype
@@ -82,14 +78,9 @@ class Cycle(AbstractSchedule):
         pf = period.astype(dtype)
         local_geometric = jnp.clip(local * pf / length, 0, pf)
 
-        index = jnp.where(geometric, k.astype(t.dtype), k_fixed)
-        if self.num_cycles is not None:
-            # After the last cycle, hold the value at its end: the child at local step `period`.
-            last = as_step_dtype(self.num_cycles, t) - 1
-            finished = (index > last) | jnp.isinf(t)
-            index = jnp.where(finished, last, index)
-            local_fixed = jnp.where(finished, period, local_fixed)
-            local_geometric = jnp.where(finished, pf, local_geometric)
+        index, finished = self._held(jnp.where(geometric, k.astype(t.dtype), k_fixed), t)
+        local_fixed = jnp.where(finished, period, local_fixed)
+        local_geometric = jnp.where(finished, pf, local_geometric)
 
         # With period_mul == 1 the value is the child at the exact integer local step; its
         # derivative is the geometric formula's (smooth through 1: geometric_cycle gives
@@ -98,6 +89,16 @@ class Cycle(AbstractSchedule):
         exact = evaluate_child(self.schedule, local_fixed)
         value = jnp.where(geometric, smooth, straight_through(exact, smooth))
         return self._scaled(value, index)
+
+    def _held(self, index: Array, t: Array) -> tuple[Array, Array]:
+        """After ``num_cycles`` cycles the value holds at the end of the last one: the cycle
+        index stays at the last, and ``finished`` says where (the caller then shows the
+        child its local step ``period``). Never finished without ``num_cycles``."""
+        if self.num_cycles is None:
+            return index, jnp.zeros((), bool)
+        last = as_step_dtype(self.num_cycles, t) - 1
+        finished = (index > last) | jnp.isinf(t)
+        return jnp.where(finished, last, index), finished
 
     def _scaled(self, value: Array, index: Array) -> Array:
         """The value of cycle ``index`` times ``value_mul ** index``."""

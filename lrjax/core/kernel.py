@@ -195,9 +195,10 @@ def _powered(
     def value(*operands: jax.Array) -> jax.Array:
         # Both formulas, chosen per value by a `where` that fuses into the loop over the
         # steps (no `lax.cond`: a conditional is not fusible and would make XLA write the
-        # steps and the progress to memory). The predicate is invariant in that loop, so
-        # LLVM unswitches it: at exponent 1 the logarithms below are dead code (1e7 steps:
-        # within 5 % of the plain formula; 1.9x it at exponent 2).
+        # steps and the progress to memory). So a given exponent pays for the logarithms
+        # on every step, 1 included (LLVM does not unswitch a loop this large on the
+        # invariant predicate: measured 2.5x the plain formula at exponent 1). The cheap
+        # path is structure instead: `exponent=None`, which never reaches this function.
         return jnp.where(operands[-1] == 1, plain(*operands), powered(*operands))
 
     @value.defjvp

@@ -416,8 +416,8 @@ def _evaluate_jitted(schedule: AbstractSchedule, step: ArrayLike) -> Array:
 
 def _computed_once(value: Array, t: Array) -> Array:
     """``value`` divided by an exact 1 that XLA cannot see through: ``min(t | 1, 1)`` for a
-    canonical step ``t >= 0``. (Not ``s / s``: XLA rewrites ``a / (s / s)`` as ``a * s / s``,
-    which rounds.)
+    canonical step ``t >= 0``. (Not ``s / s``: with it, ``jax.vmap`` over steps moved values
+    by 2 ulp, as if XLA had rewritten ``a / (s / s)`` as ``a * s / s``.)
 
     A train step uses one scalar learning rate on every parameter. XLA fuses a scalar into
     the update loop that broadcasts it unless the scalar's last operation is an expensive

@@ -114,8 +114,9 @@ def floor_divmod(t: jax.Array, period: Any) -> tuple[jax.Array, jax.Array]:
     """``(t // period, t - (t // period) * period)`` for steps ``t >= 0`` and ``period >= 1``.
 
     Exact for integer steps. CPUs have no vector integer division, so XLA divides int32
-    arrays one element at a time (``jnp.floor_divide`` also adds sign fix-ups): about 4x
-    the cost of the rest of a cycle's formula. For int32 arrays the quotient is estimated
+    arrays one element at a time (``jnp.floor_divide`` also adds sign fix-ups), and will
+    not fuse that division into several consumers. On 1e7 steps, ``t % p`` took 7 ms on top
+    of the 9-10 ms of writing the result, this 2.5 ms. For int32 arrays the quotient is estimated
     in float32 instead and corrected in integers: the first estimate is within
     ``384 / period + 1`` of the truth for any ``t < 2**31``, so a second estimate from the
     remainder and one correction either way make it exact. The products wrap in int32 but
