@@ -266,6 +266,14 @@ def test_an_omitted_exponent_computes_no_power_and_a_given_one_is_a_leaf():
         np.asarray(lrjax.cosine_decay(1e-3, 3000, exponent=1.0)(steps)),
         np.asarray(lrjax.cosine_decay(1e-3, 3000)(steps)),
     )
+    for default, given in [
+        (lrjax.sgdr(1e-3, 700, warmup_steps=50), lrjax.sgdr(1e-3, 700, 1.0, 1.0, warmup_steps=50)),
+        (
+            lrjax.warmup_polynomial_decay(1.0, 10, 3000),
+            lrjax.warmup_polynomial_decay(1.0, 10, 3000, 1.0),
+        ),
+    ]:
+        np.testing.assert_array_equal(np.asarray(default(steps)), np.asarray(given(steps)))
     # None is structure: it does not stack with a number (give 1.0 to sweep over it).
     with pytest.raises(ValueError, match="different structure"):
         lrjax.stack([lrjax.cosine_decay(1.0, 10), lrjax.cosine_decay(1.0, 10, exponent=2.0)])
