@@ -826,18 +826,24 @@ def _epoch_table(func: str, lr_lambda: Any, num_epochs: Any, factors: Any, first
     ]
 
 
-class TorchLambdaLR(AbstractPreset, factory="lambda_lr"):
+class _EpochFactors:
+    """``base_lr`` times a per-epoch table of ``factors``: the rules and the schedule of
+    :class:`TorchLambdaLR` and :class:`TorchMultiplicativeLR`, which declare the fields
+    (only the second is chainable in torch, so their bases differ)."""
+
+    def check(self: Any) -> None:
+        check_epoch_horizon(self, "factors")
+
+    def build(self: Any) -> AbstractSchedule:
+        return per_epoch(self.base_lr * jnp.asarray(self.factors), self.steps_per_epoch)
+
+
+class TorchLambdaLR(_EpochFactors, AbstractPreset, factory="lambda_lr"):
     """torch ``LambdaLR`` as a per-epoch table (built by :func:`lambda_lr`)."""
 
     base_lr: Param = fields.value(nonnegative=True)
     factors: Param = fields.values(nonnegative=True)
     steps_per_epoch: Param = fields.count(minimum=1, default=1)
-
-    def check(self) -> None:
-        check_epoch_horizon(self, "factors")
-
-    def build(self) -> AbstractSchedule:
-        return per_epoch(self.base_lr * jnp.asarray(self.factors), self.steps_per_epoch)
 
 
 def lambda_lr(
@@ -880,17 +886,11 @@ def lambda_lr(
     return TorchLambdaLR(base_lr, table, steps_per_epoch)
 
 
-class TorchMultiplicativeLR(AbstractTorchChainable, factory="multiplicative_lr"):
+class TorchMultiplicativeLR(_EpochFactors, AbstractTorchChainable, factory="multiplicative_lr"):
     """torch ``MultiplicativeLR`` as a per-epoch table (built by :func:`multiplicative_lr`)."""
 
     factors: Param = fields.values(nonnegative=True)
     steps_per_epoch: Param = fields.count(minimum=1, default=1)
-
-    def check(self) -> None:
-        check_epoch_horizon(self, "factors")
-
-    def build(self) -> AbstractSchedule:
-        return per_epoch(self.base_lr * jnp.asarray(self.factors), self.steps_per_epoch)
 
 
 def multiplicative_lr(
