@@ -304,16 +304,26 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
         optax.sgdr_schedule([cycle_kwargs(P, P, 0, L)] * 10),
     )
 
-    def cycle_mul2(with_gamma: bool):
-        def formula(t, p, period, g):
-            # Cycle k starts at S_k = period (2**k - 1): k from a float log2, then corrected
-            # by one either way in integers, so the cycle start is exact.
-            k = jnp.floor(jnp.log2(1.0 + fl(t) / fl(period))).astype(i32)
-            k = k - (t < period * ((1 << k) - 1)).astype(i32)
-            k = k + (t >= period * ((2 << k) - 1)).astype(i32)
-            local = fl(t - period * ((1 << k) - 1)) * jnp.exp2(-fl(k))
-            value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / fl(period) * local)))
-            return value * jnp.exp(fl(k) * jnp.log(g)) if with_gamma else value
+    def geometric_cycle(with_gamma: bool):
+        def formula(t, p, period, m, g=None):
+            # Cycle k starts at S_k = period (m**k - 1) / (m - 1) and lasts period m**k, with
+            # m traced like lrjax's period_mul (so no bit shifts for m = 2): k from a float
+            # log1p, then corrected by one either way against the rounded start and end of
+            # the estimated cycle, so that whole-step restarts are exact.
+            tf, pf = fl(t), fl(period)
+            log_m = jnp.log(m)
+            k = jnp.maximum(jnp.floor(jnp.log1p(tf * (m - 1) / pf) / log_m), 0)
+            start = jnp.round(pf * jnp.expm1(k * log_m) / (m - 1))
+            length = jnp.round(pf + (m - 1) * start)
+            previous, following = jnp.round((start - pf) / m), start + length
+            early, late = tf < start, tf >= following
+            k = jnp.where(early, k - 1, jnp.where(late, k + 1, k))
+            next_length = jnp.round(pf + (m - 1) * following)
+            length = jnp.where(early, start - previous, jnp.where(late, next_length, length))
+            start = jnp.where(early, previous, jnp.where(late, following, start))
+            local = (tf - start) * (pf / length)
+            value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / pf * local)))
+            return value * jnp.exp(k * jnp.log(g)) if with_gamma else value
 
         return formula
 
@@ -321,8 +331,8 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
     add(
         "cycle(cosine_decay, period, period_mul=2)",
         lrjax.cycle(lrjax.cosine_decay(P, L2), L2, period_mul=2.0),
-        cycle_mul2(False),
-        [F(P), I(L2), F(1.0)],
+        geometric_cycle(False),
+        [F(P), I(L2), F(2.0)],
         # optax has no cycle combinator; its sgdr_schedule joins the cycles it is given.
         optax.sgdr_schedule([cycle_kwargs(P, P, 0, L2 * 2**k) for k in range(5)]),  # 31 L2 > N
     )
@@ -540,8 +550,8 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
     add(
         "sgdr(period_mul=2, value_mul=0.8)",
         lrjax.sgdr(P, L2, period_mul=2.0, value_mul=0.8),
-        cycle_mul2(True),
-        [F(P), I(L2), F(0.8)],
+        geometric_cycle(True),
+        [F(P), I(L2), F(2.0), F(0.8)],
         optax.sgdr_schedule(
             [cycle_kwargs(P * 0.8**k, P * 0.8**k, 0, c) for k, c in enumerate(cycles)]
         ),

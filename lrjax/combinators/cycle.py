@@ -29,11 +29,13 @@ class Cycle(AbstractSchedule):
     :math:`\gamma^k`. After ``num_cycles`` cycles the value holds at the end of the last
     cycle, :math:`\gamma^{n-1} s(P)`; without ``num_cycles`` the restarts never end.
 
-    Closed form, no loop over cycles. With ``period_mul == 1`` the cycle index and the
-    local step are exact integers at any step. With ``period_mul != 1`` the cycle start
-    is found in float (corrected by one either way) and the local step is a float: in
-    float32 its absolute error grows like ``t * 6e-8`` (about 100 steps at ``t = 2**31``);
-    it disappears under ``jax_enable_x64``.
+    Closed form, no loop over cycles. Without ``period_mul`` the cycle index and the
+    local step are exact integers at any step; a given ``period_mul`` of 1 gives the
+    same values, with the local step passed to the child as a float (exact up to 2**24
+    steps per cycle in float32). With ``period_mul != 1`` the cycle start is found in
+    float (corrected by one either way) and the local step is a float: in float32 its
+    absolute error grows like ``t * 6e-8`` (about 100 steps at ``t = 2**31``); it
+    disappears under ``jax_enable_x64``.
 
     Args:
       schedule: the schedule to repeat, defined on ``[0, period]``.
@@ -79,16 +81,15 @@ class Cycle(AbstractSchedule):
         local_geometric = jnp.clip(local * pf / length, 0, pf)
 
         index, finished = self._held(jnp.where(geometric, k.astype(t.dtype), k_fixed), t)
-        local_fixed = jnp.where(finished, period, local_fixed)
-        local_geometric = jnp.where(finished, pf, local_geometric)
-
-        # With period_mul == 1 the value is the child at the exact integer local step; its
-        # derivative is the geometric formula's (smooth through 1: geometric_cycle gives
-        # the first-order terms there), not the zero of a branch on the default value.
-        smooth = evaluate_child(self.schedule, local_geometric)
-        exact = evaluate_child(self.schedule, local_fixed)
-        value = jnp.where(geometric, smooth, straight_through(exact, smooth))
-        return self._scaled(value, index)
+        # With period_mul == 1 the child sees the exact integer local step (as a float, so
+        # one evaluation of the child serves both cases: evaluating it at both local steps
+        # cost 10 % more on 1e7 steps); its derivative is the geometric formula's (smooth
+        # through 1: geometric_cycle gives the first-order terms there), not the zero of a
+        # branch on the default value.
+        exact = local_fixed.astype(dtype)
+        local = jnp.where(geometric, local_geometric, straight_through(exact, local_geometric))
+        local = jnp.where(finished, pf, local)
+        return self._scaled(evaluate_child(self.schedule, local), index)
 
     def _held(self, index: Array, t: Array) -> tuple[Array, Array]:
         """After ``num_cycles`` cycles the value holds at the end of the last one: the cycle

@@ -154,12 +154,18 @@ def _blend(
 def _far_weight(
     shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    from_start = jnp.abs(start) <= jnp.abs(end)
+    from_start = anchored_at_start(start, end)
     q = Progress(jnp.where(from_start, done, left), jnp.where(from_start, left, done))
     w = shape.from_start(q)
     if shape.from_end is not None:
         w = jnp.where(from_start, w, shape.from_end(q))
     return from_start, jnp.where(from_start, start, end), jnp.where(from_start, end, start), w
+
+
+def anchored_at_start(start: jax.Array, end: jax.Array) -> jax.Array:
+    """Whether a ramp from ``start`` to ``end`` is evaluated from its start (the endpoint of
+    smaller magnitude is the anchor; a tie goes to the start)."""
+    return jnp.abs(start) <= jnp.abs(end)
 
 
 def _from_anchor(anchor: jax.Array, other: jax.Array, w: jax.Array) -> jax.Array:
@@ -272,8 +278,8 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     Where ``mul == 1`` the formulas are 0 / 0: there the index is ``t // P`` and the start
     and length are their first-order expansions in ``d = mul - 1`` (exactly 0 there),
     ``S_k = P (k + d k (k - 1) / 2)`` and ``L_k = P (1 + d k)``: the values are those of
-    fixed periods (in float; callers take the exact integer values from their own fixed
-    path) and the derivatives with respect to ``mul`` are the limits of the geometric ones,
+    fixed periods, the exact integers as floats (exact up to 2**24 in float32), and the
+    derivatives with respect to ``mul`` are the limits of the geometric ones,
     so a gradient at the default ``mul = 1`` is not cut (see :func:`straight_through`).
     """
     mul = jnp.asarray(mul)
@@ -285,21 +291,25 @@ def geometric_cycle(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array,
     # XLA on CPU turns `x / b` into `x * (1 / b)` for arrays but not for scalars: a start
     # one ulp apart moves a step just past it by that ulp, a large relative change of its
     # local step. Multiplying by the reciprocal explicitly gives both call forms one value.
-    inverse = 1 / (safe_mul - 1)
+    grow = safe_mul - 1
+    inverse = 1 / grow
 
-    def start(k: Array) -> Array:
-        # expm1 keeps precision for mul close to 1.
-        return snap_to_integer(pf * jnp.expm1(k * log_mul) * inverse)
-
-    # The estimate is off by at most one either way; the start of every candidate is
-    # computed once (three expm1, not four) and the chosen one selected.
-    estimate = jnp.maximum(jnp.floor(jnp.log1p(tf * (safe_mul - 1) / pf) / log_mul), 0)
-    below, at, above = start(estimate - 1), start(estimate), start(estimate + 1)
+    # The estimate is off by at most one either way. One expm1 gives the estimated cycle's
+    # start (expm1 keeps precision for mul close to 1); its neighbours and the lengths
+    # follow from S_{k+1} = S_k + L_k, L_k = P + (mul - 1) S_k and S_{k-1} = (S_k - P) / mul,
+    # without another transcendental call (each costs about a cosine: 26 % on 1e7 steps).
+    estimate = jnp.maximum(jnp.floor(jnp.log1p(tf * grow / pf) / log_mul), 0)
+    at = snap_to_integer(pf * jnp.expm1(estimate * log_mul) * inverse)
+    at_length = snap_to_integer(pf + grow * at)
+    above = at + at_length
+    below = snap_to_integer((at - pf) * (1 / safe_mul))
     late = tf >= above
     early = (tf < at) & (estimate > 0)
     k = jnp.where(early, estimate - 1, jnp.where(late, estimate + 1, estimate))
     begin = jnp.where(early, below, jnp.where(late, above, at))
-    length = snap_to_integer(pf * jnp.exp(k * log_mul))
+    length = jnp.where(
+        early, at - below, jnp.where(late, snap_to_integer(pf + grow * above), at_length)
+    )
     local = jnp.clip(tf - begin, 0, length)
 
     # mul == 1: exact index and step into the cycle (integer arithmetic when t is integer).
@@ -342,23 +352,21 @@ def _straight_through_jvp(primals: tuple[Array, Array], tangents: tuple[Array, A
 def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array, Progress]:
     """The cycle index and the progress through the current cycle at canonical step ``t``.
 
-    Cycle ``k`` lasts ``period * mul**k`` steps. With ``mul == 1`` the index and the step
+    Cycle ``k`` lasts ``period * mul**k`` steps. With ``mul`` None the index and the step
     into the cycle are exact integers; otherwise they come from :func:`geometric_cycle`
-    (a restart on a whole step is found exactly). Unlike :func:`~lrjax.cycle`, which
+    (a restart on a whole step is found exactly; at ``mul == 1`` its values are those
+    integers, as floats). Unlike :func:`~lrjax.cycle`, which
     squeezes each cycle onto its child's ``period`` steps, the progress is formed from the
     step into the cycle and the cycle's own length, so it keeps full relative precision at
     both ends of cycles whose length is not ``period`` times a power of two. The derivative
     with respect to ``mul`` is that of the geometric formula, also at ``mul == 1``.
     """
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
-    k_fixed, local_fixed = floor_divmod(t, period)
-    p_fixed = progress(local_fixed, jnp.zeros((), t.dtype), period, dtype)
     if mul is None:  # fixed periods, as structure: nothing geometric is computed
-        return k_fixed.astype(dtype), p_fixed
+        k_fixed, local_fixed = floor_divmod(t, period)
+        return k_fixed.astype(dtype), progress(local_fixed, jnp.zeros((), t.dtype), period, dtype)
+    # At mul == 1 geometric_cycle's step into the cycle and length are the exact integers
+    # as floats (exact up to 2**24 steps per cycle in float32), with the geometric
+    # formula's derivative: one progress serves every mul.
     k, local, length = geometric_cycle(t, period, mul, dtype)
-    p_geo = progress(local, jnp.zeros((), dtype), length, dtype)
-    geometric = jnp.asarray(mul) != 1
-    index = jnp.where(geometric, k, k_fixed.astype(dtype))
-    done = jnp.where(geometric, p_geo.done, straight_through(p_fixed.done, p_geo.done))
-    left = jnp.where(geometric, p_geo.left, straight_through(p_fixed.left, p_geo.left))
-    return index, Progress(done, left)
+    return k, progress(local, jnp.zeros((), dtype), length, dtype)
