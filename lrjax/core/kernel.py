@@ -154,18 +154,12 @@ def _blend(
 def _far_weight(
     shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    from_start = anchored_at_start(start, end)
+    from_start = jnp.abs(start) <= jnp.abs(end)
     q = Progress(jnp.where(from_start, done, left), jnp.where(from_start, left, done))
     w = shape.from_start(q)
     if shape.from_end is not None:
         w = jnp.where(from_start, w, shape.from_end(q))
     return from_start, jnp.where(from_start, start, end), jnp.where(from_start, end, start), w
-
-
-def anchored_at_start(start: jax.Array, end: jax.Array) -> jax.Array:
-    """Whether a ramp from ``start`` to ``end`` is evaluated from its start (the endpoint of
-    smaller magnitude is the anchor; a tie goes to the start)."""
-    return jnp.abs(start) <= jnp.abs(end)
 
 
 def _from_anchor(anchor: jax.Array, other: jax.Array, w: jax.Array) -> jax.Array:
