@@ -305,7 +305,7 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
     )
 
     def geometric_cycle(with_gamma: bool):
-        def formula(t, p, period, m, g=None):
+        def formula(t, p, period, m, g=None, w=None):
             # Cycle k starts at S_k = period (m**k - 1) / (m - 1) and lasts period m**k, with
             # m traced like lrjax's period_mul (so no bit shifts for m = 2): k from a float
             # log1p, then corrected by one either way against the rounded start and end of
@@ -322,7 +322,12 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
             length = jnp.where(early, start - previous, jnp.where(late, next_length, length))
             start = jnp.where(early, previous, jnp.where(late, following, start))
             local = (tf - start) * (pf / length)
-            value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / pf * local)))
+            if w is None:
+                value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / pf * local)))
+            else:  # sgdr: a linear warmup over the first w of the period's steps
+                wf = fl(w)
+                cosine = 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * (local - wf) / (pf - wf)))
+                value = p * jnp.where(local < wf, local / wf, cosine)
             return value * jnp.exp(k * jnp.log(g)) if with_gamma else value
 
         return formula
@@ -547,13 +552,14 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
         optax.sgdr_schedule([cycle_kwargs(0.0, P, Lw, L)] * 10),
     )
     cycles = [L2 * 2**k for k in range(5)]
+    Lw2 = L2 // 10
     add(
-        "sgdr(period_mul=2, value_mul=0.8)",
-        lrjax.sgdr(P, L2, period_mul=2.0, value_mul=0.8),
+        "sgdr(period_mul=2, value_mul=0.8, warmup)",
+        lrjax.sgdr(P, L2, period_mul=2.0, value_mul=0.8, warmup_steps=Lw2),
         geometric_cycle(True),
-        [F(P), I(L2), F(2.0), F(0.8)],
+        [F(P), I(L2), F(2.0), F(0.8), I(Lw2)],
         optax.sgdr_schedule(
-            [cycle_kwargs(P * 0.8**k, P * 0.8**k, 0, c) for k, c in enumerate(cycles)]
+            [cycle_kwargs(0.0, P * 0.8**k, Lw2 * 2**k, c) for k, c in enumerate(cycles)]
         ),
     )
     Wn = max(n // 25, 2)
