@@ -272,6 +272,20 @@ def test_an_omitted_exponent_computes_no_power_and_a_given_one_is_a_leaf():
             lrjax.warmup_polynomial_decay(1.0, 10, 3000),
             lrjax.warmup_polynomial_decay(1.0, 10, 3000, 1.0),
         ),
+        (
+            lrjax.cycle(lrjax.warmup(lrjax.cosine_decay(1.0, 600), 100), 700, num_cycles=3),
+            lrjax.cycle(
+                lrjax.warmup(lrjax.cosine_decay(1.0, 600), 100),
+                700,
+                period_mul=1.0,
+                value_mul=1.0,
+                num_cycles=3,
+            ),
+        ),
+        (
+            lrjax.compat.torch.cosine_annealing_warm_restarts(0.1, 700, eta_min=1e-3),
+            lrjax.compat.torch.cosine_annealing_warm_restarts(0.1, 700, 1.0, eta_min=1e-3),
+        ),
     ]:
         np.testing.assert_array_equal(np.asarray(default(steps)), np.asarray(given(steps)))
     # None is structure: it does not stack with a number (give 1.0 to sweep over it).
