@@ -227,6 +227,19 @@ _AT_DEFAULT: list[tuple[str, Any, float]] = [
     ),
     ("cosine_decay exponent=1", lambda e: lrjax.cosine_decay(1.0, 100, exponent=e), 1.0),
     ("keras m_mul=1", lambda g: lrk.CosineDecayRestarts(1.0, 100, m_mul=g), 1.0),
+    # Away from the default, the geometric formula's own derivative (cycle starts and
+    # lengths from one expm1 and the recurrences between neighbouring cycles).
+    ("sgdr period_mul=1.5", lambda m: lrjax.sgdr(1e-3, 100, period_mul=m), 1.5),
+    (
+        "cycle period_mul=1.3",
+        lambda m: lrjax.cycle(lrjax.cosine_decay(1.0, 100), 100, period_mul=m),
+        1.3,
+    ),
+    (
+        "timm cosine cycle_mul=2",
+        lambda m: lrtimm.cosine_lr(1.0, 100, cycle_mul=m, cycle_limit=5),
+        2.0,
+    ),
 ]
 
 
