@@ -26,7 +26,14 @@ from lrjax.adaptive.plateau import MODES, AbstractPlateau
 from lrjax.compat.torch import torch_plateau_step
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import Progress, capped_power, progress, ramp, restart_progress
+from lrjax.core.kernel import (
+    Progress,
+    capped_power,
+    progress,
+    ramp,
+    restart_progress,
+    unit_power,
+)
 from lrjax.core.schedule import AbstractSchedule, Array, Param, factory_names, make_factory
 from lrjax.schedules.piecewise import piece_index
 from lrjax.schedules.primitives import constant
@@ -45,7 +52,7 @@ def _power(a: Array, b: Array, e: Any) -> Progress:
     e = jnp.asarray(e).astype(a.dtype)
     inside = (a > 0) & (a < 1)
     safe_a, safe_b = jnp.where(inside, a, 0.5), jnp.where(inside, b, 0.5)
-    first = jnp.where(inside, safe_a**e, jnp.where(a >= 1, 1.0, 0.0))
+    first = jnp.where(inside, unit_power(safe_a, e), jnp.where(a >= 1, 1.0, 0.0))
     return Progress(first, jnp.where(inside, -jnp.expm1(e * jnp.log1p(-safe_b)), 1 - a))
 
 

@@ -188,7 +188,7 @@ def _powered(
         from_start, anchor, other, s = _far_weight(shape, start, end, done, left)
         inside = (s > 0) & (s < 1)
         safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
-        powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), safe**e)
+        powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), unit_power(safe, e))
         return _from_anchor(anchor, other, jnp.where(inside, powered_far, s))
 
     @jax.custom_jvp
@@ -197,7 +197,7 @@ def _powered(
         # steps (no `lax.cond`: a conditional is not fusible and would make XLA write the
         # steps and the progress to memory). So a given exponent pays for the logarithms
         # on every step, 1 included (LLVM does not unswitch a loop this large on the
-        # invariant predicate: measured 2.5x the plain formula at exponent 1). The cheap
+        # invariant predicate: measured 1.95x the plain formula at exponent 1). The cheap
         # path is structure instead: `exponent=None`, which never reaches this function.
         return jnp.where(operands[-1] == 1, plain(*operands), powered(*operands))
 
@@ -206,6 +206,57 @@ def _powered(
         return value(*primals), jax.jvp(powered, primals, tangents)[1]
 
     return value(start, end, p.done, p.left, exponent)
+
+
+@jax.custom_jvp
+def unit_power(x: jax.Array, e: jax.Array) -> jax.Array:
+    """``x ** e`` for ``0 < x < 1`` and ``e > 0``.
+
+    In float32 this is ``2 ** (e log2 x)`` with the exponent split so that its large part
+    is exact: ``x = m 2**k`` with ``m`` in ``[0.5, 1)`` (read from the bits), and
+    ``e k = e_hi k + e_lo k`` where ``e_hi`` keeps 12 significant bits, so ``e_hi k`` is
+    exact and only ``e_lo k + e log2 m`` (at most about ``e`` in size) is rounded. Relative
+    error at most about ``1.2e-7 (1 + e)``; a plain ``exp(e log x)`` has ``6e-8 e |log x|``
+    (7e-6 at ``x = 1e-6``, ``e = 7``). XLA's ``pow`` on CPU is correctly rounded but costs
+    twice as much (on 1e7 values: 49 ms, this 25 ms, a copy 17 ms). Other dtypes use ``**``.
+    The derivative is that of ``x ** e``.
+
+    Examples:
+      >>> print(float(unit_power(jnp.float32(0.25), jnp.float32(1.5))))
+      0.125
+    """
+    if x.dtype != jnp.float32:
+        return x**e
+    tiny = jnp.finfo(jnp.float32).tiny
+    bits = jax.lax.bitcast_convert_type(jnp.maximum(x, tiny), jnp.int32)  # normal x > 0
+    k = ((bits >> 23) - 126).astype(jnp.float32)
+    m = jax.lax.bitcast_convert_type(
+        (bits & jnp.int32(0x007FFFFF)) | jnp.int32(0x3F000000), jnp.float32
+    )
+    e = jnp.asarray(e, jnp.float32)
+    e_hi = jax.lax.bitcast_convert_type(
+        jax.lax.bitcast_convert_type(e, jnp.int32) & jnp.int32(-4096), jnp.float32
+    )
+    whole = e_hi * k  # exact: 12 significant bits times |k| < 2**8
+    n = jnp.round(whole)
+    fraction = (whole - n) + ((e - e_hi) * k + e * jnp.log2(m))
+    # 2**n as two exact factors, so that n down to -252 needs no special case (the product
+    # underflows to 0 as it should).
+    n = n.astype(jnp.int32)
+    half = n >> 1
+
+    def two_to(j: jax.Array) -> jax.Array:
+        return jax.lax.bitcast_convert_type((jnp.clip(j, -126, 127) + 127) << 23, jnp.float32)
+
+    return jnp.exp2(fraction) * two_to(half) * two_to(n - half)
+
+
+@unit_power.defjvp
+def _unit_power_jvp(primals: tuple[Array, Array], tangents: tuple[Array, Array]):
+    x, e = primals
+    x_dot, e_dot = tangents
+    y = unit_power(x, e)
+    return y, e * y / x * x_dot + y * jnp.log(x) * e_dot
 
 
 def _geometric(near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
