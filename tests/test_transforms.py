@@ -26,6 +26,7 @@ from cases import Case, all_cases
 from helpers import TraceCounter, assert_close_to_reference, x64
 
 import lrjax
+import lrjax.compat.torch as lrjax_torch
 
 CASES = all_cases()
 
@@ -283,8 +284,8 @@ def test_an_omitted_exponent_computes_no_power_and_a_given_one_is_a_leaf():
             ),
         ),
         (
-            lrjax.compat.torch.cosine_annealing_warm_restarts(0.1, 700, eta_min=1e-3),
-            lrjax.compat.torch.cosine_annealing_warm_restarts(0.1, 700, 1.0, eta_min=1e-3),
+            lrjax_torch.cosine_annealing_warm_restarts(0.1, 700, eta_min=1e-3),
+            lrjax_torch.cosine_annealing_warm_restarts(0.1, 700, 1.0, eta_min=1e-3),
         ),
     ]:
         np.testing.assert_array_equal(np.asarray(default(steps)), np.asarray(given(steps)))
