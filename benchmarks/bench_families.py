@@ -7,6 +7,8 @@ by round after a warm-up, every variant returning a NumPy array of the N values:
 * the direct path ``jax.jit(lambda s: s(lax.iota(jnp.int32, N)))(s)``, the schedule passed
   as an argument;
 * ``lrjax.evaluate(s, N)``;
+* ``lrjax.envelope(s, N)`` (the per-bin minimum and maximum over every step), against
+  ``evaluate`` of the same steps;
 * the family's limit: a hand-written fused ``jnp`` formula of the same curve under
   ``jax.jit``, its hyperparameters passed as traced scalars and the steps made inside with
   ``lax.iota``; integer parts (cycle index, elapsed steps) are computed in int32 before the
@@ -48,6 +50,7 @@ TEMPS_N = 10**7
 CHECK_MAX_N = 10**7
 LIMIT_TARGET = 1.25
 OPTAX_TARGET = 1.10
+ENVELOPE_TARGET = 1.20
 TEMPS_TARGET = 1 * C.MiB
 FUSION = re.compile(r"\sfusion\(")
 
@@ -304,39 +307,36 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
         optax.sgdr_schedule([cycle_kwargs(P, P, 0, L)] * 10),
     )
 
-    def geometric_cycle(with_gamma: bool):
-        def formula(t, p, period, m, g=None, w=None):
-            # Cycle k starts at S_k = period (m**k - 1) / (m - 1) and lasts period m**k, with
-            # m traced like lrjax's period_mul (so no bit shifts for m = 2): k from a float
-            # log1p, then corrected by one either way against the rounded start and end of
-            # the estimated cycle, so that whole-step restarts are exact.
-            tf, pf = fl(t), fl(period)
-            log_m = jnp.log(m)
-            k = jnp.maximum(jnp.floor(jnp.log1p(tf * (m - 1) / pf) / log_m), 0)
-            start = jnp.round(pf * jnp.expm1(k * log_m) / (m - 1))
-            length = jnp.round(pf + (m - 1) * start)
-            previous, following = jnp.round((start - pf) / m), start + length
-            early, late = tf < start, tf >= following
-            k = jnp.where(early, k - 1, jnp.where(late, k + 1, k))
-            next_length = jnp.round(pf + (m - 1) * following)
-            length = jnp.where(early, start - previous, jnp.where(late, next_length, length))
-            start = jnp.where(early, previous, jnp.where(late, following, start))
-            local = (tf - start) * (pf / length)
-            if w is None:
-                value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / pf * local)))
-            else:  # sgdr: a linear warmup over the first w of the period's steps
-                wf = fl(w)
-                cosine = 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * (local - wf) / (pf - wf)))
-                value = p * jnp.where(local < wf, local / wf, cosine)
-            return value * jnp.exp(k * jnp.log(g)) if with_gamma else value
-
-        return formula
+    def geometric_cycle(t, p, period, m, g=None, w=None):
+        # Cycle k starts at S_k = period (m**k - 1) / (m - 1) and lasts period m**k, with
+        # m traced like lrjax's period_mul (so no bit shifts for m = 2): k from a float
+        # log1p, then corrected by one either way against the rounded start and end of
+        # the estimated cycle, so that whole-step restarts are exact.
+        tf, pf = fl(t), fl(period)
+        log_m = jnp.log(m)
+        k = jnp.maximum(jnp.floor(jnp.log1p(tf * (m - 1) / pf) / log_m), 0)
+        start = jnp.round(pf * jnp.expm1(k * log_m) / (m - 1))
+        length = jnp.round(pf + (m - 1) * start)
+        previous, following = jnp.round((start - pf) / m), start + length
+        early, late = tf < start, tf >= following
+        k = jnp.where(early, k - 1, jnp.where(late, k + 1, k))
+        next_length = jnp.round(pf + (m - 1) * following)
+        length = jnp.where(early, start - previous, jnp.where(late, next_length, length))
+        start = jnp.where(early, previous, jnp.where(late, following, start))
+        local = (tf - start) * (pf / length)
+        if w is None:
+            value = p * (0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) / pf * local)))
+        else:  # sgdr: a linear warmup over the first w of the period's steps
+            wf = fl(w)
+            cosine = 0.5 * (1.0 + jnp.cos(jnp.float32(np.pi) * (local - wf) / (pf - wf)))
+            value = p * jnp.where(local < wf, local / wf, cosine)
+        return value if g is None else value * jnp.exp(k * jnp.log(g))
 
     L2 = n // 20
     add(
         "cycle(cosine_decay, period, period_mul=2)",
         lrjax.cycle(lrjax.cosine_decay(P, L2), L2, period_mul=2.0),
-        geometric_cycle(False),
+        geometric_cycle,
         [F(P), I(L2), F(2.0)],
         # optax has no cycle combinator; its sgdr_schedule joins the cycles it is given.
         optax.sgdr_schedule([cycle_kwargs(P, P, 0, L2 * 2**k) for k in range(5)]),  # 31 L2 > N
@@ -556,7 +556,7 @@ def families(n: int) -> list[Family]:  # noqa: PLR0915 (one list of every family
     add(
         "sgdr(period_mul=2, value_mul=0.8, warmup)",
         lrjax.sgdr(P, L2, period_mul=2.0, value_mul=0.8, warmup_steps=Lw2),
-        geometric_cycle(True),
+        geometric_cycle,
         [F(P), I(L2), F(2.0), F(0.8), I(Lw2)],
         optax.sgdr_schedule(
             [cycle_kwargs(0.0, P * 0.8**k, Lw2 * 2**k, c) for k, c in enumerate(cycles)]
@@ -629,6 +629,22 @@ def check_close(name: str, what: str, got: Any, want: Any, n: int) -> None:
         )
 
 
+def check_extremes(name: str, envelope: Any, want: Any) -> None:
+    """The envelope's overall minimum and maximum are the limit's, within 1e-5 of the peak."""
+    import numpy as np
+
+    scale = max(float(np.abs(want).max()), 1e-30)
+    for what, got, exact in (
+        ("minimum", np.min(envelope.min), np.min(want)),
+        ("maximum", np.max(envelope.max), np.max(want)),
+    ):
+        if not abs(float(got) - float(exact)) <= 1e-5 * scale:
+            raise RuntimeError(
+                f"bench_families: {name}: envelope {what} {float(got)!r} is not the limit's "
+                f"{float(exact)!r} (tolerance 1e-5 × peak {scale:.3g})"
+            )
+
+
 def compiled_direct(schedule: Any, n: int) -> tuple[int, int]:
     """Temporary bytes and fusion count of the compiled direct path at n steps."""
     import jax
@@ -660,6 +676,7 @@ def variants(family: Family, n: int) -> dict[str, Callable[[], Any]]:
         "limit": lambda: np.asarray(limit(*hp)),
         "direct": lambda: np.asarray(direct(schedule)),
         "evaluate": lambda: lrjax.evaluate(schedule, n),
+        "envelope": lambda: lrjax.envelope(schedule, n),
     }
     if family.optax is not None:
         optax_jit = jax.jit(jax.vmap(family.optax) if family.optax_vmap else family.optax)
@@ -696,7 +713,9 @@ def main(argv: list[str] | None = None) -> None:
                 # The first call of each variant is its warm-up; its values are checked.
                 want = C.block(calls["limit"]())
                 for key, fn in calls.items():
-                    if key != "limit":
+                    if key == "envelope":
+                        check_extremes(family.name, fn(), want)
+                    elif key != "limit":
                         check_close(family.name, key, C.block(fn()), want, n)
                 del want
                 warmup = 0
@@ -715,6 +734,7 @@ def main(argv: list[str] | None = None) -> None:
         "direct ×limit",
         "evaluate ×limit",
         "optax × (direct / optax)",
+        "envelope ×evaluate",
         f"temps MiB @{C.fmt_sci(TEMPS_N)}",
         "fusions",
     ]
@@ -740,6 +760,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if "optax" in m:
                 ratio["direct/optax", name, n] = m["direct"] / m["optax"]
+            ratio["envelope/evaluate", name, n] = m["envelope"] / m["evaluate"]
             table.rows.append(
                 [
                     name,
@@ -750,6 +771,7 @@ def main(argv: list[str] | None = None) -> None:
                     C.fmt_ratio(ratio["direct", name, n]),
                     C.fmt_ratio(ratio["evaluate", name, n]),
                     vs_optax,
+                    C.fmt_ratio(ratio["envelope/evaluate", name, n]),
                     f"{temp / C.MiB:.2f}",
                     str(fusions),
                 ]
@@ -807,6 +829,15 @@ def main(argv: list[str] | None = None) -> None:
             "direct/optax",
             OPTAX_TARGET,
             "",
+        )
+    )
+    report.targets.append(
+        ratio_target(
+            f"envelope, every family ({len(names)}), 1e7 and 1e8 steps",
+            f"≤ {ENVELOPE_TARGET}× evaluate over the same steps",
+            "envelope/evaluate",
+            ENVELOPE_TARGET,
+            f" of {len(names)}",
         )
     )
     over = sorted(name for name in names if temps[name][0] > TEMPS_TARGET)

@@ -67,3 +67,18 @@ def test_a_step_sized_temporary_is_detected():
         [lrjax.cosine_decay(1.0, 10)] * 100, [10 * i for i in range(1, 100)]
     )
     assert _temporaries(many) > MAX_TEMPORARIES
+
+
+@pytest.mark.parametrize("case", FAMILIES, ids=repr)
+def test_the_envelope_kernel_computes_each_value_once(case: Case):
+    """``envelope``/``summarize`` run one kernel per chunk that returns the values and their
+    per-tile min, max and sum. Its temporaries stay below 1 MiB: a schedule computed twice
+    (once for the values, once again for the reductions, as happened when XLA fused a
+    negation, a clip or a constant's broadcast into a reshape) leaves step-sized buffers."""
+    from lrjax.tools import evaluate as ev
+
+    size = ev.profile_steps((), None)
+    compiled = ev._profile.lower(case.build(), jnp.int32(0), size=size, batch=None).compile()
+    memory = compiled.memory_analysis()
+    assert memory is not None
+    assert memory.temp_size_in_bytes <= MAX_TEMPORARIES, (case.name, memory.temp_size_in_bytes)

@@ -254,7 +254,7 @@ class Profile(NamedTuple):
     """
 
     # Device arrays from the kernel; NumPy arrays for a last chunk trimmed on the host.
-    values: jax.Array | np.ndarray  # (..., size): the values; steps past the end are garbage
+    values: jax.Array | np.ndarray  # (..., tiles, TILE): see flat_values; past the end, garbage
     tile_min: jax.Array | np.ndarray  # (..., tiles): min over the real steps of each tile
     tile_max: jax.Array | np.ndarray  # (..., tiles): max over the real steps of each tile
     tile_sum: jax.Array | np.ndarray  # (..., tiles): sum over the real steps of each tile
@@ -276,17 +276,28 @@ def _profile(
     mask costs a select per value and reduction, ~30% of the time); the one tile of the
     last chunk that they spoil is recomputed on the host by :func:`_trim_last_tile`.
     """
-    values = _values(schedule, start + lax.iota(start.dtype, size), batch)
-    grid = values.reshape(values.shape[:-1] + (size // PROFILE_TILE, PROFILE_TILE))
+    steps = start + lax.iota(start.dtype, size).reshape(size // PROFILE_TILE, PROFILE_TILE)
+    grid = _values(schedule, steps, batch)
     return Profile(
         # Returning the values makes XLA compute them once into a buffer that the
         # reductions read, instead of recomputing the schedule inside each reduction
-        # (3x slower); the buffer is one chunk and is dropped at once.
-        values=values,
+        # (3x slower); the buffer is one chunk and is dropped at once. The schedule runs
+        # on the grid of tiles, which is returned as it is (flat_values flattens it on the
+        # host, for free): with a reshape inside the kernel, on either side, XLA fused
+        # the schedule's last elementwise operation (a negation, a clip, a constant's
+        # broadcast) into the reshape and computed the schedule twice (2-10x slower).
+        values=grid,
         tile_min=jnp.min(grid, axis=-1),
         tile_max=jnp.max(grid, axis=-1),
         tile_sum=jnp.sum(grid, axis=-1),
     )
+
+
+def flat_values(out: Profile) -> np.ndarray:
+    """The values of a profile chunk, ``(..., size)``, as NumPy (on CPU a view of the
+    kernel's buffer, not a copy; read only by those who need the values)."""
+    grid = np.asarray(out.values)
+    return grid.reshape(grid.shape[:-2] + (-1,))
 
 
 def _trim_last_tile(out: Profile, k: int) -> Profile:
@@ -294,7 +305,7 @@ def _trim_last_tile(out: Profile, k: int) -> Profile:
     holds step ``k - 1`` are recomputed from its real steps (later tiles are never read)."""
     tile = (k - 1) // PROFILE_TILE
     values = np.asarray(out.values)
-    real = values[..., tile * PROFILE_TILE : k]
+    real = values[..., tile, : k - tile * PROFILE_TILE]
     tile_min, tile_max, tile_sum = (
         np.array(field) for field in (out.tile_min, out.tile_max, out.tile_sum)
     )
@@ -634,7 +645,7 @@ class EnvelopeBuilder:
         if self.tiled:  # whole tiles per bin: reduce the kernel's per-tile extremes
             unit, lo, hi = PROFILE_TILE, out.tile_min, out.tile_max
         else:
-            unit, lo, hi = 1, out.values, out.values
+            unit, lo, hi = 1, flat_values(out), flat_values(out)
         used = -(-k // unit)
         lo, hi = np.asarray(lo)[..., :used], np.asarray(hi)[..., :used]
         # Chunks start on tile boundaries, so a bin starts at tile (its first step) // unit.

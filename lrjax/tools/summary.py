@@ -24,6 +24,7 @@ from lrjax.tools.evaluate import (
     EnvelopeBuilder,
     as_count,
     evaluate,
+    flat_values,
     member_group,
     member_slices,
     profile_chunks,
@@ -179,7 +180,7 @@ def _summarize_members(
         rows = slice(start, start + count)
         last = None
         for position, k, out in profile_chunks(part, (group,), n, chunk_size):
-            values = np.asarray(out.values)[:count, :k]
+            values = flat_values(out)[:count, :k]
             used = -(-k // tile)
             area[rows] += np.sum(np.asarray(out.tile_sum)[:count, :used], axis=1, dtype=np.float64)
             if position == 0:
@@ -380,7 +381,7 @@ def summarize_with_envelope(
     for position, k, out in profile_chunks(schedule, (), n, chunk_size):
         if builder is not None:
             builder.add(position, k, out)
-        values = np.asarray(out.values)[:k]
+        values = flat_values(out)[:k]
         used = -(-k // tile)
         tile_max = np.asarray(out.tile_max)[:used]
         tile_min = np.asarray(out.tile_min)[:used]
