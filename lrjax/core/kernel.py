@@ -400,11 +400,11 @@ def restart_progress(t: Array, period: Any, mul: Any, dtype: Any) -> tuple[Array
     Cycle ``k`` lasts ``period * mul**k`` steps. With ``mul`` None the index and the step
     into the cycle are exact integers; otherwise they come from :func:`geometric_cycle`
     (a restart on a whole step is found exactly; at ``mul == 1`` its values are those
-    integers, as floats). Unlike :func:`~lrjax.cycle`, which
-    squeezes each cycle onto its child's ``period`` steps, the progress is formed from the
-    step into the cycle and the cycle's own length, so it keeps full relative precision at
-    both ends of cycles whose length is not ``period`` times a power of two. The derivative
-    with respect to ``mul`` is that of the geometric formula, also at ``mul == 1``.
+    integers, as floats). Unlike :func:`~lrjax.cycle`, which squeezes each cycle onto its
+    child's ``period`` steps, the progress is formed from the step into the cycle and the
+    cycle's own length, so it keeps full relative precision at both ends of cycles whose
+    length is not ``period`` times a power of two. The derivative with respect to ``mul``
+    is that of the geometric formula, also at ``mul == 1``.
     """
     period = jnp.maximum(as_step_dtype(period, t), jnp.ones((), t.dtype))
     if mul is None:  # fixed periods, as structure: nothing geometric is computed

@@ -643,11 +643,12 @@ class EnvelopeBuilder:
     def add(self, position: int, k: int, out: Profile) -> None:
         """Fold in the chunk of ``k`` steps from ``position``."""
         if self.tiled:  # whole tiles per bin: reduce the kernel's per-tile extremes
-            unit, lo, hi = PROFILE_TILE, out.tile_min, out.tile_max
+            unit, lo, hi = PROFILE_TILE, np.asarray(out.tile_min), np.asarray(out.tile_max)
         else:
-            unit, lo, hi = 1, flat_values(out), flat_values(out)
+            unit = 1
+            lo = hi = flat_values(out)
         used = -(-k // unit)
-        lo, hi = np.asarray(lo)[..., :used], np.asarray(hi)[..., :used]
+        lo, hi = lo[..., :used], hi[..., :used]
         # Chunks start on tile boundaries, so a bin starts at tile (its first step) // unit.
         width = self.width
         index = np.arange(position // width, (position + k - 1) // width + 1, dtype=np.int64)
