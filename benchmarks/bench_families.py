@@ -24,6 +24,11 @@ The compiled temporaries of each direct path are read from XLA at N = 1e7
 (``jax.jit(f).lower(s).compile().memory_analysis().temp_size_in_bytes``) with the number of
 fusions in its optimised HLO.
 
+A second table times each direct path and limit at an odd length, N + 1 with N = 1e6,
+against N: on several cores XLA:CPU runs a fused loop over an odd number of elements
+2-11x slower than over an even number, and lrjax evaluates an odd length as an even head
+and a one-step tail.
+
 Run: ``python benchmarks/bench_families.py`` (full, several minutes) or ``--quick``.
 Typical output (2-core x86-64 VM, jax 0.10.2 CPU): see benchmarks/RESULTS.md.
 """
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -47,6 +53,8 @@ PEAK = 1e-3
 FULL_SIZES = {10**6: 7, 10**7: 5, 10**8: 3}
 QUICK_SIZES = {10**5: 2}
 TEMPS_N = 10**7
+ODD_N = {False: 10**6, True: 10**5}  # even length of the odd-length table (full, --quick)
+ODD_ROUNDS = {False: 7, True: 2}
 CHECK_MAX_N = 10**7
 LIMIT_TARGET = 1.25
 OPTAX_TARGET = 1.10
@@ -685,6 +693,46 @@ def variants(family: Family, n: int) -> dict[str, Callable[[], Any]]:
     return out
 
 
+def odd_length_table(n: int, rounds: int) -> C.Table:
+    """Direct path and limit at n + 1 steps (odd) against n steps (even), every family."""
+    import jax
+    import jax.numpy as jnp
+
+    table = C.Table(
+        f"odd length: the direct path and the limit at N + 1 = {n + 1:,} steps against "
+        f"N = {n:,} (median of {rounds} interleaved rounds)",
+        ["family", "direct N ms", "direct N + 1 ms", "direct ×", "limit N ms", "limit N + 1 ×"],
+    )
+    for family in families(n):
+        schedule, formula, hp = family.schedule, family.formula, family.hp
+        calls = {}
+        for size in (n, n + 1):
+            direct = jax.jit(lambda s, size=size: s(jax.lax.iota(jnp.int32, size)))
+            limit = jax.jit(lambda *h, size=size, f=formula: f(jax.lax.iota(jnp.int32, size), *h))
+            calls[f"direct {size}"] = lambda d=direct, s=schedule: d(s)
+            calls[f"limit {size}"] = lambda lim=limit, h=hp: lim(*h)
+        m = C.interleaved(calls, rounds)
+        table.rows.append(
+            [
+                family.name,
+                f"{m[f'direct {n}'] * 1e3:.3g}",
+                f"{m[f'direct {n + 1}'] * 1e3:.3g}",
+                C.fmt_ratio(m[f"direct {n + 1}"] / m[f"direct {n}"]),
+                f"{m[f'limit {n}'] * 1e3:.3g}",
+                C.fmt_ratio(m[f"limit {n + 1}"] / m[f"limit {n}"]),
+            ]
+        )
+    def spread(column: int) -> str:
+        values = sorted(float(row[column]) for row in table.rows)
+        return f"median {C.fmt_ratio(statistics.median(values))}×, worst {C.fmt_ratio(values[-1])}×"
+
+    table.notes += [
+        "×: time at N + 1 over time at N; the limit is the same hand-fused formula as above",
+        f"direct path at N + 1: {spread(3)}; limit at N + 1: {spread(5)}",
+    ]
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     args = C.parser((__doc__ or "").splitlines()[0]).parse_args(argv)
@@ -776,6 +824,7 @@ def main(argv: list[str] | None = None) -> None:
                     str(fusions),
                 ]
             )
+    report.tables.append(odd_length_table(ODD_N[args.quick], ODD_ROUNDS[args.quick]))
     missing = sorted(covered_factories() - set(FACTORY_ROWS))
     table.notes += [
         "limit: the family's own hand-fused jnp formula under jax.jit, hyperparameters "

@@ -10,6 +10,7 @@ from cases import CORE_CASES, all_cases
 from helpers import x64
 
 import lrjax
+from lrjax.core.schedule import ODD_SPLIT_MIN
 from lrjax.tools import evaluate as _evaluate
 
 CHUNK = 64  # a small chunk makes every test cross chunk boundaries
@@ -27,6 +28,18 @@ def test_evaluate_count_equals_schedule_bitwise(case):
     want = _per_step(s, np.arange(n))
     assert got.dtype == np.float32 and got.shape == (n,)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("case", CORE_CASES, ids=lambda c: c.name)
+def test_evaluate_equals_schedule_bitwise_at_odd_lengths(case):
+    # Odd lengths from ODD_SPLIT_MIN on run as an even head and a one-step tail, in the
+    # direct call and in evaluate's last chunk alike.
+    s = case.build()
+    n = 3 * ODD_SPLIT_MIN + 1
+    for chunk in (None, ODD_SPLIT_MIN):
+        np.testing.assert_array_equal(
+            lrjax.evaluate(s, n, chunk_size=chunk), _per_step(s, np.arange(n))
+        )
 
 
 # One case per family beyond the core: presets and compat schedules (their own suites run
