@@ -56,12 +56,16 @@ class Warmup(AbstractSchedule):
         steps = as_step_dtype(self.warmup_steps, t)
         # The child only ever sees steps >= 0 (finite values and gradients everywhere).
         after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
-        # The peak is the child at step 0, which is what `after` holds during the warmup
-        # (its step is clamped to 0 there): one evaluation of the child serves both, which
-        # halves its cost in a train step. After the warmup the ramp is not used;
-        # init_value stands in for the peak there, so that branch stays finite.
-        warming = t < steps
-        peak = jnp.where(warming, after, jnp.asarray(self.init_value).astype(after.dtype))
+        # The peak is the child at step 0. Over an array of steps it is one more evaluation
+        # of the child, at a scalar step: free against the array, and the ramp then picks
+        # its anchor (the endpoint of smaller magnitude) once instead of per step.
+        peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype)).astype(after.dtype)
+        if t.ndim == 0 or peak.ndim:
+            # A train step's scalar step, or leaves gathered per step (a join of warmups):
+            # `after` holds the peak during the warmup (its step is clamped to 0 there), so
+            # one evaluation of the child serves both, which halves its cost in a train
+            # step. After the warmup init_value stands in, so that branch stays finite.
+            peak = jnp.where(t < steps, after, jnp.asarray(self.init_value).astype(after.dtype))
         p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
         # Distance from the peak is the fraction of the warmup still to go.
         before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
