@@ -8,13 +8,11 @@ between arguments with messages that show the values as written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax.numpy as jnp
 
 from lrjax.core import fields
 from lrjax.core.checks import require_args, require_order
-from lrjax.core.kernel import SHAPES, Progress, RampShape, progress, ramp
+from lrjax.core.kernel import SHAPES, RampShape, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.schedules.primitives import concrete_points
 
@@ -133,15 +131,18 @@ class TanhDecay(AbstractSchedule):
         lb, ub = jnp.asarray(self.lb).astype(dtype), jnp.asarray(self.ub).astype(dtype)
         width = ub - lb
 
-        def weight(k: Array) -> Callable[[Progress], Array]:
-            # The far end's weight, (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) from the
-            # end and its complement from the start, each one monotone chain that keeps
-            # relative precision where it is small (see _tanh_weight); exactly 1 at the far end.
-            one = jnp.ones((), dtype)
-            return lambda q: jnp.where(q.left == 0, one, _tanh_weight(width * q.done, width, k))
-
-        shape = RampShape(weight(jnp.exp(2 * lb)), weight(jnp.exp(-2 * ub)))
-        return ramp(shape, self.init_value, self.end_value, p)
+        # The far end's weight, (tanh(ub) - tanh(x)) / (tanh(ub) - tanh(lb)) from the end
+        # and its complement from the start, one monotone chain that keeps relative
+        # precision where it is small (see _tanh_weight) and is exactly 1 at the far end.
+        # The two differ only in `k`, chosen here by the ramp's own rule for its anchor
+        # (the endpoint of smaller magnitude): one chain per step instead of two.
+        init, end = (jnp.asarray(x).astype(dtype) for x in (self.init_value, self.end_value))
+        k = jnp.where(jnp.abs(init) <= jnp.abs(end), jnp.exp(2 * lb), jnp.exp(-2 * ub))
+        one = jnp.ones((), dtype)
+        weight = RampShape(
+            lambda q: jnp.where(q.left == 0, one, _tanh_weight(width * q.done, width, k))
+        )
+        return ramp(weight, init, end, p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_points(self.decay_steps)
