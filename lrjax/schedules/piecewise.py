@@ -206,13 +206,15 @@ class PiecewiseLinear(AbstractSchedule):
     def _evaluate(self, t: Array) -> Array:
         values = jnp.asarray(self.values)
         boundaries = jnp.asarray(self.boundaries)
-        last = values.shape[-1] - 1
-        index = piece_index(boundaries, t)
-        left = jnp.clip(index - 1, 0, last)
-        right = jnp.clip(index, 0, last)
-        begin = take(boundaries, left)
-        p = progress(t, begin, take(boundaries, right) - begin, values.dtype)
-        return ramp("linear", take(values, left), take(values, right), p)
+        if values.shape[-1] == 1:
+            return jnp.broadcast_to(values[0], t.shape)
+        # The segment from point i to point i + 1 that holds t: the number of inner points
+        # <= t. Before the first point and from the last one on, the end segments' progress
+        # is clamped to 0 and 1 (so K - 2 compares and lookups in K - 1 rows per step).
+        segment = piece_index(boundaries[1:-1], t)
+        begin = take(boundaries[:-1], segment)
+        p = progress(t, begin, take(boundaries[1:], segment) - begin, values.dtype)
+        return ramp("linear", take(values[:-1], segment), take(values[1:], segment), p)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return concrete_boundaries(self.boundaries)
