@@ -288,3 +288,15 @@ def test_phase_boundaries():
     assert lrjax.shift(lrjax.linear(1.0, 0.0, 10), 3).phase_boundaries() == (3, 13)
     assert lrjax.cycle(lrjax.constant(1.0), 10, num_cycles=3).phase_boundaries() == (10, 20, 30)
     assert lrjax.cycle(lrjax.constant(1.0), 10).phase_boundaries(35) == (10, 20, 30)
+
+
+def test_nested_warmups_trace_in_linear_size():
+    # A warmup over an array of steps evaluates a small child's peak at a scalar step;
+    # a chain of nested warmups must not trace each subtree again at every level.
+    def equations(depth):
+        s = lrjax.cosine_decay(1.0, 100)
+        for _ in range(depth):
+            s = lrjax.warmup(s, 3)
+        return str(jax.make_jaxpr(lambda s: s(jnp.arange(64)))(s)).count("\n")
+
+    assert equations(40) <= 2.5 * equations(20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from lrjax.combinators.time import delayed_boundaries
@@ -10,6 +11,10 @@ from lrjax.core import fields
 from lrjax.core.kernel import SHAPES, Progress, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
+
+SCALAR_PEAK_LEAVES = 16
+"""Up to this many leaves, a warmup over an array of steps evaluates its child's peak once
+at a scalar step (above, the peak comes from the evaluation over the steps)."""
 
 
 class Warmup(AbstractSchedule):
@@ -57,14 +62,17 @@ class Warmup(AbstractSchedule):
         # The child only ever sees steps >= 0 (finite values and gradients everywhere).
         after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
         # The peak is the child at step 0. Over an array of steps it is one more evaluation
-        # of the child, at a scalar step: free against the array, and the ramp then picks
-        # its anchor (the endpoint of smaller magnitude) once instead of per step.
-        peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype)).astype(after.dtype)
-        if t.ndim == 0 or peak.ndim:
-            # A train step's scalar step, or leaves gathered per step (a join of warmups):
-            # `after` holds the peak during the warmup (its step is clamped to 0 there), so
-            # one evaluation of the child serves both, which halves its cost in a train
-            # step. After the warmup init_value stands in, so that branch stays finite.
+        # of a small child at a scalar step: free against the array, and the ramp then
+        # picks its anchor (the endpoint of smaller magnitude) once instead of per step.
+        leaves = jax.tree_util.tree_leaves(self.schedule)
+        if t.ndim and len(leaves) <= SCALAR_PEAK_LEAVES and all(jnp.ndim(x) == 0 for x in leaves):
+            peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype)).astype(after.dtype)
+        else:
+            # A train step's scalar step, a large child (each warmup of a chain of nested
+            # ones would trace its whole subtree again), or leaves gathered per step (a join
+            # of warmups): `after` holds the peak during the warmup (its step is clamped to
+            # 0 there), so one evaluation of the child serves both, which halves its cost
+            # in a train step. After the warmup init_value stands in (a finite branch).
             peak = jnp.where(t < steps, after, jnp.asarray(self.init_value).astype(after.dtype))
         p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
         # Distance from the peak is the fraction of the warmup still to go.
