@@ -151,10 +151,16 @@ def _blend(
     return _from_anchor(anchor, other, w)
 
 
+def anchored_at_start(start: jax.Array, end: jax.Array) -> jax.Array:
+    """Whether a ramp from ``start`` to ``end`` is evaluated from its start: the anchor is
+    the endpoint of smaller magnitude (the start on a tie)."""
+    return jnp.abs(start) <= jnp.abs(end)
+
+
 def _far_weight(
     shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    from_start = jnp.abs(start) <= jnp.abs(end)
+    from_start = anchored_at_start(start, end)
     q = Progress(jnp.where(from_start, done, left), jnp.where(from_start, left, done))
     w = shape.from_start(q)
     if shape.from_end is not None:

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 from lrjax.core import fields
 from lrjax.core.checks import require_args, require_order
-from lrjax.core.kernel import SHAPES, RampShape, progress, ramp
+from lrjax.core.kernel import SHAPES, RampShape, anchored_at_start, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Param, make_factory
 from lrjax.schedules.primitives import concrete_points
 
@@ -137,7 +137,7 @@ class TanhDecay(AbstractSchedule):
         # The two differ only in `k`, chosen here by the ramp's own rule for its anchor
         # (the endpoint of smaller magnitude): one chain per step instead of two.
         init, end = (jnp.asarray(x).astype(dtype) for x in (self.init_value, self.end_value))
-        k = jnp.where(jnp.abs(init) <= jnp.abs(end), jnp.exp(2 * lb), jnp.exp(-2 * ub))
+        k = jnp.where(anchored_at_start(init, end), jnp.exp(2 * lb), jnp.exp(-2 * ub))
         one = jnp.ones((), dtype)
         weight = RampShape(
             lambda q: jnp.where(q.left == 0, one, _tanh_weight(width * q.done, width, k))
