@@ -133,14 +133,14 @@ def floor_divmod(t: jax.Array, period: Any) -> tuple[jax.Array, jax.Array]:
         whole = t // period
         return whole, t - whole * period
     inverse = 1 / period.astype(jnp.float32)
-
-    def estimate(x: jax.Array) -> jax.Array:
-        q = jnp.floor(x.astype(jnp.float32) * inverse)
-        return jnp.clip(q, -_F32_BELOW_2_31, _F32_BELOW_2_31).astype(jnp.int32)
-
-    whole = estimate(t)
+    # The first estimate truncates instead of flooring: the same for t >= 0, and otherwise
+    # one more step off, which the second estimate absorbs. Its clamp is only from above
+    # (a quotient of t >= -2**31 by a period >= 1 converts), and the second estimate, a
+    # quotient of a remainder near 0, needs none (each clamp and floor cost 4-5 % of a
+    # cycle of cosines on 1e7 steps).
+    whole = jnp.minimum(t.astype(jnp.float32) * inverse, _F32_BELOW_2_31).astype(jnp.int32)
     rest = t - whole * period
-    more = estimate(rest)
+    more = jnp.floor(rest.astype(jnp.float32) * inverse).astype(jnp.int32)
     whole, rest = whole + more, rest - more * period
     under, over = rest < 0, rest >= period
     whole = jnp.where(under, whole - 1, jnp.where(over, whole + 1, whole))
