@@ -161,16 +161,18 @@ def test_traced_wide_unsigned_step_saturates_instead_of_wrapping():
 )
 def test_floor_divmod_is_exact_for_every_int32_step(period):
     """The float32 estimate corrected in integers equals ``//`` and ``%``: random steps,
-    both ends of the int32 range and the steps around multiples of the period."""
+    both ends of the int32 range and the steps around multiples of the period. Negative
+    steps too (the first estimate truncates; the second absorbs the difference)."""
     rng = np.random.default_rng(period)
-    multiples = np.arange(1, 50, dtype=np.int64) * period
+    multiples = np.arange(-50, 50, dtype=np.int64) * period
     t = np.concatenate(
         [
-            rng.integers(0, 2**31 - 1, 100_000),
-            np.arange(3000),
+            rng.integers(-(2**31), 2**31 - 1, 100_000),
+            np.arange(-3000, 3000),
             2**31 - 1 - np.arange(3000),
+            -(2**31) + np.arange(3000),
             np.clip(np.arange(period - 1000, period + 1000), 0, 2**31 - 1),
-            np.clip(np.concatenate([multiples - 1, multiples, multiples + 1]), 0, 2**31 - 1),
+            np.clip(np.concatenate([multiples - 1, multiples, multiples + 1]), -(2**31), 2**31 - 1),
         ]
     ).astype(np.int32)
     whole, rest = jax.jit(floor_divmod)(jnp.asarray(t), jnp.int32(period))

@@ -111,14 +111,14 @@ _F32_BELOW_2_31 = 2147483520.0
 
 
 def floor_divmod(t: jax.Array, period: Any) -> tuple[jax.Array, jax.Array]:
-    """``(t // period, t - (t // period) * period)`` for steps ``t >= 0`` and ``period >= 1``.
+    """``(t // period, t - (t // period) * period)`` for ``period >= 1``.
 
     Exact for integer steps. CPUs have no vector integer division: a fused loop that divides
     int32 arrays is left scalar by LLVM, everything else in it included (a quantized
     cosine with ``lax.div`` ran 1.6x slower on 1e7 steps, an SGDR cycle 2x;
     ``jnp.floor_divide`` also adds sign fix-ups). For int32 arrays the quotient is estimated
     in float32 instead and corrected in integers: the first estimate is within
-    ``384 / period + 1`` of the truth for any ``t < 2**31``, so a second estimate from the
+    ``384 / period + 2`` of the truth for any int32 ``t``, so a second estimate from the
     remainder and one correction either way make it exact. The products wrap in int32 but
     the remainders they give are exact, since the true remainders fit. Scalars, floats and
     int64 steps (x64) use ``//``.
