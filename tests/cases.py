@@ -147,6 +147,14 @@ def ref_warmup_cosine(t, peak, warmup_steps, decay_steps, init_value=0.0, end_va
     return np.where(t < warmup_steps, ramp, decay)
 
 
+def ref_warmup_to_peak(t, peak, warmup_steps, decay_peak, decay_steps, init_value=0.0):
+    """A warmup to its own peak, then a cosine from another value (a jump at the hand-off)."""
+    t = np.asarray(t, np.float64)
+    ramp = init_value + (peak - init_value) * t / max(warmup_steps, 1)
+    decay = ref_cosine_decay(np.maximum(t - warmup_steps, 0), decay_peak, decay_steps, 0.0)
+    return np.where(t < warmup_steps, ramp, decay)
+
+
 def ref_join_linear_cosine(t, init, peak, warm, decay):
     return ref_warmup_cosine(t, peak, warm, decay, init_value=init)
 
@@ -162,6 +170,15 @@ def _make_warmup_cosine(peak, warmup_steps, decay_steps, init_value=0.0, end_val
         lrjax.cosine_decay(peak, decay_steps, end_value=end_value),
         warmup_steps,
         init_value=init_value,
+    )
+
+
+def _make_warmup_to_peak(peak, warmup_steps, decay_peak, decay_steps, init_value=0.0):
+    return lrjax.warmup(
+        lrjax.cosine_decay(decay_peak, decay_steps),
+        warmup_steps,
+        init_value=init_value,
+        peak_value=peak,
     )
 
 
@@ -359,6 +376,21 @@ CORE_CASES: list[Case] = [
             decay_steps=[1, 500],
             init_value=[0.0],
             end_value=[0.0, 0.2],
+        ),
+        end=100,
+        rtol=4e-6,
+    ),
+    Case(
+        "warmup_to_peak",
+        _make_warmup_to_peak,
+        dict(peak=1.0, warmup_steps=10, decay_peak=0.6, decay_steps=90, init_value=0.1),
+        ref_warmup_to_peak,
+        dict(
+            peak=[0.5, 2.0],
+            warmup_steps=[0, 1, 50],
+            decay_peak=[0.3],
+            decay_steps=[1, 500],
+            init_value=[0.0],
         ),
         end=100,
         rtol=4e-6,

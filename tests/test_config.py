@@ -90,7 +90,7 @@ def test_repr_reads_like_the_code_that_built_it():
     s = lrjax.warmup(lrjax.cosine_decay(3e-4, 1000), 100)
     assert repr(s) == (
         "warmup(schedule=cosine_decay(init_value=0.0003, decay_steps=1000, end_value=0.0, "
-        "exponent=None), warmup_steps=100, init_value=0.0, shape='linear')"
+        "exponent=None), warmup_steps=100, init_value=0.0, shape='linear', peak_value=None)"
     )
     assert repr(2.0 * lrjax.constant(1.0) - 0.5) == (
         "((constant(value=2.0) * constant(value=1.0)) + (-0.5))"

@@ -18,40 +18,52 @@ at a scalar step (above, the peak comes from the evaluation over the steps)."""
 
 
 class Warmup(AbstractSchedule):
-    r"""Prefix ``schedule`` with a warmup ramp from ``init_value`` to ``schedule(0)``.
+    r"""Prefix ``schedule`` with a warmup ramp from ``init_value`` to its peak.
 
     .. math::
       \eta(t) = \begin{cases}
-        I + (s(0) - I)\, m\!\left(\tfrac{W - t}{W}\right) & t < W \\
+        I + (P - I)\, m\!\left(\tfrac{W - t}{W}\right) & t < W \\
         s(t - W) & t \ge W
       \end{cases}
 
-    where :math:`I` is ``init_value``, :math:`W` is ``warmup_steps`` and :math:`m(d)` is
-    the shape's multiplier at distance :math:`d` from the peak: "linear" :math:`1 - d`,
-    "cosine" :math:`(1 + \cos \pi d)/2`, "1-sqrt" :math:`1 - \sqrt{d}`, "square"
-    :math:`(1 - d)^2`, "constant" 0 (hold ``init_value``, then jump). "exponential"
-    ramps geometrically, :math:`I (s(0)/I)^{t/W}`, and needs ``init_value > 0``.
+    where :math:`I` is ``init_value``, :math:`W` is ``warmup_steps``, the peak :math:`P` is
+    ``peak_value`` or, by default, :math:`s(0)`, and :math:`m(d)` is the shape's multiplier
+    at distance :math:`d` from the peak: "linear" :math:`1 - d`, "cosine"
+    :math:`(1 + \cos \pi d)/2`, "1-sqrt" :math:`1 - \sqrt{d}`, "square" :math:`(1 - d)^2`,
+    "constant" 0 (hold ``init_value``, then jump). "exponential" ramps geometrically,
+    :math:`I (P/I)^{t/W}`, and needs ``init_value > 0``.
 
-    The child sees the step shifted by :math:`W`; the ramp reaches ``schedule(0)`` exactly
-    at :math:`t = W`, so there is no drop or overshoot at the hand-off. ``warmup(s, 0)``
-    equals ``s`` bit for bit.
+    The child sees the step shifted by :math:`W`. By default the ramp reaches
+    ``schedule(0)`` exactly at :math:`t = W`, so there is no drop or overshoot at the
+    hand-off, and ``warmup(s, 0)`` equals ``s`` bit for bit. With ``peak_value`` the ramp
+    aims at that value instead and the schedule takes over at :math:`W` from wherever it
+    starts (the warmup presets use it, so that a decay of zero length still has a ramp to
+    the peak before it).
 
     Args:
       schedule: the schedule after the warmup (an lrjax schedule, a callable or a number).
       warmup_steps: length of the warmup; an integer ``>= 0``.
       init_value: value at step 0; ``>= 0`` (``> 0`` for "exponential").
       shape: one of "linear", "cosine", "1-sqrt", "square", "constant", "exponential".
+      peak_value: the value the ramp reaches at :math:`W`; ``>= 0``, or None (the default)
+        for ``schedule(0)``.
 
     Examples:
       >>> s = lrjax.warmup(lrjax.cosine_decay(1.0, 100), warmup_steps=10)
       >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 10, 60, 110]))])
       [0.0, 0.5, 1.0, 0.5, 0.0]
+      >>> s = lrjax.warmup(0.5, warmup_steps=10, peak_value=1.0)
+      >>> print([round(float(x), 2) for x in s(jnp.array([0, 5, 9, 10]))])
+      [0.0, 0.5, 0.9, 0.5]
     """
 
     schedule: Child = fields.schedule()
     warmup_steps: Param = fields.count()
     init_value: Param = fields.value(nonnegative=True, default=0.0)
     shape: str = fields.choice(SHAPES, default="linear")
+    peak_value: Param | None = fields.value(
+        nonnegative=True, optional=True, default=None, kw_only=True
+    )
 
     def check(self) -> None:
         if self.shape == "exponential":  # a geometric ramp cannot start from 0
@@ -65,7 +77,9 @@ class Warmup(AbstractSchedule):
         # of a small child at a scalar step: free against the array, and the ramp then
         # picks its anchor (the endpoint of smaller magnitude) once instead of per step.
         leaves = jax.tree_util.tree_leaves(self.schedule)
-        if t.ndim and len(leaves) <= SCALAR_PEAK_LEAVES and all(jnp.ndim(x) == 0 for x in leaves):
+        if self.peak_value is not None:
+            peak = jnp.asarray(self.peak_value).astype(after.dtype)
+        elif t.ndim and len(leaves) <= SCALAR_PEAK_LEAVES and all(jnp.ndim(x) == 0 for x in leaves):
             peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype)).astype(after.dtype)
         else:
             # A train step's scalar step, a large child (each warmup of a chain of nested

@@ -61,13 +61,16 @@ def _float(x: Any) -> Array:
     return jnp.asarray(x).astype(float_dtype())
 
 
-def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = 0, shape: str = "linear") -> Any:
-    """Ramp from ``s.init_value`` to ``s.peak_value`` over ``s.warmup_steps`` (a shaped warmup
-    of a constant), hold the peak for ``hold`` steps, then ``decay`` at its local step.
+def _warmup_then(s: Any, decay: AbstractSchedule, hold: Any = None, shape: str = "linear") -> Any:
+    """Ramp from ``s.init_value`` to ``s.peak_value`` over ``s.warmup_steps``, hold the peak
+    for ``hold`` steps (if given), then ``decay`` at its local step.
 
-    Unlike ``warmup(decay, ...)``, the ramp always aims at the peak, also when the decay has
-    zero length (then the value jumps to the decay's end at ``warmup_steps + hold``).
+    The ramp always aims at the peak, also when the decay has zero length (then the value
+    jumps to the decay's end at ``warmup_steps + hold``): a warmup with ``peak_value``, the
+    decay as its schedule. A hold is a join of that warmup of a constant and the decay.
     """
+    if hold is None:
+        return warmup(decay, s.warmup_steps, s.init_value, shape=shape, peak_value=s.peak_value)
     ramp = warmup(constant(s.peak_value), s.warmup_steps, s.init_value, shape=shape)
     # Saturating: a decay that starts past the largest step never starts (without the
     # saturation the boundary would wrap negative and the decay would start at step 0).
