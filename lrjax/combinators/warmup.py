@@ -73,9 +73,10 @@ class Warmup(AbstractSchedule):
         steps = as_step_dtype(self.warmup_steps, t)
         # The child only ever sees steps >= 0 (finite values and gradients everywhere).
         after = evaluate_child(self.schedule, jnp.maximum(t - steps, jnp.zeros((), t.dtype)))
-        # The peak is the child at step 0. Over an array of steps it is one more evaluation
-        # of a small child at a scalar step: free against the array, and the ramp then
-        # picks its anchor (the endpoint of smaller magnitude) once instead of per step.
+        # The peak is peak_value if given, else the child at step 0. Over an array of steps
+        # that is one more evaluation of a small child at a scalar step: free against the
+        # array, and the ramp then picks its anchor (the endpoint of smaller magnitude)
+        # once instead of per step.
         leaves = jax.tree_util.tree_leaves(self.schedule)
         if self.peak_value is not None:
             peak = jnp.asarray(self.peak_value).astype(after.dtype)
