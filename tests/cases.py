@@ -139,20 +139,21 @@ def _ref_of(schedule) -> Callable[[np.ndarray], np.ndarray]:
     return lambda t: reference(np.asarray(t, np.float64), **kwargs)
 
 
-def ref_warmup_cosine(t, peak, warmup_steps, decay_steps, init_value=0.0, end_value=0.0):
-    """Hand-written warmup + cosine (for the combinator cases)."""
+def ref_warmup_cosine(
+    t, peak, warmup_steps, decay_steps, init_value=0.0, end_value=0.0, decay_peak=None
+):
+    """Hand-written warmup + cosine (for the combinator cases); the cosine starts from
+    ``decay_peak`` if given (a jump at the hand-off), else from ``peak``."""
     t = np.asarray(t, np.float64)
     ramp = init_value + (peak - init_value) * t / max(warmup_steps, 1)
-    decay = ref_cosine_decay(np.maximum(t - warmup_steps, 0), peak, decay_steps, end_value)
+    start = peak if decay_peak is None else decay_peak
+    decay = ref_cosine_decay(np.maximum(t - warmup_steps, 0), start, decay_steps, end_value)
     return np.where(t < warmup_steps, ramp, decay)
 
 
 def ref_warmup_to_peak(t, peak, warmup_steps, decay_peak, decay_steps, init_value=0.0):
-    """A warmup to its own peak, then a cosine from another value (a jump at the hand-off)."""
-    t = np.asarray(t, np.float64)
-    ramp = init_value + (peak - init_value) * t / max(warmup_steps, 1)
-    decay = ref_cosine_decay(np.maximum(t - warmup_steps, 0), decay_peak, decay_steps, 0.0)
-    return np.where(t < warmup_steps, ramp, decay)
+    """A warmup to its own peak, then a cosine from another value."""
+    return ref_warmup_cosine(t, peak, warmup_steps, decay_steps, init_value, decay_peak=decay_peak)
 
 
 def ref_join_linear_cosine(t, init, peak, warm, decay):

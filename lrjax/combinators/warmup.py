@@ -77,10 +77,9 @@ class Warmup(AbstractSchedule):
         # that is one more evaluation of a small child at a scalar step: free against the
         # array, and the ramp then picks its anchor (the endpoint of smaller magnitude)
         # once instead of per step.
-        leaves = jax.tree_util.tree_leaves(self.schedule)
         if self.peak_value is not None:
             peak = jnp.asarray(self.peak_value).astype(after.dtype)
-        elif t.ndim and len(leaves) <= SCALAR_PEAK_LEAVES and all(jnp.ndim(x) == 0 for x in leaves):
+        elif t.ndim and _small_with_scalar_leaves(self.schedule):
             peak = evaluate_child(self.schedule, jnp.zeros((), t.dtype)).astype(after.dtype)
         else:
             # A train step's scalar step, a large child (each warmup of a chain of nested
@@ -96,6 +95,11 @@ class Warmup(AbstractSchedule):
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:
         return delayed_boundaries(self.schedule, self.warmup_steps, horizon)
+
+
+def _small_with_scalar_leaves(schedule: AbstractSchedule) -> bool:
+    leaves = jax.tree_util.tree_leaves(schedule)
+    return len(leaves) <= SCALAR_PEAK_LEAVES and all(jnp.ndim(x) == 0 for x in leaves)
 
 
 warmup = make_factory(Warmup)
