@@ -100,3 +100,22 @@ def test_the_envelope_kernel_computes_each_value_once(case: Case):
     memory = compiled.memory_analysis()
     assert memory is not None
     assert memory.temp_size_in_bytes <= MAX_TEMPORARIES, (case.name, memory.temp_size_in_bytes)
+
+
+@pytest.mark.parametrize("case", FAMILIES, ids=repr)
+def test_the_extremes_kernel_reduces_the_schedule_in_one_pass(case: Case):
+    """A tiled ``envelope`` runs a kernel that returns only per-tile minima and maxima: one
+    variadic reduction fused with the schedule, so no buffer of values (temporaries below
+    1 MiB) and no second reduction reading the schedule again."""
+    from lrjax.tools import evaluate as ev
+
+    size = ev.profile_steps((), None)
+    compiled = ev._extremes.lower(
+        case.build(), jnp.int32(0), jnp.int32(N - 1), size=size, batch=None
+    ).compile()
+    memory = compiled.memory_analysis()
+    assert memory is not None
+    assert memory.temp_size_in_bytes <= MAX_TEMPORARIES, (case.name, memory.temp_size_in_bytes)
+    text = compiled.as_text()
+    assert text is not None
+    assert len(re.findall(r"\sreduce\(", text)) == 1, case.name
