@@ -3,6 +3,7 @@ exact endpoints, monotone phases."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -110,6 +111,36 @@ def test_endpoints_are_exact_in_float32():
         np.testing.assert_array_equal(
             np.asarray(pl(jnp.array([3, 50, 77]))), np.array([init, peak, end], np.float32)
         )
+
+
+@pytest.mark.parametrize("total", [7, 997, 7919, 65_535, 1_000_003])
+def test_a_phase_is_a_correctly_rounded_quotient_in_every_call_form(total):
+    """Ramps from 0 and to 0 over ``total`` steps are ``t / total`` and ``(total - t) /
+    total``, correctly rounded, at every step and in every call form. XLA turns a division by
+    a scalar's broadcast into a multiplication by the reciprocal (not correctly rounded, and
+    not exact at the ends) where the graph around it lets it; the progress divides by one
+    copy of the total per step instead, and has no select for its ends."""
+    steps = np.unique(
+        np.r_[0:40, total - 40 : total + 3, np.linspace(0, total, 400).astype(np.int64)]
+    )
+    steps = steps[steps >= 0].astype(np.int32)
+    done = np.minimum(steps, total).astype(np.float32)
+    up, down = done / np.float32(total), (np.float32(total) - done) / np.float32(total)
+    schedules = {
+        "linear up": (lrjax.linear(0.0, 1.0, total), up),
+        "linear down": (lrjax.linear(1.0, 0.0, total), down),
+        "warmup": (lrjax.warmup(lrjax.constant(1.0), total), np.where(steps < total, up, 1)),
+    }
+    call = jax.jit(lambda s, t: s(t))
+    for name, (s, want) in schedules.items():
+        forms = {
+            "array": np.asarray(call(s, jnp.asarray(steps))),
+            "evaluate": lrjax.evaluate(s, steps),
+            "scalars": np.asarray(jax.vmap(lambda t, s=s: call(s, t))(jnp.asarray(steps))),
+            "batched": lrjax.evaluate(lrjax.stack([s, s]), steps)[1],
+        }
+        for form, got in forms.items():
+            np.testing.assert_array_equal(got, want.astype(np.float32), err_msg=f"{name}, {form}")
 
 
 def test_long_warmup_keeps_relative_precision_at_its_first_steps():

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from lrjax.combinators.time import delayed_boundaries
 from lrjax.core import checks as v
 from lrjax.core import fields
-from lrjax.core.kernel import SHAPES, Progress, progress, ramp
+from lrjax.core.kernel import SHAPES, progress, ramp
 from lrjax.core.schedule import AbstractSchedule, Array, Child, Param, evaluate_child, make_factory
 from lrjax.core.steps import as_step_dtype
 
@@ -90,7 +90,7 @@ class Warmup(AbstractSchedule):
             peak = jnp.where(t < steps, after, jnp.asarray(self.init_value).astype(after.dtype))
         p = progress(t, jnp.zeros((), t.dtype), steps, after.dtype)
         # Distance from the peak is the fraction of the warmup still to go.
-        before = ramp(self.shape, peak, self.init_value, Progress(done=p.left, left=p.done))
+        before = ramp(self.shape, peak, self.init_value, p.reversed())
         return jnp.where(t >= steps, after, before)
 
     def phase_boundaries(self, horizon: int | None = None) -> tuple[int, ...]:

@@ -259,7 +259,7 @@ class TimmPoly(AbstractTimmCycle, factory="poly_lr"):
 
     def _shape(self, lr_max: Array, low: Array, p: Progress) -> Array:
         kp = _power(p.done, p.left, self.k_decay)
-        left, done = _power(kp.left, kp.done, self.power)  # (1 - x**k)**power and its rest
+        left, done, _ = _power(kp.left, kp.done, self.power)  # (1 - x**k)**power and its rest
         return ramp("linear", lr_max, low, Progress(done, left))
 
 

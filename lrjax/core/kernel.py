@@ -27,10 +27,56 @@ class Progress(NamedTuple):
     ``done = elapsed / total`` and ``left = remaining / total``, both in ``[0, 1]`` with
     ``done + left == 1`` up to rounding, ``done == 0`` exactly before the phase and
     ``left == 0`` exactly from its end on. A zero-length phase jumps at ``begin``.
+
+    ``counts`` holds the step counts behind the ratios when :func:`progress` made them
+    (None for a progress built from ratios): a ramp anchored at its end then divides the
+    counts it needs (:meth:`seen_from`), one division where selecting between two ratios
+    takes both.
     """
 
     done: jax.Array
     left: jax.Array
+    counts: Counts | None = None
+
+    def seen_from(self, from_start: jax.Array) -> Progress:
+        """The progress measured from the start where ``from_start``, else from the end
+        (``done`` and ``left`` exchanged)."""
+        if self.counts is None:
+            return Progress(
+                jnp.where(from_start, self.done, self.left),
+                jnp.where(from_start, self.left, self.done),
+            )
+        c = self.counts
+        return Counts(
+            jnp.where(from_start, c.near, c.far),
+            jnp.where(from_start, c.far, c.near),
+            c.divisor,
+            c.empty,
+            c.near_full == from_start,
+        ).ratios(self.done.dtype)
+
+    def reversed(self) -> Progress:
+        """The progress measured from the end: ``done`` and ``left`` exchanged."""
+        return self.seen_from(jnp.zeros((), bool))
+
+
+class Counts(NamedTuple):
+    """The step counts behind a :class:`Progress`, seen from one end of the phase."""
+
+    near: jax.Array  # steps from this end, in [0, total]
+    far: jax.Array  # steps to the other end: total - near
+    divisor: jax.Array  # total as a float (1 for an empty phase), one per step
+    empty: jax.Array  # whether the phase has no steps
+    near_full: jax.Array  # in an empty phase, whether the step is past it, seen from here
+
+    def ratios(self, dtype: jnp.dtype) -> Progress:
+        """``near / total`` and ``far / total`` (each traced only if it is read)."""
+        done = self.near.astype(dtype) / self.divisor
+        left = self.far.astype(dtype) / self.divisor
+        # A zero-length phase: before `begin` nothing has happened, from `begin` on all of it.
+        done = jnp.where(self.empty, self.near_full.astype(dtype), done)
+        left = jnp.where(self.empty, (~self.near_full).astype(dtype), left)
+        return Progress(done, left, self)
 
 
 def progress(t: jax.Array, begin: jax.Array, total: jax.Array, dtype: jnp.dtype) -> Progress:
@@ -41,19 +87,17 @@ def progress(t: jax.Array, begin: jax.Array, total: jax.Array, dtype: jnp.dtype)
     elapsed = jnp.clip(t - begin, jnp.zeros((), t.dtype), total)
     remaining = total - elapsed
     safe_total = jnp.where(total > 0, total, jnp.ones((), t.dtype)).astype(dtype)
-    started = t >= begin
-    one = jnp.ones((), dtype)
-    zero = jnp.zeros((), dtype)
-    done = elapsed.astype(dtype) / safe_total
-    left = remaining.astype(dtype) / safe_total
-    # Exact endpoints whatever XLA does with the division (it may multiply by a reciprocal).
-    done = jnp.where(remaining == 0, one, jnp.where(elapsed == 0, zero, done))
-    left = jnp.where(elapsed == 0, one, jnp.where(remaining == 0, zero, left))
-    # A zero-length phase: before `begin` nothing has happened, from `begin` on all of it.
-    empty = total == 0
-    done = jnp.where(empty, jnp.where(started, one, zero), done)
-    left = jnp.where(empty, jnp.where(started, zero, one), left)
-    return Progress(done, left)
+    if safe_total.ndim == 0:
+        # One divisor per step. XLA rewrites a division by a scalar's broadcast into a
+        # multiplication by its reciprocal, which is not correctly rounded (1 ulp off on 60 %
+        # of steps), and only where the graph around it lets it, so a ratio would change
+        # with its context. `0 * elapsed` is 0 at every step, and XLA does not fold it (0 *
+        # inf is NaN; a select on `elapsed >= 0` it sees through). A true division is
+        # correctly rounded and exact at both ends (0 / total == 0, total / total == 1),
+        # with no select for either. A total that is already one per step is left alone:
+        # the extra zero there let XLA rearrange the formula that uses the ratios.
+        safe_total = safe_total + jnp.zeros((), dtype) * elapsed.astype(dtype)
+    return Counts(elapsed, remaining, safe_total, total == 0, t >= begin).ratios(dtype)
 
 
 def _as(x: Any, dtype: jnp.dtype) -> jax.Array:
@@ -140,14 +184,12 @@ def ramp(
     weights = SHAPES[shape] if isinstance(shape, str) else shape
     assert weights is not None
     if exponent is None:
-        return _blend(weights, start, end, p.done, p.left)
+        return _blend(weights, start, end, p)
     return _powered(weights, start, end, p, _as(exponent, dtype))
 
 
-def _blend(
-    shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
-) -> jax.Array:
-    _, anchor, other, w = _far_weight(shape, start, end, done, left)
+def _blend(shape: RampShape, start: jax.Array, end: jax.Array, p: Progress) -> jax.Array:
+    _, anchor, other, w = _far_weight(shape, start, end, p)
     return _from_anchor(anchor, other, w)
 
 
@@ -158,10 +200,10 @@ def anchored_at_start(start: jax.Array, end: jax.Array) -> jax.Array:
 
 
 def _far_weight(
-    shape: RampShape, start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array
+    shape: RampShape, start: jax.Array, end: jax.Array, p: Progress
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     from_start = anchored_at_start(start, end)
-    q = Progress(jnp.where(from_start, done, left), jnp.where(from_start, left, done))
+    q = p.seen_from(from_start)
     w = shape.from_start(q)
     if shape.from_end is not None:
         w = jnp.where(from_start, w, shape.from_end(q))
@@ -188,10 +230,10 @@ def _powered(
     dtype = p.done.dtype
 
     def plain(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, _: jax.Array):
-        return _blend(shape, start, end, done, left)
+        return _blend(shape, start, end, Progress(done, left))
 
     def powered(start: jax.Array, end: jax.Array, done: jax.Array, left: jax.Array, e: jax.Array):
-        from_start, anchor, other, s = _far_weight(shape, start, end, done, left)
+        from_start, anchor, other, s = _far_weight(shape, start, end, Progress(done, left))
         inside = (s > 0) & (s < 1)
         safe = jnp.where(inside, s, jnp.asarray(0.5, dtype))
         powered_far = jnp.where(from_start, -jnp.expm1(e * jnp.log1p(-safe)), unit_power(safe, e))
@@ -274,7 +316,7 @@ def _geometric(near: jax.Array, far: jax.Array, p: Progress) -> jax.Array:
     # exp(log(.)) can overshoot by an ulp next to the end points: keep it between them.
     geometric = jnp.clip(geometric, jnp.minimum(near, far), jnp.maximum(near, far))
     geometric = jnp.where(p.done == 0, near, jnp.where(p.left == 0, far, geometric))
-    return jnp.where(valid, geometric, _blend(_LINEAR, near, far, p.done, p.left))
+    return jnp.where(valid, geometric, _blend(_LINEAR, near, far, p))
 
 
 # -- growth -------------------------------------------------------------------------------
