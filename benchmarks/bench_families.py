@@ -839,10 +839,13 @@ def main(argv: list[str] | None = None) -> None:
         f"temps: temp_size_in_bytes of the compiled direct path at N = {C.fmt_sci(TEMPS_N)}; "
         "fusions: fusion instructions in its optimised HLO",
         "public factories without a row: " + (", ".join(missing) if missing else "none"),
-        "every call returns a new array (381 MiB at 1e8); on a VM the first touch of fresh "
-        "memory sometimes costs 0.25-0.35 s more (np.empty and a fill of 1e8 float32: 25 ms "
-        "in most calls, 290-320 ms in some), charged to whichever variant allocated it: the "
-        "median of 5 rounds at 1e7 and 1e8 keeps most of these outliers out",
+        "every call returns a new array (381 MiB at 1e8), and the first touch of fresh memory "
+        "is part of its time: NumPy's output (evaluate) asks Linux for 2 MiB pages, which "
+        "come fast while whole 2 MiB blocks are free (np.empty and a fill of 1e8 float32: "
+        "42 ms) and slowly once the other variants' XLA buffers, in 4 KiB pages (170 ms for "
+        "the same), have broken them up (0.3-0.9 s): at 1e8, evaluate's ratios move by up "
+        "to 2x between runs for this reason (evaluate alone, repeated: 0.86x the direct "
+        "path for warmup-cosine at 1e8 on one core)",
     ]
     report.tables.append(table)
     report.notes.append(
