@@ -70,7 +70,7 @@ class Counts(NamedTuple):
     near_full: jax.Array  # in an empty phase, whether the step is past it, seen from here
 
     def ratios(self, dtype: jnp.dtype) -> Progress:
-        """``near / total`` and ``far / total`` (each traced only if it is read)."""
+        """``near / total`` and ``far / total`` (XLA drops the division of one never read)."""
         done = self.near.astype(dtype) / self.divisor
         left = self.far.astype(dtype) / self.divisor
         # A zero-length phase: before `begin` nothing has happened, from `begin` on all of it.
